@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libvup: write MCU peripheral models that QEMU reaches over vfio-user.
+ *
+ * A vup_dev is one vfio-user device (one Unix socket).  It holds one or more
+ * peripherals; each peripheral is one MMIO window (a vfio region) described
+ * by a declarative register table, plus its IRQ lines.  The library builds
+ * the control region (include/vup/control-region.h) from these descriptions
+ * and serves the vfio-user protocol: a peripheral model is mostly a table and
+ * a few hooks.
+ *
+ * Threading: a vup_dev is single-threaded; call everything from the thread
+ * that runs vup_dev_run() / vup_dev_dispatch().
+ *
+ * Errors: functions returning int give 0 (or a count) on success and a
+ * negative errno on failure; vup_dev_error() then holds a message.
+ */
+#ifndef VUP_H
+#define VUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vup/control-region.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VUP_VERSION_STRING "0.1.0"
+
+typedef struct vup_dev vup_dev;
+typedef struct vup_periph vup_periph;
+struct vup_reg;
+
+/*
+ * Read hook: the guest reads @reg whose stored value is @value; return what
+ * the guest sees.  May change state (read side effects, e.g. clear RXNE).
+ */
+typedef uint32_t (*vup_reg_read_fn)(vup_periph *p, const struct vup_reg *reg,
+                                    uint32_t value);
+/*
+ * Write hook: called after the stored value went from @old to @value (only
+ * wmask bits changed, w1c bits cleared).  @written is what the guest wrote.
+ */
+typedef void (*vup_reg_write_fn)(vup_periph *p, const struct vup_reg *reg,
+                                 uint32_t old, uint32_t value,
+                                 uint32_t written);
+
+/* One 32-bit register.  Narrower guest accesses are merged by the library. */
+struct vup_reg {
+    const char *name;
+    uint32_t offset;         /* 4-byte aligned, inside the window */
+    uint32_t reset;          /* value after reset */
+    uint32_t wmask;          /* bits a guest write stores */
+    uint32_t w1c;            /* bits a guest write of 1 clears */
+    vup_reg_read_fn read;    /* optional */
+    vup_reg_write_fn write;  /* optional */
+};
+
+struct vup_irq_desc {
+    const char *name;        /* e.g. "usart1" */
+    uint32_t line;           /* NVIC IRQn */
+    uint32_t flags;          /* VUP_CR_IRQ_LEVEL or VUP_CR_IRQ_EDGE */
+};
+
+struct vup_periph_desc {
+    const char *name;        /* window name, < VUP_CR_NAME_LEN */
+    uint64_t base;           /* guest physical base */
+    uint32_t size;           /* window size in bytes */
+    uint32_t mmio_flags;     /* VUP_CR_MMIO_* */
+    const struct vup_reg *regs;
+    size_t num_regs;
+    const struct vup_irq_desc *irqs;
+    size_t num_irqs;
+    /* Called after the registers are back at their reset values. */
+    void (*reset)(vup_periph *p);
+};
+
+/* ---- device ---------------------------------------------------------- */
+
+vup_dev *vup_dev_new(const char *name);
+void vup_dev_free(vup_dev *d);
+const char *vup_dev_error(const vup_dev *d);
+
+/* Adds a peripheral; validates the table (overlaps, alignment, bounds). */
+vup_periph *vup_dev_add_periph(vup_dev *d, const struct vup_periph_desc *desc,
+                               void *opaque);
+/* Optional hints for the generic board (memory map, CPU). */
+int vup_dev_add_memory(vup_dev *d, enum vup_cr_memory_kind kind,
+                       uint64_t base, uint64_t size, const char *name);
+int vup_dev_set_cpu(vup_dev *d, const char *cpu_type, uint32_t num_irq);
+
+/* Resets every peripheral, as on VFIO_USER_DEVICE_RESET. */
+void vup_dev_reset(vup_dev *d);
+
+/* ---- serving --------------------------------------------------------- */
+
+/* Binds and listens on @path (a stale socket file is replaced). */
+int vup_dev_listen(vup_dev *d, const char *path);
+/*
+ * One pollable fd (readable when vup_dev_dispatch() has work) for embedding
+ * in another event loop.
+ */
+int vup_dev_poll_fd(const vup_dev *d);
+/*
+ * Handles what is ready, waiting at most @timeout_ms (-1: forever, 0: not).
+ * Returns 0, or a negative errno on a fatal error.  A client that
+ * disconnects (or misbehaves) is dropped, the device is reset, and the next
+ * client is accepted.
+ */
+int vup_dev_dispatch(vup_dev *d, int timeout_ms);
+/* Runs vup_dev_dispatch() until vup_dev_stop() or a fatal error. */
+int vup_dev_run(vup_dev *d);
+void vup_dev_stop(vup_dev *d);
+bool vup_dev_connected(const vup_dev *d);
+
+/* Extra fds served by the same loop (serial input, timers...). */
+typedef void (*vup_fd_fn)(void *opaque, int fd, uint32_t events);
+int vup_dev_watch_fd(vup_dev *d, int fd, uint32_t events, vup_fd_fn fn,
+                     void *opaque);
+void vup_dev_unwatch_fd(vup_dev *d, int fd);
+
+/* ---- inside a model -------------------------------------------------- */
+
+void *vup_periph_opaque(const vup_periph *p);
+vup_dev *vup_periph_dev(const vup_periph *p);
+const char *vup_periph_name(const vup_periph *p);
+/* Stored register value / store a value, bypassing hooks and masks. */
+uint32_t vup_reg_get(const vup_periph *p, uint32_t offset);
+void vup_reg_set(vup_periph *p, uint32_t offset, uint32_t value);
+/* IRQ @n of this peripheral (index into desc->irqs). */
+void vup_irq_set(vup_periph *p, unsigned n, bool level);  /* LEVEL lines */
+void vup_irq_pulse(vup_periph *p, unsigned n);            /* EDGE lines */
+
+/* ---- serial byte streams for UART-like models ------------------------ */
+
+typedef struct vup_chardev vup_chardev;
+typedef void (*vup_chardev_rx_fn)(void *opaque, const uint8_t *buf,
+                                  size_t len);
+/*
+ * @spec: "stdio", "null", "pty" (prints the pty path on stderr),
+ * "unix:PATH" (listens, one client at a time), "file:PATH" (output only).
+ * Input is delivered through @rx from vup_dev's loop.
+ */
+vup_chardev *vup_chardev_open(vup_dev *d, const char *spec,
+                              vup_chardev_rx_fn rx, void *opaque);
+/* Never blocks the device loop; bytes that cannot be written are counted. */
+void vup_chardev_write(vup_chardev *c, const uint8_t *buf, size_t len);
+void vup_chardev_close(vup_chardev *c);
+
+/* ---- logging --------------------------------------------------------- */
+
+enum vup_log_level { VUP_LOG_ERROR, VUP_LOG_WARN, VUP_LOG_INFO, VUP_LOG_DEBUG };
+void vup_log_set_level(enum vup_log_level level);
+void vup_log(enum vup_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VUP_H */

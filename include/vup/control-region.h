@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vfio-user MCU control region: the one C definition of its layout.
+ *
+ * Shared verbatim by libvup (backends) and QEMU's vfio-user-platform device;
+ * the QEMU build installs this file as include/hw/vfio-user/vup-control-region.h.
+ * The normative text is docs/control-region.md.  Everything here is
+ * little-endian on the wire; this header assumes a little-endian host (both
+ * sides check it at build time).
+ *
+ * Layout of the control region (vfio region index VUP_CR_REGION_INDEX):
+ *
+ *   0                 struct vup_cr_header
+ *   header_size       entries, each starting with struct vup_cr_entry_hdr,
+ *                     8-byte aligned, back to back, ending at desc_size
+ *   live_offset       struct vup_cr_live (page aligned, may be mmap'd)
+ *
+ * The descriptor (header + entries) is read-only.  The live part is shared
+ * state; each field has one writer (see struct vup_cr_live).  Without mmap,
+ * the same bytes are reached with VFIO_USER_REGION_READ/WRITE at the same
+ * offsets of the control region.
+ */
+#ifndef VUP_CONTROL_REGION_H
+#define VUP_CONTROL_REGION_H
+
+#include <stdint.h>
+
+/* Region identification: VFIO_REGION_INFO_CAP_TYPE type/subtype. */
+#define VUP_CR_REGION_TYPE      0x56555043u /* "CPUV": not a kernel type */
+#define VUP_CR_REGION_SUBTYPE   1u
+#define VUP_CR_REGION_INDEX     0u          /* by convention */
+
+#define VUP_CR_MAGIC            0x43505556u /* "VUPC" read as bytes */
+#define VUP_CR_VERSION_MAJOR    1u
+#define VUP_CR_VERSION_MINOR    0u
+
+/* Bounds every reader enforces before trusting anything. */
+#define VUP_CR_MAX_DESC_SIZE    65536u
+#define VUP_CR_MAX_ENTRIES      256u
+#define VUP_CR_MAX_IRQS         128u  /* vfio IRQ indices a device may use */
+#define VUP_CR_MAX_CLOCKS       16u
+#define VUP_CR_NAME_LEN         32u   /* names are NUL-terminated in this */
+#define VUP_CR_LIVE_ALIGN       4096u
+
+struct vup_cr_header {
+    uint32_t magic;          /* VUP_CR_MAGIC */
+    uint16_t version_major;  /* a reader refuses a major it does not know */
+    uint16_t version_minor;  /* a higher minor only adds optional entries */
+    uint32_t header_size;    /* offset of the first entry, >= 64, 8-aligned */
+    uint32_t desc_size;      /* header + all entries, <= VUP_CR_MAX_DESC_SIZE */
+    uint32_t num_entries;    /* <= VUP_CR_MAX_ENTRIES */
+    uint32_t live_offset;    /* struct vup_cr_live; 0 = no live part */
+    uint32_t live_size;      /* >= sizeof(struct vup_cr_live) if present */
+    uint32_t flags;          /* none defined: 0 */
+    char     device_name[VUP_CR_NAME_LEN];
+};
+
+/* Entry types. */
+enum vup_cr_entry_type {
+    VUP_CR_ENTRY_MMIO   = 1,  /* struct vup_cr_mmio */
+    VUP_CR_ENTRY_IRQ    = 2,  /* struct vup_cr_irq */
+    VUP_CR_ENTRY_CLOCK  = 3,  /* struct vup_cr_clock */
+    VUP_CR_ENTRY_MEMORY = 4,  /* struct vup_cr_memory */
+    VUP_CR_ENTRY_CPU    = 5,  /* struct vup_cr_cpu */
+    VUP_CR_ENTRY_CAP    = 6,  /* struct vup_cr_cap */
+};
+
+/* Entry flags. */
+#define VUP_CR_ENTRY_REQUIRED   (1u << 0) /* unknown type => refuse device */
+
+struct vup_cr_entry_hdr {
+    uint16_t type;           /* enum vup_cr_entry_type */
+    uint16_t flags;          /* VUP_CR_ENTRY_* */
+    uint32_t length;         /* whole entry, >= the type's size, 8-aligned */
+};
+
+/* MMIO window: one vfio region mapped into the guest's physical space. */
+#define VUP_CR_MMIO_POSTED_WRITES (1u << 0) /* writes need no reply */
+#define VUP_CR_MMIO_DIRECT_MAPPED (1u << 1) /* no read side effects: mmap ok */
+#define VUP_CR_MMIO_FLAGS_KNOWN   (VUP_CR_MMIO_POSTED_WRITES | \
+                                   VUP_CR_MMIO_DIRECT_MAPPED)
+
+struct vup_cr_mmio {
+    struct vup_cr_entry_hdr hdr;
+    uint32_t region_index;   /* vfio region index, != VUP_CR_REGION_INDEX */
+    uint32_t flags;          /* VUP_CR_MMIO_* */
+    uint64_t base;           /* guest physical address, min_access aligned */
+    uint64_t size;           /* bytes, <= the region's size */
+    uint8_t  min_access;     /* 1, 2, 4 or 8 bytes */
+    uint8_t  max_access;     /* 1, 2, 4 or 8 bytes, >= min_access */
+    uint8_t  reserved[6];
+    char     name[VUP_CR_NAME_LEN];
+};
+
+/* IRQ line: a vfio IRQ index (count 1, eventfd) wired to an NVIC input. */
+#define VUP_CR_IRQ_LEVEL        (1u << 0) /* level: eventfd pair, see docs */
+#define VUP_CR_IRQ_EDGE         (1u << 1) /* pulse per eventfd signal */
+#define VUP_CR_IRQ_FLAGS_KNOWN  (VUP_CR_IRQ_LEVEL | VUP_CR_IRQ_EDGE)
+
+struct vup_cr_irq {
+    struct vup_cr_entry_hdr hdr;
+    uint32_t irq_index;      /* vfio IRQ index, < VUP_CR_MAX_IRQS */
+    uint32_t line;           /* NVIC external interrupt number (IRQn >= 0) */
+    uint32_t flags;          /* exactly one of LEVEL, EDGE */
+    uint32_t reserved;
+    char     name[VUP_CR_NAME_LEN];
+};
+
+/* Clock: an output the backend drives or an input it consumes. */
+#define VUP_CR_CLOCK_OUTPUT      (1u << 0)
+#define VUP_CR_CLOCK_INPUT       (1u << 1)
+#define VUP_CR_CLOCK_ROLE_CPU    (1u << 8) /* board: armv7m cpuclk */
+#define VUP_CR_CLOCK_ROLE_REFCLK (1u << 9) /* board: armv7m refclk (SysTick) */
+#define VUP_CR_CLOCK_FLAGS_KNOWN (VUP_CR_CLOCK_OUTPUT | VUP_CR_CLOCK_INPUT | \
+                                  VUP_CR_CLOCK_ROLE_CPU | \
+                                  VUP_CR_CLOCK_ROLE_REFCLK)
+#define VUP_CR_CLOCK_MAX_HZ      UINT64_C(10000000000) /* 10 GHz */
+
+struct vup_cr_clock {
+    struct vup_cr_entry_hdr hdr;
+    uint32_t flags;          /* exactly one of OUTPUT, INPUT; roles: outputs */
+    uint32_t live_index;     /* slot in vup_cr_live.clock_hz[] */
+    uint64_t freq_hz;        /* frequency at reset (outputs), 0 = off */
+    char     name[VUP_CR_NAME_LEN];
+};
+
+/* Memory the generic board should create (flash, SRAM). */
+enum vup_cr_memory_kind {
+    VUP_CR_MEMORY_FLASH = 1, /* read-only to the guest, holds -kernel */
+    VUP_CR_MEMORY_RAM   = 2,
+};
+
+struct vup_cr_memory {
+    struct vup_cr_entry_hdr hdr;
+    uint32_t kind;           /* enum vup_cr_memory_kind */
+    uint32_t flags;          /* none defined: 0 */
+    uint64_t base;
+    uint64_t size;
+    char     name[VUP_CR_NAME_LEN];
+};
+
+/* CPU hint for the generic board. */
+struct vup_cr_cpu {
+    struct vup_cr_entry_hdr hdr;
+    uint32_t num_irq;        /* NVIC external lines, 0 = board default */
+    uint32_t flags;          /* none defined: 0 */
+    char     cpu_type[VUP_CR_NAME_LEN]; /* e.g. "cortex-m4", "" = default */
+};
+
+/* Capability: an optional protocol feature and where its state lives. */
+enum vup_cr_cap_id {
+    VUP_CR_CAP_VIRTUAL_TIME = 1, /* vtime_ns/deadline_ns in the live part */
+    VUP_CR_CAP_FAST_PATH    = 2, /* shared-memory mailbox at offset/size */
+    VUP_CR_CAP_DOORBELL     = 3, /* control events on IRQ index `offset` */
+};
+
+struct vup_cr_cap {
+    struct vup_cr_entry_hdr hdr;
+    uint32_t id;             /* enum vup_cr_cap_id */
+    uint32_t version;        /* of that capability's own layout */
+    uint32_t offset;         /* meaning depends on id (region offset, ...) */
+    uint32_t size;
+};
+
+/*
+ * Live part.  Writers: B = backend, Q = QEMU.  A field with no writer for
+ * the features negotiated stays 0.  Readers never trust it beyond bounds.
+ */
+#define VUP_CR_NO_DEADLINE      UINT64_MAX
+
+struct vup_cr_live {
+    uint32_t seq;            /* B: bumped after every change of B fields */
+    uint32_t flags;          /* none defined: 0 */
+    uint64_t vtime_ns;       /* Q: guest virtual time (VIRTUAL_TIME cap) */
+    uint64_t deadline_ns;    /* B: next wake-up, VUP_CR_NO_DEADLINE = none */
+    uint32_t irq_level[VUP_CR_MAX_IRQS / 32]; /* B: level of IRQ index i */
+    uint64_t clock_hz[VUP_CR_MAX_CLOCKS];     /* B: outputs, Q: inputs */
+};
+
+/* Layout checks: both sides compile these. */
+_Static_assert(sizeof(struct vup_cr_header) == 64, "vup_cr_header");
+_Static_assert(sizeof(struct vup_cr_entry_hdr) == 8, "vup_cr_entry_hdr");
+_Static_assert(sizeof(struct vup_cr_mmio) == 72, "vup_cr_mmio");
+_Static_assert(sizeof(struct vup_cr_irq) == 56, "vup_cr_irq");
+_Static_assert(sizeof(struct vup_cr_clock) == 56, "vup_cr_clock");
+_Static_assert(sizeof(struct vup_cr_memory) == 64, "vup_cr_memory");
+_Static_assert(sizeof(struct vup_cr_cpu) == 48, "vup_cr_cpu");
+_Static_assert(sizeof(struct vup_cr_cap) == 24, "vup_cr_cap");
+_Static_assert(sizeof(struct vup_cr_live) == 168, "vup_cr_live");
+
+#endif /* VUP_CONTROL_REGION_H */
