@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vup-stm32l4: STM32L4x5 peripherals (USART1-3, RCC) for QEMU's generic
+ * vfio-user MCU board, served on one vfio-user socket.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "stm32l4.h"
+
+#define PROG "vup-stm32l4"
+
+/* The STM32L475 memory map: one row per peripheral instance we can serve. */
+static const struct stm32l4_periph_info stm32l4_periphs[] = {
+    { "usart1", STM32L4_MODEL_USART, STM32L4_USART1_BASE, STM32L4_PERIPH_SIZE,
+      STM32L4_USART1_IRQ },
+    { "usart2", STM32L4_MODEL_USART, STM32L4_USART2_BASE, STM32L4_PERIPH_SIZE,
+      STM32L4_USART2_IRQ },
+    { "usart3", STM32L4_MODEL_USART, STM32L4_USART3_BASE, STM32L4_PERIPH_SIZE,
+      STM32L4_USART3_IRQ },
+    { "rcc",    STM32L4_MODEL_RCC,   STM32L4_RCC_BASE,    STM32L4_PERIPH_SIZE,
+      STM32L4_RCC_IRQ },
+};
+#define NUM_PERIPHS (sizeof(stm32l4_periphs) / sizeof(stm32l4_periphs[0]))
+#define MAX_SERIALS 8
+
+struct instance {
+    const struct stm32l4_periph_info *info;
+    struct stm32l4_usart *usart;
+    struct stm32l4_rcc *rcc;
+};
+
+struct serial_opt {
+    const char *arg;         /* as given */
+    const char *periph;      /* NULL: the first USART */
+    const char *spec;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"Usage: " PROG " --socket PATH [options]\n"
+"Serve STM32L4x5 (STM32L475VG) peripherals to QEMU (-M vfio-user-mcu)\n"
+"over a vfio-user socket.\n"
+"\n"
+"  -s, --socket PATH        vfio-user socket to listen on (required)\n"
+"  -S, --serial [NAME=]SPEC serial stream of USART NAME (default: the first\n"
+"                           USART); SPEC is stdio, null, pty, unix:PATH or\n"
+"                           file:PATH; repeat for more USARTs (usart2=pty).\n"
+"                           Without --serial the first USART is on stdio,\n"
+"                           the others on null\n"
+"  -p, --periph LIST        comma-separated peripherals (default usart1,rcc)\n"
+"                           from: usart1, usart2, usart3, rcc\n"
+"      --posted-writes      mark the windows' writes as posted (no reply)\n"
+"  -v, --verbose            log protocol and model activity on stderr\n"
+"  -h, --help               show this help and exit\n"
+"  -V, --version            show the version and exit\n");
+}
+
+static const struct stm32l4_periph_info *find_periph(const char *name,
+                                                     size_t len)
+{
+    for (size_t i = 0; i < NUM_PERIPHS; i++) {
+        if (strlen(stm32l4_periphs[i].name) == len &&
+            strncmp(stm32l4_periphs[i].name, name, len) == 0) {
+            return &stm32l4_periphs[i];
+        }
+    }
+    return NULL;
+}
+
+static void list_periphs(FILE *f)
+{
+    fprintf(f, "known peripherals:");
+    for (size_t i = 0; i < NUM_PERIPHS; i++) {
+        fprintf(f, " %s", stm32l4_periphs[i].name);
+    }
+    fprintf(f, "\n");
+}
+
+/* Parses LIST into @out (in the order given); returns the count or -1. */
+static int parse_periphs(const char *list, struct instance *out)
+{
+    int n = 0;
+    const char *s = list;
+
+    for (;;) {
+        size_t len = strcspn(s, ",");
+        const struct stm32l4_periph_info *info = find_periph(s, len);
+
+        if (!info) {
+            fprintf(stderr, PROG ": --periph: unknown peripheral '%.*s'\n",
+                    (int)len, s);
+            list_periphs(stderr);
+            return -1;
+        }
+        for (int i = 0; i < n; i++) {
+            if (out[i].info == info) {
+                fprintf(stderr, PROG ": --periph: '%s' given twice\n",
+                        info->name);
+                return -1;
+            }
+        }
+        out[n++].info = info;
+        if (s[len] == '\0') {
+            break;
+        }
+        s += len + 1;
+    }
+    return n;
+}
+
+/* "usart2=pty" names a USART; "unix:/x=y" does not. */
+static void parse_serial(const char *arg, struct serial_opt *o)
+{
+    const char *eq = strchr(arg, '=');
+
+    o->arg = arg;
+    o->periph = NULL;
+    o->spec = arg;
+    if (eq && find_periph(arg, (size_t)(eq - arg))) {
+        o->periph = arg;
+        o->spec = eq + 1;
+    }
+}
+
+static void on_signal(void *opaque, int fd, uint32_t events)
+{
+    vup_dev *d = opaque;
+    struct signalfd_siginfo si;
+    (void)events;
+
+    if (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        vup_log(VUP_LOG_INFO, "%s, shutting down", strsignal((int)si.ssi_signo));
+    }
+    vup_dev_stop(d);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "socket",        required_argument, NULL, 's' },
+        { "serial",        required_argument, NULL, 'S' },
+        { "periph",        required_argument, NULL, 'p' },
+        { "posted-writes", no_argument,       NULL, 'P' },
+        { "verbose",       no_argument,       NULL, 'v' },
+        { "help",          no_argument,       NULL, 'h' },
+        { "version",       no_argument,       NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *socket_path = NULL;
+    const char *periph_list = "usart1,rcc";
+    struct serial_opt serials[MAX_SERIALS];
+    int num_serials = 0;
+    struct stm32l4_opts opts = { .mmio_flags = 0 };
+    bool verbose = false;
+    struct instance inst[NUM_PERIPHS];
+    int num_inst;
+    int opt, ret = EXIT_FAILURE, sfd = -1;
+    vup_dev *d = NULL;
+    sigset_t sigs;
+
+    memset(inst, 0, sizeof(inst));
+    while ((opt = getopt_long(argc, argv, "s:S:p:vhV", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 's':
+            socket_path = optarg;
+            break;
+        case 'S':
+            if (num_serials == MAX_SERIALS) {
+                fprintf(stderr, PROG ": --serial '%s': too many (max %d)\n",
+                        optarg, MAX_SERIALS);
+                return EXIT_FAILURE;
+            }
+            parse_serial(optarg, &serials[num_serials++]);
+            break;
+        case 'p':
+            periph_list = optarg;
+            break;
+        case 'P':
+            opts.mmio_flags |= VUP_CR_MMIO_POSTED_WRITES;
+            break;
+        case 'v':
+            verbose = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return EXIT_SUCCESS;
+        case 'V':
+            printf(PROG " %s\n", VUP_VERSION_STRING);
+            return EXIT_SUCCESS;
+        default:
+            usage(stderr);
+            return EXIT_FAILURE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return EXIT_FAILURE;
+    }
+    if (!socket_path) {
+        fprintf(stderr, PROG ": --socket PATH is required\n");
+        usage(stderr);
+        return EXIT_FAILURE;
+    }
+    num_inst = parse_periphs(periph_list, inst);
+    if (num_inst < 0) {
+        return EXIT_FAILURE;
+    }
+
+    /*
+     * Which spec goes to which USART: named ones first, then each unnamed
+     * one to the first USART (in --periph order) that has none yet.
+     */
+    const char *serial_spec[NUM_PERIPHS] = { NULL };
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < num_serials; i++) {
+            const struct serial_opt *so = &serials[i];
+            int target = -1;
+
+            if ((pass == 0) != (so->periph != NULL)) {
+                continue;
+            }
+            for (int j = 0; j < num_inst && target < 0; j++) {
+                const char *name = inst[j].info->name;
+
+                if (inst[j].info->model != STM32L4_MODEL_USART) {
+                    continue;
+                }
+                if (so->periph ? (strncmp(so->periph, name, strlen(name)) == 0
+                                  && so->periph[strlen(name)] == '=')
+                               : serial_spec[j] == NULL) {
+                    target = j;
+                }
+            }
+            if (target < 0) {
+                fprintf(stderr, PROG ": --serial %s: no %s in --periph %s\n",
+                        so->arg, so->periph ? "such USART" : "USART left",
+                        periph_list);
+                return EXIT_FAILURE;
+            }
+            if (serial_spec[target]) {
+                fprintf(stderr, PROG ": --serial %s: %s already has a serial "
+                        "stream\n", so->arg, inst[target].info->name);
+                return EXIT_FAILURE;
+            }
+            serial_spec[target] = so->spec;
+        }
+    }
+    /*
+     * Default: the first USART on stdio (unless stdio went to another one),
+     * the others on null.
+     */
+    bool stdio_taken = false;
+    for (int j = 0; j < num_inst; j++) {
+        if (serial_spec[j] && strcmp(serial_spec[j], "stdio") == 0) {
+            stdio_taken = true;
+        }
+    }
+    for (int j = 0; j < num_inst; j++) {
+        if (inst[j].info->model == STM32L4_MODEL_USART && !serial_spec[j]) {
+            serial_spec[j] = stdio_taken ? "null" : "stdio";
+            stdio_taken = true;
+        }
+    }
+
+    vup_log_set_level(verbose ? VUP_LOG_DEBUG : VUP_LOG_WARN);
+
+    /* SIGINT/SIGTERM come through the device loop, so shutdown is clean. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    if (sigprocmask(SIG_BLOCK, &sigs, NULL) < 0 ||
+        (sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
+        fprintf(stderr, PROG ": signalfd: %s\n", strerror(errno));
+        return EXIT_FAILURE;
+    }
+    signal(SIGPIPE, SIG_IGN);
+
+    d = vup_dev_new("stm32l4");
+    if (!d) {
+        fprintf(stderr, PROG ": cannot create the device\n");
+        goto out;
+    }
+
+    for (int j = 0; j < num_inst; j++) {
+        const struct stm32l4_periph_info *info = inst[j].info;
+        bool ok;
+
+        if (info->model == STM32L4_MODEL_USART) {
+            inst[j].usart = stm32l4_usart_create(d, info, &opts);
+            ok = inst[j].usart != NULL;
+        } else {
+            inst[j].rcc = stm32l4_rcc_create(d, info, &opts);
+            ok = inst[j].rcc != NULL;
+        }
+        if (!ok) {
+            fprintf(stderr, PROG ": --periph %s: %s\n", info->name,
+                    vup_dev_error(d));
+            goto out;
+        }
+    }
+
+    if (vup_dev_add_memory(d, VUP_CR_MEMORY_FLASH, STM32L4_FLASH_BASE,
+                           STM32L4_FLASH_SIZE, "flash") < 0 ||
+        vup_dev_add_memory(d, VUP_CR_MEMORY_RAM, STM32L4_SRAM1_BASE,
+                           STM32L4_SRAM1_SIZE, "sram1") < 0 ||
+        vup_dev_add_memory(d, VUP_CR_MEMORY_RAM, STM32L4_SRAM2_BASE,
+                           STM32L4_SRAM2_SIZE, "sram2") < 0 ||
+        vup_dev_set_cpu(d, STM32L4_CPU_TYPE, STM32L4_NUM_IRQ) < 0) {
+        fprintf(stderr, PROG ": board hints: %s\n", vup_dev_error(d));
+        goto out;
+    }
+
+    if (vup_dev_watch_fd(d, sfd, POLLIN, on_signal, d) < 0) {
+        fprintf(stderr, PROG ": watching signals: %s\n", vup_dev_error(d));
+        goto out;
+    }
+
+    if (vup_dev_listen(d, socket_path) < 0) {
+        fprintf(stderr, PROG ": --socket %s: %s\n", socket_path,
+                vup_dev_error(d));
+        goto out;
+    }
+
+    for (int j = 0; j < num_inst; j++) {
+        if (inst[j].usart && stm32l4_usart_attach(inst[j].usart,
+                                                  serial_spec[j]) < 0) {
+            fprintf(stderr, PROG ": --serial %s (%s): %s\n", serial_spec[j],
+                    inst[j].info->name, vup_dev_error(d));
+            goto out_unlink;
+        }
+    }
+
+    {
+        char line[512];
+        int len = snprintf(line, sizeof(line), PROG ": listening on %s:",
+                           socket_path);
+        for (int j = 0; j < num_inst && len < (int)sizeof(line); j++) {
+            const struct stm32l4_periph_info *info = inst[j].info;
+            len += snprintf(line + len, sizeof(line) - (size_t)len,
+                            " %s@0x%08x/irq%u%s%s", info->name,
+                            (unsigned)info->base, (unsigned)info->irq,
+                            serial_spec[j] ? "=" : "",
+                            serial_spec[j] ? serial_spec[j] : "");
+        }
+        fprintf(stderr, "%s\n", line);
+    }
+
+    if (vup_dev_run(d) < 0) {
+        fprintf(stderr, PROG ": %s\n", vup_dev_error(d));
+    } else {
+        ret = EXIT_SUCCESS;
+    }
+
+out_unlink:
+    unlink(socket_path);
+out:
+    for (int j = 0; j < num_inst; j++) {
+        stm32l4_usart_detach(inst[j].usart);
+    }
+    if (d && sfd >= 0) {
+        vup_dev_unwatch_fd(d, sfd);
+    }
+    if (d) {
+        vup_dev_free(d);
+    }
+    for (int j = 0; j < num_inst; j++) {
+        stm32l4_usart_free(inst[j].usart);
+        stm32l4_rcc_free(inst[j].rcc);
+    }
+    if (sfd >= 0) {
+        close(sfd);
+    }
+    return ret;
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vup-stm32l4: STM32L4x5 (STM32L475VG) peripherals served over vfio-user.
+ *
+ * Memory map and interrupt numbers (RM0351, STM32L475 SVD).  Adding another
+ * instance of an existing model is one row in stm32l4_periphs[] (main.c).
+ */
+#ifndef VUP_STM32L4_H
+#define VUP_STM32L4_H
+
+#include <stdint.h>
+
+#include <vup.h>
+
+/* Memory (board hints for the generic board). */
+#define STM32L4_FLASH_BASE      0x08000000u
+#define STM32L4_FLASH_SIZE      (1024u * 1024u)   /* STM32L475VG: 1 MiB */
+#define STM32L4_SRAM1_BASE      0x20000000u
+#define STM32L4_SRAM1_SIZE      (96u * 1024u)
+#define STM32L4_SRAM2_BASE      0x10000000u
+#define STM32L4_SRAM2_SIZE      (32u * 1024u)
+
+/* CPU: Cortex-M4F, NVIC external lines as QEMU's stm32l4x5 SoC (num-irq). */
+#define STM32L4_CPU_TYPE        "cortex-m4"
+#define STM32L4_NUM_IRQ         96u
+
+/* Peripherals. */
+#define STM32L4_PERIPH_SIZE     0x400u
+
+#define STM32L4_USART1_BASE     0x40013800u
+#define STM32L4_USART1_IRQ      37u
+#define STM32L4_USART2_BASE     0x40004400u
+#define STM32L4_USART2_IRQ      38u
+#define STM32L4_USART3_BASE     0x40004800u
+#define STM32L4_USART3_IRQ      39u
+#define STM32L4_RCC_BASE        0x40021000u
+#define STM32L4_RCC_IRQ         5u
+
+enum stm32l4_model {
+    STM32L4_MODEL_USART,
+    STM32L4_MODEL_RCC,
+};
+
+/* One instance of a peripheral model at a place in the memory map. */
+struct stm32l4_periph_info {
+    const char *name;          /* window and IRQ name, e.g. "usart1" */
+    enum stm32l4_model model;
+    uint32_t base;
+    uint32_t size;
+    uint32_t irq;              /* NVIC line */
+};
+
+/* Per-instance options main.c passes to the models. */
+struct stm32l4_opts {
+    uint32_t mmio_flags;       /* VUP_CR_MMIO_* for every window */
+};
+
+/* usart.c */
+struct stm32l4_usart;
+struct stm32l4_usart *stm32l4_usart_create(vup_dev *d,
+                                           const struct stm32l4_periph_info *info,
+                                           const struct stm32l4_opts *opts);
+/* Connects the instance to a serial byte stream (vup_chardev_open spec). */
+int stm32l4_usart_attach(struct stm32l4_usart *u, const char *spec);
+/* Closes the serial stream: call before vup_dev_free(). */
+void stm32l4_usart_detach(struct stm32l4_usart *u);
+/* Frees the instance: call after vup_dev_free(). */
+void stm32l4_usart_free(struct stm32l4_usart *u);
+
+/* rcc.c */
+struct stm32l4_rcc;
+struct stm32l4_rcc *stm32l4_rcc_create(vup_dev *d,
+                                       const struct stm32l4_periph_info *info,
+                                       const struct stm32l4_opts *opts);
+/* Frees the instance: call after vup_dev_free(). */
+void stm32l4_rcc_free(struct stm32l4_rcc *r);
+
+#endif /* VUP_STM32L4_H */
