@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "stm32l4.h"
+#include "uart.h"
+
+void uart1_init(uint32_t baud, uint32_t cr1_extra)
+{
+    RCC_APB2ENR |= RCC_APB2ENR_USART1EN;
+    (void)RCC_APB2ENR;  /* read back: the clock is on before first access */
+    USART_CR1(USART1_BASE) = 0;
+    /* Oversampling by 16: BRR = USARTDIV = fCK / baud, rounded. */
+    USART_BRR(USART1_BASE) = (SYSCLK_HZ + baud / 2u) / baud;
+    USART_CR1(USART1_BASE) = USART_CR1_UE | USART_CR1_TE | USART_CR1_RE |
+                             cr1_extra;
+}
+
+void uart1_putc(char c)
+{
+    while (!(USART_ISR(USART1_BASE) & USART_ISR_TXE)) {
+    }
+    USART_TDR(USART1_BASE) = (uint8_t)c;
+}
+
+void uart1_puts(const char *s)
+{
+    while (*s) {
+        uart1_putc(*s++);
+    }
+}
+
+void uart1_puthex(uint32_t v)
+{
+    for (int shift = 28; shift >= 0; shift -= 4) {
+        uart1_putc("0123456789abcdef"[(v >> shift) & 0xfu]);
+    }
+}
