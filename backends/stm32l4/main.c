@@ -197,18 +197,18 @@ int main(int argc, char **argv)
             printf(PROG " %s\n", VUP_VERSION_STRING);
             return EXIT_SUCCESS;
         default:
-            usage(stderr);
+            fprintf(stderr, "Try '" PROG " --help'.\n");
             return EXIT_FAILURE;
         }
     }
     if (optind < argc) {
         fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
-        usage(stderr);
+        fprintf(stderr, "Try '" PROG " --help'.\n");
         return EXIT_FAILURE;
     }
     if (!socket_path) {
         fprintf(stderr, PROG ": --socket PATH is required\n");
-        usage(stderr);
+        fprintf(stderr, "Try '" PROG " --help'.\n");
         return EXIT_FAILURE;
     }
     num_inst = parse_periphs(periph_list, inst);

@@ -206,8 +206,11 @@ static void usart_rx(void *opaque, const uint8_t *buf, size_t len)
             if (!(vup_reg_get(p, USART_CR3) & CR3_OVRDIS)) {
                 usart_set_isr(p, ISR_ORE, 0);
             }
-            vup_log(VUP_LOG_DEBUG, "%s: input FIFO full, byte 0x%02x lost",
-                    u->info.name, buf[i]);
+            if (u->rx_overrun == 1 || (u->rx_overrun & 0x3ff) == 0) {
+                vup_log(VUP_LOG_WARN, "%s: input FIFO full (%u bytes): "
+                        "%llu bytes lost so far", u->info.name, RX_FIFO_SIZE,
+                        (unsigned long long)u->rx_overrun);
+            }
             continue;
         }
         u->rx_fifo[(u->rx_head + u->rx_count) % RX_FIFO_SIZE] = buf[i];
