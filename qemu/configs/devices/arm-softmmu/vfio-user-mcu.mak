@@ -1,0 +1,19 @@
+# Trimmed arm-softmmu device set for vfio-user MCU work (used with
+# --without-default-devices --with-devices-arm=vfio-user-mcu):
+# the generic vfio-user MCU board, plus the reference boards that tests and
+# benchmarks compare against.
+
+# The generic board with external (vfio-user) peripherals.
+
+# In-process reference: STM32L4x5 with QEMU's own RCC/USART/GPIO models.
+CONFIG_B_L475E_IOT01A=y
+
+# Upstream reference: vfio-user-pci on the virt board.
+CONFIG_ARM_VIRT=y
+CONFIG_VFIO_PCI=y
+CONFIG_VFIO_USER=y
+# virt selects ACPI_CXL, whose code links against CXL host and type-3 memory
+# device code (upstream 10.2 has no stubs when they are off).
+CONFIG_PXB=y
+CONFIG_CXL=y
+CONFIG_CXL_MEM_DEVICE=y
