@@ -95,6 +95,26 @@ int vup_dev_set_cpu(vup_dev *d, const char *cpu_type, uint32_t num_irq);
 /* Resets every peripheral, as on VFIO_USER_DEVICE_RESET. */
 void vup_dev_reset(vup_dev *d);
 
+/*
+ * Clocks (control-region clock entries).  @flags: VUP_CR_CLOCK_OUTPUT
+ * (optionally with a VUP_CR_CLOCK_ROLE_*) or VUP_CR_CLOCK_INPUT; @freq_hz:
+ * an output's frequency at reset.  Returns the clock's index, which is its
+ * slot in vup_cr_live.clock_hz[], or a negative errno.
+ */
+int vup_dev_add_clock(vup_dev *d, const char *name, uint32_t flags,
+                      uint64_t freq_hz);
+/* Changes an output clock (bumps vup_cr_live.seq).  0 or negative errno. */
+int vup_clock_set_hz(vup_dev *d, unsigned clock, uint64_t hz);
+/* An output's frequency, or an input's as last written by QEMU (0 before). */
+uint64_t vup_clock_get_hz(const vup_dev *d, unsigned clock);
+
+/*
+ * The control-region descriptor a client will read (header + entries,
+ * *@size bytes), or NULL (see vup_dev_error()).  Builds and validates it:
+ * after this (or vup_dev_listen()) nothing more can be added.
+ */
+const void *vup_dev_descriptor(vup_dev *d, size_t *size);
+
 /* ---- serving --------------------------------------------------------- */
 
 /* Binds and listens on @path (a stale socket file is replaced). */

@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vup_dev: the device description (peripherals, IRQ lines, memories, CPU,
+ * clocks), its reset, and the IRQ/clock state in the control region's live
+ * part.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+int vup_dev_fail(vup_dev *d, int err, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(d->err, sizeof(d->err), fmt, ap);
+    va_end(ap);
+    return -err;
+}
+
+const char *vup_dev_error(const vup_dev *d)
+{
+    return d->err;
+}
+
+static bool name_ok(const char *name)
+{
+    return name && name[0] && strlen(name) < VUP_CR_NAME_LEN;
+}
+
+vup_dev *vup_dev_new(const char *name)
+{
+    vup_dev *d;
+
+    if (!name_ok(name)) {
+        vup_log(VUP_LOG_ERROR, "device name must have 1 to %u characters",
+                VUP_CR_NAME_LEN - 1);
+        errno = EINVAL;
+        return NULL;
+    }
+    d = calloc(1, sizeof(*d));
+    if (!d) {
+        return NULL;
+    }
+    strcpy(d->name, name);
+    d->listen_fd = -1;
+    d->conn.fd = -1;
+    vup_rx_init(&d->conn.rx);
+    if (vup_loop_init(d) < 0) {
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
+static void periph_free(vup_periph *p)
+{
+    free(p->sorted);
+    free(p->values);
+    free(p);
+}
+
+void vup_dev_free(vup_dev *d)
+{
+    if (!d) {
+        return;
+    }
+    vup_server_fini(d);
+    vup_chardev_close_all(d);
+    vup_loop_fini(d);
+    for (size_t i = 0; i < d->num_periphs; i++) {
+        periph_free(d->periphs[i]);
+    }
+    free(d->desc);
+    free(d);
+}
+
+static int check_open(vup_dev *d)
+{
+    if (d->desc) {
+        return vup_dev_fail(d, EBUSY, "device already serving: add "
+                            "everything before vup_dev_listen()");
+    }
+    return 0;
+}
+
+static int check_irqs(vup_dev *d, const struct vup_periph_desc *desc)
+{
+    if (desc->num_irqs && !desc->irqs) {
+        return vup_dev_fail(d, EINVAL, "%s: num_irqs %zu but no table",
+                            desc->name, desc->num_irqs);
+    }
+    if (desc->num_irqs > VUP_CR_MAX_IRQS - d->num_irqs) {
+        return vup_dev_fail(d, ENOSPC, "%s: more than %u IRQ lines in the "
+                            "device", desc->name, VUP_CR_MAX_IRQS);
+    }
+    for (size_t i = 0; i < desc->num_irqs; i++) {
+        const struct vup_irq_desc *q = &desc->irqs[i];
+
+        if (!name_ok(q->name)) {
+            return vup_dev_fail(d, EINVAL, "%s: IRQ %zu name must have 1 to "
+                                "%u characters", desc->name, i,
+                                VUP_CR_NAME_LEN - 1);
+        }
+        if (q->flags != VUP_CR_IRQ_LEVEL && q->flags != VUP_CR_IRQ_EDGE) {
+            return vup_dev_fail(d, EINVAL, "%s: IRQ %s flags 0x%x must be "
+                                "exactly one of LEVEL, EDGE", desc->name,
+                                q->name, q->flags);
+        }
+    }
+    return 0;
+}
+
+vup_periph *vup_dev_add_periph(vup_dev *d, const struct vup_periph_desc *desc,
+                               void *opaque)
+{
+    vup_periph *p;
+    int ret;
+
+    if (check_open(d) < 0) {
+        return NULL;
+    }
+    if (!desc || !name_ok(desc->name)) {
+        vup_dev_fail(d, EINVAL, "peripheral name must have 1 to %u "
+                     "characters", VUP_CR_NAME_LEN - 1);
+        return NULL;
+    }
+    if (d->num_periphs == VUP_MAX_PERIPHS) {
+        vup_dev_fail(d, ENOSPC, "%s: more than %u peripherals", desc->name,
+                     VUP_MAX_PERIPHS);
+        return NULL;
+    }
+    for (size_t i = 0; i < d->num_periphs; i++) {
+        if (!strcmp(d->periphs[i]->name, desc->name)) {
+            vup_dev_fail(d, EEXIST, "peripheral %s added twice", desc->name);
+            return NULL;
+        }
+    }
+    if (desc->size < 4 || desc->size % 4 ||
+        desc->base > UINT64_MAX - desc->size) {
+        vup_dev_fail(d, EINVAL, "%s: window 0x%" PRIx64 "+0x%x: size must "
+                     "be a non-zero multiple of 4 and fit", desc->name,
+                     desc->base, desc->size);
+        return NULL;
+    }
+    if (desc->mmio_flags & ~VUP_CR_MMIO_FLAGS_KNOWN) {
+        vup_dev_fail(d, EINVAL, "%s: unknown mmio_flags 0x%x", desc->name,
+                     desc->mmio_flags & ~VUP_CR_MMIO_FLAGS_KNOWN);
+        return NULL;
+    }
+    if (check_irqs(d, desc) < 0) {
+        return NULL;
+    }
+    p = calloc(1, sizeof(*p));
+    if (!p) {
+        vup_dev_fail(d, ENOMEM, "out of memory");
+        return NULL;
+    }
+    p->dev = d;
+    p->desc = *desc;
+    strcpy(p->name, desc->name);
+    p->desc.name = p->name;
+    p->opaque = opaque;
+    ret = vup_regs_init(p, d->err, sizeof(d->err));
+    if (ret < 0) {
+        periph_free(p);
+        return NULL;
+    }
+    vup_regs_reset(p);
+    p->region = (uint32_t)d->num_periphs + 1;
+    p->irq_base = (uint32_t)d->num_irqs;
+    for (size_t i = 0; i < desc->num_irqs; i++) {
+        d->irqs[d->num_irqs++] = (struct vup_irq){
+            .periph = p, .n = (unsigned)i, .flags = desc->irqs[i].flags,
+            .fd = -1,
+        };
+    }
+    d->periphs[d->num_periphs++] = p;
+    return p;
+}
+
+int vup_dev_add_memory(vup_dev *d, enum vup_cr_memory_kind kind,
+                       uint64_t base, uint64_t size, const char *name)
+{
+    int ret = check_open(d);
+
+    if (ret < 0) {
+        return ret;
+    }
+    if (!name_ok(name)) {
+        return vup_dev_fail(d, EINVAL, "memory name must have 1 to %u "
+                            "characters", VUP_CR_NAME_LEN - 1);
+    }
+    if (kind != VUP_CR_MEMORY_FLASH && kind != VUP_CR_MEMORY_RAM) {
+        return vup_dev_fail(d, EINVAL, "%s: unknown memory kind %d", name,
+                            kind);
+    }
+    if (!size || base > UINT64_MAX - size) {
+        return vup_dev_fail(d, EINVAL, "%s: bad range 0x%" PRIx64 "+0x%"
+                            PRIx64, name, base, size);
+    }
+    if (d->num_memories == VUP_MAX_MEMORIES) {
+        return vup_dev_fail(d, ENOSPC, "more than %u memories",
+                            VUP_MAX_MEMORIES);
+    }
+    d->memories[d->num_memories] = (struct vup_memory){
+        .kind = kind, .base = base, .size = size,
+    };
+    strcpy(d->memories[d->num_memories++].name, name);
+    return 0;
+}
+
+int vup_dev_set_cpu(vup_dev *d, const char *cpu_type, uint32_t num_irq)
+{
+    int ret = check_open(d);
+
+    if (ret < 0) {
+        return ret;
+    }
+    if (!cpu_type || strlen(cpu_type) >= VUP_CR_NAME_LEN) {
+        return vup_dev_fail(d, EINVAL, "CPU type must have at most %u "
+                            "characters", VUP_CR_NAME_LEN - 1);
+    }
+    strcpy(d->cpu_type, cpu_type);
+    d->cpu_num_irq = num_irq;
+    d->has_cpu = true;
+    return 0;
+}
+
+int vup_dev_add_clock(vup_dev *d, const char *name, uint32_t flags,
+                      uint64_t freq_hz)
+{
+    uint32_t dir = flags & (VUP_CR_CLOCK_OUTPUT | VUP_CR_CLOCK_INPUT);
+    int ret = check_open(d);
+
+    if (ret < 0) {
+        return ret;
+    }
+    if (!name_ok(name)) {
+        return vup_dev_fail(d, EINVAL, "clock name must have 1 to %u "
+                            "characters", VUP_CR_NAME_LEN - 1);
+    }
+    if ((flags & ~VUP_CR_CLOCK_FLAGS_KNOWN) ||
+        (dir != VUP_CR_CLOCK_OUTPUT && dir != VUP_CR_CLOCK_INPUT) ||
+        (dir == VUP_CR_CLOCK_INPUT && flags != VUP_CR_CLOCK_INPUT)) {
+        return vup_dev_fail(d, EINVAL, "clock %s: flags 0x%x: need OUTPUT "
+                            "(with optional roles) or INPUT", name, flags);
+    }
+    if (freq_hz > VUP_CR_CLOCK_MAX_HZ) {
+        return vup_dev_fail(d, EINVAL, "clock %s: %" PRIu64 " Hz is above "
+                            "the maximum", name, freq_hz);
+    }
+    if (d->num_clocks == VUP_CR_MAX_CLOCKS) {
+        return vup_dev_fail(d, ENOSPC, "more than %u clocks",
+                            VUP_CR_MAX_CLOCKS);
+    }
+    strcpy(d->clocks[d->num_clocks].name, name);
+    d->clocks[d->num_clocks].flags = flags;
+    d->clocks[d->num_clocks].reset_hz =
+        dir == VUP_CR_CLOCK_OUTPUT ? freq_hz : 0;
+    d->live.clock_hz[d->num_clocks] = d->clocks[d->num_clocks].reset_hz;
+    return (int)d->num_clocks++;
+}
+
+int vup_clock_set_hz(vup_dev *d, unsigned clock, uint64_t hz)
+{
+    if (clock >= d->num_clocks ||
+        !(d->clocks[clock].flags & VUP_CR_CLOCK_OUTPUT)) {
+        return vup_dev_fail(d, EINVAL, "clock %u is not an output", clock);
+    }
+    if (hz > VUP_CR_CLOCK_MAX_HZ) {
+        return vup_dev_fail(d, EINVAL, "clock %s: %" PRIu64 " Hz is above "
+                            "the maximum", d->clocks[clock].name, hz);
+    }
+    if (d->live.clock_hz[clock] != hz) {
+        d->live.clock_hz[clock] = hz;
+        d->live.seq++;
+    }
+    return 0;
+}
+
+uint64_t vup_clock_get_hz(const vup_dev *d, unsigned clock)
+{
+    return clock < d->num_clocks ? d->live.clock_hz[clock] : 0;
+}
+
+int vup_dev_freeze(vup_dev *d)
+{
+    if (d->desc) {
+        return 0;
+    }
+    return vup_cr_encode(d, &d->desc, &d->desc_size);
+}
+
+const void *vup_dev_descriptor(vup_dev *d, size_t *size)
+{
+    if (vup_dev_freeze(d) < 0) {
+        return NULL;
+    }
+    *size = d->desc_size;
+    return d->desc;
+}
+
+uint64_t vup_dev_cr_size(const vup_dev *d)
+{
+    return (uint64_t)d->live_offset + VUP_CR_LIVE_SIZE;
+}
+
+/* ---- IRQs --------------------------------------------------------------- */
+
+static void irq_signal(vup_dev *d, unsigned index)
+{
+    uint64_t one = 1;
+    int fd = d->irqs[index].fd;
+
+    if (fd >= 0 && write(fd, &one, sizeof(one)) != sizeof(one)) {
+        vup_log(VUP_LOG_WARN, "IRQ %u: eventfd write: %s", index,
+                strerror(errno));
+    }
+}
+
+static void irq_level(vup_dev *d, unsigned index, bool level)
+{
+    uint32_t *word = &d->live.irq_level[index / 32];
+    uint32_t bit = 1u << (index % 32);
+
+    if (!!(*word & bit) == level) {
+        return;
+    }
+    *word ^= bit;
+    d->live.seq++;
+    irq_signal(d, index);
+}
+
+static struct vup_irq *periph_irq(vup_periph *p, unsigned n, uint32_t flags,
+                                  const char *what)
+{
+    struct vup_irq *q;
+
+    if (n >= p->desc.num_irqs) {
+        vup_log(VUP_LOG_ERROR, "%s: %s of IRQ %u: only %zu IRQs", p->name,
+                what, n, p->desc.num_irqs);
+        return NULL;
+    }
+    q = &p->dev->irqs[p->irq_base + n];
+    if (q->flags != flags) {
+        vup_log(VUP_LOG_ERROR, "%s: %s of IRQ %s, which is %s", p->name,
+                what, p->desc.irqs[n].name,
+                q->flags == VUP_CR_IRQ_LEVEL ? "level" : "edge");
+        return NULL;
+    }
+    return q;
+}
+
+void vup_irq_set(vup_periph *p, unsigned n, bool level)
+{
+    if (periph_irq(p, n, VUP_CR_IRQ_LEVEL, "vup_irq_set")) {
+        irq_level(p->dev, p->irq_base + n, level);
+    }
+}
+
+void vup_irq_pulse(vup_periph *p, unsigned n)
+{
+    if (periph_irq(p, n, VUP_CR_IRQ_EDGE, "vup_irq_pulse")) {
+        irq_signal(p->dev, p->irq_base + n);
+    }
+}
+
+/* ---- reset -------------------------------------------------------------- */
+
+void vup_dev_reset(vup_dev *d)
+{
+    for (size_t i = 0; i < d->num_periphs; i++) {
+        vup_regs_reset(d->periphs[i]);
+    }
+    /* Levels first, so a reset hook may raise a line that is high at reset. */
+    for (size_t i = 0; i < d->num_irqs; i++) {
+        irq_level(d, (unsigned)i, false);
+    }
+    for (size_t i = 0; i < d->num_clocks; i++) {
+        if (d->clocks[i].flags & VUP_CR_CLOCK_OUTPUT) {
+            vup_clock_set_hz(d, (unsigned)i, d->clocks[i].reset_hz);
+        }
+    }
+    for (size_t i = 0; i < d->num_periphs; i++) {
+        if (d->periphs[i]->desc.reset) {
+            d->periphs[i]->desc.reset(d->periphs[i]);
+        }
+    }
+}
+
+/* The client went away: forget what it owned, then reset. */
+void vup_dev_client_gone(vup_dev *d)
+{
+    for (size_t i = 0; i < d->num_irqs; i++) {
+        if (d->irqs[i].fd >= 0) {
+            close(d->irqs[i].fd);
+            d->irqs[i].fd = -1;
+        }
+    }
+    d->live.vtime_ns = 0;
+    for (size_t i = 0; i < d->num_clocks; i++) {
+        if (d->clocks[i].flags & VUP_CR_CLOCK_INPUT) {
+            d->live.clock_hz[i] = 0;
+        }
+    }
+    vup_dev_reset(d);
+}
+
+/* ---- accessors ---------------------------------------------------------- */
+
+void *vup_periph_opaque(const vup_periph *p)
+{
+    return p->opaque;
+}
+
+vup_dev *vup_periph_dev(const vup_periph *p)
+{
+    return p->dev;
+}
+
+const char *vup_periph_name(const vup_periph *p)
+{
+    return p->name;
+}

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* libvup internals shared between lib/ files; not installed. */
+#ifndef VUP_INTERNAL_H
+#define VUP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vup.h"
+#include "protocol.h"
+
+#define VUP_MAX_PERIPHS     64u   /* vfio regions 1..N; QEMU allows < 100 */
+#define VUP_MAX_MEMORIES    16u
+#define VUP_MAX_WATCHES     64u
+#define VUP_UNMAPPED_LOG    16u   /* distinct unmapped offsets logged */
+#define VUP_CR_LIVE_SIZE    VUP_CR_LIVE_ALIGN
+
+#define VUP_ARRAY_SIZE(a)   (sizeof(a) / sizeof((a)[0]))
+
+struct vup_periph {
+    vup_dev *dev;
+    struct vup_periph_desc desc;   /* tables still point at the caller's */
+    char name[VUP_CR_NAME_LEN];
+    void *opaque;
+    uint32_t region;               /* vfio region index */
+    uint32_t irq_base;             /* vfio IRQ index of desc->irqs[0] */
+    const struct vup_reg **sorted; /* by offset, for binary search */
+    uint32_t *values;              /* parallel to sorted */
+    uint32_t unmapped[VUP_UNMAPPED_LOG];
+    unsigned num_unmapped;
+};
+
+struct vup_memory {
+    enum vup_cr_memory_kind kind;
+    uint64_t base, size;
+    char name[VUP_CR_NAME_LEN];
+};
+
+struct vup_clock {
+    char name[VUP_CR_NAME_LEN];
+    uint32_t flags;
+    uint64_t reset_hz;
+};
+
+struct vup_irq {
+    vup_periph *periph;
+    unsigned n;                    /* index into periph->desc.irqs */
+    uint32_t flags;                /* VUP_CR_IRQ_LEVEL or _EDGE */
+    int fd;                        /* client's eventfd, -1 if none */
+};
+
+struct vup_watch {
+    uint64_t id;                   /* epoll data; never reused */
+    int fd;
+    uint32_t events;
+    vup_fd_fn fn;
+    void *opaque;
+};
+
+struct vup_dma_map {
+    uint64_t iova, size;
+    uint32_t flags;
+    void *addr;                    /* mmap of the client's fd, or NULL */
+};
+
+/* Receive side of one message being framed (see socket.c). */
+struct vup_rx {
+    struct vup_msg_hdr hdr;
+    size_t have;                   /* bytes of header + body received */
+    uint8_t *body;                 /* hdr.size - sizeof(hdr) bytes */
+    size_t body_cap;
+    int fds[VUP_MSG_MAX_FDS];
+    size_t nfds;
+    bool fds_truncated;            /* more fds than we accept were sent */
+};
+
+struct vup_conn {
+    int fd;                        /* -1: no client */
+    bool negotiated;               /* VERSION done */
+    bool write_multi;              /* client offered write_multiple */
+    bool close_after;              /* drop once this reply is queued */
+    struct vup_rx rx;
+    uint8_t *out;                  /* unsent tail of the last reply */
+    size_t out_len, out_off;
+    struct vup_dma_map dma[VUP_DMA_MAX_MAPS];
+    size_t num_dma;
+};
+
+struct vup_dev {
+    char name[VUP_CR_NAME_LEN];
+    char err[256];
+
+    vup_periph *periphs[VUP_MAX_PERIPHS];
+    size_t num_periphs;
+    struct vup_irq irqs[VUP_CR_MAX_IRQS];
+    size_t num_irqs;
+    struct vup_memory memories[VUP_MAX_MEMORIES];
+    size_t num_memories;
+    struct vup_clock clocks[VUP_CR_MAX_CLOCKS];
+    size_t num_clocks;
+    bool has_cpu;
+    char cpu_type[VUP_CR_NAME_LEN];
+    uint32_t cpu_num_irq;
+
+    /* Control region: descriptor built once, then the live part. */
+    uint8_t *desc;                 /* NULL until frozen */
+    uint32_t desc_size;
+    uint32_t live_offset;
+    struct vup_cr_live live;
+
+    int epfd;
+    struct vup_watch watches[VUP_MAX_WATCHES];
+    size_t num_watches;
+    uint64_t next_watch_id;
+    bool stop;
+
+    int listen_fd;
+    char *path;
+    struct vup_conn conn;
+
+    struct vup_chardev *chardevs;  /* open ones, closed by vup_dev_free */
+};
+
+/* dev.c */
+int vup_dev_fail(vup_dev *d, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int vup_dev_freeze(vup_dev *d);
+uint64_t vup_dev_cr_size(const vup_dev *d);
+void vup_dev_client_gone(vup_dev *d);
+
+/* regs.c */
+int vup_regs_init(vup_periph *p, char *err, size_t errlen);
+void vup_regs_reset(vup_periph *p);
+uint32_t vup_regs_read(vup_periph *p, uint32_t offset, unsigned size);
+void vup_regs_write(vup_periph *p, uint32_t offset, unsigned size,
+                    uint32_t data);
+
+/* control-region.c */
+int vup_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size);
+/* Region 0 accesses: check (-EINVAL out of range, -EPERM), then do. */
+int vup_cr_region_check(const vup_dev *d, uint64_t off, uint32_t count,
+                        bool write);
+void vup_cr_region_read(const vup_dev *d, uint64_t off, void *buf,
+                        uint32_t count);
+void vup_cr_region_write(vup_dev *d, uint64_t off, const void *buf,
+                         uint32_t count);
+
+/* loop.c */
+int vup_loop_init(vup_dev *d);
+void vup_loop_fini(vup_dev *d);
+int vup_loop_modify(vup_dev *d, int fd, uint32_t events);
+
+/* socket.c */
+void vup_rx_init(struct vup_rx *rx);
+void vup_rx_reset(struct vup_rx *rx);   /* closes fds, keeps the buffer */
+void vup_rx_fini(struct vup_rx *rx);
+int vup_rx_step(int sock, struct vup_rx *rx, size_t max_size);
+int vup_send_all(int sock, const void *buf, size_t len, const int *fds,
+                 size_t nfds);
+void vup_close_fds(int *fds, size_t n);
+
+/* server.c */
+void vup_server_fini(vup_dev *d);
+
+/* dma.c: 0 or a positive errno for the reply */
+int vup_dma_map(struct vup_conn *c, const struct vup_msg_dma_map *m, int fd);
+int vup_dma_unmap(struct vup_conn *c, const struct vup_msg_dma_unmap *m);
+void vup_dma_clear(struct vup_conn *c);
+
+/* chardev.c */
+void vup_chardev_close_all(vup_dev *d);
+
+#endif /* VUP_INTERNAL_H */

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Logging to stderr; the level starts from $VUP_LOG (error..debug). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vup.h"
+
+static const char *const level_names[] = {
+    [VUP_LOG_ERROR] = "error",
+    [VUP_LOG_WARN] = "warning",
+    [VUP_LOG_INFO] = "info",
+    [VUP_LOG_DEBUG] = "debug",
+};
+
+static int log_level = -1;      /* -1: not yet read from the environment */
+
+static int level_from_env(void)
+{
+    const char *s = getenv("VUP_LOG");
+
+    if (s) {
+        for (int i = VUP_LOG_ERROR; i <= VUP_LOG_DEBUG; i++) {
+            if (!strcmp(s, level_names[i]) ||
+                (i == VUP_LOG_WARN && !strcmp(s, "warn"))) {
+                return i;
+            }
+        }
+    }
+    return VUP_LOG_INFO;
+}
+
+void vup_log_set_level(enum vup_log_level level)
+{
+    log_level = level;
+}
+
+void vup_log(enum vup_log_level level, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+
+    if (log_level < 0) {
+        log_level = level_from_env();
+    }
+    if ((int)level > log_level) {
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    /* One write per line so concurrent processes do not interleave. */
+    fprintf(stderr, "vup: %s%s%s\n", level == VUP_LOG_INFO ? "" :
+            level_names[level], level == VUP_LOG_INFO ? "" : ": ", buf);
+}

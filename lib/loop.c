@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The device loop: one epoll fd serving the vfio-user socket, chardevs and
+ * the caller's fds.  Each watch has an id that is never reused, so a watch
+ * removed by a callback is not called for events already fetched.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+int vup_loop_init(vup_dev *d)
+{
+    d->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (d->epfd < 0) {
+        vup_log(VUP_LOG_ERROR, "epoll_create1: %s", strerror(errno));
+        return -errno;
+    }
+    d->next_watch_id = 1;
+    return 0;
+}
+
+void vup_loop_fini(vup_dev *d)
+{
+    close(d->epfd);
+}
+
+static struct vup_watch *find_fd(vup_dev *d, int fd)
+{
+    for (size_t i = 0; i < d->num_watches; i++) {
+        if (d->watches[i].fd == fd) {
+            return &d->watches[i];
+        }
+    }
+    return NULL;
+}
+
+int vup_dev_watch_fd(vup_dev *d, int fd, uint32_t events, vup_fd_fn fn,
+                     void *opaque)
+{
+    struct vup_watch *w;
+    struct epoll_event ev;
+
+    if (fd < 0 || !fn) {
+        return vup_dev_fail(d, EINVAL, "watch: bad fd %d or no callback", fd);
+    }
+    if (find_fd(d, fd)) {
+        return vup_dev_fail(d, EEXIST, "fd %d is already watched", fd);
+    }
+    if (d->num_watches == VUP_MAX_WATCHES) {
+        return vup_dev_fail(d, ENOSPC, "more than %u watched fds",
+                            VUP_MAX_WATCHES);
+    }
+    w = &d->watches[d->num_watches];
+    *w = (struct vup_watch){
+        .id = d->next_watch_id++, .fd = fd, .events = events, .fn = fn,
+        .opaque = opaque,
+    };
+    ev = (struct epoll_event){ .events = events, .data.u64 = w->id };
+    if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        return vup_dev_fail(d, errno, "epoll add fd %d: %s", fd,
+                            strerror(errno));
+    }
+    d->num_watches++;
+    return 0;
+}
+
+void vup_dev_unwatch_fd(vup_dev *d, int fd)
+{
+    struct vup_watch *w = find_fd(d, fd);
+
+    if (!w) {
+        return;
+    }
+    /* The fd may already be closed, which removed it from the epoll set. */
+    epoll_ctl(d->epfd, EPOLL_CTL_DEL, fd, NULL);
+    *w = d->watches[--d->num_watches];
+}
+
+int vup_loop_modify(vup_dev *d, int fd, uint32_t events)
+{
+    struct vup_watch *w = find_fd(d, fd);
+    struct epoll_event ev;
+
+    if (!w) {
+        return -ENOENT;
+    }
+    if (w->events == events) {
+        return 0;
+    }
+    ev = (struct epoll_event){ .events = events, .data.u64 = w->id };
+    if (epoll_ctl(d->epfd, EPOLL_CTL_MOD, fd, &ev) < 0) {
+        return -errno;
+    }
+    w->events = events;
+    return 0;
+}
+
+int vup_dev_poll_fd(const vup_dev *d)
+{
+    return d->epfd;
+}
+
+int vup_dev_dispatch(vup_dev *d, int timeout_ms)
+{
+    struct epoll_event ev[16];
+    int n = epoll_wait(d->epfd, ev, VUP_ARRAY_SIZE(ev), timeout_ms);
+
+    if (n < 0) {
+        if (errno == EINTR) {
+            return 0;
+        }
+        return vup_dev_fail(d, errno, "epoll_wait: %s", strerror(errno));
+    }
+    for (int i = 0; i < n; i++) {
+        for (size_t j = 0; j < d->num_watches; j++) {
+            struct vup_watch *w = &d->watches[j];
+
+            if (w->id == ev[i].data.u64) {
+                w->fn(w->opaque, w->fd, ev[i].events);
+                break;
+            }
+        }
+    }
+    return 0;
+}
+
+int vup_dev_run(vup_dev *d)
+{
+    int ret = 0;
+
+    d->stop = false;
+    while (!d->stop && ret == 0) {
+        ret = vup_dev_dispatch(d, -1);
+    }
+    return ret;
+}
+
+void vup_dev_stop(vup_dev *d)
+{
+    d->stop = true;
+}

@@ -1,0 +1,961 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The vfio-user server: one client at a time on a listening Unix socket,
+ * each request validated and answered in order.  The client socket is
+ * non-blocking; a reply the kernel cannot take at once is kept and no more
+ * requests are read until it is sent, so memory stays bounded and a slow
+ * client cannot make us queue without end.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "internal.h"
+
+/* Messages handled per wake-up before other fds get a turn. */
+#define MSGS_PER_WAKEUP 64
+
+struct reply {
+    void *data;                 /* payload after the header */
+    size_t len;
+    void *heap;                 /* freed once sent */
+    union {
+        uint8_t bytes[256];
+        uint64_t align;
+    } small;
+};
+
+static const char *cmd_name(uint16_t cmd)
+{
+    static const char *const names[] = {
+        [VUP_CMD_VERSION] = "VERSION",
+        [VUP_CMD_DMA_MAP] = "DMA_MAP",
+        [VUP_CMD_DMA_UNMAP] = "DMA_UNMAP",
+        [VUP_CMD_DEVICE_GET_INFO] = "DEVICE_GET_INFO",
+        [VUP_CMD_DEVICE_GET_REGION_INFO] = "DEVICE_GET_REGION_INFO",
+        [VUP_CMD_DEVICE_GET_REGION_IO_FDS] = "DEVICE_GET_REGION_IO_FDS",
+        [VUP_CMD_DEVICE_GET_IRQ_INFO] = "DEVICE_GET_IRQ_INFO",
+        [VUP_CMD_DEVICE_SET_IRQS] = "DEVICE_SET_IRQS",
+        [VUP_CMD_REGION_READ] = "REGION_READ",
+        [VUP_CMD_REGION_WRITE] = "REGION_WRITE",
+        [VUP_CMD_DMA_READ] = "DMA_READ",
+        [VUP_CMD_DMA_WRITE] = "DMA_WRITE",
+        [VUP_CMD_DEVICE_RESET] = "DEVICE_RESET",
+        [VUP_CMD_REGION_WRITE_MULTI] = "REGION_WRITE_MULTI",
+    };
+
+    return cmd < VUP_ARRAY_SIZE(names) && names[cmd] ? names[cmd]
+                                                     : "unknown command";
+}
+
+static void *reply_buf(struct reply *r, size_t len)
+{
+    if (len <= sizeof(r->small.bytes)) {
+        r->data = r->small.bytes;
+    } else {
+        r->heap = malloc(len);
+        r->data = r->heap;
+    }
+    if (r->data) {
+        memset(r->data, 0, len);
+        r->len = len;
+    }
+    return r->data;
+}
+
+/* Logs why a request failed and gives the errno for the error reply. */
+static int reject(const struct vup_msg_hdr *h, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int reject(const struct vup_msg_hdr *h, int err, const char *fmt, ...)
+{
+    char msg[200];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    vup_log(VUP_LOG_WARN, "client: %s (id %u): %s: %s", cmd_name(h->command),
+            h->id, msg, strerror(err));
+    return err;
+}
+
+/* ---- VERSION -------------------------------------------------------------- */
+
+static bool json_uint(json_object *o)
+{
+    return json_object_is_type(o, json_type_int) &&
+           json_object_get_int64(o) >= 0;
+}
+
+/*
+ * Checks the client's capabilities and builds ours: only those the client
+ * proposed (the reply must be a subset, and QEMU reads the reply into a
+ * buffer the size of its request).
+ */
+static int negotiate_caps(vup_dev *d, json_object *caps, json_object *out,
+                          const char **what)
+{
+    json_object_object_foreach(caps, key, val) {
+        if (!strcmp(key, "max_msg_fds")) {
+            if (!json_uint(val)) {
+                *what = "max_msg_fds is not a non-negative integer";
+                return EINVAL;
+            }
+            json_object_object_add(out, key,
+                                   json_object_new_int(VUP_MSG_MAX_FDS));
+        } else if (!strcmp(key, "max_data_xfer_size")) {
+            if (!json_uint(val) || !json_object_get_int64(val)) {
+                *what = "max_data_xfer_size is not a positive integer";
+                return EINVAL;
+            }
+            json_object_object_add(out, key,
+                                   json_object_new_int(VUP_MSG_MAX_XFER));
+        } else if (!strcmp(key, "pgsizes")) {
+            if (!json_uint(val) ||
+                !(json_object_get_int64(val) & VUP_DMA_PGSIZE)) {
+                *what = "pgsizes does not include 4096";
+                return EINVAL;
+            }
+            json_object_object_add(out, key,
+                                   json_object_new_int(VUP_DMA_PGSIZE));
+        } else if (!strcmp(key, "max_dma_maps")) {
+            if (!json_uint(val) || !json_object_get_int64(val)) {
+                *what = "max_dma_maps is not a positive integer";
+                return EINVAL;
+            }
+            json_object_object_add(out, key,
+                                   json_object_new_int(VUP_DMA_MAX_MAPS));
+        } else if (!strcmp(key, "write_multiple")) {
+            if (!json_object_is_type(val, json_type_boolean)) {
+                *what = "write_multiple is not a boolean";
+                return EINVAL;
+            }
+            /* QEMU only coalesces posted writes, in order: we take them. */
+            d->conn.write_multi = json_object_get_boolean(val);
+            if (d->conn.write_multi) {
+                json_object_object_add(out, key,
+                                       json_object_new_boolean(true));
+            }
+        } else {
+            /* migration, twin_socket...: not supported, so not echoed. */
+            vup_log(VUP_LOG_DEBUG, "client capability %s ignored", key);
+        }
+    }
+    return 0;
+}
+
+static int parse_version_json(vup_dev *d, const char *s, size_t len,
+                              json_object *out, const char **what)
+{
+    json_tokener *tok;
+    json_object *obj, *caps;
+    int ret = 0;
+
+    if (!len || s[len - 1] || strlen(s) != len - 1) {
+        *what = "capabilities are not one NUL-terminated string";
+        return EINVAL;
+    }
+    tok = json_tokener_new();
+    if (!tok) {
+        return ENOMEM;
+    }
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+    obj = json_tokener_parse_ex(tok, s, (int)(len - 1));
+    if (!obj || json_tokener_get_error(tok) != json_tokener_success ||
+        json_tokener_get_parse_end(tok) != len - 1) {
+        *what = "capabilities are not valid JSON";
+        ret = EINVAL;
+    } else if (!json_object_is_type(obj, json_type_object)) {
+        *what = "capabilities are not a JSON object";
+        ret = EINVAL;
+    } else if (json_object_object_get_ex(obj, "capabilities", &caps)) {
+        if (!json_object_is_type(caps, json_type_object)) {
+            *what = "\"capabilities\" is not an object";
+            ret = EINVAL;
+        } else {
+            json_object *ours = json_object_new_object();
+
+            ret = negotiate_caps(d, caps, ours, what);
+            json_object_object_add(out, "capabilities", ours);
+        }
+    }
+    json_object_put(obj);
+    json_tokener_free(tok);
+    return ret;
+}
+
+static int h_version(vup_dev *d, const struct vup_msg_hdr *h,
+                     const uint8_t *p, size_t len, struct reply *r)
+{
+    struct vup_msg_version v, *rv;
+    json_object *out;
+    const char *what = NULL, *js = NULL;
+    size_t jlen = 0;
+    int ret = 0;
+
+    if (d->conn.negotiated) {
+        return reject(h, EINVAL, "version already negotiated");
+    }
+    /* A client we cannot talk to is not kept. */
+    d->conn.close_after = true;
+    if (len < sizeof(v)) {
+        return reject(h, EINVAL, "%zu-byte payload", len);
+    }
+    memcpy(&v, p, sizeof(v));
+    if (v.major != VUP_PROTO_MAJOR) {
+        return reject(h, EINVAL, "version %u.%u: only major %u is supported",
+                      v.major, v.minor, VUP_PROTO_MAJOR);
+    }
+    out = json_object_new_object();
+    if (!out) {
+        return ENOMEM;
+    }
+    d->conn.write_multi = false;
+    if (len > sizeof(v)) {
+        ret = parse_version_json(d, (const char *)p + sizeof(v),
+                                 len - sizeof(v), out, &what);
+        js = json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN);
+        jlen = strlen(js) + 1;
+    }
+    if (!ret && !reply_buf(r, sizeof(*rv) + jlen)) {
+        ret = ENOMEM;
+    }
+    if (!ret) {
+        rv = r->data;
+        rv->major = VUP_PROTO_MAJOR;
+        rv->minor = VUP_PROTO_MINOR;
+        if (jlen) {
+            memcpy((uint8_t *)r->data + sizeof(*rv), js, jlen);
+        }
+        d->conn.negotiated = true;
+        d->conn.close_after = false;
+        if (sizeof(*h) + r->len > h->size) {
+            vup_log(VUP_LOG_WARN, "VERSION reply (%zu bytes) is larger than "
+                    "the request (%u): a QEMU client will refuse it",
+                    sizeof(*h) + r->len, h->size);
+        }
+        vup_log(VUP_LOG_DEBUG, "negotiated: %s", js ? js : "no capabilities");
+    } else if (what) {
+        reject(h, ret, "%s", what);
+    }
+    json_object_put(out);
+    return ret;
+}
+
+/* ---- device, region and IRQ info -------------------------------------- */
+
+static int h_device_info(vup_dev *d, const struct vup_msg_hdr *h,
+                         const uint8_t *p, size_t len, struct reply *r)
+{
+    struct vup_msg_device_info in, *out;
+
+    if (len < sizeof(in)) {
+        return reject(h, EINVAL, "%zu-byte payload", len);
+    }
+    memcpy(&in, p, sizeof(in));
+    if (in.argsz < sizeof(in)) {
+        return reject(h, EINVAL, "argsz %u is below %zu", in.argsz,
+                      sizeof(in));
+    }
+    out = reply_buf(r, sizeof(*out));
+    if (!out) {
+        return ENOMEM;
+    }
+    out->argsz = sizeof(*out);
+    out->flags = VFIO_DEVICE_FLAGS_PLATFORM | VFIO_DEVICE_FLAGS_RESET;
+    out->num_regions = (uint32_t)d->num_periphs + 1;
+    out->num_irqs = (uint32_t)d->num_irqs;
+    return 0;
+}
+
+static int h_region_info(vup_dev *d, const struct vup_msg_hdr *h,
+                         const uint8_t *p, size_t len, struct reply *r)
+{
+    struct vfio_region_info in, *out;
+    struct vfio_region_info_cap_type *cap;
+    const uint32_t need_cap = sizeof(*out) + sizeof(*cap);
+
+    if (len < sizeof(in)) {
+        return reject(h, EINVAL, "%zu-byte payload", len);
+    }
+    memcpy(&in, p, sizeof(in));
+    if (in.argsz < sizeof(in)) {
+        return reject(h, EINVAL, "argsz %u is below %zu", in.argsz,
+                      sizeof(in));
+    }
+    if (in.index > d->num_periphs) {
+        return reject(h, EINVAL, "region %u: the device has %zu", in.index,
+                      d->num_periphs + 1);
+    }
+    /* The cap only goes in whole: QEMU rejects CAPS with cap_offset 0. */
+    out = reply_buf(r, in.index == VUP_CR_REGION_INDEX &&
+                    in.argsz >= need_cap ? need_cap : sizeof(*out));
+    if (!out) {
+        return ENOMEM;
+    }
+    out->argsz = sizeof(*out);
+    out->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
+    out->index = in.index;
+    if (in.index == VUP_CR_REGION_INDEX) {
+        out->size = vup_dev_cr_size(d);
+        out->argsz = need_cap;
+        if (in.argsz >= need_cap) {
+            out->flags |= VFIO_REGION_INFO_FLAG_CAPS;
+            out->cap_offset = sizeof(*out);
+            cap = (void *)(out + 1);
+            cap->header.id = VFIO_REGION_INFO_CAP_TYPE;
+            cap->header.version = 1;
+            cap->type = VUP_CR_REGION_TYPE;
+            cap->subtype = VUP_CR_REGION_SUBTYPE;
+        }
+    } else {
+        out->size = d->periphs[in.index - 1]->desc.size;
+    }
+    return 0;
+}
+
+static int h_irq_info(vup_dev *d, const struct vup_msg_hdr *h,
+                      const uint8_t *p, size_t len, struct reply *r)
+{
+    struct vfio_irq_info in, *out;
+
+    if (len < sizeof(in)) {
+        return reject(h, EINVAL, "%zu-byte payload", len);
+    }
+    memcpy(&in, p, sizeof(in));
+    if (in.argsz < sizeof(in)) {
+        return reject(h, EINVAL, "argsz %u is below %zu", in.argsz,
+                      sizeof(in));
+    }
+    if (in.index >= d->num_irqs) {
+        return reject(h, EINVAL, "IRQ index %u: the device has %zu",
+                      in.index, d->num_irqs);
+    }
+    out = reply_buf(r, sizeof(*out));
+    if (!out) {
+        return ENOMEM;
+    }
+    out->argsz = sizeof(*out);
+    out->flags = VFIO_IRQ_INFO_EVENTFD;
+    out->index = in.index;
+    out->count = 1;
+    return 0;
+}
+
+static void irq_set_fd(vup_dev *d, uint32_t index, int fd)
+{
+    if (d->irqs[index].fd >= 0) {
+        close(d->irqs[index].fd);
+    }
+    d->irqs[index].fd = fd;
+}
+
+static int h_set_irqs(vup_dev *d, const struct vup_msg_hdr *h,
+                      const uint8_t *p, size_t len, struct reply *r)
+{
+    struct vup_rx *rx = &d->conn.rx;
+    struct vfio_irq_set s;
+    uint32_t action, data;
+
+    (void)r;
+    if (len < sizeof(s)) {
+        return reject(h, EINVAL, "%zu-byte payload", len);
+    }
+    memcpy(&s, p, sizeof(s));
+    action = s.flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
+    data = s.flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
+    if (s.argsz < sizeof(s) || (s.flags & ~(action | data)) ||
+        __builtin_popcount(action) != 1 || __builtin_popcount(data) != 1) {
+        return reject(h, EINVAL, "argsz %u flags 0x%x", s.argsz, s.flags);
+    }
+    if (s.index >= d->num_irqs) {
+        return reject(h, EINVAL, "IRQ index %u: the device has %zu",
+                      s.index, d->num_irqs);
+    }
+    if (action != VFIO_IRQ_SET_ACTION_TRIGGER) {
+        return reject(h, EINVAL, "only ACTION_TRIGGER is supported");
+    }
+    /* Every index has count 1. */
+    if (s.start > 1 || s.count > 1 - s.start) {
+        return reject(h, EINVAL, "start %u count %u: IRQ %u has count 1",
+                      s.start, s.count, s.index);
+    }
+    if (data == VFIO_IRQ_SET_DATA_EVENTFD) {
+        if (rx->nfds == 0) {
+            if (s.count) {
+                irq_set_fd(d, s.index, -1);
+            }
+            return 0;
+        }
+        if (rx->nfds != s.count) {
+            return reject(h, EINVAL, "%zu fds for count %u", rx->nfds,
+                          s.count);
+        }
+        /* Signalling must never block the device loop. */
+        if (fcntl(rx->fds[0], F_SETFL,
+                  fcntl(rx->fds[0], F_GETFL) | O_NONBLOCK) < 0) {
+            return reject(h, EBADF, "fd is not usable");
+        }
+        irq_set_fd(d, s.index, rx->fds[0]);
+        rx->fds[0] = -1;
+        return 0;
+    }
+    if (rx->nfds) {
+        return reject(h, EINVAL, "fds without DATA_EVENTFD");
+    }
+    if (data != VFIO_IRQ_SET_DATA_NONE) {
+        return reject(h, EINVAL, "only DATA_NONE and DATA_EVENTFD are "
+                      "supported");
+    }
+    if (s.count == 0) {
+        irq_set_fd(d, s.index, -1);
+    } else if (d->irqs[s.index].fd >= 0) {
+        uint64_t one = 1;
+
+        if (write(d->irqs[s.index].fd, &one, sizeof(one)) < 0) {
+            return reject(h, errno, "eventfd write");
+        }
+    }
+    return 0;
+}
+
+/* ---- region accesses ---------------------------------------------------- */
+
+/* Checks an access without touching the device (no read side effects). */
+static int access_check(vup_dev *d, const struct vup_msg_hdr *h,
+                        uint32_t region, uint64_t off, uint32_t count,
+                        bool write)
+{
+    const vup_periph *p;
+    int ret;
+
+    if (region == VUP_CR_REGION_INDEX) {
+        ret = vup_cr_region_check(d, off, count, write);
+        return ret < 0 ? reject(h, -ret, "control region 0x%" PRIx64 "+%u",
+                                off, count) : 0;
+    }
+    if (region > d->num_periphs) {
+        return reject(h, EINVAL, "region %u: the device has %zu", region,
+                      d->num_periphs + 1);
+    }
+    p = d->periphs[region - 1];
+    if ((count != 1 && count != 2 && count != 4) || off % count ||
+        off >= p->desc.size || count > p->desc.size - off) {
+        return reject(h, EINVAL, "%s 0x%" PRIx64 "+%u: need 1, 2 or 4 "
+                      "aligned bytes inside 0x%x", p->name, off, count,
+                      p->desc.size);
+    }
+    return 0;
+}
+
+/* An access that passed access_check(). */
+static void access_do(vup_dev *d, uint32_t region, uint64_t off,
+                      uint32_t count, uint8_t *data, bool write)
+{
+    vup_periph *p;
+    uint32_t v = 0;
+
+    if (region == VUP_CR_REGION_INDEX) {
+        if (write) {
+            vup_cr_region_write(d, off, data, count);
+        } else {
+            vup_cr_region_read(d, off, data, count);
+        }
+        return;
+    }
+    p = d->periphs[region - 1];
+    if (write) {
+        memcpy(&v, data, count);
+        vup_regs_write(p, (uint32_t)off, count, v);
+    } else {
+        v = vup_regs_read(p, (uint32_t)off, count);
+        memcpy(data, &v, count);
+    }
+}
+
+static int h_region_read(vup_dev *d, const struct vup_msg_hdr *h,
+                         const uint8_t *p, size_t len, struct reply *r)
+{
+    struct vup_msg_region_rw rw, *out;
+    int ret;
+
+    if (len != sizeof(rw)) {
+        return reject(h, EINVAL, "%zu-byte payload", len);
+    }
+    memcpy(&rw, p, sizeof(rw));
+    if (!rw.count || rw.count > VUP_MSG_MAX_XFER) {
+        return reject(h, EINVAL, "count %u", rw.count);
+    }
+    out = reply_buf(r, sizeof(*out) + rw.count);
+    if (!out) {
+        return ENOMEM;
+    }
+    *out = rw;
+    ret = access_check(d, h, rw.region, rw.offset, rw.count, false);
+    if (!ret) {
+        access_do(d, rw.region, rw.offset, rw.count, (uint8_t *)(out + 1),
+                  false);
+    }
+    return ret;
+}
+
+static int h_region_write(vup_dev *d, const struct vup_msg_hdr *h,
+                          const uint8_t *p, size_t len, struct reply *r)
+{
+    struct vup_msg_region_rw rw;
+    int ret;
+
+    if (len < sizeof(rw)) {
+        return reject(h, EINVAL, "%zu-byte payload", len);
+    }
+    memcpy(&rw, p, sizeof(rw));
+    if (!rw.count || rw.count != len - sizeof(rw)) {
+        return reject(h, EINVAL, "count %u with %zu data bytes", rw.count,
+                      len - sizeof(rw));
+    }
+    ret = access_check(d, h, rw.region, rw.offset, rw.count, true);
+    if (!ret) {
+        access_do(d, rw.region, rw.offset, rw.count,
+                  (uint8_t *)p + sizeof(rw), true);
+    }
+    if (!ret && reply_buf(r, sizeof(rw))) {
+        memcpy(r->data, &rw, sizeof(rw));
+    }
+    return ret;
+}
+
+static int h_write_multi(vup_dev *d, const struct vup_msg_hdr *h,
+                         const uint8_t *p, size_t len, struct reply *r)
+{
+    struct vup_msg_wr_multi m;
+    const struct vup_msg_wr_one *w;
+    uint8_t scratch[VUP_MSG_MULTI_DATA];
+    int ret;
+
+    if (len < sizeof(m)) {
+        return reject(h, EINVAL, "%zu-byte payload", len);
+    }
+    memcpy(&m, p, sizeof(m));
+    if (!m.wr_cnt || m.wr_cnt > VUP_MSG_MULTI_MAX ||
+        len != sizeof(m) + m.wr_cnt * sizeof(*w)) {
+        return reject(h, EINVAL, "wr_cnt %" PRIu64 " in %zu bytes", m.wr_cnt,
+                      len);
+    }
+    w = (const void *)(p + sizeof(m));
+    /* Check every write first, so a bad message changes nothing. */
+    for (uint64_t i = 0; i < m.wr_cnt; i++) {
+        if (w[i].count > VUP_MSG_MULTI_DATA) {
+            return reject(h, EINVAL, "write %" PRIu64 ": count %u", i,
+                          w[i].count);
+        }
+        ret = access_check(d, h, w[i].region, w[i].offset, w[i].count, true);
+        if (ret) {
+            return ret;
+        }
+    }
+    for (uint64_t i = 0; i < m.wr_cnt; i++) {
+        memcpy(scratch, w[i].data, sizeof(scratch));
+        access_do(d, w[i].region, w[i].offset, w[i].count, scratch, true);
+    }
+    if (reply_buf(r, sizeof(m))) {
+        memcpy(r->data, &m, sizeof(m));
+    }
+    return 0;
+}
+
+/* ---- DMA and reset ------------------------------------------------------ */
+
+static int h_dma_map(vup_dev *d, const struct vup_msg_hdr *h,
+                     const uint8_t *p, size_t len, struct reply *r)
+{
+    struct vup_rx *rx = &d->conn.rx;
+    struct vup_msg_dma_map m;
+    int ret;
+
+    (void)r;
+    if (len < sizeof(m)) {
+        return reject(h, EINVAL, "%zu-byte payload", len);
+    }
+    memcpy(&m, p, sizeof(m));
+    if (m.argsz < sizeof(m) || rx->nfds > 1) {
+        return reject(h, EINVAL, "argsz %u with %zu fds", m.argsz, rx->nfds);
+    }
+    ret = vup_dma_map(&d->conn, &m, rx->nfds ? rx->fds[0] : -1);
+    if (ret) {
+        return reject(h, ret, "iova 0x%" PRIx64 " size 0x%" PRIx64
+                      " flags 0x%x", m.iova, m.size, m.flags);
+    }
+    return 0;
+}
+
+static int h_dma_unmap(vup_dev *d, const struct vup_msg_hdr *h,
+                       const uint8_t *p, size_t len, struct reply *r)
+{
+    struct vup_msg_dma_unmap m;
+    int ret;
+
+    if (len < sizeof(m)) {
+        return reject(h, EINVAL, "%zu-byte payload", len);
+    }
+    memcpy(&m, p, sizeof(m));
+    ret = vup_dma_unmap(&d->conn, &m);
+    if (ret) {
+        return reject(h, ret, "iova 0x%" PRIx64 " size 0x%" PRIx64
+                      " flags 0x%x", m.iova, m.size, m.flags);
+    }
+    /* The reply carries the request's entry when argsz allows it. */
+    if (m.argsz >= sizeof(m) && reply_buf(r, sizeof(m))) {
+        memcpy(r->data, &m, sizeof(m));
+    }
+    return 0;
+}
+
+static int h_reset(vup_dev *d, const struct vup_msg_hdr *h, const uint8_t *p,
+                   size_t len, struct reply *r)
+{
+    (void)h;
+    (void)p;
+    (void)len;
+    (void)r;
+    vup_dev_reset(d);
+    return 0;
+}
+
+/* ---- dispatch ----------------------------------------------------------- */
+
+typedef int handler_fn(vup_dev *d, const struct vup_msg_hdr *h,
+                       const uint8_t *p, size_t len, struct reply *r);
+
+static handler_fn *const handlers[] = {
+    [VUP_CMD_VERSION] = h_version,
+    [VUP_CMD_DMA_MAP] = h_dma_map,
+    [VUP_CMD_DMA_UNMAP] = h_dma_unmap,
+    [VUP_CMD_DEVICE_GET_INFO] = h_device_info,
+    [VUP_CMD_DEVICE_GET_REGION_INFO] = h_region_info,
+    [VUP_CMD_DEVICE_GET_IRQ_INFO] = h_irq_info,
+    [VUP_CMD_DEVICE_SET_IRQS] = h_set_irqs,
+    [VUP_CMD_REGION_READ] = h_region_read,
+    [VUP_CMD_REGION_WRITE] = h_region_write,
+    [VUP_CMD_DEVICE_RESET] = h_reset,
+    [VUP_CMD_REGION_WRITE_MULTI] = h_write_multi,
+};
+
+static void listen_ready(void *opaque, int fd, uint32_t events);
+static void conn_ready(void *opaque, int fd, uint32_t events);
+
+static void drop_client(vup_dev *d, const char *why)
+{
+    struct vup_conn *c = &d->conn;
+
+    if (c->fd < 0) {
+        return;
+    }
+    vup_log(VUP_LOG_INFO, "%s: client disconnected (%s)", d->name, why);
+    vup_dev_unwatch_fd(d, c->fd);
+    close(c->fd);
+    c->fd = -1;
+    c->negotiated = false;
+    c->write_multi = false;
+    c->close_after = false;
+    vup_rx_fini(&c->rx);
+    free(c->out);
+    c->out = NULL;
+    c->out_len = c->out_off = 0;
+    vup_dma_clear(c);
+    vup_dev_client_gone(d);
+    if (d->listen_fd >= 0 &&
+        vup_dev_watch_fd(d, d->listen_fd, EPOLLIN, listen_ready, d) < 0) {
+        vup_log(VUP_LOG_ERROR, "%s: cannot accept clients: %s", d->name,
+                d->err);
+    }
+}
+
+/* Sends a reply; what the socket cannot take now is kept for EPOLLOUT. */
+static int send_reply(vup_dev *d, const struct vup_msg_hdr *req, int err,
+                      const struct reply *r)
+{
+    struct vup_conn *c = &d->conn;
+    size_t plen = err ? 0 : r->len;
+    struct vup_msg_hdr h = {
+        .id = req->id, .command = req->command,
+        .size = (uint32_t)(sizeof(h) + plen),
+        .flags = VUP_MSG_REPLY | (err ? VUP_MSG_ERROR : 0),
+        .error_reply = (uint32_t)err,
+    };
+    struct iovec iov[2] = {
+        { .iov_base = &h, .iov_len = sizeof(h) },
+        { .iov_base = r->data, .iov_len = plen },
+    };
+    struct msghdr mh = { .msg_iov = iov, .msg_iovlen = plen ? 2 : 1 };
+    ssize_t n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    size_t sent, rest;
+
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            return -errno;
+        }
+        n = 0;
+    }
+    sent = (size_t)n;
+    if (sent == h.size) {
+        return 0;
+    }
+    rest = h.size - sent;
+    c->out = malloc(rest);
+    if (!c->out) {
+        return -ENOMEM;
+    }
+    for (size_t i = 0, pos = 0; i < 2; pos += iov[i].iov_len, i++) {
+        size_t lo = sent > pos ? sent - pos : 0;
+
+        if (lo < iov[i].iov_len) {
+            memcpy(c->out + (pos + lo - sent),
+                   (uint8_t *)iov[i].iov_base + lo, iov[i].iov_len - lo);
+        }
+    }
+    c->out_len = rest;
+    c->out_off = 0;
+    return vup_loop_modify(d, c->fd, EPOLLOUT);
+}
+
+/* Handles the complete message in conn.rx; <0: the client must go. */
+static int handle_msg(vup_dev *d)
+{
+    struct vup_conn *c = &d->conn;
+    const struct vup_msg_hdr *h = &c->rx.hdr;
+    const uint32_t type = h->flags & VUP_MSG_TYPE_MASK;
+    const size_t len = h->size - sizeof(*h);
+    struct reply r = { .data = NULL };
+    handler_fn *fn;
+    int err, ret = 0;
+
+    if (type != VUP_MSG_REQUEST) {
+        vup_log(VUP_LOG_WARN, "%s: client sent a %s (flags 0x%x) for %s id "
+                "%u, but we send no requests", d->name,
+                type == VUP_MSG_REPLY ? "reply" : "message of unknown type",
+                h->flags, cmd_name(h->command), h->id);
+        return -EPROTO;
+    }
+    fn = h->command < VUP_ARRAY_SIZE(handlers) ? handlers[h->command] : NULL;
+    if (c->rx.fds_truncated) {
+        err = reject(h, EINVAL, "more than %u fds", VUP_MSG_MAX_FDS);
+    } else if (h->flags & ~(VUP_MSG_TYPE_MASK | VUP_MSG_NO_REPLY)) {
+        err = reject(h, EINVAL, "flags 0x%x", h->flags);
+    } else if (!fn) {
+        err = reject(h, ENOSYS, "command %u not supported", h->command);
+    } else if (!c->negotiated && h->command != VUP_CMD_VERSION) {
+        err = reject(h, EINVAL, "before VERSION");
+    } else if (c->rx.nfds && h->command != VUP_CMD_DEVICE_SET_IRQS &&
+               h->command != VUP_CMD_DMA_MAP) {
+        err = reject(h, EINVAL, "%zu unexpected fds", c->rx.nfds);
+    } else {
+        err = fn(d, h, c->rx.body, len, &r);
+    }
+    if (!(h->flags & VUP_MSG_NO_REPLY)) {
+        ret = send_reply(d, h, err, &r);
+        if (ret < 0) {
+            vup_log(VUP_LOG_WARN, "%s: sending %s reply: %s", d->name,
+                    cmd_name(h->command), strerror(-ret));
+        }
+    }
+    free(r.heap);
+    if (c->close_after) {
+        vup_log(VUP_LOG_WARN, "%s: closing: the client failed version "
+                "negotiation", d->name);
+        return -EPROTO;
+    }
+    return ret;
+}
+
+static const char *rx_error(int err)
+{
+    switch (err) {
+    case -ECONNRESET:
+        return "end of stream";
+    case -EPROTO:
+        return "truncated message or size below the header";
+    case -EMSGSIZE:
+        return "message larger than the maximum";
+    default:
+        return strerror(-err);
+    }
+}
+
+static void conn_read(vup_dev *d)
+{
+    struct vup_conn *c = &d->conn;
+
+    for (int i = 0; i < MSGS_PER_WAKEUP && c->fd >= 0 && !c->out; i++) {
+        int ret = vup_rx_step(c->fd, &c->rx, VUP_MSG_MAX_SIZE);
+
+        if (ret == 0) {
+            return;
+        }
+        if (ret < 0) {
+            if (ret != -ECONNRESET) {
+                vup_log(VUP_LOG_WARN, "%s: client stream at byte %zu of a "
+                        "message (command %u, size %u): %s", d->name,
+                        c->rx.have, c->rx.hdr.command, c->rx.hdr.size,
+                        rx_error(ret));
+            }
+            drop_client(d, rx_error(ret));
+            return;
+        }
+        ret = handle_msg(d);
+        vup_rx_reset(&c->rx);
+        if (ret < 0) {
+            drop_client(d, "protocol error");
+            return;
+        }
+    }
+}
+
+static void conn_write(vup_dev *d)
+{
+    struct vup_conn *c = &d->conn;
+    ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+                     MSG_NOSIGNAL | MSG_DONTWAIT);
+
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            drop_client(d, strerror(errno));
+        }
+        return;
+    }
+    c->out_off += (size_t)n;
+    if (c->out_off < c->out_len) {
+        return;
+    }
+    free(c->out);
+    c->out = NULL;
+    c->out_len = c->out_off = 0;
+    if (vup_loop_modify(d, c->fd, EPOLLIN) < 0) {
+        drop_client(d, "epoll");
+    }
+}
+
+static void conn_ready(void *opaque, int fd, uint32_t events)
+{
+    vup_dev *d = opaque;
+
+    (void)fd;
+    if (d->conn.out && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+        conn_write(d);
+    }
+    /* A hang-up still leaves queued requests to read before the EOF. */
+    if (d->conn.fd >= 0 && !d->conn.out &&
+        (events & (EPOLLIN | EPOLLERR | EPOLLHUP))) {
+        conn_read(d);
+    }
+}
+
+static void listen_ready(void *opaque, int fd, uint32_t events)
+{
+    vup_dev *d = opaque;
+    int cfd;
+
+    (void)events;
+    cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (cfd < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            vup_log(VUP_LOG_WARN, "%s: accept: %s", d->name, strerror(errno));
+        }
+        return;
+    }
+    /* One client at a time: later ones wait in the backlog. */
+    vup_dev_unwatch_fd(d, fd);
+    d->conn.fd = cfd;
+    if (vup_dev_watch_fd(d, cfd, EPOLLIN, conn_ready, d) < 0) {
+        vup_log(VUP_LOG_ERROR, "%s: %s", d->name, d->err);
+        drop_client(d, "cannot watch it");
+        return;
+    }
+    vup_log(VUP_LOG_INFO, "%s: client connected", d->name);
+}
+
+int vup_dev_listen(vup_dev *d, const char *path)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct stat st;
+    int fd, ret;
+
+    if (d->listen_fd >= 0) {
+        return vup_dev_fail(d, EBUSY, "already listening on %s", d->path);
+    }
+    ret = vup_dev_freeze(d);
+    if (ret < 0) {
+        return ret;
+    }
+    if (!path || strlen(path) >= sizeof(sa.sun_path)) {
+        return vup_dev_fail(d, ENAMETOOLONG, "socket path too long");
+    }
+    strcpy(sa.sun_path, path);
+    /* Replace a stale socket, never another kind of file. */
+    if (lstat(path, &st) == 0) {
+        if (!S_ISSOCK(st.st_mode)) {
+            return vup_dev_fail(d, EEXIST, "%s exists and is not a socket",
+                                path);
+        }
+        unlink(path);
+    }
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return vup_dev_fail(d, errno, "socket: %s", strerror(errno));
+    }
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+        listen(fd, 4) < 0) {
+        ret = errno;
+        close(fd);
+        return vup_dev_fail(d, ret, "%s: %s", path, strerror(ret));
+    }
+    d->path = strdup(path);
+    d->listen_fd = fd;
+    ret = d->path ? vup_dev_watch_fd(d, fd, EPOLLIN, listen_ready, d)
+                  : vup_dev_fail(d, ENOMEM, "out of memory");
+    if (ret < 0) {
+        vup_server_fini(d);
+        return ret;
+    }
+    vup_log(VUP_LOG_INFO, "%s: listening on %s", d->name, path);
+    return 0;
+}
+
+bool vup_dev_connected(const vup_dev *d)
+{
+    return d->conn.fd >= 0;
+}
+
+void vup_server_fini(vup_dev *d)
+{
+    if (d->conn.fd >= 0) {
+        /* Not drop_client(): nothing is accepted any more. */
+        int lfd = d->listen_fd;
+
+        d->listen_fd = -1;
+        drop_client(d, "device freed");
+        d->listen_fd = lfd;
+    }
+    vup_rx_fini(&d->conn.rx);
+    if (d->listen_fd >= 0) {
+        vup_dev_unwatch_fd(d, d->listen_fd);
+        close(d->listen_fd);
+        d->listen_fd = -1;
+    }
+    if (d->path) {
+        unlink(d->path);
+        free(d->path);
+        d->path = NULL;
+    }
+}
