@@ -4,9 +4,12 @@
 # benchmarks compare against.
 
 # The generic board with external (vfio-user) peripherals.
+CONFIG_VFIO_USER_MCU=y
 
 # In-process reference: STM32L4x5 with QEMU's own RCC/USART/GPIO models.
 CONFIG_B_L475E_IOT01A=y
+# the SoC maps placeholders for what it does not model
+CONFIG_UNIMP=y
 
 # Upstream reference: vfio-user-pci on the virt board.
 CONFIG_ARM_VIRT=y
@@ -17,3 +20,5 @@ CONFIG_VFIO_USER=y
 CONFIG_PXB=y
 CONFIG_CXL=y
 CONFIG_CXL_MEM_DEVICE=y
+CONFIG_PCIE_PORT=y
+CONFIG_VFIO_USER_PCI=y
