@@ -10,7 +10,7 @@ PKGS=(
   libglib2.0-dev libfdt-dev libpixman-1-dev zlib1g-dev
   libjson-c-dev libcmocka-dev
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
-  socat
+  socat python3-pytest
 )
 BACKPORTS_PKGS=(meson python3-pycotap)
 

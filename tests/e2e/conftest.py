@@ -1,0 +1,176 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Fixtures for end-to-end tests: real backend processes, the real patched
+qemu-system-arm, real firmware.  Every wait is bounded."""
+
+import os
+import select
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = Path(os.environ.get("BUILD", ROOT / "build")).resolve()
+QEMU = Path(os.environ.get("QEMU", BUILD / "qemu/build/qemu-system-arm")).resolve()
+BACKEND = BUILD / "bin/vup-stm32l4"
+VUP_INFO = BUILD / "bin/vup-info"
+FIRMWARE = BUILD / "firmware"
+GREETING = b"Hello from STM32L4 firmware over vfio-user!"
+
+
+class Proc:
+    """A child process whose stdout/stderr are collected without blocking."""
+
+    def __init__(self, argv, name, stdin=subprocess.DEVNULL, env=None):
+        self.name = name
+        self.argv = [str(a) for a in argv]
+        self.p = subprocess.Popen(self.argv, stdin=stdin, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, env=env)
+        os.set_blocking(self.p.stdout.fileno(), False)
+        os.set_blocking(self.p.stderr.fileno(), False)
+        self.out = b""
+        self.err = b""
+
+    def _pump(self, timeout):
+        fds = [f for f in (self.p.stdout, self.p.stderr) if not f.closed]
+        if not fds:
+            time.sleep(timeout)
+            return
+        ready, _, _ = select.select(fds, [], [], timeout)
+        for f in ready:
+            data = f.read()
+            if data:
+                if f is self.p.stdout:
+                    self.out += data
+                else:
+                    self.err += data
+
+    def wait_for(self, needle, timeout=15.0, stream="out"):
+        """Wait until @needle (bytes) appears in stdout/stderr; False on timeout."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            self._pump(0.05)
+            if needle in (self.out if stream == "out" else self.err):
+                return True
+            if self.p.poll() is not None:
+                self._pump(0.05)
+                return needle in (self.out if stream == "out" else self.err)
+        return False
+
+    def wait_exit(self, timeout=15.0):
+        """Return the exit code, or None if still running after @timeout."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            self._pump(0.05)
+            if self.p.poll() is not None:
+                self._pump(0.05)
+                return self.p.returncode
+        return None
+
+    def write(self, data):
+        self.p.stdin.write(data)
+        self.p.stdin.flush()
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+            if self.wait_exit(5) is None:
+                self.p.kill()
+                self.p.wait(5)
+        self._pump(0.01)
+        for f in (self.p.stdin, self.p.stdout, self.p.stderr):
+            if f:
+                f.close()
+
+    def log(self):
+        return (f"--- {self.name}: {' '.join(self.argv)}\n"
+                f"exit: {self.p.poll()}\n"
+                f"stdout:\n{self.out.decode(errors='replace')}\n"
+                f"stderr:\n{self.err.decode(errors='replace')}\n")
+
+
+class Stack:
+    """Starts backends and QEMU; tears everything down, dumps logs on failure."""
+
+    def __init__(self, tmp):
+        self.tmp = Path(tmp)
+        self.procs = []
+
+    def sock(self, name):
+        return str(self.tmp / f"{name}.sock")
+
+    def backend(self, name="b0", periph="rcc,usart1", extra=(), stdin=True):
+        sock = self.sock(name)
+        p = Proc([BACKEND, "--socket", sock, "--periph", periph, *extra],
+                 f"backend {name}",
+                 stdin=subprocess.PIPE if stdin else subprocess.DEVNULL)
+        self.procs.append(p)
+        wait_socket(sock, p)
+        return p, sock
+
+    def qemu(self, sockets, firmware="hello.elf", machine_opts="", extra=()):
+        opts = f"vfio-user-mcu,sockets={':'.join(sockets)}"
+        if machine_opts:
+            opts += "," + machine_opts
+        argv = [QEMU, "-M", opts, "-nographic", "-serial", "null",
+                "-monitor", "none"]
+        if firmware:
+            argv += ["-kernel", FIRMWARE / firmware]
+        p = Proc([*argv, *extra], "qemu")
+        self.procs.append(p)
+        return p
+
+    def run(self, argv, name, **kw):
+        p = Proc(argv, name, **kw)
+        self.procs.append(p)
+        return p
+
+    def close(self):
+        for p in reversed(self.procs):
+            p.stop()
+
+    def logs(self):
+        return "\n".join(p.log() for p in self.procs)
+
+
+def wait_socket(path, proc, timeout=10.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if os.path.exists(path):
+            return
+        if proc.p.poll() is not None:
+            break
+        time.sleep(0.02)
+    proc._pump(0.1)
+    raise AssertionError(f"{proc.name} did not create {path}\n{proc.log()}")
+
+
+@pytest.fixture
+def stack(request):
+    with tempfile.TemporaryDirectory(prefix="vup-e2e-") as tmp:
+        s = Stack(tmp)
+        try:
+            yield s
+        finally:
+            s.close()
+            rep = getattr(request.node, "rep_call", None)
+            if rep is not None and rep.failed:
+                print(s.logs())
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
+
+
+def pytest_sessionstart(session):
+    missing = [str(p) for p in (QEMU, BACKEND, VUP_INFO, FIRMWARE / "hello.elf")
+               if not p.exists()]
+    if missing:
+        raise pytest.UsageError("missing build outputs (run `make all qemu`): "
+                                + ", ".join(missing))
