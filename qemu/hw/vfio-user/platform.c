@@ -1,0 +1,1388 @@
+/*
+ * vfio-user platform device: an MCU peripheral served over vfio-user
+ *
+ * The backend (any vfio-user server) describes itself in a control region
+ * (include/hw/vfio-user/vup-control-region.h): MMIO windows with their
+ * guest physical addresses, interrupt lines with their NVIC numbers, and
+ * hints for the board.  This device validates that description, forwards
+ * window accesses as VFIO_USER_REGION_READ/WRITE and turns eventfd
+ * signals into qemu_irq outputs.  Boards (e.g. vfio-user-mcu) map the
+ * windows and wire the outputs.
+ *
+ * Copyright (c) 2025 vfio-user-mcu developers
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include <linux/vfio.h>
+#include "qapi/error.h"
+#include "qemu/bswap.h"
+#include "qemu/cutils.h"
+#include "qemu/error-report.h"
+#include "qemu/log.h"
+#include "qemu/main-loop.h"
+#include "qemu/module.h"
+#include "hw/irq.h"
+#include "hw/qdev-properties.h"
+#include "hw/sysbus.h"
+#include "hw/vfio/vfio-device.h"
+#include "hw/vfio-user/device.h"
+#include "hw/vfio-user/proxy.h"
+#include "hw/vfio-user/platform.h"
+#include "hw/vfio-user/trace.h"
+#include "system/address-spaces.h"
+#include "system/dma.h"
+#include "system/runstate.h"
+
+/* Largest access forwarded without a heap allocation. */
+#define VUP_SMALL_XFER 8
+
+/* Bound on the region info capability chain we are willing to walk. */
+#define VUP_MAX_REGION_CAPS 16
+
+typedef enum {
+    VUP_IO_OK,        /* done */
+    VUP_IO_REFUSED,   /* the backend answered with an error */
+    VUP_IO_FAILED,    /* no valid answer: backend dead, stuck or broken */
+} VUPIOResult;
+
+/*
+ * The backend is gone or broken.  Say which one and what we were doing,
+ * then stop QEMU with a failure exit status.  Later accesses fail at once.
+ */
+static void G_GNUC_PRINTF(3, 4)
+vfio_user_platform_fail(VFIOUserPlatform *vdev, Error *err,
+                        const char *fmt, ...)
+{
+    g_autofree char *what = NULL;
+    va_list ap;
+
+    if (vdev->failed) {
+        error_free(err);
+        return;
+    }
+    vdev->failed = true;
+
+    va_start(ap, fmt);
+    what = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+
+    error_report("vfio-user-platform %s: backend failed during %s%s%s; "
+                 "stopping", vdev->socket, what, err ? ": " : "",
+                 err ? error_get_pretty(err) : "");
+    error_free(err);
+    qemu_system_shutdown_request_with_code(SHUTDOWN_CAUSE_HOST_ERROR,
+                                           EXIT_FAILURE);
+}
+
+/*
+ * Forwarding: one small function per direction.  Each access is one
+ * request and (unless posted) one reply on the calling thread.  Posted
+ * writes stay ordered before later reads because the socket is FIFO and
+ * the backend handles requests in order.  A shared-memory fast path
+ * (VUP_CR_CAP_FAST_PATH) or a direct-mapped window would plug in here.
+ */
+static VUPIOResult vfio_user_platform_region_read(VFIOUserPlatform *vdev,
+                                                  uint32_t index,
+                                                  uint64_t offset,
+                                                  void *data, uint32_t count,
+                                                  Error **errp)
+{
+    VFIOUserProxy *proxy = vdev->vbasedev.proxy;
+    QEMU_ALIGNED(8) uint8_t buf[sizeof(VFIOUserRegionRW) + VUP_SMALL_XFER];
+    g_autofree uint8_t *heap = NULL;
+    uint32_t size = sizeof(VFIOUserRegionRW) + count;
+    VFIOUserRegionRW *msg;
+
+    if (count > proxy->max_xfer_size) {
+        error_setg(errp, "read of %u bytes exceeds max transfer size %"
+                   PRIu64, count, proxy->max_xfer_size);
+        return VUP_IO_FAILED;
+    }
+    if (count <= VUP_SMALL_XFER) {
+        memset(buf, 0, sizeof(buf));
+        msg = (VFIOUserRegionRW *)buf;
+    } else {
+        heap = g_malloc0(size);
+        msg = (VFIOUserRegionRW *)heap;
+    }
+
+    vfio_user_request_msg(&msg->hdr, VFIO_USER_REGION_READ, sizeof(*msg), 0);
+    msg->offset = offset;
+    msg->region = index;
+    msg->count = count;
+
+    if (!vfio_user_send_wait(proxy, &msg->hdr, NULL, size, errp)) {
+        return VUP_IO_FAILED;
+    }
+    if (msg->hdr.flags & VFIO_USER_ERROR) {
+        error_setg_errno(errp, msg->hdr.error_reply,
+                         "backend refused the read");
+        return VUP_IO_REFUSED;
+    }
+    if (msg->hdr.size != size || msg->count != count) {
+        error_setg(errp, "malformed read reply (size %u, count %u for %u)",
+                   msg->hdr.size, msg->count, count);
+        return VUP_IO_FAILED;
+    }
+    memcpy(data, msg->data, count);
+    return VUP_IO_OK;
+}
+
+static VUPIOResult vfio_user_platform_region_write(VFIOUserPlatform *vdev,
+                                                   uint32_t index,
+                                                   uint64_t offset,
+                                                   const void *data,
+                                                   uint32_t count, bool post,
+                                                   Error **errp)
+{
+    VFIOUserProxy *proxy = vdev->vbasedev.proxy;
+    QEMU_ALIGNED(8) uint8_t buf[sizeof(VFIOUserRegionRW) + VUP_SMALL_XFER];
+    uint32_t size = sizeof(VFIOUserRegionRW) + count;
+    VFIOUserRegionRW *msg;
+
+    if (count > proxy->max_xfer_size) {
+        error_setg(errp, "write of %u bytes exceeds max transfer size %"
+                   PRIu64, count, proxy->max_xfer_size);
+        return VUP_IO_FAILED;
+    }
+
+    if (post) {
+        /* The proxy owns and frees the message once it is sent. */
+        msg = g_malloc0(size);
+        vfio_user_request_msg(&msg->hdr, VFIO_USER_REGION_WRITE, size,
+                              VFIO_USER_NO_REPLY);
+        msg->offset = offset;
+        msg->region = index;
+        msg->count = count;
+        memcpy(msg->data, data, count);
+        return vfio_user_send_async(proxy, &msg->hdr, NULL, errp) ?
+               VUP_IO_OK : VUP_IO_FAILED;
+    }
+
+    if (count > VUP_SMALL_XFER) {
+        error_setg(errp, "synchronous write of %u bytes", count);
+        return VUP_IO_FAILED;
+    }
+    memset(buf, 0, sizeof(buf));
+    msg = (VFIOUserRegionRW *)buf;
+    vfio_user_request_msg(&msg->hdr, VFIO_USER_REGION_WRITE, size, 0);
+    msg->offset = offset;
+    msg->region = index;
+    msg->count = count;
+    memcpy(msg->data, data, count);
+
+    if (!vfio_user_send_wait(proxy, &msg->hdr, NULL, size, errp)) {
+        return VUP_IO_FAILED;
+    }
+    if (msg->hdr.flags & VFIO_USER_ERROR) {
+        error_setg_errno(errp, msg->hdr.error_reply,
+                         "backend refused the write");
+        return VUP_IO_REFUSED;
+    }
+    return VUP_IO_OK;
+}
+
+/* MMIO windows */
+
+static MemTxResult vfio_user_platform_window_read(void *opaque, hwaddr addr,
+                                                  uint64_t *data,
+                                                  unsigned size,
+                                                  MemTxAttrs attrs)
+{
+    VFIOUserPlatformWindow *win = opaque;
+    VFIOUserPlatform *vdev = win->dev;
+    uint8_t buf[8] = { 0 };
+    Error *err = NULL;
+
+    *data = 0;
+    if (vdev->failed) {
+        return MEMTX_ERROR;
+    }
+    if (!(win->region_flags & VFIO_REGION_INFO_FLAG_READ)) {
+        qemu_log_mask(LOG_GUEST_ERROR, "%s: read of write-only window "
+                      "%s+0x%" HWADDR_PRIx "\n", vdev->socket, win->name,
+                      addr);
+        return MEMTX_ERROR;
+    }
+
+    switch (vfio_user_platform_region_read(vdev, win->region_index, addr,
+                                           buf, size, &err)) {
+    case VUP_IO_OK:
+        *data = ldn_le_p(buf, size);
+        trace_vfio_user_platform_read(win->name, addr, *data, size);
+        return MEMTX_OK;
+    case VUP_IO_REFUSED:
+        qemu_log_mask(LOG_GUEST_ERROR, "%s: read of %s+0x%" HWADDR_PRIx
+                      ": %s\n", vdev->socket, win->name, addr,
+                      error_get_pretty(err));
+        error_free(err);
+        return MEMTX_ERROR;
+    default:
+        vfio_user_platform_fail(vdev, err, "read of %s+0x%" HWADDR_PRIx,
+                                win->name, addr);
+        return MEMTX_ERROR;
+    }
+}
+
+static MemTxResult vfio_user_platform_window_write(void *opaque, hwaddr addr,
+                                                   uint64_t data,
+                                                   unsigned size,
+                                                   MemTxAttrs attrs)
+{
+    VFIOUserPlatformWindow *win = opaque;
+    VFIOUserPlatform *vdev = win->dev;
+    bool post = win->flags & VUP_CR_MMIO_POSTED_WRITES;
+    uint8_t buf[8];
+    Error *err = NULL;
+
+    if (vdev->failed) {
+        return MEMTX_ERROR;
+    }
+    if (!(win->region_flags & VFIO_REGION_INFO_FLAG_WRITE)) {
+        qemu_log_mask(LOG_GUEST_ERROR, "%s: write to read-only window "
+                      "%s+0x%" HWADDR_PRIx "\n", vdev->socket, win->name,
+                      addr);
+        return MEMTX_ERROR;
+    }
+
+    trace_vfio_user_platform_write(win->name, addr, data, size, post);
+    stn_le_p(buf, size, data);
+    switch (vfio_user_platform_region_write(vdev, win->region_index, addr,
+                                            buf, size, post, &err)) {
+    case VUP_IO_OK:
+        return MEMTX_OK;
+    case VUP_IO_REFUSED:
+        qemu_log_mask(LOG_GUEST_ERROR, "%s: write to %s+0x%" HWADDR_PRIx
+                      ": %s\n", vdev->socket, win->name, addr,
+                      error_get_pretty(err));
+        error_free(err);
+        return MEMTX_ERROR;
+    default:
+        vfio_user_platform_fail(vdev, err, "write to %s+0x%" HWADDR_PRIx,
+                                win->name, addr);
+        return MEMTX_ERROR;
+    }
+}
+
+/* Interrupts */
+
+static void vfio_user_platform_set_level(VFIOUserPlatform *vdev,
+                                         VFIOUserPlatformIRQ *irq)
+{
+    uint32_t word_off = vdev->live_offset +
+                        offsetof(struct vup_cr_live, irq_level) +
+                        (irq->irq_index / 32) * sizeof(uint32_t);
+    uint8_t buf[4];
+    Error *err = NULL;
+    bool level;
+
+    if (vfio_user_platform_region_read(vdev, vdev->cr_index, word_off, buf,
+                                       sizeof(buf), &err) != VUP_IO_OK) {
+        vfio_user_platform_fail(vdev, err, "read of the level of irq %s",
+                                irq->name);
+        return;
+    }
+    level = (ldl_le_p(buf) >> (irq->irq_index % 32)) & 1;
+    if (level != irq->level) {
+        irq->level = level;
+        trace_vfio_user_platform_irq(irq->name, irq->line, level);
+        qemu_set_irq(vdev->irq_out[irq->out], level);
+    }
+}
+
+static void vfio_user_platform_irq_handler(EventNotifier *n)
+{
+    VFIOUserPlatformIRQ *irq = container_of(n, VFIOUserPlatformIRQ, notifier);
+    VFIOUserPlatform *vdev = irq->dev;
+
+    if (!event_notifier_test_and_clear(n) || vdev->failed) {
+        return;
+    }
+    if (irq->flags & VUP_CR_IRQ_EDGE) {
+        trace_vfio_user_platform_irq(irq->name, irq->line, 2);
+        qemu_irq_pulse(vdev->irq_out[irq->out]);
+    } else {
+        vfio_user_platform_set_level(vdev, irq);
+    }
+}
+
+static bool vfio_user_platform_irqs_init(VFIOUserPlatform *vdev,
+                                         Error **errp)
+{
+    unsigned int i;
+
+    vdev->irq_out = g_new0(qemu_irq, vdev->num_irqs);
+    for (i = 0; i < vdev->num_irqs; i++) {
+        VFIOUserPlatformIRQ *irq = &vdev->irqs[i];
+
+        irq->out = i;
+        sysbus_init_irq(SYS_BUS_DEVICE(vdev), &vdev->irq_out[i]);
+        if (event_notifier_init(&irq->notifier, 0)) {
+            error_setg_errno(errp, errno, "irq %s: cannot create eventfd",
+                             irq->name);
+            return false;
+        }
+        irq->notifier_active = true;
+        event_notifier_set_handler(&irq->notifier,
+                                   vfio_user_platform_irq_handler);
+        if (!vfio_device_irq_set_signaling(&vdev->vbasedev, irq->irq_index,
+                                           0, VFIO_IRQ_SET_ACTION_TRIGGER,
+                                           event_notifier_get_fd(
+                                               &irq->notifier), errp)) {
+            error_prepend(errp, "irq %s: ", irq->name);
+            return false;
+        }
+    }
+    return true;
+}
+
+static void vfio_user_platform_irqs_exit(VFIOUserPlatform *vdev)
+{
+    unsigned int i;
+
+    for (i = 0; i < vdev->num_irqs; i++) {
+        VFIOUserPlatformIRQ *irq = &vdev->irqs[i];
+
+        if (irq->notifier_active) {
+            event_notifier_set_handler(&irq->notifier, NULL);
+            event_notifier_cleanup(&irq->notifier);
+            irq->notifier_active = false;
+        }
+    }
+}
+
+/* Requests from the backend: DMA to and from guest memory. */
+
+static void vfio_user_platform_dma_read(VFIOUserPlatform *vdev,
+                                        VFIOUserDMARW *msg)
+{
+    VFIOUserProxy *proxy = vdev->vbasedev.proxy;
+    VFIOUserDMARW *res;
+    MemTxResult r;
+    size_t size;
+
+    if (msg->hdr.size < sizeof(*msg)) {
+        vfio_user_send_error(proxy, &msg->hdr, EINVAL);
+        return;
+    }
+    if (msg->count > proxy->max_xfer_size) {
+        vfio_user_send_error(proxy, &msg->hdr, E2BIG);
+        return;
+    }
+
+    size = msg->count + sizeof(VFIOUserDMARW);
+    res = g_malloc0(size);
+    memcpy(res, msg, sizeof(*res));
+    g_free(msg);
+
+    r = dma_memory_read(&address_space_memory, res->offset, &res->data,
+                        res->count, MEMTXATTRS_UNSPECIFIED);
+    if (r != MEMTX_OK) {
+        vfio_user_send_error(proxy, &res->hdr, EFAULT);
+        return;
+    }
+    if (res->hdr.flags & VFIO_USER_NO_REPLY) {
+        g_free(res);
+        return;
+    }
+    vfio_user_send_reply(proxy, &res->hdr, size);
+}
+
+static void vfio_user_platform_dma_write(VFIOUserPlatform *vdev,
+                                         VFIOUserDMARW *msg)
+{
+    VFIOUserProxy *proxy = vdev->vbasedev.proxy;
+    MemTxResult r;
+
+    if (msg->hdr.size < sizeof(*msg) ||
+        msg->count > msg->hdr.size - sizeof(*msg)) {
+        vfio_user_send_error(proxy, &msg->hdr, EINVAL);
+        return;
+    }
+
+    r = dma_memory_write(&address_space_memory, msg->offset, &msg->data,
+                         msg->count, MEMTXATTRS_UNSPECIFIED);
+    if (r != MEMTX_OK) {
+        vfio_user_send_error(proxy, &msg->hdr, EFAULT);
+        return;
+    }
+    if (msg->hdr.flags & VFIO_USER_NO_REPLY) {
+        g_free(msg);
+        return;
+    }
+    vfio_user_send_reply(proxy, &msg->hdr, sizeof(msg->hdr));
+}
+
+/* Runs in the main loop with the BQL held. */
+static void vfio_user_platform_process_req(void *opaque, VFIOUserMsg *msg)
+{
+    VFIOUserPlatform *vdev = opaque;
+    VFIOUserHdr *hdr = msg->hdr;
+
+    if (msg->fds != NULL) {
+        vfio_user_send_error(vdev->vbasedev.proxy, hdr, EINVAL);
+        vfio_user_putfds(msg);
+        return;
+    }
+
+    switch (hdr->command) {
+    case VFIO_USER_DMA_READ:
+        vfio_user_platform_dma_read(vdev, (VFIOUserDMARW *)hdr);
+        break;
+    case VFIO_USER_DMA_WRITE:
+        vfio_user_platform_dma_write(vdev, (VFIOUserDMARW *)hdr);
+        break;
+    default:
+        vfio_user_send_error(vdev->vbasedev.proxy, hdr, ENOSYS);
+    }
+}
+
+static void vfio_user_platform_disconnected(void *opaque)
+{
+    VFIOUserPlatform *vdev = opaque;
+
+    vfio_user_platform_fail(vdev, NULL, "idle: the backend closed the "
+                            "connection");
+}
+
+/* Control region: finding, reading and validating it */
+
+static const char *vup_entry_type_name(uint16_t type)
+{
+    switch (type) {
+    case VUP_CR_ENTRY_MMIO:
+        return "mmio";
+    case VUP_CR_ENTRY_IRQ:
+        return "irq";
+    case VUP_CR_ENTRY_CLOCK:
+        return "clock";
+    case VUP_CR_ENTRY_MEMORY:
+        return "memory";
+    case VUP_CR_ENTRY_CPU:
+        return "cpu";
+    case VUP_CR_ENTRY_CAP:
+        return "cap";
+    default:
+        return NULL;
+    }
+}
+
+static size_t vup_entry_min_length(uint16_t type)
+{
+    switch (type) {
+    case VUP_CR_ENTRY_MMIO:
+        return sizeof(struct vup_cr_mmio);
+    case VUP_CR_ENTRY_IRQ:
+        return sizeof(struct vup_cr_irq);
+    case VUP_CR_ENTRY_CLOCK:
+        return sizeof(struct vup_cr_clock);
+    case VUP_CR_ENTRY_MEMORY:
+        return sizeof(struct vup_cr_memory);
+    case VUP_CR_ENTRY_CPU:
+        return sizeof(struct vup_cr_cpu);
+    case VUP_CR_ENTRY_CAP:
+        return sizeof(struct vup_cr_cap);
+    default:
+        return sizeof(struct vup_cr_entry_hdr);
+    }
+}
+
+/* Offset of the entry's name field, 0 if it has none. */
+static size_t vup_entry_name_offset(uint16_t type)
+{
+    switch (type) {
+    case VUP_CR_ENTRY_MMIO:
+        return offsetof(struct vup_cr_mmio, name);
+    case VUP_CR_ENTRY_IRQ:
+        return offsetof(struct vup_cr_irq, name);
+    case VUP_CR_ENTRY_CLOCK:
+        return offsetof(struct vup_cr_clock, name);
+    case VUP_CR_ENTRY_MEMORY:
+        return offsetof(struct vup_cr_memory, name);
+    default:
+        return 0;
+    }
+}
+
+static bool vup_name_printable(const char *name)
+{
+    const char *p;
+
+    for (p = name; *p; p++) {
+        if (!g_ascii_isprint(*p)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* "control region entry 3 (mmio "usart1")", for messages */
+static char *vup_entry_label(unsigned int n,
+                             const struct vup_cr_entry_hdr *eh)
+{
+    const char *type = vup_entry_type_name(eh->type);
+    size_t name_off = vup_entry_name_offset(eh->type);
+
+    if (!type) {
+        return g_strdup_printf("control region entry %u (type %u)", n,
+                               eh->type);
+    }
+    if (name_off && eh->length >= name_off + VUP_CR_NAME_LEN) {
+        const char *name = (const char *)eh + name_off;
+
+        if (memchr(name, 0, VUP_CR_NAME_LEN) && vup_name_printable(name)) {
+            return g_strdup_printf("control region entry %u (%s \"%s\")",
+                                   n, type, name);
+        }
+    }
+    return g_strdup_printf("control region entry %u (%s)", n, type);
+}
+
+static bool vup_check_name(const char *name, bool may_be_empty,
+                           const char *label, const char *field,
+                           Error **errp)
+{
+    if (!memchr(name, 0, VUP_CR_NAME_LEN)) {
+        error_setg(errp, "%s: %s is not NUL-terminated", label, field);
+        return false;
+    }
+    if (!may_be_empty && !name[0]) {
+        error_setg(errp, "%s: %s is empty", label, field);
+        return false;
+    }
+    if (!vup_name_printable(name)) {
+        error_setg(errp, "%s: %s contains a non-printable character",
+                   label, field);
+        return false;
+    }
+    return true;
+}
+
+static bool vup_check_access_size(uint8_t v, const char *label,
+                                  const char *field, Error **errp)
+{
+    if (v != 1 && v != 2 && v != 4 && v != 8) {
+        error_setg(errp, "%s: %s %u is not 1, 2, 4 or 8", label, field, v);
+        return false;
+    }
+    return true;
+}
+
+static bool vfio_user_platform_parse_mmio(VFIOUserPlatform *vdev,
+                                          unsigned int n, const char *label,
+                                          const struct vup_cr_mmio *e,
+                                          Error **errp)
+{
+    VFIODevice *vbasedev = &vdev->vbasedev;
+    struct vfio_region_info *info;
+    VFIOUserPlatformWindow *win;
+    unsigned int i;
+    int ret;
+
+    if (!vup_check_name(e->name, false, label, "name", errp)) {
+        return false;
+    }
+    if (e->region_index == vdev->cr_index) {
+        error_setg(errp, "%s: region index %u is the control region",
+                   label, e->region_index);
+        return false;
+    }
+    if (e->region_index >= vbasedev->num_initial_regions) {
+        error_setg(errp, "%s: region index %u does not exist (the device "
+                   "has %u regions)", label, e->region_index,
+                   vbasedev->num_initial_regions);
+        return false;
+    }
+    if (e->flags & ~VUP_CR_MMIO_FLAGS_KNOWN) {
+        error_setg(errp, "%s: unknown flags 0x%x", label,
+                   e->flags & ~VUP_CR_MMIO_FLAGS_KNOWN);
+        return false;
+    }
+    if (!vup_check_access_size(e->min_access, label, "min_access", errp) ||
+        !vup_check_access_size(e->max_access, label, "max_access", errp)) {
+        return false;
+    }
+    if (e->min_access > e->max_access) {
+        error_setg(errp, "%s: min_access %u is larger than max_access %u",
+                   label, e->min_access, e->max_access);
+        return false;
+    }
+    if (e->size == 0) {
+        error_setg(errp, "%s: size 0x0 is empty", label);
+        return false;
+    }
+    if (e->base & (e->min_access - 1)) {
+        error_setg(errp, "%s: base 0x%" PRIx64 " is not aligned to "
+                   "min_access %u", label, e->base, e->min_access);
+        return false;
+    }
+    if (e->size & (e->min_access - 1)) {
+        error_setg(errp, "%s: size 0x%" PRIx64 " is not a multiple of "
+                   "min_access %u", label, e->size, e->min_access);
+        return false;
+    }
+    if (e->base + e->size < e->base) {
+        error_setg(errp, "%s: base 0x%" PRIx64 " + size 0x%" PRIx64
+                   " wraps around", label, e->base, e->size);
+        return false;
+    }
+
+    ret = vfio_device_get_region_info(vbasedev, e->region_index, &info);
+    if (ret) {
+        error_setg_errno(errp, -ret, "%s: cannot get info of region %u",
+                         label, e->region_index);
+        return false;
+    }
+    if (e->size > info->size) {
+        error_setg(errp, "%s: size 0x%" PRIx64 " is larger than region %u "
+                   "(0x%" PRIx64 " bytes)", label, e->size, e->region_index,
+                   (uint64_t)info->size);
+        return false;
+    }
+    if (!(info->flags &
+          (VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE))) {
+        error_setg(errp, "%s: region %u is neither readable nor writable",
+                   label, e->region_index);
+        return false;
+    }
+
+    for (i = 0; i < vdev->num_windows; i++) {
+        if (!strcmp(vdev->windows[i].name, e->name)) {
+            error_setg(errp, "%s: name also used by entry %u", label,
+                       vdev->windows[i].entry);
+            return false;
+        }
+        if (vdev->windows[i].region_index == e->region_index) {
+            error_setg(errp, "%s: region %u also used by entry %u (\"%s\")",
+                       label, e->region_index, vdev->windows[i].entry,
+                       vdev->windows[i].name);
+            return false;
+        }
+    }
+
+    win = &vdev->windows[vdev->num_windows++];
+    win->dev = vdev;
+    pstrcpy(win->name, sizeof(win->name), e->name);
+    win->entry = n;
+    win->region_index = e->region_index;
+    win->region_flags = info->flags;
+    win->flags = e->flags;
+    win->base = e->base;
+    win->size = e->size;
+    win->min_access = e->min_access;
+    win->max_access = e->max_access;
+    return true;
+}
+
+static bool vfio_user_platform_parse_irq(VFIOUserPlatform *vdev,
+                                         unsigned int n, const char *label,
+                                         const struct vup_cr_irq *e,
+                                         Error **errp)
+{
+    VFIODevice *vbasedev = &vdev->vbasedev;
+    struct vfio_irq_info info = { .argsz = sizeof(info) };
+    VFIOUserPlatformIRQ *irq;
+    unsigned int i;
+    int ret;
+
+    if (!vup_check_name(e->name, false, label, "name", errp)) {
+        return false;
+    }
+    if (e->irq_index >= VUP_CR_MAX_IRQS) {
+        error_setg(errp, "%s: irq index %u is not below %u", label,
+                   e->irq_index, VUP_CR_MAX_IRQS);
+        return false;
+    }
+    if (e->irq_index >= vbasedev->num_irqs) {
+        error_setg(errp, "%s: irq index %u does not exist (the device has "
+                   "%u irq indices)", label, e->irq_index,
+                   vbasedev->num_irqs);
+        return false;
+    }
+    if ((e->flags & ~VUP_CR_IRQ_FLAGS_KNOWN) ||
+        ((e->flags & VUP_CR_IRQ_FLAGS_KNOWN) != VUP_CR_IRQ_LEVEL &&
+         (e->flags & VUP_CR_IRQ_FLAGS_KNOWN) != VUP_CR_IRQ_EDGE)) {
+        error_setg(errp, "%s: flags 0x%x are not exactly one of LEVEL (0x%x) "
+                   "and EDGE (0x%x)", label, e->flags, VUP_CR_IRQ_LEVEL,
+                   VUP_CR_IRQ_EDGE);
+        return false;
+    }
+    if ((e->flags & VUP_CR_IRQ_LEVEL) && !vdev->live_offset) {
+        error_setg(errp, "%s: a LEVEL line needs the live part, but the "
+                   "header has no live_offset", label);
+        return false;
+    }
+
+    for (i = 0; i < vdev->num_irqs; i++) {
+        if (!strcmp(vdev->irqs[i].name, e->name)) {
+            error_setg(errp, "%s: name also used by entry %u", label,
+                       vdev->irqs[i].entry);
+            return false;
+        }
+        if (vdev->irqs[i].irq_index == e->irq_index) {
+            error_setg(errp, "%s: irq index %u also used by entry %u "
+                       "(\"%s\")", label, e->irq_index, vdev->irqs[i].entry,
+                       vdev->irqs[i].name);
+            return false;
+        }
+    }
+
+    ret = vfio_device_get_irq_info(vbasedev, e->irq_index, &info);
+    if (ret) {
+        error_setg_errno(errp, -ret, "%s: cannot get info of irq index %u",
+                         label, e->irq_index);
+        return false;
+    }
+    if (!(info.flags & VFIO_IRQ_INFO_EVENTFD)) {
+        error_setg(errp, "%s: irq index %u does not support eventfd "
+                   "signalling", label, e->irq_index);
+        return false;
+    }
+    if (info.count < 1) {
+        error_setg(errp, "%s: irq index %u has no interrupts", label,
+                   e->irq_index);
+        return false;
+    }
+
+    irq = &vdev->irqs[vdev->num_irqs++];
+    irq->dev = vdev;
+    pstrcpy(irq->name, sizeof(irq->name), e->name);
+    irq->entry = n;
+    irq->irq_index = e->irq_index;
+    irq->line = e->line;
+    irq->flags = e->flags;
+    return true;
+}
+
+static bool vfio_user_platform_parse_clock(VFIOUserPlatform *vdev,
+                                           unsigned int n, const char *label,
+                                           const struct vup_cr_clock *e,
+                                           Error **errp)
+{
+    const uint32_t dir = VUP_CR_CLOCK_OUTPUT | VUP_CR_CLOCK_INPUT;
+    const uint32_t roles = VUP_CR_CLOCK_ROLE_CPU | VUP_CR_CLOCK_ROLE_REFCLK;
+    VFIOUserPlatformClock *clk;
+    unsigned int i;
+
+    if (!vup_check_name(e->name, false, label, "name", errp)) {
+        return false;
+    }
+    if (e->flags & ~VUP_CR_CLOCK_FLAGS_KNOWN) {
+        error_setg(errp, "%s: unknown flags 0x%x", label,
+                   e->flags & ~VUP_CR_CLOCK_FLAGS_KNOWN);
+        return false;
+    }
+    if ((e->flags & dir) != VUP_CR_CLOCK_OUTPUT &&
+        (e->flags & dir) != VUP_CR_CLOCK_INPUT) {
+        error_setg(errp, "%s: flags 0x%x are not exactly one of OUTPUT and "
+                   "INPUT", label, e->flags);
+        return false;
+    }
+    if ((e->flags & VUP_CR_CLOCK_INPUT) && (e->flags & roles)) {
+        error_setg(errp, "%s: an input clock cannot have a role "
+                   "(flags 0x%x)", label, e->flags);
+        return false;
+    }
+    if (e->live_index >= VUP_CR_MAX_CLOCKS) {
+        error_setg(errp, "%s: live_index %u is not below %u", label,
+                   e->live_index, VUP_CR_MAX_CLOCKS);
+        return false;
+    }
+    if (e->freq_hz > VUP_CR_CLOCK_MAX_HZ) {
+        error_setg(errp, "%s: freq_hz %" PRIu64 " is above %" PRIu64, label,
+                   e->freq_hz, VUP_CR_CLOCK_MAX_HZ);
+        return false;
+    }
+    for (i = 0; i < vdev->num_clocks; i++) {
+        if (!strcmp(vdev->clocks[i].name, e->name)) {
+            error_setg(errp, "%s: name also used by entry %u", label,
+                       vdev->clocks[i].entry);
+            return false;
+        }
+        if (vdev->clocks[i].live_index == e->live_index) {
+            error_setg(errp, "%s: live_index %u also used by entry %u",
+                       label, e->live_index, vdev->clocks[i].entry);
+            return false;
+        }
+    }
+
+    clk = &vdev->clocks[vdev->num_clocks++];
+    pstrcpy(clk->name, sizeof(clk->name), e->name);
+    clk->entry = n;
+    clk->flags = e->flags;
+    clk->live_index = e->live_index;
+    clk->freq_hz = e->freq_hz;
+    return true;
+}
+
+static bool vfio_user_platform_parse_memory(VFIOUserPlatform *vdev,
+                                            unsigned int n, const char *label,
+                                            const struct vup_cr_memory *e,
+                                            Error **errp)
+{
+    VFIOUserPlatformMemory *mem;
+    unsigned int i;
+
+    if (!vup_check_name(e->name, false, label, "name", errp)) {
+        return false;
+    }
+    if (e->kind != VUP_CR_MEMORY_FLASH && e->kind != VUP_CR_MEMORY_RAM) {
+        error_setg(errp, "%s: unknown kind %u", label, e->kind);
+        return false;
+    }
+    if (e->flags) {
+        error_setg(errp, "%s: unknown flags 0x%x", label, e->flags);
+        return false;
+    }
+    if (e->size == 0) {
+        error_setg(errp, "%s: size 0x0 is empty", label);
+        return false;
+    }
+    if (e->base + e->size < e->base) {
+        error_setg(errp, "%s: base 0x%" PRIx64 " + size 0x%" PRIx64
+                   " wraps around", label, e->base, e->size);
+        return false;
+    }
+    for (i = 0; i < vdev->num_memories; i++) {
+        if (!strcmp(vdev->memories[i].name, e->name)) {
+            error_setg(errp, "%s: name also used by entry %u", label,
+                       vdev->memories[i].entry);
+            return false;
+        }
+    }
+
+    mem = &vdev->memories[vdev->num_memories++];
+    pstrcpy(mem->name, sizeof(mem->name), e->name);
+    mem->entry = n;
+    mem->kind = e->kind;
+    mem->base = e->base;
+    mem->size = e->size;
+    return true;
+}
+
+static bool vfio_user_platform_parse_cpu(VFIOUserPlatform *vdev,
+                                         unsigned int n, const char *label,
+                                         const struct vup_cr_cpu *e,
+                                         Error **errp)
+{
+    if (vdev->has_cpu_hint) {
+        error_setg(errp, "%s: a second cpu entry (the first is entry %u)",
+                   label, vdev->cpu_hint.entry);
+        return false;
+    }
+    if (e->flags) {
+        error_setg(errp, "%s: unknown flags 0x%x", label, e->flags);
+        return false;
+    }
+    if (!vup_check_name(e->cpu_type, true, label, "cpu_type", errp)) {
+        return false;
+    }
+    vdev->has_cpu_hint = true;
+    vdev->cpu_hint.entry = n;
+    vdev->cpu_hint.num_irq = e->num_irq;
+    pstrcpy(vdev->cpu_hint.cpu_type, sizeof(vdev->cpu_hint.cpu_type),
+            e->cpu_type);
+    return true;
+}
+
+static bool vfio_user_platform_parse_cap(VFIOUserPlatform *vdev,
+                                         unsigned int n, const char *label,
+                                         const struct vup_cr_cap *e,
+                                         Error **errp)
+{
+    switch (e->id) {
+    case VUP_CR_CAP_FAST_PATH:
+        if ((uint64_t)e->offset + e->size > vdev->cr_size) {
+            error_setg(errp, "%s: mailbox 0x%x+0x%x is outside the control "
+                       "region (0x%" PRIx64 " bytes)", label, e->offset,
+                       e->size, vdev->cr_size);
+            return false;
+        }
+        break;
+    case VUP_CR_CAP_DOORBELL:
+        if (e->offset >= vdev->vbasedev.num_irqs) {
+            error_setg(errp, "%s: doorbell irq index %u does not exist",
+                       label, e->offset);
+            return false;
+        }
+        break;
+    default:
+        break;
+    }
+    /* No capability is used yet: the standard path works without them. */
+    return true;
+}
+
+static bool vfio_user_platform_parse_entry(VFIOUserPlatform *vdev,
+                                           unsigned int n,
+                                           const struct vup_cr_entry_hdr *eh,
+                                           Error **errp)
+{
+    g_autofree char *label = vup_entry_label(n, eh);
+
+    if (eh->length < vup_entry_min_length(eh->type)) {
+        error_setg(errp, "%s: length %u is shorter than the %zu bytes of "
+                   "its type", label, eh->length,
+                   vup_entry_min_length(eh->type));
+        return false;
+    }
+
+    switch (eh->type) {
+    case VUP_CR_ENTRY_MMIO:
+        return vfio_user_platform_parse_mmio(vdev, n, label,
+                                             (const void *)eh, errp);
+    case VUP_CR_ENTRY_IRQ:
+        return vfio_user_platform_parse_irq(vdev, n, label,
+                                            (const void *)eh, errp);
+    case VUP_CR_ENTRY_CLOCK:
+        return vfio_user_platform_parse_clock(vdev, n, label,
+                                              (const void *)eh, errp);
+    case VUP_CR_ENTRY_MEMORY:
+        return vfio_user_platform_parse_memory(vdev, n, label,
+                                               (const void *)eh, errp);
+    case VUP_CR_ENTRY_CPU:
+        return vfio_user_platform_parse_cpu(vdev, n, label,
+                                            (const void *)eh, errp);
+    case VUP_CR_ENTRY_CAP:
+        return vfio_user_platform_parse_cap(vdev, n, label,
+                                            (const void *)eh, errp);
+    default:
+        if (eh->flags & VUP_CR_ENTRY_REQUIRED) {
+            error_setg(errp, "%s: unknown entry type marked REQUIRED "
+                       "(a newer control region version?)", label);
+            return false;
+        }
+        return true;
+    }
+}
+
+static bool vfio_user_platform_check_header(VFIOUserPlatform *vdev,
+                                            const struct vup_cr_header *h,
+                                            Error **errp)
+{
+    uint64_t live_end = (uint64_t)h->live_offset + h->live_size;
+
+    if (h->magic != VUP_CR_MAGIC) {
+        error_setg(errp, "control region header: magic 0x%08x is not "
+                   "0x%08x", h->magic, VUP_CR_MAGIC);
+        return false;
+    }
+    if (h->version_major != VUP_CR_VERSION_MAJOR) {
+        error_setg(errp, "control region header: version %u.%u, this QEMU "
+                   "reads major version %u", h->version_major,
+                   h->version_minor, VUP_CR_VERSION_MAJOR);
+        return false;
+    }
+    if (h->header_size < sizeof(*h) || h->header_size % 8) {
+        error_setg(errp, "control region header: header_size %u is not a "
+                   "multiple of 8 >= %zu", h->header_size, sizeof(*h));
+        return false;
+    }
+    if (h->desc_size > VUP_CR_MAX_DESC_SIZE || h->desc_size > vdev->cr_size ||
+        h->desc_size < h->header_size) {
+        error_setg(errp, "control region header: desc_size %u is not "
+                   "between header_size %u and min(%u, region size 0x%"
+                   PRIx64 ")", h->desc_size, h->header_size,
+                   VUP_CR_MAX_DESC_SIZE, vdev->cr_size);
+        return false;
+    }
+    if (h->num_entries > VUP_CR_MAX_ENTRIES) {
+        error_setg(errp, "control region header: num_entries %u is above %u",
+                   h->num_entries, VUP_CR_MAX_ENTRIES);
+        return false;
+    }
+    if (h->live_offset) {
+        if (h->live_offset % VUP_CR_LIVE_ALIGN ||
+            h->live_offset < h->desc_size) {
+            error_setg(errp, "control region header: live_offset 0x%x is "
+                       "not a multiple of 0x%x after the descriptor "
+                       "(desc_size 0x%x)", h->live_offset, VUP_CR_LIVE_ALIGN,
+                       h->desc_size);
+            return false;
+        }
+        if (h->live_size < sizeof(struct vup_cr_live) ||
+            live_end > vdev->cr_size) {
+            error_setg(errp, "control region header: live part 0x%x+0x%x "
+                       "is smaller than %zu bytes or outside the region "
+                       "(0x%" PRIx64 " bytes)", h->live_offset,
+                       h->live_size, sizeof(struct vup_cr_live),
+                       vdev->cr_size);
+            return false;
+        }
+    }
+    if (h->flags) {
+        error_setg(errp, "control region header: unknown flags 0x%x",
+                   h->flags);
+        return false;
+    }
+    if (!vup_check_name(h->device_name, false, "control region header",
+                        "device_name", errp)) {
+        return false;
+    }
+    return true;
+}
+
+/* Find the control region by its type/subtype capability. */
+static bool vfio_user_platform_find_cr(VFIOUserPlatform *vdev, Error **errp)
+{
+    VFIODevice *vbasedev = &vdev->vbasedev;
+    unsigned int i, steps;
+
+    for (i = 0; i < vbasedev->num_initial_regions; i++) {
+        struct vfio_region_info *info;
+        uint32_t off;
+
+        if (vfio_device_get_region_info(vbasedev, i, &info) ||
+            !(info->flags & VFIO_REGION_INFO_FLAG_CAPS)) {
+            continue;
+        }
+        /* Walk the chain within argsz; the server may be hostile. */
+        off = info->cap_offset;
+        for (steps = 0; off && steps < VUP_MAX_REGION_CAPS; steps++) {
+            struct vfio_info_cap_header *hdr;
+            struct vfio_region_info_cap_type *ct;
+
+            if (off < sizeof(*info) || off % 4 ||
+                off + sizeof(*ct) > info->argsz) {
+                break;
+            }
+            hdr = (void *)info + off;
+            if (hdr->id == VFIO_REGION_INFO_CAP_TYPE) {
+                ct = container_of(hdr, struct vfio_region_info_cap_type,
+                                  header);
+                if (ct->type == VUP_CR_REGION_TYPE &&
+                    ct->subtype == VUP_CR_REGION_SUBTYPE) {
+                    if (!(info->flags & VFIO_REGION_INFO_FLAG_READ)) {
+                        error_setg(errp, "control region (region %u) is not "
+                                   "readable", i);
+                        return false;
+                    }
+                    vdev->cr_index = i;
+                    vdev->cr_size = info->size;
+                    return true;
+                }
+            }
+            off = hdr->next;
+        }
+    }
+
+    error_setg(errp, "no control region (no region with type 0x%x subtype "
+               "%u among %u regions): not a vfio-user MCU backend?",
+               VUP_CR_REGION_TYPE, VUP_CR_REGION_SUBTYPE,
+               vbasedev->num_initial_regions);
+    return false;
+}
+
+static bool vfio_user_platform_read_cr(VFIOUserPlatform *vdev, uint32_t off,
+                                       void *buf, uint32_t len, Error **errp)
+{
+    uint64_t max = vdev->vbasedev.proxy->max_xfer_size;
+
+    while (len) {
+        uint32_t chunk = MIN(len, max);
+
+        if (vfio_user_platform_region_read(vdev, vdev->cr_index, off, buf,
+                                           chunk, errp) != VUP_IO_OK) {
+            error_prepend(errp, "reading the control region at 0x%x: ", off);
+            return false;
+        }
+        buf += chunk;
+        off += chunk;
+        len -= chunk;
+    }
+    return true;
+}
+
+static bool vfio_user_platform_load_cr(VFIOUserPlatform *vdev, Error **errp)
+{
+    struct vup_cr_header h;
+    g_autofree uint8_t *desc = NULL;
+    uint32_t off;
+    unsigned int n;
+
+    if (!vfio_user_platform_find_cr(vdev, errp)) {
+        return false;
+    }
+    if (vdev->cr_size < sizeof(h)) {
+        error_setg(errp, "control region (region %u) is only 0x%" PRIx64
+                   " bytes", vdev->cr_index, vdev->cr_size);
+        return false;
+    }
+    if (!vfio_user_platform_read_cr(vdev, 0, &h, sizeof(h), errp) ||
+        !vfio_user_platform_check_header(vdev, &h, errp)) {
+        return false;
+    }
+    pstrcpy(vdev->device_name, sizeof(vdev->device_name), h.device_name);
+    vdev->live_offset = h.live_offset;
+    vdev->live_size = h.live_size;
+
+    desc = g_malloc0(h.desc_size);
+    if (!vfio_user_platform_read_cr(vdev, 0, desc, h.desc_size, errp)) {
+        return false;
+    }
+    if (memcmp(desc, &h, sizeof(h))) {
+        error_setg(errp, "control region header changed while reading it");
+        return false;
+    }
+
+    vdev->windows = g_new0(VFIOUserPlatformWindow, h.num_entries);
+    vdev->irqs = g_new0(VFIOUserPlatformIRQ, h.num_entries);
+    vdev->memories = g_new0(VFIOUserPlatformMemory, h.num_entries);
+    vdev->clocks = g_new0(VFIOUserPlatformClock, h.num_entries);
+
+    off = h.header_size;
+    for (n = 0; n < h.num_entries; n++) {
+        struct vup_cr_entry_hdr *eh = (void *)(desc + off);
+
+        if (off + sizeof(*eh) > h.desc_size) {
+            error_setg(errp, "control region entry %u: starts at 0x%x, past "
+                       "desc_size 0x%x (num_entries %u)", n, off,
+                       h.desc_size, h.num_entries);
+            return false;
+        }
+        if (eh->length < sizeof(*eh) || eh->length % 8 ||
+            eh->length > h.desc_size - off) {
+            error_setg(errp, "control region entry %u (type %u): length %u "
+                       "at 0x%x is not a multiple of 8 >= %zu inside "
+                       "desc_size 0x%x", n, eh->type, eh->length, off,
+                       sizeof(*eh), h.desc_size);
+            return false;
+        }
+        if (!vfio_user_platform_parse_entry(vdev, n, eh, errp)) {
+            return false;
+        }
+        off += eh->length;
+    }
+    if (off != h.desc_size) {
+        error_setg(errp, "control region: %u entries end at 0x%x, but "
+                   "desc_size is 0x%x", h.num_entries, off, h.desc_size);
+        return false;
+    }
+    return true;
+}
+
+static void vfio_user_platform_windows_init(VFIOUserPlatform *vdev)
+{
+    unsigned int i;
+
+    for (i = 0; i < vdev->num_windows; i++) {
+        VFIOUserPlatformWindow *win = &vdev->windows[i];
+        g_autofree char *mr_name = g_strdup_printf("vfio-user %s", win->name);
+
+        win->ops = (MemoryRegionOps) {
+            .read_with_attrs = vfio_user_platform_window_read,
+            .write_with_attrs = vfio_user_platform_window_write,
+            .endianness = DEVICE_LITTLE_ENDIAN,
+            .valid.min_access_size = win->min_access,
+            .valid.max_access_size = win->max_access,
+            .impl.min_access_size = win->min_access,
+            .impl.max_access_size = win->max_access,
+        };
+        memory_region_init_io(&win->mr, OBJECT(vdev), &win->ops, win,
+                              mr_name, win->size);
+        trace_vfio_user_platform_window(vdev->socket, win->name, win->base,
+                                        win->size, win->region_index,
+                                        win->flags);
+    }
+}
+
+/* QOM */
+
+static void vfio_user_platform_compute_needs_reset(VFIODevice *vbasedev)
+{
+    vbasedev->needs_reset = false;
+}
+
+static Object *vfio_user_platform_get_object(VFIODevice *vbasedev)
+{
+    return OBJECT(container_of(vbasedev, VFIOUserPlatform, vbasedev));
+}
+
+static VFIODeviceOps vfio_user_platform_ops = {
+    .vfio_compute_needs_reset = vfio_user_platform_compute_needs_reset,
+    .vfio_get_object = vfio_user_platform_get_object,
+};
+
+static void vfio_user_platform_put(VFIOUserPlatform *vdev)
+{
+    VFIODevice *vbasedev = &vdev->vbasedev;
+
+    vfio_user_platform_irqs_exit(vdev);
+    vfio_device_detach(vbasedev);
+    if (vbasedev->proxy) {
+        vfio_user_disconnect(vbasedev->proxy);
+        vbasedev->proxy = NULL;
+    }
+    if (vdev->disconnect_bh) {
+        qemu_bh_delete(vdev->disconnect_bh);
+        vdev->disconnect_bh = NULL;
+    }
+}
+
+static void vfio_user_platform_realize(DeviceState *dev, Error **errp)
+{
+    ERRP_GUARD();
+    VFIOUserPlatform *vdev = VFIO_USER_PLATFORM(dev);
+    VFIODevice *vbasedev = &vdev->vbasedev;
+    SocketAddress addr = { .type = SOCKET_ADDRESS_TYPE_UNIX };
+    VFIOUserProxy *proxy;
+    unsigned int i;
+
+    if (!vdev->socket || !vdev->socket[0]) {
+        error_setg(errp, "vfio-user-platform: the socket property is not "
+                   "set");
+        return;
+    }
+
+    vbasedev->name = g_strdup_printf("vfio-user:%s", vdev->socket);
+    addr.u.q_unix.path = vdev->socket;
+    proxy = vfio_user_connect_dev(&addr, errp);
+    if (!proxy) {
+        error_prepend(errp, "cannot connect: ");
+        goto error;
+    }
+    vbasedev->proxy = proxy;
+    proxy->wait_time = vdev->msg_timeout;
+    vfio_user_set_handler(vbasedev, vfio_user_platform_process_req, vdev);
+    vdev->disconnect_bh = qemu_bh_new_guarded(vfio_user_platform_disconnected,
+                                              vdev, &dev->mem_reentrancy_guard);
+    vfio_user_set_disconnect_bh(proxy, vdev->disconnect_bh);
+
+    if (!vfio_user_validate_version(proxy, errp)) {
+        error_prepend(errp, "version negotiation: ");
+        goto error;
+    }
+
+    vbasedev->io_ops = &vfio_user_device_io_ops_sock;
+    vbasedev->mdev = true;
+    vbasedev->use_region_fds = true;
+
+    /* Guest RAM is offered to the backend for DMA (DMA_MAP). */
+    if (!vfio_device_attach_by_iommu_type(TYPE_VFIO_IOMMU_USER,
+                                          vbasedev->name, vbasedev,
+                                          &address_space_memory, errp)) {
+        goto error;
+    }
+    if (!(vbasedev->flags & VFIO_DEVICE_FLAGS_PLATFORM)) {
+        error_setg(errp, "device info flags 0x%x lack VFIO_DEVICE_FLAGS_"
+                   "PLATFORM: not a platform device", vbasedev->flags);
+        goto error;
+    }
+
+    if (!vfio_user_platform_load_cr(vdev, errp)) {
+        goto error;
+    }
+
+    vfio_user_platform_windows_init(vdev);
+    for (i = 0; i < vdev->num_irqs; i++) {
+        trace_vfio_user_platform_irq_line(vdev->socket, vdev->irqs[i].name,
+                                          vdev->irqs[i].irq_index,
+                                          vdev->irqs[i].line,
+                                          vdev->irqs[i].flags);
+    }
+    if (!vfio_user_platform_irqs_init(vdev, errp)) {
+        goto error;
+    }
+    return;
+
+error:
+    error_prepend(errp, "vfio-user-platform %s: ", vdev->socket);
+    vfio_user_platform_put(vdev);
+}
+
+static void vfio_user_platform_reset_hold(Object *obj, ResetType type)
+{
+    VFIOUserPlatform *vdev = VFIO_USER_PLATFORM(obj);
+    VFIOUserProxy *proxy = vdev->vbasedev.proxy;
+    Error *err = NULL;
+    VFIOUserHdr hdr;
+    unsigned int i;
+
+    if (!proxy || vdev->failed) {
+        return;
+    }
+    trace_vfio_user_platform_reset(vdev->socket);
+
+    if (vdev->vbasedev.reset_works) {
+        vfio_user_request_msg(&hdr, VFIO_USER_DEVICE_RESET, sizeof(hdr), 0);
+        if (!vfio_user_send_wait(proxy, &hdr, NULL, 0, &err)) {
+            vfio_user_platform_fail(vdev, err, "device reset");
+            return;
+        }
+        if (hdr.flags & VFIO_USER_ERROR) {
+            warn_report("vfio-user-platform %s: the backend refused the "
+                        "device reset: %s", vdev->socket,
+                        strerror(hdr.error_reply));
+        }
+    }
+
+    /* Levels after reset: whatever the backend now says. */
+    for (i = 0; i < vdev->num_irqs && !vdev->failed; i++) {
+        if (vdev->irqs[i].flags & VUP_CR_IRQ_LEVEL) {
+            vfio_user_platform_set_level(vdev, &vdev->irqs[i]);
+        }
+    }
+}
+
+static void vfio_user_platform_instance_init(Object *obj)
+{
+    VFIOUserPlatform *vdev = VFIO_USER_PLATFORM(obj);
+
+    vfio_device_init(&vdev->vbasedev, VFIO_DEVICE_TYPE_UNUSED,
+                     &vfio_user_platform_ops, DEVICE(vdev), false);
+}
+
+static void vfio_user_platform_finalize(Object *obj)
+{
+    VFIOUserPlatform *vdev = VFIO_USER_PLATFORM(obj);
+
+    vfio_user_platform_put(vdev);
+    g_free(vdev->windows);
+    g_free(vdev->irqs);
+    g_free(vdev->irq_out);
+    g_free(vdev->memories);
+    g_free(vdev->clocks);
+    g_free(vdev->vbasedev.name);
+}
+
+static const Property vfio_user_platform_properties[] = {
+    DEFINE_PROP_STRING("socket", VFIOUserPlatform, socket),
+    DEFINE_PROP_UINT32("msg-timeout", VFIOUserPlatform, msg_timeout, 5000),
+};
+
+static void vfio_user_platform_class_init(ObjectClass *klass,
+                                          const void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    ResettableClass *rc = RESETTABLE_CLASS(klass);
+
+    dc->realize = vfio_user_platform_realize;
+    dc->desc = "vfio-user platform (MCU peripheral) device";
+    /* Boards create it: they map its windows and wire its IRQ lines. */
+    dc->user_creatable = false;
+    rc->phases.hold = vfio_user_platform_reset_hold;
+    device_class_set_props(dc, vfio_user_platform_properties);
+    object_class_property_set_description(klass, "socket",
+        "path of the backend's vfio-user UNIX socket");
+    object_class_property_set_description(klass, "msg-timeout",
+        "milliseconds to wait for a backend reply before giving up");
+    set_bit(DEVICE_CATEGORY_MISC, dc->categories);
+}
+
+static const TypeInfo vfio_user_platform_info = {
+    .name = TYPE_VFIO_USER_PLATFORM,
+    .parent = TYPE_SYS_BUS_DEVICE,
+    .instance_size = sizeof(VFIOUserPlatform),
+    .instance_init = vfio_user_platform_instance_init,
+    .instance_finalize = vfio_user_platform_finalize,
+    .class_init = vfio_user_platform_class_init,
+};
+
+static void vfio_user_platform_register_types(void)
+{
+    type_register_static(&vfio_user_platform_info);
+}
+
+type_init(vfio_user_platform_register_types)

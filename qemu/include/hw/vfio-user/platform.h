@@ -1,0 +1,196 @@
+/*
+ * vfio-user platform device: an MCU peripheral served over vfio-user
+ *
+ * The backend publishes a control region (see vup-control-region.h) that
+ * tells where its MMIO windows live in the guest's physical address space
+ * and which interrupt lines it drives.  This device reads and validates it,
+ * forwards window accesses to the backend and raises one qemu_irq output per
+ * interrupt line.  Mapping the windows and wiring the outputs is the board's
+ * job; the accessors below give it what it needs.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_VFIO_USER_PLATFORM_H
+#define HW_VFIO_USER_PLATFORM_H
+
+#include "hw/sysbus.h"
+#include "hw/vfio/vfio-device.h"
+#include "qemu/event_notifier.h"
+#include "qom/object.h"
+#include "hw/vfio-user/vup-control-region.h"
+
+#define TYPE_VFIO_USER_PLATFORM "vfio-user-platform"
+OBJECT_DECLARE_SIMPLE_TYPE(VFIOUserPlatform, VFIO_USER_PLATFORM)
+
+/* One MMIO window of the backend, forwarded with REGION_READ/WRITE. */
+typedef struct VFIOUserPlatformWindow {
+    VFIOUserPlatform *dev;
+    char name[VUP_CR_NAME_LEN];
+    uint32_t entry;              /* control region entry number */
+    uint32_t region_index;       /* vfio region index */
+    uint32_t region_flags;       /* VFIO_REGION_INFO_FLAG_* */
+    uint32_t flags;              /* VUP_CR_MMIO_* */
+    uint64_t base;               /* guest physical address */
+    uint64_t size;
+    uint8_t min_access;
+    uint8_t max_access;
+    MemoryRegionOps ops;
+    MemoryRegion mr;
+} VFIOUserPlatformWindow;
+
+/* One interrupt line, signalled by the backend through an eventfd. */
+typedef struct VFIOUserPlatformIRQ {
+    VFIOUserPlatform *dev;
+    char name[VUP_CR_NAME_LEN];
+    uint32_t entry;              /* control region entry number */
+    uint32_t irq_index;          /* vfio IRQ index */
+    uint32_t line;               /* NVIC external interrupt number */
+    uint32_t flags;              /* VUP_CR_IRQ_LEVEL or VUP_CR_IRQ_EDGE */
+    unsigned int out;            /* index of the sysbus IRQ output */
+    EventNotifier notifier;
+    bool notifier_active;
+    bool level;                  /* current output level (LEVEL lines) */
+} VFIOUserPlatformIRQ;
+
+/* A memory the backend asks the board to create. */
+typedef struct VFIOUserPlatformMemory {
+    char name[VUP_CR_NAME_LEN];
+    uint32_t entry;
+    uint32_t kind;               /* enum vup_cr_memory_kind */
+    uint64_t base;
+    uint64_t size;
+} VFIOUserPlatformMemory;
+
+/* A clock the backend drives or consumes. */
+typedef struct VFIOUserPlatformClock {
+    char name[VUP_CR_NAME_LEN];
+    uint32_t entry;
+    uint32_t flags;              /* VUP_CR_CLOCK_* */
+    uint32_t live_index;
+    uint64_t freq_hz;            /* at reset */
+} VFIOUserPlatformClock;
+
+/* CPU hint for the board. */
+typedef struct VFIOUserPlatformCPUHint {
+    uint32_t entry;
+    uint32_t num_irq;            /* 0: board default */
+    char cpu_type[VUP_CR_NAME_LEN]; /* "": board default */
+} VFIOUserPlatformCPUHint;
+
+struct VFIOUserPlatform {
+    /*< private >*/
+    SysBusDevice parent_obj;
+
+    /*< public >*/
+    char *socket;
+    uint32_t msg_timeout;
+
+    VFIODevice vbasedev;
+    bool failed;                 /* backend gone: stop forwarding */
+    QEMUBH *disconnect_bh;
+
+    char device_name[VUP_CR_NAME_LEN];
+    uint32_t cr_index;
+    uint64_t cr_size;
+    uint32_t live_offset;        /* 0: no live part */
+    uint32_t live_size;
+
+    unsigned int num_windows;
+    VFIOUserPlatformWindow *windows;
+    unsigned int num_irqs;
+    VFIOUserPlatformIRQ *irqs;
+    qemu_irq *irq_out;
+    unsigned int num_memories;
+    VFIOUserPlatformMemory *memories;
+    unsigned int num_clocks;
+    VFIOUserPlatformClock *clocks;
+    bool has_cpu_hint;
+    VFIOUserPlatformCPUHint cpu_hint;
+};
+
+/* The socket path, for messages. */
+static inline const char *vfio_user_platform_socket(VFIOUserPlatform *dev)
+{
+    return dev->socket;
+}
+
+/* The backend's device name from the control region header. */
+static inline const char *vfio_user_platform_name(VFIOUserPlatform *dev)
+{
+    return dev->device_name;
+}
+
+static inline unsigned int
+vfio_user_platform_num_windows(VFIOUserPlatform *dev)
+{
+    return dev->num_windows;
+}
+
+/*
+ * Window @n: name, base, size and the MemoryRegion the board maps at base.
+ */
+static inline const VFIOUserPlatformWindow *
+vfio_user_platform_window(VFIOUserPlatform *dev, unsigned int n)
+{
+    assert(n < dev->num_windows);
+    return &dev->windows[n];
+}
+
+static inline MemoryRegion *
+vfio_user_platform_window_mr(VFIOUserPlatform *dev, unsigned int n)
+{
+    assert(n < dev->num_windows);
+    return &dev->windows[n].mr;
+}
+
+static inline unsigned int vfio_user_platform_num_irqs(VFIOUserPlatform *dev)
+{
+    return dev->num_irqs;
+}
+
+/*
+ * IRQ line @n: name, NVIC line, flags and the sysbus IRQ output index
+ * (connect it with sysbus_connect_irq(sbd, irq->out, ...)).
+ */
+static inline const VFIOUserPlatformIRQ *
+vfio_user_platform_irq(VFIOUserPlatform *dev, unsigned int n)
+{
+    assert(n < dev->num_irqs);
+    return &dev->irqs[n];
+}
+
+static inline unsigned int
+vfio_user_platform_num_memories(VFIOUserPlatform *dev)
+{
+    return dev->num_memories;
+}
+
+static inline const VFIOUserPlatformMemory *
+vfio_user_platform_memory(VFIOUserPlatform *dev, unsigned int n)
+{
+    assert(n < dev->num_memories);
+    return &dev->memories[n];
+}
+
+static inline unsigned int
+vfio_user_platform_num_clocks(VFIOUserPlatform *dev)
+{
+    return dev->num_clocks;
+}
+
+static inline const VFIOUserPlatformClock *
+vfio_user_platform_clock(VFIOUserPlatform *dev, unsigned int n)
+{
+    assert(n < dev->num_clocks);
+    return &dev->clocks[n];
+}
+
+/* The CPU hint, or NULL if the backend gave none. */
+static inline const VFIOUserPlatformCPUHint *
+vfio_user_platform_cpu_hint(VFIOUserPlatform *dev)
+{
+    return dev->has_cpu_hint ? &dev->cpu_hint : NULL;
+}
+
+#endif /* HW_VFIO_USER_PLATFORM_H */
