@@ -309,6 +309,27 @@ static void vum_add_memory(VfioUserMcuMachineState *s, const char *name,
     m->origin = g_strdup(origin);
 }
 
+/* Did a backend before @upto give the same memory hint? */
+static bool vum_hint_seen(VfioUserMcuMachineState *s, unsigned int upto,
+                          const VFIOUserPlatformMemory *m)
+{
+    unsigned int i, j;
+
+    for (i = 0; i < upto; i++) {
+        VFIOUserPlatform *b = s->backends[i];
+
+        for (j = 0; j < vfio_user_platform_num_memories(b); j++) {
+            const VFIOUserPlatformMemory *o = vfio_user_platform_memory(b, j);
+
+            if (o->kind == m->kind && o->base == m->base &&
+                o->size == m->size && !strcmp(o->name, m->name)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 /*
  * Flash and RAM.  Backend hints replace the defaults; properties the user
  * set replace both.  RAM hints become SRAM1, SRAM2 and further RAMs.
@@ -331,11 +352,17 @@ static void vum_plan_memories(VfioUserMcuMachineState *s)
         for (j = 0; j < vfio_user_platform_num_memories(b); j++) {
             const VFIOUserPlatformMemory *m = vfio_user_platform_memory(b, j);
 
+            /* Backends of one chip repeat its hints: keep one copy. */
+            if (vum_hint_seen(s, i, m)) {
+                continue;
+            }
             if (m->kind == VUP_CR_MEMORY_FLASH) {
                 if (flash) {
-                    error_report("vfio-user-mcu: two flash hints: \"%s\" "
-                                 "(%s) and \"%s\" (%s)", flash->name,
-                                 flash_from, m->name, sock);
+                    error_report("vfio-user-mcu: backends disagree on flash: "
+                                 "\"%s\" 0x%" PRIx64 "+0x%" PRIx64 " (%s) and "
+                                 "\"%s\" 0x%" PRIx64 "+0x%" PRIx64 " (%s)",
+                                 flash->name, flash->base, flash->size,
+                                 flash_from, m->name, m->base, m->size, sock);
                     exit(EXIT_FAILURE);
                 }
                 flash = m;

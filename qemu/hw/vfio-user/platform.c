@@ -68,9 +68,8 @@ vfio_user_platform_fail(VFIOUserPlatform *vdev, Error *err,
     what = g_strdup_vprintf(fmt, ap);
     va_end(ap);
 
-    error_report("vfio-user-platform %s: backend failed during %s%s%s; "
-                 "stopping", vdev->socket, what, err ? ": " : "",
-                 err ? error_get_pretty(err) : "");
+    error_report("vfio-user-platform %s: %s%s%s; stopping", vdev->socket,
+                 what, err ? ": " : "", err ? error_get_pretty(err) : "");
     error_free(err);
     qemu_system_shutdown_request_with_code(SHUTDOWN_CAUSE_HOST_ERROR,
                                            EXIT_FAILURE);
@@ -220,7 +219,8 @@ static MemTxResult vfio_user_platform_window_read(void *opaque, hwaddr addr,
         error_free(err);
         return MEMTX_ERROR;
     default:
-        vfio_user_platform_fail(vdev, err, "read of %s+0x%" HWADDR_PRIx,
+        vfio_user_platform_fail(vdev, err, "read of %s+0x%" HWADDR_PRIx
+                                " failed",
                                 win->name, addr);
         return MEMTX_ERROR;
     }
@@ -260,7 +260,8 @@ static MemTxResult vfio_user_platform_window_write(void *opaque, hwaddr addr,
         error_free(err);
         return MEMTX_ERROR;
     default:
-        vfio_user_platform_fail(vdev, err, "write to %s+0x%" HWADDR_PRIx,
+        vfio_user_platform_fail(vdev, err, "write to %s+0x%" HWADDR_PRIx
+                                " failed",
                                 win->name, addr);
         return MEMTX_ERROR;
     }
@@ -280,7 +281,7 @@ static void vfio_user_platform_set_level(VFIOUserPlatform *vdev,
 
     if (vfio_user_platform_region_read(vdev, vdev->cr_index, word_off, buf,
                                        sizeof(buf), &err) != VUP_IO_OK) {
-        vfio_user_platform_fail(vdev, err, "read of the level of irq %s",
+        vfio_user_platform_fail(vdev, err, "reading the level of irq %s failed",
                                 irq->name);
         return;
     }
@@ -443,8 +444,7 @@ static void vfio_user_platform_disconnected(void *opaque)
 {
     VFIOUserPlatform *vdev = opaque;
 
-    vfio_user_platform_fail(vdev, NULL, "idle: the backend closed the "
-                            "connection");
+    vfio_user_platform_fail(vdev, NULL, "the backend closed the connection");
 }
 
 /* Control region: finding, reading and validating it */
@@ -1246,8 +1246,9 @@ static void vfio_user_platform_realize(DeviceState *dev, Error **errp)
     vbasedev->proxy = proxy;
     proxy->wait_time = vdev->msg_timeout;
     vfio_user_set_handler(vbasedev, vfio_user_platform_process_req, vdev);
-    vdev->disconnect_bh = qemu_bh_new_guarded(vfio_user_platform_disconnected,
-                                              vdev, &dev->mem_reentrancy_guard);
+    vdev->disconnect_bh = aio_bh_new_guarded(qemu_get_aio_context(),
+                                             vfio_user_platform_disconnected,
+                                             vdev, &dev->mem_reentrancy_guard);
     vfio_user_set_disconnect_bh(proxy, vdev->disconnect_bh);
 
     if (!vfio_user_validate_version(proxy, errp)) {
@@ -1308,7 +1309,7 @@ static void vfio_user_platform_reset_hold(Object *obj, ResetType type)
     if (vdev->vbasedev.reset_works) {
         vfio_user_request_msg(&hdr, VFIO_USER_DEVICE_RESET, sizeof(hdr), 0);
         if (!vfio_user_send_wait(proxy, &hdr, NULL, 0, &err)) {
-            vfio_user_platform_fail(vdev, err, "device reset");
+            vfio_user_platform_fail(vdev, err, "device reset failed");
             return;
         }
         if (hdr.flags & VFIO_USER_ERROR) {
