@@ -89,7 +89,18 @@ error, and let a device register a bottom half that runs once when the
 connection fails (vfio_user_set_disconnect_bh), so it can report which
 server died even while the guest is idle."
 
-# 3. the platform device and its control-region header
+# 3. region info: accept kernel-style "argsz too small" replies
+apply_patch 0006-vfio-user-region-info-argsz-retry.patch
+commit "vfio-user: accept region info replies that ask for a larger argsz
+
+When a region has capabilities that do not fit the caller's argsz, the
+server (like the kernel) answers with VFIO_REGION_INFO_FLAG_CAPS, the
+argsz it needs and cap_offset 0, and vfio_device_get_region_info()
+retries with that argsz.  The cap_offset sanity check rejected that
+first reply with -EINVAL, so such regions could never be queried.  Only
+check cap_offset when the reply's capabilities fit."
+
+# 4. the platform device and its control-region header
 add_file include/vup/control-region.h include/hw/vfio-user/vup-control-region.h
 add_file qemu/include/hw/vfio-user/platform.h include/hw/vfio-user/platform.h
 add_file qemu/hw/vfio-user/platform.c hw/vfio-user/platform.c
@@ -122,7 +133,7 @@ vup-control-region.h is BSD-3-Clause on purpose: it is the one
 definition of the layout, shared verbatim with server libraries that
 are not GPL (any vfio-user server can be a backend)."
 
-# 4. the board
+# 5. the board
 add_file qemu/hw/arm/vfio-user-mcu.c hw/arm/vfio-user-mcu.c
 apply_patch 0004-hw-arm-vfio-user-mcu-build.patch
 commit "hw/arm: add vfio-user-mcu, a Cortex-M board with vfio-user peripherals
@@ -138,7 +149,7 @@ servers), windows over memory, the PPB or bit-band aliases, lines at or
 above num-irq and NVIC lines driven twice.  Firmware is loaded with
 -kernel."
 
-# 5. documentation
+# 6. documentation
 add_file qemu/docs/system/arm/vfio-user-mcu.rst docs/system/arm/vfio-user-mcu.rst
 apply_patch 0005-docs-maintainers-vfio-user-mcu.patch
 commit "docs/system/arm: document the vfio-user-mcu board
