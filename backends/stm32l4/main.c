@@ -259,17 +259,20 @@ int main(int argc, char **argv)
      * Default: the first USART on stdio (unless stdio went to another one),
      * the others on null.
      */
-    bool stdio_taken = false;
+    bool stdio_taken = false, first_usart = true;
     for (int j = 0; j < num_inst; j++) {
         if (serial_spec[j] && strcmp(serial_spec[j], "stdio") == 0) {
             stdio_taken = true;
         }
     }
     for (int j = 0; j < num_inst; j++) {
-        if (inst[j].info->model == STM32L4_MODEL_USART && !serial_spec[j]) {
-            serial_spec[j] = stdio_taken ? "null" : "stdio";
-            stdio_taken = true;
+        if (inst[j].info->model != STM32L4_MODEL_USART) {
+            continue;
         }
+        if (!serial_spec[j]) {
+            serial_spec[j] = (first_usart && !stdio_taken) ? "stdio" : "null";
+        }
+        first_usart = false;
     }
 
     vup_log_set_level(verbose ? VUP_LOG_DEBUG : VUP_LOG_WARN);
