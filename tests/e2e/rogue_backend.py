@@ -27,7 +27,7 @@ REPLY, NO_REPLY, ERROR = 0x1, 0x10, 0x20
 # linux/vfio.h
 DEVICE_FLAGS_RESET, DEVICE_FLAGS_PLATFORM = 1 << 0, 1 << 2
 REGION_READ_F, REGION_WRITE_F, REGION_CAPS_F = 1 << 0, 1 << 1, 1 << 3
-CAP_TYPE_ID = 1
+CAP_TYPE_ID = 2           # VFIO_REGION_INFO_CAP_TYPE
 IRQ_INFO_EVENTFD = 1 << 0
 
 # control region (include/vup/control-region.h)

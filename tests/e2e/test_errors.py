@@ -64,14 +64,14 @@ def stack_qemu_binary():
 ])
 def test_malformed_control_region(stack, mutate, needle):
     sock = rogue(stack, mutate)
-    qemu = stack.qemu([sock], firmware=None)
+    qemu = stack.qemu([sock], firmware=None, extra=("-S",))
     err = expect_error(qemu, sock)
     assert needle.lower() in err.lower(), f"{needle!r} not named in:\n{err}"
 
 
 def test_unknown_optional_entry_is_skipped(stack):
     sock = rogue(stack, "unknown-optional-entry")
-    qemu = stack.qemu([sock], firmware=None)
+    qemu = stack.qemu([sock], firmware=None, extra=("-S",))
     assert qemu.wait_exit(3) is None, f"QEMU refused a valid device\n{qemu.log()}"
 
 
