@@ -75,7 +75,12 @@ vfio-user-pci.  Make VFIO_USER the client core (proxy, device I/O,
 container), selected by VFIO_USER_PCI (default y where VFIO_PCI is)
 and by the new VFIO_USER_PLATFORM, which boards select for non-PCI
 vfio-user devices.  Configurations with VFIO_PCI build the same files
-as before."
+as before.
+
+The platform device itself uses no PCI, but the hw/vfio core still links
+against vfio-pci code (cpr.c, the legacy container's hot reset,
+vfio_pci_from_vfio_device()), so VFIO_USER_PLATFORM selects PCI and
+VFIO_PCI until that core is split."
 
 # 2. proxy: notice a dead server
 apply_patch 0002-vfio-user-proxy-report-disconnect.patch
