@@ -107,6 +107,47 @@ int vup_dev_add_clock(vup_dev *d, const char *name, uint32_t flags,
 int vup_clock_set_hz(vup_dev *d, unsigned clock, uint64_t hz);
 /* An output's frequency, or an input's as last written by QEMU (0 before). */
 uint64_t vup_clock_get_hz(const vup_dev *d, unsigned clock);
+/*
+ * An output and an input of the same name in one device are one clock: the
+ * input gets the output's index and follows it inside the library (the
+ * control region lists the output only).  Inputs of the same name share an
+ * index too.  @fn is called with the new frequency whenever @clock changes:
+ * written by QEMU (inputs), set with vup_clock_set_hz() (outputs, for
+ * consumers in this device), or at reset.  Several notifiers may watch one
+ * clock.  0 or a negative errno.
+ */
+typedef void (*vup_clock_fn)(void *opaque, unsigned clock, uint64_t hz);
+int vup_clock_notify(vup_dev *d, unsigned clock, vup_clock_fn fn,
+                     void *opaque);
+
+/*
+ * Virtual time.  QEMU is the time master: it writes the guest's virtual
+ * time (QEMU_CLOCK_VIRTUAL, ns) before each access it forwards, and wakes
+ * the device at the earliest armed timer's deadline.  A timer callback runs
+ * when QEMU's time reaches its deadline (in deadline order, before the
+ * access or the wake-up is answered), so whatever it changes (IRQ levels,
+ * registers) is visible to the guest at that instant.  Models never read
+ * host time.  Creating a timer before vup_dev_listen() publishes the
+ * VIRTUAL_TIME capability.
+ */
+typedef struct vup_timer vup_timer;
+typedef void (*vup_timer_fn)(vup_timer *t, void *opaque);
+/* NULL (see vup_dev_error()) after listen on a device without timers. */
+vup_timer *vup_timer_new(vup_dev *d, vup_timer_fn fn, void *opaque);
+/* Optional: vup_dev_free() frees the timers still there. */
+void vup_timer_free(vup_timer *t);
+/* Arms (or re-arms) at virtual time @when_ns; a past time means now. */
+void vup_timer_arm(vup_timer *t, uint64_t when_ns);
+/* Arms at vup_dev_now_ns() + @delay_ns. */
+void vup_timer_arm_in(vup_timer *t, uint64_t delay_ns);
+void vup_timer_cancel(vup_timer *t);
+bool vup_timer_armed(const vup_timer *t);
+/*
+ * The device's virtual time: the last vtime_ns QEMU wrote, or inside a
+ * timer callback that timer's deadline (<= QEMU's time).  0 before QEMU
+ * wrote one.
+ */
+uint64_t vup_dev_now_ns(const vup_dev *d);
 
 /*
  * The control-region descriptor a client will read (header + entries,

@@ -32,14 +32,7 @@ static void *put_entry(uint8_t *buf, uint32_t *off, uint16_t type,
 
 int vup_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size)
 {
-    size_t entries = d->num_periphs + d->num_irqs + d->num_clocks +
-                     d->num_memories + (d->has_cpu ? 1 : 0);
-    size_t size = sizeof(struct vup_cr_header) +
-                  d->num_periphs * sizeof(struct vup_cr_mmio) +
-                  d->num_irqs * sizeof(struct vup_cr_irq) +
-                  d->num_clocks * sizeof(struct vup_cr_clock) +
-                  d->num_memories * sizeof(struct vup_cr_memory) +
-                  (d->has_cpu ? sizeof(struct vup_cr_cpu) : 0);
+    size_t num_caps, entries, size;
     struct vup_cr_view *view;
     struct vup_cr_header *h;
     uint8_t *buf;
@@ -47,6 +40,23 @@ int vup_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size)
     char err[200];
     int ret;
 
+    /* Clocks and deadlines can change outside a request: doorbell. */
+    d->has_doorbell = d->virtual_time;
+    for (size_t i = 0; i < d->num_clocks; i++) {
+        if (d->clocks[i].flags & VUP_CR_CLOCK_OUTPUT) {
+            d->has_doorbell = true;
+        }
+    }
+    num_caps = (d->virtual_time ? 1 : 0) + (d->has_doorbell ? 1 : 0);
+    entries = d->num_periphs + d->num_irqs + d->num_clocks +
+              d->num_memories + (d->has_cpu ? 1 : 0) + num_caps;
+    size = sizeof(struct vup_cr_header) +
+           d->num_periphs * sizeof(struct vup_cr_mmio) +
+           d->num_irqs * sizeof(struct vup_cr_irq) +
+           d->num_clocks * sizeof(struct vup_cr_clock) +
+           d->num_memories * sizeof(struct vup_cr_memory) +
+           (d->has_cpu ? sizeof(struct vup_cr_cpu) : 0) +
+           num_caps * sizeof(struct vup_cr_cap);
     if (entries > VUP_CR_MAX_ENTRIES || size > VUP_CR_MAX_DESC_SIZE) {
         return vup_dev_fail(d, E2BIG, "control region: %zu entries in %zu "
                             "bytes exceed the limits", entries, size);
@@ -119,6 +129,21 @@ int vup_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size)
 
         c->num_irq = d->cpu_num_irq;
         strcpy(c->cpu_type, d->cpu_type);
+    }
+    if (d->virtual_time) {
+        struct vup_cr_cap *c = put_entry(buf, &off, VUP_CR_ENTRY_CAP,
+                                         sizeof(*c));
+
+        c->id = VUP_CR_CAP_VIRTUAL_TIME;
+        c->version = 1;
+    }
+    if (d->has_doorbell) {
+        struct vup_cr_cap *c = put_entry(buf, &off, VUP_CR_ENTRY_CAP,
+                                         sizeof(*c));
+
+        c->id = VUP_CR_CAP_DOORBELL;
+        c->version = 1;
+        c->offset = (uint32_t)d->num_irqs;  /* the index after the lines */
     }
 
     /* What we serve must pass the checks QEMU runs (overlaps, lines...). */
@@ -194,7 +219,7 @@ void vup_cr_region_read(const vup_dev *d, uint64_t off, void *buf,
 void vup_cr_region_write(vup_dev *d, uint64_t off, const void *buf,
                          uint32_t count)
 {
-    memcpy((uint8_t *)&d->live + (off - d->live_offset), buf, count);
+    vup_live_write(d, off - d->live_offset, buf, count);
 }
 
 /* ---- decoder / validator ------------------------------------------------ */

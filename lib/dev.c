@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * vup_dev: the device description (peripherals, IRQ lines, memories, CPU,
- * clocks), its reset, and the IRQ/clock state in the control region's live
- * part.
+ * vup_dev: the device description (peripherals, IRQ lines, memories, CPU),
+ * its reset, and the IRQ state in the control region's live part (clocks:
+ * clock.c, virtual time: timer.c).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -51,6 +51,7 @@ vup_dev *vup_dev_new(const char *name)
     strcpy(d->name, name);
     d->listen_fd = -1;
     d->conn.fd = -1;
+    d->doorbell_fd = -1;
     vup_rx_init(&d->conn.rx);
     if (vup_loop_init(d) < 0) {
         free(d);
@@ -74,6 +75,7 @@ void vup_dev_free(vup_dev *d)
     vup_server_fini(d);
     vup_chardev_close_all(d);
     vup_loop_fini(d);
+    vup_timers_free(d);
     for (size_t i = 0; i < d->num_periphs; i++) {
         periph_free(d->periphs[i]);
     }
@@ -233,63 +235,6 @@ int vup_dev_set_cpu(vup_dev *d, const char *cpu_type, uint32_t num_irq)
     return 0;
 }
 
-int vup_dev_add_clock(vup_dev *d, const char *name, uint32_t flags,
-                      uint64_t freq_hz)
-{
-    uint32_t dir = flags & (VUP_CR_CLOCK_OUTPUT | VUP_CR_CLOCK_INPUT);
-    int ret = check_open(d);
-
-    if (ret < 0) {
-        return ret;
-    }
-    if (!name_ok(name)) {
-        return vup_dev_fail(d, EINVAL, "clock name must have 1 to %u "
-                            "characters", VUP_CR_NAME_LEN - 1);
-    }
-    if ((flags & ~VUP_CR_CLOCK_FLAGS_KNOWN) ||
-        (dir != VUP_CR_CLOCK_OUTPUT && dir != VUP_CR_CLOCK_INPUT) ||
-        (dir == VUP_CR_CLOCK_INPUT && flags != VUP_CR_CLOCK_INPUT)) {
-        return vup_dev_fail(d, EINVAL, "clock %s: flags 0x%x: need OUTPUT "
-                            "(with optional roles) or INPUT", name, flags);
-    }
-    if (freq_hz > VUP_CR_CLOCK_MAX_HZ) {
-        return vup_dev_fail(d, EINVAL, "clock %s: %" PRIu64 " Hz is above "
-                            "the maximum", name, freq_hz);
-    }
-    if (d->num_clocks == VUP_CR_MAX_CLOCKS) {
-        return vup_dev_fail(d, ENOSPC, "more than %u clocks",
-                            VUP_CR_MAX_CLOCKS);
-    }
-    strcpy(d->clocks[d->num_clocks].name, name);
-    d->clocks[d->num_clocks].flags = flags;
-    d->clocks[d->num_clocks].reset_hz =
-        dir == VUP_CR_CLOCK_OUTPUT ? freq_hz : 0;
-    d->live.clock_hz[d->num_clocks] = d->clocks[d->num_clocks].reset_hz;
-    return (int)d->num_clocks++;
-}
-
-int vup_clock_set_hz(vup_dev *d, unsigned clock, uint64_t hz)
-{
-    if (clock >= d->num_clocks ||
-        !(d->clocks[clock].flags & VUP_CR_CLOCK_OUTPUT)) {
-        return vup_dev_fail(d, EINVAL, "clock %u is not an output", clock);
-    }
-    if (hz > VUP_CR_CLOCK_MAX_HZ) {
-        return vup_dev_fail(d, EINVAL, "clock %s: %" PRIu64 " Hz is above "
-                            "the maximum", d->clocks[clock].name, hz);
-    }
-    if (d->live.clock_hz[clock] != hz) {
-        d->live.clock_hz[clock] = hz;
-        d->live.seq++;
-    }
-    return 0;
-}
-
-uint64_t vup_clock_get_hz(const vup_dev *d, unsigned clock)
-{
-    return clock < d->num_clocks ? d->live.clock_hz[clock] : 0;
-}
-
 int vup_dev_freeze(vup_dev *d)
 {
     if (d->desc) {
@@ -314,14 +259,41 @@ uint64_t vup_dev_cr_size(const vup_dev *d)
 
 /* ---- IRQs --------------------------------------------------------------- */
 
-static void irq_signal(vup_dev *d, unsigned index)
+uint32_t vup_dev_num_irq_indexes(const vup_dev *d)
+{
+    return (uint32_t)d->num_irqs + (d->has_doorbell ? 1 : 0);
+}
+
+int *vup_dev_irq_fd(vup_dev *d, uint32_t index)
+{
+    return index < d->num_irqs ? &d->irqs[index].fd : &d->doorbell_fd;
+}
+
+static void fd_signal(int fd, const char *what, unsigned index)
 {
     uint64_t one = 1;
-    int fd = d->irqs[index].fd;
 
     if (fd >= 0 && write(fd, &one, sizeof(one)) != sizeof(one)) {
-        vup_log(VUP_LOG_WARN, "IRQ %u: eventfd write: %s", index,
+        vup_log(VUP_LOG_WARN, "%s %u: eventfd write: %s", what, index,
                 strerror(errno));
+    }
+}
+
+static void irq_signal(vup_dev *d, unsigned index)
+{
+    fd_signal(d->irqs[index].fd, "IRQ", index);
+}
+
+/*
+ * Inside a request QEMU re-reads the live part after the reply; outside
+ * one (serial input, a notifier...) it learns of the change by the
+ * doorbell.
+ */
+void vup_dev_live_changed(vup_dev *d)
+{
+    d->live.seq++;
+    if (!d->in_request) {
+        fd_signal(d->doorbell_fd, "doorbell IRQ", (unsigned)d->num_irqs);
     }
 }
 
@@ -334,7 +306,7 @@ static void irq_level(vup_dev *d, unsigned index, bool level)
         return;
     }
     *word ^= bit;
-    d->live.seq++;
+    vup_dev_live_changed(d);
     irq_signal(d, index);
 }
 
@@ -383,11 +355,9 @@ void vup_dev_reset(vup_dev *d)
     for (size_t i = 0; i < d->num_irqs; i++) {
         irq_level(d, (unsigned)i, false);
     }
-    for (size_t i = 0; i < d->num_clocks; i++) {
-        if (d->clocks[i].flags & VUP_CR_CLOCK_OUTPUT) {
-            vup_clock_set_hz(d, (unsigned)i, d->clocks[i].reset_hz);
-        }
-    }
+    /* Models re-arm their timers from their reset hooks if they need to. */
+    vup_timers_reset(d);
+    vup_clocks_reset(d);
     for (size_t i = 0; i < d->num_periphs; i++) {
         if (d->periphs[i]->desc.reset) {
             d->periphs[i]->desc.reset(d->periphs[i]);
@@ -404,12 +374,12 @@ void vup_dev_client_gone(vup_dev *d)
             d->irqs[i].fd = -1;
         }
     }
-    d->live.vtime_ns = 0;
-    for (size_t i = 0; i < d->num_clocks; i++) {
-        if (d->clocks[i].flags & VUP_CR_CLOCK_INPUT) {
-            d->live.clock_hz[i] = 0;
-        }
+    if (d->doorbell_fd >= 0) {
+        close(d->doorbell_fd);
+        d->doorbell_fd = -1;
     }
+    vup_time_client_gone(d);
+    vup_clocks_client_gone(d);
     vup_dev_reset(d);
 }
 

@@ -13,6 +13,8 @@
 #define VUP_MAX_PERIPHS     64u   /* vfio regions 1..N; QEMU allows < 100 */
 #define VUP_MAX_MEMORIES    16u
 #define VUP_MAX_WATCHES     64u
+#define VUP_MAX_TIMERS      64u
+#define VUP_MAX_NOTIFIERS   32u   /* clock notify callbacks per device */
 #define VUP_UNMAPPED_LOG    16u   /* distinct unmapped offsets logged */
 #define VUP_CR_LIVE_SIZE    VUP_CR_LIVE_ALIGN
 
@@ -41,6 +43,20 @@ struct vup_clock {
     char name[VUP_CR_NAME_LEN];
     uint32_t flags;
     uint64_t reset_hz;
+};
+
+struct vup_clock_notifier {
+    unsigned clock;
+    vup_clock_fn fn;
+    void *opaque;
+};
+
+struct vup_timer {
+    vup_dev *dev;
+    vup_timer_fn fn;
+    void *opaque;
+    bool armed;
+    uint64_t deadline;             /* virtual ns, valid when armed */
 };
 
 struct vup_irq {
@@ -99,6 +115,8 @@ struct vup_dev {
     size_t num_memories;
     struct vup_clock clocks[VUP_CR_MAX_CLOCKS];
     size_t num_clocks;
+    struct vup_clock_notifier notifiers[VUP_MAX_NOTIFIERS];
+    size_t num_notifiers;
     bool has_cpu;
     char cpu_type[VUP_CR_NAME_LEN];
     uint32_t cpu_num_irq;
@@ -108,6 +126,16 @@ struct vup_dev {
     uint32_t desc_size;
     uint32_t live_offset;
     struct vup_cr_live live;
+
+    /* Virtual time (timer.c). */
+    struct vup_timer *timers[VUP_MAX_TIMERS];
+    size_t num_timers;
+    bool virtual_time;             /* VIRTUAL_TIME capability published */
+    bool has_doorbell;             /* DOORBELL capability published */
+    int doorbell_fd;               /* client's eventfd, -1 if none */
+    bool in_request;               /* handling a client request */
+    bool running_timers;
+    uint64_t now_ns;
 
     int epfd;
     struct vup_watch watches[VUP_MAX_WATCHES];
@@ -128,6 +156,25 @@ int vup_dev_fail(vup_dev *d, int err, const char *fmt, ...)
 int vup_dev_freeze(vup_dev *d);
 uint64_t vup_dev_cr_size(const vup_dev *d);
 void vup_dev_client_gone(vup_dev *d);
+
+/* vfio IRQ indexes: the lines, then the doorbell if published. */
+uint32_t vup_dev_num_irq_indexes(const vup_dev *d);
+/* The eventfd slot of IRQ index @index (< vup_dev_num_irq_indexes()). */
+int *vup_dev_irq_fd(vup_dev *d, uint32_t index);
+/* A backend-written live field changed: bump seq, ring the doorbell. */
+void vup_dev_live_changed(vup_dev *d);
+
+/* clock.c */
+void vup_clocks_reset(vup_dev *d);
+void vup_clocks_client_gone(vup_dev *d);
+/* QEMU wrote @count bytes at @rel of the live part (already checked). */
+void vup_live_write(vup_dev *d, uint64_t rel, const void *buf, uint32_t count);
+
+/* timer.c */
+void vup_timers_run(vup_dev *d);   /* runs those due by vtime */
+void vup_timers_reset(vup_dev *d); /* cancels all */
+void vup_timers_free(vup_dev *d);
+void vup_time_client_gone(vup_dev *d);
 
 /* regs.c */
 int vup_regs_init(vup_periph *p, char *err, size_t errlen);

@@ -276,7 +276,7 @@ static int h_device_info(vup_dev *d, const struct vup_msg_hdr *h,
     out->argsz = sizeof(*out);
     out->flags = VFIO_DEVICE_FLAGS_PLATFORM | VFIO_DEVICE_FLAGS_RESET;
     out->num_regions = (uint32_t)d->num_periphs + 1;
-    out->num_irqs = (uint32_t)d->num_irqs;
+    out->num_irqs = vup_dev_num_irq_indexes(d);
     return 0;
 }
 
@@ -339,9 +339,9 @@ static int h_irq_info(vup_dev *d, const struct vup_msg_hdr *h,
         return reject(h, EINVAL, "argsz %u is below %zu", in.argsz,
                       sizeof(in));
     }
-    if (in.index >= d->num_irqs) {
-        return reject(h, EINVAL, "IRQ index %u: the device has %zu",
-                      in.index, d->num_irqs);
+    if (in.index >= vup_dev_num_irq_indexes(d)) {
+        return reject(h, EINVAL, "IRQ index %u: the device has %u",
+                      in.index, vup_dev_num_irq_indexes(d));
     }
     out = reply_buf(r, sizeof(*out));
     if (!out) {
@@ -356,10 +356,12 @@ static int h_irq_info(vup_dev *d, const struct vup_msg_hdr *h,
 
 static void irq_set_fd(vup_dev *d, uint32_t index, int fd)
 {
-    if (d->irqs[index].fd >= 0) {
-        close(d->irqs[index].fd);
+    int *slot = vup_dev_irq_fd(d, index);
+
+    if (*slot >= 0) {
+        close(*slot);
     }
-    d->irqs[index].fd = fd;
+    *slot = fd;
 }
 
 static int h_set_irqs(vup_dev *d, const struct vup_msg_hdr *h,
@@ -380,9 +382,9 @@ static int h_set_irqs(vup_dev *d, const struct vup_msg_hdr *h,
         __builtin_popcount(action) != 1 || __builtin_popcount(data) != 1) {
         return reject(h, EINVAL, "argsz %u flags 0x%x", s.argsz, s.flags);
     }
-    if (s.index >= d->num_irqs) {
-        return reject(h, EINVAL, "IRQ index %u: the device has %zu",
-                      s.index, d->num_irqs);
+    if (s.index >= vup_dev_num_irq_indexes(d)) {
+        return reject(h, EINVAL, "IRQ index %u: the device has %u",
+                      s.index, vup_dev_num_irq_indexes(d));
     }
     if (action != VFIO_IRQ_SET_ACTION_TRIGGER) {
         return reject(h, EINVAL, "only ACTION_TRIGGER is supported");
@@ -421,10 +423,10 @@ static int h_set_irqs(vup_dev *d, const struct vup_msg_hdr *h,
     }
     if (s.count == 0) {
         irq_set_fd(d, s.index, -1);
-    } else if (d->irqs[s.index].fd >= 0) {
+    } else if (*vup_dev_irq_fd(d, s.index) >= 0) {
         uint64_t one = 1;
 
-        if (write(d->irqs[s.index].fd, &one, sizeof(one)) < 0) {
+        if (write(*vup_dev_irq_fd(d, s.index), &one, sizeof(one)) < 0) {
             return reject(h, errno, "eventfd write");
         }
     }
@@ -761,7 +763,11 @@ static int handle_msg(vup_dev *d)
                h->command != VUP_CMD_DMA_MAP) {
         err = reject(h, EINVAL, "%zu unexpected fds", c->rx.nfds);
     } else {
+        d->in_request = true;
         err = fn(d, h, c->rx.body, len, &r);
+        /* Timers a register write armed in the past run before the reply. */
+        vup_timers_run(d);
+        d->in_request = false;
     }
     if (!(h->flags & VUP_MSG_NO_REPLY)) {
         ret = send_reply(d, h, err, &r);

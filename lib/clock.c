@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Clocks: control-region clock entries, their frequencies in the live part,
+ * routing inside one device, and notifiers.
+ *
+ * QEMU routes an OUTPUT of one device to the INPUTs of the same name in the
+ * others.  Inside one device the control region cannot list a name twice,
+ * so an input whose output is in the same device (RCC and USART in one
+ * process) is routed here instead: both get the output's slot, and the
+ * input's notifiers run when the output changes.  That also spares a round
+ * trip through QEMU, and the consumer sees the change before the access
+ * that made it is answered.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "internal.h"
+
+static bool name_ok(const char *name)
+{
+    return name && name[0] && strlen(name) < VUP_CR_NAME_LEN;
+}
+
+static int find_clock(const vup_dev *d, const char *name)
+{
+    for (size_t i = 0; i < d->num_clocks; i++) {
+        if (!strcmp(d->clocks[i].name, name)) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+int vup_dev_add_clock(vup_dev *d, const char *name, uint32_t flags,
+                      uint64_t freq_hz)
+{
+    uint32_t dir = flags & (VUP_CR_CLOCK_OUTPUT | VUP_CR_CLOCK_INPUT);
+    struct vup_clock *c;
+    int i;
+
+    if (d->desc) {
+        return vup_dev_fail(d, EBUSY, "device already serving: add "
+                            "everything before vup_dev_listen()");
+    }
+    if (!name_ok(name)) {
+        return vup_dev_fail(d, EINVAL, "clock name must have 1 to %u "
+                            "characters", VUP_CR_NAME_LEN - 1);
+    }
+    if ((flags & ~VUP_CR_CLOCK_FLAGS_KNOWN) ||
+        (dir != VUP_CR_CLOCK_OUTPUT && dir != VUP_CR_CLOCK_INPUT) ||
+        (dir == VUP_CR_CLOCK_INPUT && flags != VUP_CR_CLOCK_INPUT)) {
+        return vup_dev_fail(d, EINVAL, "clock %s: flags 0x%x: need OUTPUT "
+                            "(with optional roles) or INPUT", name, flags);
+    }
+    if (freq_hz > VUP_CR_CLOCK_MAX_HZ) {
+        return vup_dev_fail(d, EINVAL, "clock %s: %" PRIu64 " Hz is above "
+                            "the maximum", name, freq_hz);
+    }
+    i = find_clock(d, name);
+    if (i >= 0) {
+        c = &d->clocks[i];
+        if (dir == VUP_CR_CLOCK_INPUT) {
+            return i;   /* another consumer, or one of our own output */
+        }
+        if (c->flags & VUP_CR_CLOCK_OUTPUT) {
+            return vup_dev_fail(d, EEXIST, "clock %s: two outputs", name);
+        }
+        /* Its consumers were declared first: the entry becomes the output. */
+    } else {
+        if (d->num_clocks == VUP_CR_MAX_CLOCKS) {
+            return vup_dev_fail(d, ENOSPC, "more than %u clocks",
+                                VUP_CR_MAX_CLOCKS);
+        }
+        i = (int)d->num_clocks++;
+        c = &d->clocks[i];
+        strcpy(c->name, name);
+    }
+    c->flags = flags;
+    c->reset_hz = dir == VUP_CR_CLOCK_OUTPUT ? freq_hz : 0;
+    d->live.clock_hz[i] = c->reset_hz;
+    return i;
+}
+
+int vup_clock_notify(vup_dev *d, unsigned clock, vup_clock_fn fn,
+                     void *opaque)
+{
+    if (clock >= d->num_clocks || !fn) {
+        return vup_dev_fail(d, EINVAL, "clock notify: no clock %u or no "
+                            "callback", clock);
+    }
+    if (d->num_notifiers == VUP_MAX_NOTIFIERS) {
+        return vup_dev_fail(d, ENOSPC, "more than %u clock notifiers",
+                            VUP_MAX_NOTIFIERS);
+    }
+    d->notifiers[d->num_notifiers++] = (struct vup_clock_notifier){
+        .clock = clock, .fn = fn, .opaque = opaque,
+    };
+    return 0;
+}
+
+static void notify(vup_dev *d, unsigned clock)
+{
+    for (size_t i = 0; i < d->num_notifiers; i++) {
+        if (d->notifiers[i].clock == clock) {
+            d->notifiers[i].fn(d->notifiers[i].opaque, clock,
+                               d->live.clock_hz[clock]);
+        }
+    }
+}
+
+int vup_clock_set_hz(vup_dev *d, unsigned clock, uint64_t hz)
+{
+    if (clock >= d->num_clocks ||
+        !(d->clocks[clock].flags & VUP_CR_CLOCK_OUTPUT)) {
+        return vup_dev_fail(d, EINVAL, "clock %u is not an output", clock);
+    }
+    if (hz > VUP_CR_CLOCK_MAX_HZ) {
+        return vup_dev_fail(d, EINVAL, "clock %s: %" PRIu64 " Hz is above "
+                            "the maximum", d->clocks[clock].name, hz);
+    }
+    if (d->live.clock_hz[clock] != hz) {
+        d->live.clock_hz[clock] = hz;
+        vup_dev_live_changed(d);
+        notify(d, clock);
+    }
+    return 0;
+}
+
+uint64_t vup_clock_get_hz(const vup_dev *d, unsigned clock)
+{
+    return clock < d->num_clocks ? d->live.clock_hz[clock] : 0;
+}
+
+void vup_clocks_reset(vup_dev *d)
+{
+    for (size_t i = 0; i < d->num_clocks; i++) {
+        if (d->clocks[i].flags & VUP_CR_CLOCK_OUTPUT) {
+            vup_clock_set_hz(d, (unsigned)i, d->clocks[i].reset_hz);
+        }
+    }
+}
+
+/* Inputs QEMU drove are gone with it: consumers see them stop. */
+void vup_clocks_client_gone(vup_dev *d)
+{
+    for (size_t i = 0; i < d->num_clocks; i++) {
+        if ((d->clocks[i].flags & VUP_CR_CLOCK_INPUT) &&
+            d->live.clock_hz[i]) {
+            d->live.clock_hz[i] = 0;
+            notify(d, (unsigned)i);
+        }
+    }
+}
+
+void vup_live_write(vup_dev *d, uint64_t rel, const void *buf, uint32_t count)
+{
+    const uint64_t clk = offsetof(struct vup_cr_live, clock_hz);
+    const uint64_t vt = offsetof(struct vup_cr_live, vtime_ns);
+    struct vup_cr_live old = d->live;
+
+    memcpy((uint8_t *)&d->live + rel, buf, count);
+    if (rel < vt + sizeof(uint64_t) && rel + count > vt) {
+        if (d->live.vtime_ns < old.vtime_ns) {
+            vup_log(VUP_LOG_DEBUG, "%s: virtual time went back from %" PRIu64
+                    " to %" PRIu64 " ns", d->name, old.vtime_ns,
+                    d->live.vtime_ns);
+        }
+        d->now_ns = d->live.vtime_ns;
+        vup_timers_run(d);
+    }
+    for (size_t i = 0; i < d->num_clocks; i++) {
+        if (rel < clk + (i + 1) * sizeof(uint64_t) &&
+            rel + count > clk + i * sizeof(uint64_t) &&
+            d->live.clock_hz[i] != old.clock_hz[i]) {
+            notify(d, (unsigned)i);
+        }
+    }
+}
