@@ -523,15 +523,20 @@ static const size_t type_size[] = {
     [VUP_CR_ENTRY_CAP] = sizeof(struct vup_cr_cap),
 };
 
-/* "entry 3 (mmio "usart1") at offset 0x88", the name only if it is sane. */
-static void set_where(struct ctx *c, uint32_t i, uint32_t off,
+/*
+ * "entry 3 (mmio "usart1") at offset 0x88", the name only if it is sane:
+ * the entry must hold its type's struct within the @avail bytes left before
+ * desc_size (its length is checked only after this).
+ */
+static void set_where(struct ctx *c, uint32_t i, uint32_t off, uint32_t avail,
                       const struct vup_cr_entry_hdr *e)
 {
     const char *tn = vup_cr_entry_type_name(e->type);
     const char *name = NULL;
 
     if (e->length >= 8 && e->type < VUP_ARRAY_SIZE(type_size) &&
-        type_size[e->type] && e->length >= type_size[e->type]) {
+        type_size[e->type] && e->length >= type_size[e->type] &&
+        type_size[e->type] <= avail) {
         switch (e->type) {
         case VUP_CR_ENTRY_MMIO:
             name = ((const struct vup_cr_mmio *)e)->name;
@@ -690,7 +695,7 @@ int vup_cr_decode(const void *buf, size_t len,
                      off);
             return fail(&c, "runs past desc_size 0x%x", h->desc_size);
         }
-        set_where(&c, i, off, e);
+        set_where(&c, i, off, h->desc_size - off, e);
         if (e->length < sizeof(*e) || e->length % 8 ||
             e->length > h->desc_size - off) {
             return fail(&c, "length %u must be >= 8, 8-byte aligned and end "
