@@ -357,12 +357,13 @@ void vup_dev_reset(vup_dev *d)
     }
     /* Models re-arm their timers from their reset hooks if they need to. */
     vup_timers_reset(d);
-    vup_clocks_reset(d);
     for (size_t i = 0; i < d->num_periphs; i++) {
         if (d->periphs[i]->desc.reset) {
             d->periphs[i]->desc.reset(d->periphs[i]);
         }
     }
+    /* Last, so clock notifiers see their models already reset. */
+    vup_clocks_reset(d);
 }
 
 /* The client went away: forget what it owned, then reset. */
