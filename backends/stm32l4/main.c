@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * vup-stm32l4: STM32L4x5 peripherals (USART1-3, RCC) for QEMU's generic
+ * vup-stm32l4: STM32L4x5 peripherals (USART1-3, RCC, TIM2/6/7) for QEMU's generic
  * vfio-user MCU board, served on one vfio-user socket.
  */
 #include <errno.h>
@@ -20,13 +20,19 @@
 /* The STM32L475 memory map: one row per peripheral instance we can serve. */
 static const struct stm32l4_periph_info stm32l4_periphs[] = {
     { "usart1", STM32L4_MODEL_USART, STM32L4_USART1_BASE, STM32L4_PERIPH_SIZE,
-      STM32L4_USART1_IRQ },
+      STM32L4_USART1_IRQ, 0 },
     { "usart2", STM32L4_MODEL_USART, STM32L4_USART2_BASE, STM32L4_PERIPH_SIZE,
-      STM32L4_USART2_IRQ },
+      STM32L4_USART2_IRQ, 0 },
     { "usart3", STM32L4_MODEL_USART, STM32L4_USART3_BASE, STM32L4_PERIPH_SIZE,
-      STM32L4_USART3_IRQ },
+      STM32L4_USART3_IRQ, 0 },
     { "rcc",    STM32L4_MODEL_RCC,   STM32L4_RCC_BASE,    STM32L4_PERIPH_SIZE,
-      STM32L4_RCC_IRQ },
+      STM32L4_RCC_IRQ, 0 },
+    { "tim2",   STM32L4_MODEL_TIM,   STM32L4_TIM2_BASE,   STM32L4_PERIPH_SIZE,
+      STM32L4_TIM2_IRQ, STM32L4_TIM_GP32 },
+    { "tim6",   STM32L4_MODEL_TIM,   STM32L4_TIM6_BASE,   STM32L4_PERIPH_SIZE,
+      STM32L4_TIM6_IRQ, STM32L4_TIM_BASIC },
+    { "tim7",   STM32L4_MODEL_TIM,   STM32L4_TIM7_BASE,   STM32L4_PERIPH_SIZE,
+      STM32L4_TIM7_IRQ, STM32L4_TIM_BASIC },
 };
 #define NUM_PERIPHS (sizeof(stm32l4_periphs) / sizeof(stm32l4_periphs[0]))
 #define MAX_SERIALS 8
@@ -35,6 +41,7 @@ struct instance {
     const struct stm32l4_periph_info *info;
     struct stm32l4_usart *usart;
     struct stm32l4_rcc *rcc;
+    struct stm32l4_tim *tim;
 };
 
 struct serial_opt {
@@ -57,7 +64,8 @@ static void usage(FILE *f)
 "                           Without --serial the first USART is on stdio,\n"
 "                           the others on null\n"
 "  -p, --periph LIST        comma-separated peripherals (default usart1,rcc)\n"
-"                           from: usart1, usart2, usart3, rcc\n"
+"                           from: usart1, usart2, usart3, rcc, tim2, tim6,\n"
+"                           tim7\n"
 "      --posted-writes      mark the windows' writes as posted (no reply)\n"
 "  -v, --verbose            log protocol and model activity on stderr\n"
 "  -h, --help               show this help and exit\n"
@@ -275,7 +283,12 @@ int main(int argc, char **argv)
         first_usart = false;
     }
 
-    vup_log_set_level(verbose ? VUP_LOG_DEBUG : VUP_LOG_WARN);
+    /* Info by default: clock and baud-rate changes are worth seeing. */
+    if (verbose) {
+        vup_log_set_level(VUP_LOG_DEBUG);
+    } else if (!getenv("VUP_LOG")) {
+        vup_log_set_level(VUP_LOG_INFO);
+    }
 
     /* SIGINT/SIGTERM come through the device loop, so shutdown is clean. */
     sigemptyset(&sigs);
@@ -301,6 +314,9 @@ int main(int argc, char **argv)
         if (info->model == STM32L4_MODEL_USART) {
             inst[j].usart = stm32l4_usart_create(d, info, &opts);
             ok = inst[j].usart != NULL;
+        } else if (info->model == STM32L4_MODEL_TIM) {
+            inst[j].tim = stm32l4_tim_create(d, info, &opts);
+            ok = inst[j].tim != NULL;
         } else {
             inst[j].rcc = stm32l4_rcc_create(d, info, &opts);
             ok = inst[j].rcc != NULL;
@@ -379,6 +395,7 @@ out:
     for (int j = 0; j < num_inst; j++) {
         stm32l4_usart_free(inst[j].usart);
         stm32l4_rcc_free(inst[j].rcc);
+        stm32l4_tim_free(inst[j].tim);
     }
     if (sfd >= 0) {
         close(sfd);

@@ -35,10 +35,23 @@
 #define STM32L4_USART3_IRQ      39u
 #define STM32L4_RCC_BASE        0x40021000u
 #define STM32L4_RCC_IRQ         5u
+#define STM32L4_TIM2_BASE       0x40000000u
+#define STM32L4_TIM2_IRQ        28u
+#define STM32L4_TIM6_BASE       0x40001000u
+#define STM32L4_TIM6_IRQ        54u       /* TIM6_DACUNDER, shared with DAC */
+#define STM32L4_TIM7_BASE       0x40001400u
+#define STM32L4_TIM7_IRQ        55u
 
 enum stm32l4_model {
     STM32L4_MODEL_USART,
     STM32L4_MODEL_RCC,
+    STM32L4_MODEL_TIM,
+};
+
+/* Timer kinds (tim.c). */
+enum stm32l4_tim_variant {
+    STM32L4_TIM_BASIC,         /* TIM6, TIM7: 16-bit, update only */
+    STM32L4_TIM_GP32,          /* TIM2: 32-bit, with CCR1 compare */
 };
 
 /* One instance of a peripheral model at a place in the memory map. */
@@ -48,6 +61,7 @@ struct stm32l4_periph_info {
     uint32_t base;
     uint32_t size;
     uint32_t irq;              /* NVIC line */
+    unsigned variant;          /* model-specific kind (timers) */
 };
 
 /* Per-instance options main.c passes to the models. */
@@ -74,5 +88,13 @@ struct stm32l4_rcc *stm32l4_rcc_create(vup_dev *d,
                                        const struct stm32l4_opts *opts);
 /* Frees the instance: call after vup_dev_free(). */
 void stm32l4_rcc_free(struct stm32l4_rcc *r);
+
+/* tim.c: consumes the "tim_pclk1" clock (TIM2/6/7 are on APB1). */
+struct stm32l4_tim;
+struct stm32l4_tim *stm32l4_tim_create(vup_dev *d,
+                                       const struct stm32l4_periph_info *info,
+                                       const struct stm32l4_opts *opts);
+/* Frees the instance: call after vup_dev_free(). */
+void stm32l4_tim_free(struct stm32l4_tim *t);
 
 #endif /* VUP_STM32L4_H */

@@ -17,10 +17,15 @@
  *     arriving while UE or RE is clear are dropped, as on hardware.
  *   - One level interrupt line, high while any enabled status flag is set
  *     (same conditions as QEMU's model).
+ *   - The kernel clock is the input clock "<name>_ker" (from the RCC in
+ *     this process or, through QEMU, in another).  The baud rate it gives
+ *     with BRR and CR1.OVER8 is logged whenever it changes while UE is set.
  * Not modelled: baud-rate timing, 7/9-bit words (the low 8 bits of TDR are
  * sent), parity/framing/noise errors, IDLE, receiver timeout, LIN, smartcard,
  * IrDA, auto-baud, mute/wake-up, DMA requests, hardware flow control.
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +55,7 @@
 #define CR1_PEIE    (1u << 8)
 #define CR1_CMIE    (1u << 14)
 #define CR1_RTOIE   (1u << 26)
+#define CR1_OVER8   (1u << 15)
 #define CR1_EOBIE   (1u << 27)
 /* CR2 */
 #define CR2_LBDIE   (1u << 6)
@@ -98,6 +104,8 @@ struct stm32l4_usart {
     vup_periph *p;
     vup_chardev *chr;
     bool irq_level;
+    int ker_clk;             /* vup clock index of "<name>_ker" */
+    uint64_t baud;           /* last logged, 0: none */
     bool tx_pending;         /* TDR written while UE/TE clear */
     uint32_t rx_head, rx_count;
     uint64_t rx_dropped;     /* receiver disabled */
@@ -155,6 +163,63 @@ static bool usart_tx_enabled(vup_periph *p)
 {
     uint32_t cr1 = vup_reg_get(p, USART_CR1);
     return (cr1 & (CR1_UE | CR1_TE)) == (CR1_UE | CR1_TE);
+}
+
+/* Standard rates, so the log says "115200" for a BRR that gives 115274. */
+static const uint32_t std_bauds[] = {
+    1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800,
+    921600, 1000000, 2000000, 4000000,
+};
+
+/*
+ * RM0351 40.5.4: baud = fCK / USARTDIV (OVER8: 2 * fCK / USARTDIV), with
+ * USARTDIV = BRR, or BRR[15:4] and BRR[2:0] << 1 with OVER8.  Logs each
+ * change while the USART is enabled; 0 when the rate is undefined.
+ */
+static void usart_update_baud(vup_periph *p)
+{
+    struct stm32l4_usart *u = usart_of(p);
+    uint32_t cr1 = vup_reg_get(p, USART_CR1);
+    uint32_t brr = vup_reg_get(p, USART_BRR);
+    uint64_t fck = vup_clock_get_hz(vup_periph_dev(p), (unsigned)u->ker_clk);
+    bool over8 = cr1 & CR1_OVER8;
+    uint32_t div = over8 ? (brr & 0xfff0u) | ((brr & 0x7u) << 1) : brr;
+    uint64_t baud = 0, nominal;
+    char exact[32] = "";
+
+    if ((cr1 & CR1_UE) && fck && div >= 16) {
+        baud = ((over8 ? 2 : 1) * fck + div / 2) / div;
+    }
+    if (baud == u->baud) {
+        return;
+    }
+    u->baud = baud;
+    if (!baud) {
+        return;
+    }
+    nominal = baud;
+    for (size_t i = 0; i < sizeof(std_bauds) / sizeof(std_bauds[0]); i++) {
+        /* Within 2.5%: what a UART at the other end still receives. */
+        if (baud * 40 >= std_bauds[i] * 39ull &&
+            baud * 40 <= std_bauds[i] * 41ull) {
+            nominal = std_bauds[i];
+        }
+    }
+    if (nominal != baud) {
+        snprintf(exact, sizeof(exact), ", exact %" PRIu64, baud);
+    }
+    vup_log(VUP_LOG_INFO, "%s: %" PRIu64 " baud (kernel clock %" PRIu64
+            " Hz, BRR 0x%x%s%s)", u->info.name, nominal, fck, brr,
+            over8 ? ", OVER8" : "", exact);
+}
+
+static void usart_clock_changed(void *opaque, unsigned clock, uint64_t hz)
+{
+    struct stm32l4_usart *u = opaque;
+
+    (void)clock;
+    (void)hz;
+    usart_update_baud(u->p);
 }
 
 /* Moves the next held byte into RDR if RDR is free. */
@@ -234,6 +299,14 @@ static void cr1_write(vup_periph *p, const struct vup_reg *reg, uint32_t old,
     usart_tx(p);
     usart_rx_deliver(p);
     usart_update_irq(p);
+    usart_update_baud(p);
+}
+
+static void brr_write(vup_periph *p, const struct vup_reg *reg, uint32_t old,
+                      uint32_t value, uint32_t written)
+{
+    (void)reg; (void)old; (void)value; (void)written;
+    usart_update_baud(p);
 }
 
 /* CR2/CR3: interrupt enables live there too. */
@@ -302,7 +375,7 @@ static const struct vup_reg usart_regs[] = {
     { "CR1",  USART_CR1,  0,         CR1_WMASK,   0,   NULL,     cr1_write },
     { "CR2",  USART_CR2,  0,         CR2_WMASK,   0,   NULL,     cr_write },
     { "CR3",  USART_CR3,  0,         CR3_WMASK,   0,   NULL,     cr_write },
-    { "BRR",  USART_BRR,  0,         0x0000ffff,  0,   NULL,     NULL },
+    { "BRR",  USART_BRR,  0,         0x0000ffff,  0,   NULL,     brr_write },
     { "GTPR", USART_GTPR, 0,         0x0000ffff,  0,   NULL,     NULL },
     { "RTOR", USART_RTOR, 0,         0xffffffff,  0,   NULL,     NULL },
     { "RQR",  USART_RQR,  0,         0,           0,   NULL,     rqr_write },
@@ -319,6 +392,7 @@ static void usart_reset(vup_periph *p)
     u->tx_pending = false;
     u->rx_head = u->rx_count = 0;
     u->irq_level = false;
+    u->baud = 0;
     vup_irq_set(p, 0, false);
 }
 
@@ -327,6 +401,7 @@ struct stm32l4_usart *stm32l4_usart_create(vup_dev *d,
                                            const struct stm32l4_opts *opts)
 {
     struct stm32l4_usart *u = calloc(1, sizeof(*u));
+    char name[VUP_CR_NAME_LEN];
 
     if (!u) {
         return NULL;
@@ -349,6 +424,14 @@ struct stm32l4_usart *stm32l4_usart_create(vup_dev *d,
         .num_irqs = 1,
         .reset = usart_reset,
     };
+    snprintf(name, sizeof(name), "%s_ker", info->name);
+    u->ker_clk = vup_dev_add_clock(d, name, VUP_CR_CLOCK_INPUT, 0);
+    if (u->ker_clk < 0 ||
+        vup_clock_notify(d, (unsigned)u->ker_clk, usart_clock_changed,
+                         u) < 0) {
+        free(u);
+        return NULL;
+    }
     u->p = vup_dev_add_periph(d, &u->desc, u);
     if (!u->p) {
         free(u);
