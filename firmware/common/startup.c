@@ -31,6 +31,9 @@ void RCC_IRQHandler(void)       WEAK_ALIAS(Default_Handler);
 void USART1_IRQHandler(void)    WEAK_ALIAS(Default_Handler);
 void USART2_IRQHandler(void)    WEAK_ALIAS(Default_Handler);
 void USART3_IRQHandler(void)    WEAK_ALIAS(Default_Handler);
+void TIM2_IRQHandler(void)      WEAK_ALIAS(Default_Handler);
+void TIM6_DAC_IRQHandler(void)  WEAK_ALIAS(Default_Handler);
+void TIM7_IRQHandler(void)      WEAK_ALIAS(Default_Handler);
 
 typedef void (*vector_t)(void);
 
@@ -55,6 +58,9 @@ const vector_t vector_table[16 + NUM_IRQS] = {
     [16 + 37] = USART1_IRQHandler,
     [16 + 38] = USART2_IRQHandler,
     [16 + 39] = USART3_IRQHandler,
+    [16 + 28] = TIM2_IRQHandler,
+    [16 + 54] = TIM6_DAC_IRQHandler,
+    [16 + 55] = TIM7_IRQHandler,
 };
 #pragma GCC diagnostic pop
 

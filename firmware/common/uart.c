@@ -4,11 +4,16 @@
 
 void uart1_init(uint32_t baud, uint32_t cr1_extra)
 {
+    uart1_init_clk(SYSCLK_HZ, baud, cr1_extra);
+}
+
+void uart1_init_clk(uint32_t clk_hz, uint32_t baud, uint32_t cr1_extra)
+{
     RCC_APB2ENR |= RCC_APB2ENR_USART1EN;
     (void)RCC_APB2ENR;  /* read back: the clock is on before first access */
     USART_CR1(USART1_BASE) = 0;
     /* Oversampling by 16: BRR = USARTDIV = fCK / baud, rounded. */
-    USART_BRR(USART1_BASE) = (SYSCLK_HZ + baud / 2u) / baud;
+    USART_BRR(USART1_BASE) = (clk_hz + baud / 2u) / baud;
     USART_CR1(USART1_BASE) = USART_CR1_UE | USART_CR1_TE | USART_CR1_RE |
                              cr1_extra;
 }
@@ -31,5 +36,25 @@ void uart1_puthex(uint32_t v)
 {
     for (int shift = 28; shift >= 0; shift -= 4) {
         uart1_putc("0123456789abcdef"[(v >> shift) & 0xfu]);
+    }
+}
+
+void uart1_putdec(uint32_t v)
+{
+    char buf[10];
+    int n = 0;
+
+    do {
+        buf[n++] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v);
+    while (n) {
+        uart1_putc(buf[--n]);
+    }
+}
+
+void uart1_flush(void)
+{
+    while (!(USART_ISR(USART1_BASE) & USART_ISR_TC)) {
     }
 }
