@@ -11,6 +11,7 @@ PKGS=(
   libjson-c-dev libcmocka-dev
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
   socat python3-pytest
+  clang libclang-rt-14-dev llvm valgrind
 )
 BACKPORTS_PKGS=(meson python3-pycotap)
 
