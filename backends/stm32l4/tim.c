@@ -134,9 +134,13 @@ static uint64_t update_tick(const struct stm32l4_tim *t)
 /* Ticks after t0 of the next CC1 match not yet processed, or NO_TICK. */
 static uint64_t compare_tick(const struct stm32l4_tim *t)
 {
-    uint32_t ccr1 = vup_reg_get(t->p, TIM_CCR1);
+    uint32_t ccr1;
 
-    if (!t->v->cc1 || ccr1 <= t->cnt0 || (uint64_t)ccr1 - t->cnt0 <= t->done ||
+    if (!t->v->cc1) {
+        return NO_TICK;
+    }
+    ccr1 = vup_reg_get(t->p, TIM_CCR1);
+    if (ccr1 <= t->cnt0 || (uint64_t)ccr1 - t->cnt0 <= t->done ||
         (uint64_t)ccr1 - t->cnt0 >= update_tick(t)) {
         return NO_TICK;
     }
