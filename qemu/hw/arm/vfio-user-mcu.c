@@ -62,8 +62,10 @@ static const VumPropInfo vum_props[VUM_NUM_PROPS] = {
         "number of NVIC external interrupt lines (default: a backend's "
         "CPU hint, else 96)" },
     [VUM_SYSCLK_HZ] = { "sysclk-hz", false, 4000000,
-        "CPU clock in Hz; the SysTick reference clock is sysclk-hz / 8 "
-        "(default 4000000, the STM32L4 MSI clock at reset)" },
+        "CPU clock in Hz; the SysTick reference clock is sysclk-hz / 8; "
+        "when set, replaces the backends' CPU and SysTick clock outputs "
+        "(default: a backend's ROLE_CPU/ROLE_REFCLK clocks, else 4000000, "
+        "the STM32L4 MSI clock at reset)" },
     [VUM_FLASH_BASE] = { "flash-base", false, 0x08000000,
         "flash base address (default: a backend's flash hint, else "
         "0x08000000); also aliased at 0 for booting" },
@@ -517,9 +519,119 @@ static void vum_wire_irqs(VfioUserMcuMachineState *s, uint32_t num_irq)
     }
 }
 
+/* A clock entry of a backend, for routing. */
+typedef struct VumClockRef {
+    VFIOUserPlatform *backend;
+    unsigned int n;
+} VumClockRef;
+
+static const VFIOUserPlatformClock *vum_clock(const VumClockRef *r)
+{
+    return vfio_user_platform_clock(r->backend, r->n);
+}
+
+/* The OUTPUT clock named @name in any backend; NULL if there is none. */
+static bool vum_find_output(VfioUserMcuMachineState *s, const char *name,
+                            VumClockRef *out)
+{
+    unsigned int i, j;
+
+    for (i = 0; i < s->num_backends; i++) {
+        VFIOUserPlatform *b = s->backends[i];
+
+        for (j = 0; j < vfio_user_platform_num_clocks(b); j++) {
+            const VFIOUserPlatformClock *c = vfio_user_platform_clock(b, j);
+
+            if ((c->flags & VUP_CR_CLOCK_OUTPUT) && !strcmp(c->name, name)) {
+                *out = (VumClockRef) { .backend = b, .n = j };
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/*
+ * Clock routing.  Output clock names are unique across backends and each
+ * role has at most one output.  Every input is connected to the output of
+ * the same name; an input nobody drives stays at 0 Hz with a warning (its
+ * backend may not need it).  Returns the CPU and SysTick clocks: the
+ * ROLE_CPU and ROLE_REFCLK outputs, unless the user set sysclk-hz.
+ */
+static void vum_route_clocks(VfioUserMcuMachineState *s, Clock **cpuclk,
+                             Clock **refclk)
+{
+    VumClockRef role_cpu = { NULL }, role_ref = { NULL };
+    unsigned int i, j;
+
+    for (i = 0; i < s->num_backends; i++) {
+        VFIOUserPlatform *b = s->backends[i];
+        const char *sock = vfio_user_platform_socket(b);
+
+        for (j = 0; j < vfio_user_platform_num_clocks(b); j++) {
+            const VFIOUserPlatformClock *c = vfio_user_platform_clock(b, j);
+            VumClockRef r = { .backend = b, .n = j }, o;
+
+            if (c->flags & VUP_CR_CLOCK_INPUT) {
+                if (!vum_find_output(s, c->name, &o)) {
+                    warn_report("vfio-user-mcu: input clock \"%s\" of %s: "
+                                "no backend drives an output clock of that "
+                                "name; it stays at 0 Hz", c->name, sock);
+                    continue;
+                }
+                clock_set_source(vfio_user_platform_clock_obj(b, j),
+                                 vfio_user_platform_clock_obj(o.backend,
+                                                              o.n));
+                continue;
+            }
+            if (vum_find_output(s, c->name, &o) &&
+                (o.backend != b || o.n != j)) {
+                error_report("vfio-user-mcu: output clock \"%s\" is driven "
+                             "by %s and by %s", c->name,
+                             vfio_user_platform_socket(o.backend), sock);
+                exit(EXIT_FAILURE);
+            }
+            if (c->flags & VUP_CR_CLOCK_ROLE_CPU) {
+                if (role_cpu.backend) {
+                    error_report("vfio-user-mcu: two CPU clocks (ROLE_CPU): "
+                                 "\"%s\" of %s and \"%s\" of %s",
+                                 vum_clock(&role_cpu)->name,
+                                 vfio_user_platform_socket(role_cpu.backend),
+                                 c->name, sock);
+                    exit(EXIT_FAILURE);
+                }
+                role_cpu = r;
+            }
+            if (c->flags & VUP_CR_CLOCK_ROLE_REFCLK) {
+                if (role_ref.backend) {
+                    error_report("vfio-user-mcu: two SysTick reference "
+                                 "clocks (ROLE_REFCLK): \"%s\" of %s and "
+                                 "\"%s\" of %s",
+                                 vum_clock(&role_ref)->name,
+                                 vfio_user_platform_socket(role_ref.backend),
+                                 c->name, sock);
+                    exit(EXIT_FAILURE);
+                }
+                role_ref = r;
+            }
+        }
+    }
+
+    if (s->set[VUM_SYSCLK_HZ]) {
+        return;
+    }
+    if (role_cpu.backend) {
+        *cpuclk = vfio_user_platform_clock_obj(role_cpu.backend, role_cpu.n);
+    }
+    if (role_ref.backend) {
+        *refclk = vfio_user_platform_clock_obj(role_ref.backend, role_ref.n);
+    }
+}
+
 static void vfio_user_mcu_init(MachineState *machine)
 {
     VfioUserMcuMachineState *s = VFIO_USER_MCU_MACHINE(machine);
+    Clock *cpuclk, *refclk;
     DeviceState *armv7m;
     const char *cpu_type;
     uint32_t num_irq;
@@ -542,6 +654,9 @@ static void vfio_user_mcu_init(MachineState *machine)
     clock_set_hz(s->sysclk, s->val[VUM_SYSCLK_HZ]);
     s->refclk = clock_new(OBJECT(machine), "REFCLK");
     clock_set_hz(s->refclk, s->val[VUM_SYSCLK_HZ] / 8);
+    cpuclk = s->sysclk;
+    refclk = s->refclk;
+    vum_route_clocks(s, &cpuclk, &refclk);
 
     object_initialize_child(OBJECT(machine), "armv7m", &s->armv7m,
                             TYPE_ARMV7M);
@@ -552,8 +667,8 @@ static void vfio_user_mcu_init(MachineState *machine)
     bitband = !strcmp(cpu_type, ARM_CPU_TYPE_NAME("cortex-m3")) ||
               !strcmp(cpu_type, ARM_CPU_TYPE_NAME("cortex-m4"));
     qdev_prop_set_bit(armv7m, "enable-bitband", bitband);
-    qdev_connect_clock_in(armv7m, "cpuclk", s->sysclk);
-    qdev_connect_clock_in(armv7m, "refclk", s->refclk);
+    qdev_connect_clock_in(armv7m, "cpuclk", cpuclk);
+    qdev_connect_clock_in(armv7m, "refclk", refclk);
     object_property_set_link(OBJECT(armv7m), "memory",
                              OBJECT(get_system_memory()), &error_abort);
     sysbus_realize(SYS_BUS_DEVICE(armv7m), &error_fatal);

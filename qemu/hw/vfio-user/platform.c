@@ -24,6 +24,7 @@
 #include "qemu/main-loop.h"
 #include "qemu/module.h"
 #include "hw/irq.h"
+#include "hw/qdev-clock.h"
 #include "hw/qdev-properties.h"
 #include "hw/sysbus.h"
 #include "hw/vfio/vfio-device.h"
@@ -183,6 +184,9 @@ static VUPIOResult vfio_user_platform_region_write(VFIOUserPlatform *vdev,
     return VUP_IO_OK;
 }
 
+static bool vfio_user_platform_pre_access(VFIOUserPlatform *vdev);
+static void vfio_user_platform_sync(VFIOUserPlatform *vdev);
+
 /* MMIO windows */
 
 static MemTxResult vfio_user_platform_window_read(void *opaque, hwaddr addr,
@@ -206,11 +210,15 @@ static MemTxResult vfio_user_platform_window_read(void *opaque, hwaddr addr,
         return MEMTX_ERROR;
     }
 
+    if (!vfio_user_platform_pre_access(vdev)) {
+        return MEMTX_ERROR;
+    }
     switch (vfio_user_platform_region_read(vdev, win->region_index, addr,
                                            buf, size, &err)) {
     case VUP_IO_OK:
         *data = ldn_le_p(buf, size);
         trace_vfio_user_platform_read(win->name, addr, *data, size);
+        vfio_user_platform_sync(vdev);
         return MEMTX_OK;
     case VUP_IO_REFUSED:
         qemu_log_mask(LOG_GUEST_ERROR, "%s: read of %s+0x%" HWADDR_PRIx
@@ -247,11 +255,17 @@ static MemTxResult vfio_user_platform_window_write(void *opaque, hwaddr addr,
         return MEMTX_ERROR;
     }
 
+    if (!vfio_user_platform_pre_access(vdev)) {
+        return MEMTX_ERROR;
+    }
     trace_vfio_user_platform_write(win->name, addr, data, size, post);
     stn_le_p(buf, size, data);
     switch (vfio_user_platform_region_write(vdev, win->region_index, addr,
                                             buf, size, post, &err)) {
     case VUP_IO_OK:
+        if (!post) {
+            vfio_user_platform_sync(vdev);
+        }
         return MEMTX_OK;
     case VUP_IO_REFUSED:
         qemu_log_mask(LOG_GUEST_ERROR, "%s: write to %s+0x%" HWADDR_PRIx
@@ -267,31 +281,270 @@ static MemTxResult vfio_user_platform_window_write(void *opaque, hwaddr addr,
     }
 }
 
-/* Interrupts */
+/*
+ * The live part and synchronisation points (docs/control-region.md, "Time,
+ * clocks and synchronisation points").  QEMU re-reads the live part after
+ * every non-posted reply, when an IRQ eventfd or the doorbell rings, and
+ * when a deadline fires; it then applies output clocks, IRQ levels and the
+ * next deadline, in that order.  Edge pulses the backend signalled before
+ * its reply are taken at the same points.  So whatever a guest access or a
+ * backend timer changes takes effect before the guest's next instruction,
+ * independently of when the main loop sees the eventfds: runs are
+ * deterministic under -icount.
+ */
 
-static void vfio_user_platform_set_level(VFIOUserPlatform *vdev,
-                                         VFIOUserPlatformIRQ *irq)
+static bool vfio_user_platform_live_write(VFIOUserPlatform *vdev,
+                                          uint32_t field, uint64_t value,
+                                          bool post, const char *what)
 {
-    uint32_t word_off = vdev->live_offset +
-                        offsetof(struct vup_cr_live, irq_level) +
-                        (irq->irq_index / 32) * sizeof(uint32_t);
-    uint8_t buf[4];
+    uint8_t buf[8];
     Error *err = NULL;
-    bool level;
 
-    if (vfio_user_platform_region_read(vdev, vdev->cr_index, word_off, buf,
-                                       sizeof(buf), &err) != VUP_IO_OK) {
-        vfio_user_platform_fail(vdev, err, "reading the level of irq %s failed",
-                                irq->name);
-        return;
+    stq_le_p(buf, value);
+    if (vfio_user_platform_region_write(vdev, vdev->cr_index,
+                                        vdev->live_offset + field, buf,
+                                        sizeof(buf), post, &err) !=
+        VUP_IO_OK) {
+        vfio_user_platform_fail(vdev, err, "writing %s to the live part "
+                                "failed", what);
+        return false;
     }
-    level = (ldl_le_p(buf) >> (irq->irq_index % 32)) & 1;
+    return true;
+}
+
+/* VIRTUAL_TIME: tell the backend the guest's virtual time. */
+static bool vfio_user_platform_send_vtime(VFIOUserPlatform *vdev, bool post)
+{
+    uint64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+
+    if (post && now == vdev->vtime_sent) {
+        return true;
+    }
+    trace_vfio_user_platform_vtime(vdev->socket, now, post);
+    vdev->vtime_sent = now;
+    return vfio_user_platform_live_write(vdev,
+                                         offsetof(struct vup_cr_live,
+                                                  vtime_ns),
+                                         now, post, "vtime_ns");
+}
+
+static void vfio_user_platform_set_irq(VFIOUserPlatform *vdev,
+                                       VFIOUserPlatformIRQ *irq, bool level)
+{
     if (level != irq->level) {
         irq->level = level;
         trace_vfio_user_platform_irq(irq->name, irq->line, level);
         qemu_set_irq(vdev->irq_out[irq->out], level);
     }
 }
+
+static void vfio_user_platform_set_deadline(VFIOUserPlatform *vdev,
+                                            uint64_t deadline)
+{
+    if (deadline == vdev->deadline_ns) {
+        return;
+    }
+    vdev->deadline_ns = deadline;
+    trace_vfio_user_platform_deadline(vdev->socket, deadline);
+    if (deadline == VUP_CR_NO_DEADLINE) {
+        timer_del(vdev->deadline_timer);
+        return;
+    }
+    /*
+     * The backend already ran everything due by the time it was told:
+     * an earlier deadline means "as soon as possible", not a busy loop.
+     */
+    if (vdev->vtime_sent != UINT64_MAX && deadline <= vdev->vtime_sent) {
+        deadline = vdev->vtime_sent + 1;
+    }
+    timer_mod(vdev->deadline_timer, MIN(deadline, (uint64_t)INT64_MAX));
+}
+
+static void vfio_user_platform_sync_once(VFIOUserPlatform *vdev)
+{
+    struct vup_cr_live live;
+    Error *err = NULL;
+    unsigned int i;
+
+    /* Eventfds the backend wrote before its reply are set by now. */
+    for (i = 0; i < vdev->num_irqs; i++) {
+        VFIOUserPlatformIRQ *irq = &vdev->irqs[i];
+
+        if (irq->notifier_active &&
+            event_notifier_test_and_clear(&irq->notifier) &&
+            (irq->flags & VUP_CR_IRQ_EDGE)) {
+            trace_vfio_user_platform_irq(irq->name, irq->line, 2);
+            qemu_irq_pulse(vdev->irq_out[irq->out]);
+        }
+    }
+    if (vdev->doorbell_active) {
+        event_notifier_test_and_clear(&vdev->doorbell);
+    }
+    if (!vdev->live_offset || vdev->failed) {
+        return;
+    }
+
+    if (vfio_user_platform_region_read(vdev, vdev->cr_index,
+                                       vdev->live_offset, &live,
+                                       sizeof(live), &err) != VUP_IO_OK) {
+        vfio_user_platform_fail(vdev, err, "reading the live part failed");
+        return;
+    }
+    if (vdev->live_valid && live.seq == vdev->live_seq) {
+        return;
+    }
+    vdev->live_valid = true;
+    vdev->live_seq = live.seq;
+    trace_vfio_user_platform_sync(vdev->socket, live.seq);
+
+    for (i = 0; i < vdev->num_clocks && !vdev->failed; i++) {
+        VFIOUserPlatformClock *c = &vdev->clocks[i];
+        uint64_t hz = le64_to_cpu(live.clock_hz[c->live_index]);
+
+        if (!(c->flags & VUP_CR_CLOCK_OUTPUT) || hz == c->hz) {
+            continue;
+        }
+        if (hz > VUP_CR_CLOCK_MAX_HZ) {
+            vfio_user_platform_fail(vdev, NULL, "clock %s: %" PRIu64 " Hz "
+                                    "in the live part is above %" PRIu64,
+                                    c->name, hz, VUP_CR_CLOCK_MAX_HZ);
+            return;
+        }
+        c->hz = hz;
+        trace_vfio_user_platform_clock_out(vdev->socket, c->name, hz);
+        clock_update(c->clk, CLOCK_PERIOD_FROM_HZ(hz));
+    }
+
+    for (i = 0; i < vdev->num_irqs && !vdev->failed; i++) {
+        VFIOUserPlatformIRQ *irq = &vdev->irqs[i];
+        uint32_t word = le32_to_cpu(live.irq_level[irq->irq_index / 32]);
+
+        if (irq->flags & VUP_CR_IRQ_LEVEL) {
+            vfio_user_platform_set_irq(vdev, irq,
+                                       (word >> (irq->irq_index % 32)) & 1);
+        }
+    }
+
+    if (vdev->has_vtime && !vdev->failed) {
+        vfio_user_platform_set_deadline(vdev, le64_to_cpu(live.deadline_ns));
+    }
+}
+
+/*
+ * A synchronisation point.  Applying a clock can write another backend's
+ * input and synchronise it, which can come back here: the outer call then
+ * goes round again instead of nesting.
+ */
+static void vfio_user_platform_sync(VFIOUserPlatform *vdev)
+{
+    if (vdev->failed || !vdev->vbasedev.proxy) {
+        return;
+    }
+    if (vdev->syncing) {
+        vdev->resync = true;
+        return;
+    }
+    vdev->syncing = true;
+    do {
+        vdev->resync = false;
+        vfio_user_platform_sync_once(vdev);
+    } while (vdev->resync && !vdev->failed);
+    vdev->syncing = false;
+}
+
+/* Before forwarding an access: the backend runs its timers due by now. */
+static bool vfio_user_platform_pre_access(VFIOUserPlatform *vdev)
+{
+    return !vdev->has_vtime || vfio_user_platform_send_vtime(vdev, true);
+}
+
+static void vfio_user_platform_deadline_cb(void *opaque)
+{
+    VFIOUserPlatform *vdev = opaque;
+
+    if (vdev->failed) {
+        return;
+    }
+    trace_vfio_user_platform_deadline_fire(vdev->socket, vdev->deadline_ns);
+    /* Re-armed by the sync below if the backend still wants a wake-up. */
+    vdev->deadline_ns = VUP_CR_NO_DEADLINE;
+    if (vfio_user_platform_send_vtime(vdev, false)) {
+        vfio_user_platform_sync(vdev);
+    }
+}
+
+/* An input clock changed: the backend sees it before the guest goes on. */
+static void vfio_user_platform_push_input(VFIOUserPlatform *vdev,
+                                          VFIOUserPlatformClock *c)
+{
+    uint64_t period = clock_get(c->clk);
+    uint64_t hz = period ? CLOCK_PERIOD_1SEC / period : 0;
+
+    if (vdev->failed || !vdev->vbasedev.proxy || !vdev->live_offset) {
+        return;
+    }
+    c->hz = hz;
+    trace_vfio_user_platform_clock_in(vdev->socket, c->name, hz);
+    if (vfio_user_platform_live_write(vdev,
+                                      offsetof(struct vup_cr_live,
+                                               clock_hz[c->live_index]),
+                                      hz, false, c->name)) {
+        vfio_user_platform_sync(vdev);
+    }
+}
+
+static void vfio_user_platform_clock_in_cb(void *opaque, ClockEvent event)
+{
+    VFIOUserPlatformClock *c = opaque;
+
+    vfio_user_platform_push_input(c->dev, c);
+}
+
+static void vfio_user_platform_push_inputs(VFIOUserPlatform *vdev)
+{
+    unsigned int i;
+
+    for (i = 0; i < vdev->num_clocks; i++) {
+        if (vdev->clocks[i].flags & VUP_CR_CLOCK_INPUT) {
+            vfio_user_platform_push_input(vdev, &vdev->clocks[i]);
+        }
+    }
+}
+
+static bool vfio_user_platform_clocks_init(VFIOUserPlatform *vdev,
+                                           Error **errp)
+{
+    DeviceState *dev = DEVICE(vdev);
+    unsigned int i;
+
+    for (i = 0; i < vdev->num_clocks; i++) {
+        VFIOUserPlatformClock *c = &vdev->clocks[i];
+
+        /* The QOM child is named after the clock. */
+        if (strchr(c->name, '/') || g_str_has_suffix(c->name, "[*]") ||
+            object_property_find(OBJECT(vdev), c->name)) {
+            error_setg(errp, "control region entry %u (clock \"%s\"): "
+                       "the name cannot be a QOM child of the device",
+                       c->entry, c->name);
+            return false;
+        }
+        c->dev = vdev;
+        if (c->flags & VUP_CR_CLOCK_OUTPUT) {
+            c->clk = qdev_init_clock_out(dev, c->name);
+            c->hz = c->freq_hz;
+            clock_set(c->clk, CLOCK_PERIOD_FROM_HZ(c->freq_hz));
+        } else {
+            c->clk = qdev_init_clock_in(dev, c->name,
+                                        vfio_user_platform_clock_in_cb, c,
+                                        ClockUpdate);
+        }
+        trace_vfio_user_platform_clock(vdev->socket, c->name, c->flags,
+                                       c->live_index, c->freq_hz);
+    }
+    return true;
+}
+
+/* Interrupts */
 
 static void vfio_user_platform_irq_handler(EventNotifier *n)
 {
@@ -305,7 +558,17 @@ static void vfio_user_platform_irq_handler(EventNotifier *n)
         trace_vfio_user_platform_irq(irq->name, irq->line, 2);
         qemu_irq_pulse(vdev->irq_out[irq->out]);
     } else {
-        vfio_user_platform_set_level(vdev, irq);
+        vfio_user_platform_sync(vdev);
+    }
+}
+
+/* Control events outside a request: clock or deadline changes. */
+static void vfio_user_platform_doorbell_handler(EventNotifier *n)
+{
+    VFIOUserPlatform *vdev = container_of(n, VFIOUserPlatform, doorbell);
+
+    if (event_notifier_test_and_clear(n) && !vdev->failed) {
+        vfio_user_platform_sync(vdev);
     }
 }
 
@@ -336,6 +599,25 @@ static bool vfio_user_platform_irqs_init(VFIOUserPlatform *vdev,
             return false;
         }
     }
+
+    if (vdev->has_doorbell) {
+        if (event_notifier_init(&vdev->doorbell, 0)) {
+            error_setg_errno(errp, errno, "doorbell: cannot create eventfd");
+            return false;
+        }
+        vdev->doorbell_active = true;
+        event_notifier_set_handler(&vdev->doorbell,
+                                   vfio_user_platform_doorbell_handler);
+        if (!vfio_device_irq_set_signaling(&vdev->vbasedev,
+                                           vdev->doorbell_index, 0,
+                                           VFIO_IRQ_SET_ACTION_TRIGGER,
+                                           event_notifier_get_fd(
+                                               &vdev->doorbell), errp)) {
+            error_prepend(errp, "doorbell (irq index %u): ",
+                          vdev->doorbell_index);
+            return false;
+        }
+    }
     return true;
 }
 
@@ -351,6 +633,11 @@ static void vfio_user_platform_irqs_exit(VFIOUserPlatform *vdev)
             event_notifier_cleanup(&irq->notifier);
             irq->notifier_active = false;
         }
+    }
+    if (vdev->doorbell_active) {
+        event_notifier_set_handler(&vdev->doorbell, NULL);
+        event_notifier_cleanup(&vdev->doorbell);
+        vdev->doorbell_active = false;
     }
 }
 
@@ -785,6 +1072,11 @@ static bool vfio_user_platform_parse_clock(VFIOUserPlatform *vdev,
                    "(flags 0x%x)", label, e->flags);
         return false;
     }
+    if ((e->flags & VUP_CR_CLOCK_INPUT) && !vdev->live_offset) {
+        error_setg(errp, "%s: an input clock needs the live part, but the "
+                   "header has no live_offset", label);
+        return false;
+    }
     if (e->live_index >= VUP_CR_MAX_CLOCKS) {
         error_setg(errp, "%s: live_index %u is not below %u", label,
                    e->live_index, VUP_CR_MAX_CLOCKS);
@@ -907,11 +1199,25 @@ static bool vfio_user_platform_parse_cap(VFIOUserPlatform *vdev,
                        label, e->offset);
             return false;
         }
+        if (vdev->has_doorbell) {
+            error_setg(errp, "%s: a second DOORBELL capability", label);
+            return false;
+        }
+        vdev->has_doorbell = true;
+        vdev->doorbell_index = e->offset;
+        break;
+    case VUP_CR_CAP_VIRTUAL_TIME:
+        if (!vdev->live_offset) {
+            error_setg(errp, "%s: VIRTUAL_TIME needs the live part, but the "
+                       "header has no live_offset", label);
+            return false;
+        }
+        vdev->has_vtime = true;
         break;
     default:
         break;
     }
-    /* No capability is used yet: the standard path works without them. */
+    /* FAST_PATH is not used: the standard path works without it. */
     return true;
 }
 
@@ -1095,6 +1401,41 @@ static bool vfio_user_platform_read_cr(VFIOUserPlatform *vdev, uint32_t off,
     return true;
 }
 
+/* The doorbell is an eventfd IRQ index that no IRQ entry uses. */
+static bool vfio_user_platform_check_doorbell(VFIOUserPlatform *vdev,
+                                              Error **errp)
+{
+    struct vfio_irq_info info = { .argsz = sizeof(info) };
+    unsigned int i;
+    int ret;
+
+    if (!vdev->has_doorbell) {
+        return true;
+    }
+    for (i = 0; i < vdev->num_irqs; i++) {
+        if (vdev->irqs[i].irq_index == vdev->doorbell_index) {
+            error_setg(errp, "control region: the DOORBELL capability uses "
+                       "irq index %u, which irq entry %u (\"%s\") drives",
+                       vdev->doorbell_index, vdev->irqs[i].entry,
+                       vdev->irqs[i].name);
+            return false;
+        }
+    }
+    ret = vfio_device_get_irq_info(&vdev->vbasedev, vdev->doorbell_index,
+                                   &info);
+    if (ret) {
+        error_setg_errno(errp, -ret, "control region: cannot get info of "
+                         "the doorbell irq index %u", vdev->doorbell_index);
+        return false;
+    }
+    if (!(info.flags & VFIO_IRQ_INFO_EVENTFD) || info.count < 1) {
+        error_setg(errp, "control region: the doorbell irq index %u does "
+                   "not support eventfd signalling", vdev->doorbell_index);
+        return false;
+    }
+    return true;
+}
+
 static bool vfio_user_platform_load_cr(VFIOUserPlatform *vdev, Error **errp)
 {
     struct vup_cr_header h;
@@ -1160,7 +1501,7 @@ static bool vfio_user_platform_load_cr(VFIOUserPlatform *vdev, Error **errp)
                    "desc_size is 0x%x", h.num_entries, off, h.desc_size);
         return false;
     }
-    return true;
+    return vfio_user_platform_check_doorbell(vdev, errp);
 }
 
 static void vfio_user_platform_windows_init(VFIOUserPlatform *vdev)
@@ -1210,6 +1551,10 @@ static void vfio_user_platform_put(VFIOUserPlatform *vdev)
     VFIODevice *vbasedev = &vdev->vbasedev;
 
     vfio_user_platform_irqs_exit(vdev);
+    if (vdev->deadline_timer) {
+        timer_free(vdev->deadline_timer);
+        vdev->deadline_timer = NULL;
+    }
     vfio_device_detach(vbasedev);
     if (vbasedev->proxy) {
         vfio_user_disconnect(vbasedev->proxy);
@@ -1283,8 +1628,14 @@ static void vfio_user_platform_realize(DeviceState *dev, Error **errp)
                                           vdev->irqs[i].line,
                                           vdev->irqs[i].flags);
     }
-    if (!vfio_user_platform_irqs_init(vdev, errp)) {
+    if (!vfio_user_platform_irqs_init(vdev, errp) ||
+        !vfio_user_platform_clocks_init(vdev, errp)) {
         goto error;
+    }
+    if (vdev->has_vtime) {
+        vdev->deadline_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL,
+                                            vfio_user_platform_deadline_cb,
+                                            vdev);
     }
     return;
 
@@ -1299,7 +1650,6 @@ static void vfio_user_platform_reset_hold(Object *obj, ResetType type)
     VFIOUserProxy *proxy = vdev->vbasedev.proxy;
     Error *err = NULL;
     VFIOUserHdr hdr;
-    unsigned int i;
 
     if (!proxy || vdev->failed) {
         return;
@@ -1319,12 +1669,17 @@ static void vfio_user_platform_reset_hold(Object *obj, ResetType type)
         }
     }
 
-    /* Levels after reset: whatever the backend now says. */
-    for (i = 0; i < vdev->num_irqs && !vdev->failed; i++) {
-        if (vdev->irqs[i].flags & VUP_CR_IRQ_LEVEL) {
-            vfio_user_platform_set_level(vdev, &vdev->irqs[i]);
-        }
+    /*
+     * After reset: the backend's clocks, levels and deadline, whatever
+     * they are now; and our input clocks, which the backend keeps.
+     */
+    vdev->live_valid = false;
+    vdev->vtime_sent = UINT64_MAX;
+    if (vdev->has_vtime && !vfio_user_platform_send_vtime(vdev, false)) {
+        return;
     }
+    vfio_user_platform_sync(vdev);
+    vfio_user_platform_push_inputs(vdev);
 }
 
 static void vfio_user_platform_instance_init(Object *obj)
@@ -1333,6 +1688,8 @@ static void vfio_user_platform_instance_init(Object *obj)
 
     vfio_device_init(&vdev->vbasedev, VFIO_DEVICE_TYPE_UNUSED,
                      &vfio_user_platform_ops, DEVICE(vdev), false);
+    vdev->deadline_ns = VUP_CR_NO_DEADLINE;
+    vdev->vtime_sent = UINT64_MAX;
 }
 
 static void vfio_user_platform_finalize(Object *obj)

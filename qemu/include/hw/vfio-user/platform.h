@@ -14,9 +14,11 @@
 #ifndef HW_VFIO_USER_PLATFORM_H
 #define HW_VFIO_USER_PLATFORM_H
 
+#include "hw/clock.h"
 #include "hw/sysbus.h"
 #include "hw/vfio/vfio-device.h"
 #include "qemu/event_notifier.h"
+#include "qemu/timer.h"
 #include "qom/object.h"
 #include "hw/vfio-user/vup-control-region.h"
 
@@ -62,13 +64,20 @@ typedef struct VFIOUserPlatformMemory {
     uint64_t size;
 } VFIOUserPlatformMemory;
 
-/* A clock the backend drives or consumes. */
+/*
+ * A clock the backend drives (a Clock output of the device, named after
+ * the entry) or consumes (a Clock input of the same name, whose frequency
+ * QEMU writes into the backend's live part).
+ */
 typedef struct VFIOUserPlatformClock {
+    VFIOUserPlatform *dev;
     char name[VUP_CR_NAME_LEN];
     uint32_t entry;
     uint32_t flags;              /* VUP_CR_CLOCK_* */
     uint32_t live_index;
     uint64_t freq_hz;            /* at reset */
+    uint64_t hz;                 /* last applied (outputs) or written */
+    Clock *clk;
 } VFIOUserPlatformClock;
 
 /* CPU hint for the board. */
@@ -107,6 +116,22 @@ struct VFIOUserPlatform {
     VFIOUserPlatformClock *clocks;
     bool has_cpu_hint;
     VFIOUserPlatformCPUHint cpu_hint;
+
+    /* Capabilities the backend published. */
+    bool has_vtime;              /* VUP_CR_CAP_VIRTUAL_TIME */
+    bool has_doorbell;           /* VUP_CR_CAP_DOORBELL */
+    uint32_t doorbell_index;     /* its vfio IRQ index */
+    EventNotifier doorbell;
+    bool doorbell_active;
+
+    /* Synchronisation with the live part (docs/control-region.md). */
+    bool live_valid;             /* live_seq holds a value read */
+    uint32_t live_seq;
+    bool syncing;
+    bool resync;
+    QEMUTimer *deadline_timer;   /* QEMU_CLOCK_VIRTUAL */
+    uint64_t deadline_ns;        /* armed for, VUP_CR_NO_DEADLINE = none */
+    uint64_t vtime_sent;         /* last vtime_ns written to the backend */
 };
 
 /* The socket path, for messages. */
@@ -184,6 +209,14 @@ vfio_user_platform_clock(VFIOUserPlatform *dev, unsigned int n)
 {
     assert(n < dev->num_clocks);
     return &dev->clocks[n];
+}
+
+/* The QEMU Clock of clock entry @n (an output or an input). */
+static inline Clock *vfio_user_platform_clock_obj(VFIOUserPlatform *dev,
+                                                  unsigned int n)
+{
+    assert(n < dev->num_clocks);
+    return dev->clocks[n].clk;
 }
 
 /* The CPU hint, or NULL if the backend gave none. */
