@@ -42,12 +42,13 @@
 #define MEMFD_SIZE  0x10000
 
 static const struct stm32l4_periph_info usart1_info = {
-    "usart1", STM32L4_MODEL_USART, STM32L4_USART1_BASE, STM32L4_PERIPH_SIZE,
-    STM32L4_USART1_IRQ,
+    .name = "usart1", .model = STM32L4_MODEL_USART,
+    .base = STM32L4_USART1_BASE, .size = STM32L4_PERIPH_SIZE,
+    .irq = STM32L4_USART1_IRQ,
 };
 static const struct stm32l4_periph_info rcc_info = {
-    "rcc", STM32L4_MODEL_RCC, STM32L4_RCC_BASE, STM32L4_PERIPH_SIZE,
-    STM32L4_RCC_IRQ,
+    .name = "rcc", .model = STM32L4_MODEL_RCC, .base = STM32L4_RCC_BASE,
+    .size = STM32L4_PERIPH_SIZE, .irq = STM32L4_RCC_IRQ,
 };
 
 static vup_dev *dev;
