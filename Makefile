@@ -3,7 +3,9 @@
 # vfio-user MCU: external MCU peripherals for QEMU over vfio-user.
 #
 #   make demo    build everything (installing what it needs) and run the demo
-#   make check   build everything and run all tests
+#   make check   build everything and run all tests (unit, end-to-end,
+#                a bounded fuzz run, the sanitizer build of the suite, the
+#                valgrind soak, the concurrent-stacks load run)
 #   make help    list the other targets
 #
 # Everything is built under $(BUILD) (default: build/).
@@ -36,8 +38,32 @@ BINS      := $(BUILD)/bin/vup-stm32l4 $(BUILD)/bin/vup-info
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
+# Sanitizer build of everything the suite runs (QEMU stays the normal one).
+ASAN_BUILD  := $(BUILD)/asan
+ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined \
+               -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+ASAN_ENV    := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+               UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+# libFuzzer targets (clang), each with its seed corpus in tests/fuzz/corpus.
+FUZZ_CC       ?= clang
+FUZZ_CFLAGS   := -O1 -g -fsanitize=fuzzer,address,undefined \
+                 -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_TARGETS  := fuzz_server fuzz_cr_decode
+FUZZ_BINS     := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
+FUZZ_SECONDS  ?= 600
+FUZZ_SMOKE_SECONDS ?= 60
+FUZZ_DEPS     := $(LIB_SRCS) $(wildcard lib/*.h include/*.h include/vup/*.h)
+STM32L4_MODELS := backends/stm32l4/usart.c backends/stm32l4/rcc.c
+
+# Valgrind soak and the concurrent-stacks load run.
+SOAK_ACCESSES ?= 1000000
+LOAD_STACKS   ?= 16
+LOAD_ROUNDS   ?= 10
+
 .PHONY: all deps lib backends tools firmware qemu demo check check-unit \
-        check-e2e install export-patches clean help
+        check-e2e check-asan unit-tests fuzz fuzz-smoke soak load install \
+        export-patches clean help
 .DEFAULT_GOAL := all
 
 help:
@@ -45,12 +71,17 @@ help:
 	@echo "make all             library, backends, tools, firmware (not QEMU)"
 	@echo "make qemu            fetch Debian's QEMU 10.2.2, apply qemu/, build (incremental)"
 	@echo "make demo            deps + everything + run the demo (firmware prints via external USART)"
-	@echo "make check           deps + everything + unit and end-to-end tests"
+	@echo "make check           deps + everything + unit, end-to-end, fuzz-smoke, check-asan, soak, load"
 	@echo "make check-unit      cmocka unit tests only"
 	@echo "make check-e2e       end-to-end tests only (needs make qemu)"
+	@echo "make check-asan      unit + end-to-end tests with ASan/UBSan builds (in $(ASAN_BUILD))"
+	@echo "make fuzz-smoke      each fuzz target for FUZZ_SMOKE_SECONDS=$(FUZZ_SMOKE_SECONDS) s"
+	@echo "make fuzz            each fuzz target for FUZZ_SECONDS=$(FUZZ_SECONDS) s"
+	@echo "make soak            valgrind soak: SOAK_ACCESSES=$(SOAK_ACCESSES), resets, reconnects"
+	@echo "make load            LOAD_STACKS=$(LOAD_STACKS) concurrent QEMU+backend stacks, LOAD_ROUNDS=$(LOAD_ROUNDS)"
 	@echo "make install         install libvup, headers, vup.pc, tools into PREFIX=$(PREFIX)"
 	@echo "make export-patches  write the QEMU side as a git format-patch series"
-	@echo "variables: BUILD=$(BUILD) QEMU_SRC=<own QEMU 10.2.x tree> PREFIX=$(PREFIX)"
+	@echo "variables: BUILD=$(BUILD) QEMU_SRC=<own QEMU 10.2.x tree> PREFIX=$(PREFIX) QEMU=<binary>"
 
 all: lib backends tools firmware
 
@@ -96,12 +127,56 @@ demo: deps all qemu
 
 check: deps all qemu $(UNIT_BINS)
 	@bash tests/run-all.sh
+	@$(MAKE) --no-print-directory fuzz-smoke
+	@$(MAKE) --no-print-directory check-asan
+	@$(MAKE) --no-print-directory soak
+	@$(MAKE) --no-print-directory load
 
 check-unit: $(UNIT_BINS)
 	@bash tests/run-all.sh --unit-only
 
 check-e2e: all qemu
 	@bash tests/run-all.sh --e2e-only
+
+unit-tests: $(UNIT_BINS)
+
+# QEMU is passed down as an absolute path so it does not follow BUILD; the
+# firmware is the normal build's (ARM code gets no host sanitizer flags).
+check-asan: firmware
+	@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) CC=gcc \
+	    CFLAGS="$(ASAN_CFLAGS)" QEMU=$(abspath $(QEMU)) \
+	    lib backends tools unit-tests
+	@[ -L $(ASAN_BUILD)/firmware ] || rm -rf $(ASAN_BUILD)/firmware
+	@ln -sfn $(abspath $(BUILD))/firmware $(ASAN_BUILD)/firmware
+	@echo "=== sanitizer build ($(ASAN_BUILD)): unit and end-to-end tests"
+	@BUILD=$(ASAN_BUILD) QEMU=$(abspath $(QEMU)) $(ASAN_ENV) \
+	    bash tests/run-all.sh
+
+$(BUILD)/fuzz/fuzz_server: tests/fuzz/fuzz_server.c $(FUZZ_DEPS) $(STM32L4_MODELS) backends/stm32l4/stm32l4.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(WARN) $(FUZZ_CFLAGS) -Iinclude -Ibackends/stm32l4 $(JSONC_CFLAGS) \
+	    $< $(LIB_SRCS) $(STM32L4_MODELS) -o $@ $(JSONC_LIBS)
+
+$(BUILD)/fuzz/fuzz_cr_decode: tests/fuzz/fuzz_cr_decode.c $(FUZZ_DEPS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(WARN) $(FUZZ_CFLAGS) -Iinclude $(JSONC_CFLAGS) \
+	    $< $(LIB_SRCS) -o $@ $(JSONC_LIBS)
+
+fuzz-smoke: $(FUZZ_BINS)
+	@bash tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(BUILD)/fuzz $(FUZZ_TARGETS)
+
+fuzz: $(FUZZ_BINS)
+	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(BUILD)/fuzz $(FUZZ_TARGETS)
+
+$(BUILD)/tests/soak: $(BUILD)/obj/tests/stress/soak.o $(LIBVUP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(JSONC_LIBS)
+
+soak: $(BUILD)/tests/soak backends
+	@bash tests/stress/soak.sh $(BUILD) $(SOAK_ACCESSES)
+
+load: all
+	@bash tests/load/run-stacks.sh $(LOAD_STACKS) $(LOAD_ROUNDS)
 
 install: lib tools backends
 	install -d $(DESTDIR)$(PREFIX)/include/vup $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
@@ -115,6 +190,7 @@ export-patches:
 	@bash scripts/export-patches.sh "$(BUILD)/patches"
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/lib $(BUILD)/bin $(BUILD)/tests $(BUILD)/firmware
+	rm -rf $(BUILD)/obj $(BUILD)/lib $(BUILD)/bin $(BUILD)/tests $(BUILD)/firmware \
+	    $(ASAN_BUILD) $(BUILD)/fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -148,6 +148,11 @@ def wait_socket(path, proc, timeout=10.0):
     raise AssertionError(f"{proc.name} did not create {path}\n{proc.log()}")
 
 
+# What ASan/LSan/UBSan print (make check-asan runs sanitizer builds here).
+SANITIZER_ERRORS = (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer",
+                    b"runtime error:")
+
+
 @pytest.fixture
 def stack(request):
     with tempfile.TemporaryDirectory(prefix="vup-e2e-") as tmp:
@@ -159,6 +164,11 @@ def stack(request):
             rep = getattr(request.node, "rep_call", None)
             if rep is not None and rep.failed:
                 print(s.logs())
+            bad = [p for p in s.procs
+                   if any(e in p.err for e in SANITIZER_ERRORS)]
+            if bad:
+                pytest.fail("sanitizer errors:\n" +
+                            "\n".join(p.log() for p in bad))
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)
