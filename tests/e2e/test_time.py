@@ -28,14 +28,15 @@ RCC_CR, RCC_CFGR, RCC_PLLCFGR, RCC_APB2ENR = 0x00, 0x08, 0x0C, 0x60
 
 
 def run_firmware(stack, firmware, backends, extra=(), trace=None,
-                 end=b"done", timeout=30):
+                 end=b"done", timeout=30, backend_extra=()):
     """Starts one backend process per (name, periph) of @backends (USART1
     on the stdout of whichever has it), runs @firmware until a backend
     prints @end, stops QEMU.  Returns (uart output, qemu Proc, backend
     Procs)."""
     procs, socks = [], []
     for name, periph in backends:
-        p, sock = stack.backend(name, periph=periph, stdin=False)
+        p, sock = stack.backend(name, periph=periph, stdin=False,
+                                extra=backend_extra)
         procs.append(p)
         socks.append(sock)
     argv = list(extra)
@@ -332,3 +333,13 @@ def test_input_without_producer_warns(stack):
     q = stack.qemu([sock], firmware="hello.elf")
     assert q.wait_for(b"input clock \"usart1_ker\"", stream="err"), q.log()
     assert b"no backend drives an output clock" in q.err
+
+
+def test_posted_writes_still_sync(stack):
+    """A posted write has no reply: the timer it starts must still get its
+    deadline armed (QEMU synchronises from the main loop), or the firmware
+    would wait in WFI forever.  Counts are not deterministic here."""
+    out, _, _ = run_firmware(stack, "tim2.elf",
+                             [("soc", "rcc,usart1,tim2,tim6")], ICOUNT,
+                             backend_extra=["--posted-writes"])
+    assert "tim2: cnt_moves=1" in out

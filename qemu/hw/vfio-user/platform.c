@@ -265,6 +265,9 @@ static MemTxResult vfio_user_platform_window_write(void *opaque, hwaddr addr,
     case VUP_IO_OK:
         if (!post) {
             vfio_user_platform_sync(vdev);
+        } else if (vdev->sync_bh) {
+            /* No reply, no sync point: catch up from the main loop. */
+            qemu_bh_schedule(vdev->sync_bh);
         }
         return MEMTX_OK;
     case VUP_IO_REFUSED:
@@ -450,6 +453,11 @@ static void vfio_user_platform_sync(VFIOUserPlatform *vdev)
         vfio_user_platform_sync_once(vdev);
     } while (vdev->resync && !vdev->failed);
     vdev->syncing = false;
+}
+
+static void vfio_user_platform_sync_bh(void *opaque)
+{
+    vfio_user_platform_sync(opaque);
 }
 
 /* Before forwarding an access: the backend runs its timers due by now. */
@@ -1555,6 +1563,10 @@ static void vfio_user_platform_put(VFIOUserPlatform *vdev)
         timer_free(vdev->deadline_timer);
         vdev->deadline_timer = NULL;
     }
+    if (vdev->sync_bh) {
+        qemu_bh_delete(vdev->sync_bh);
+        vdev->sync_bh = NULL;
+    }
     vfio_device_detach(vbasedev);
     if (vbasedev->proxy) {
         vfio_user_disconnect(vbasedev->proxy);
@@ -1631,6 +1643,11 @@ static void vfio_user_platform_realize(DeviceState *dev, Error **errp)
     if (!vfio_user_platform_irqs_init(vdev, errp) ||
         !vfio_user_platform_clocks_init(vdev, errp)) {
         goto error;
+    }
+    if (vdev->live_offset) {
+        vdev->sync_bh = aio_bh_new_guarded(qemu_get_aio_context(),
+                                           vfio_user_platform_sync_bh, vdev,
+                                           &dev->mem_reentrancy_guard);
     }
     if (vdev->has_vtime) {
         vdev->deadline_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL,

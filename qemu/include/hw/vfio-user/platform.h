@@ -129,6 +129,7 @@ struct VFIOUserPlatform {
     uint32_t live_seq;
     bool syncing;
     bool resync;
+    QEMUBH *sync_bh;             /* after posted writes */
     QEMUTimer *deadline_timer;   /* QEMU_CLOCK_VIRTUAL */
     uint64_t deadline_ns;        /* armed for, VUP_CR_NO_DEADLINE = none */
     uint64_t vtime_sent;         /* last vtime_ns written to the backend */
