@@ -4,10 +4,11 @@
  * CC1 compare at CNT 250 in every period, counted in its ISR over a window
  * of 100.5 ms timed by TIM6 (10 kHz, ARR 1004, its own update interrupt).
  * Then checks that CNT moves between events.  Prints
- *   tim2: rate_hz=1000 window_us=100500 updates=100 cc1=100 cnt_at_cc1=250
+ *   tim2: rate_hz=1000 window_us=100500 updates=100 cc1=101 cnt_at_cc1=250
  *   tim2: cnt_moves=1
  *   done
- * (cnt_at_cc1: CNT read in the ISR at the first CC1 match, so it can be a
+ * (cc1: matches at 0.25 ms + k ms for k = 0..100 all fall in the window.
+ * cnt_at_cc1: CNT read in the ISR at the first CC1 match, so it can be a
  * little above 250.)
  */
 #include "common/stm32l4.h"
