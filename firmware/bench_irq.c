@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * bench_irq: interrupt latency, for bench/run.py.
+ *
+ * 1. Virtual time (only where TIM6 exists, i.e. vfio-user-mcu with
+ *    vup-stm32l4 --periph ...,tim6): TIM6 one-pulse, update after
+ *    PERIOD ticks of its 4 MHz clock; the ISR's first act is reading
+ *    SysTick (the core's, 4 MHz processor clock), so
+ *      latency = SysTick ticks from CEN to ISR - PERIOD
+ *    is the guest-visible delay from the backend's deadline to the first
+ *    ISR instruction.  Printed as  V <ticks>  (one line per sample), then
+ *    V done, or V none without a timer.
+ * 2. Host time: prints "ready", then echoes every byte received from the
+ *    USART1 RX interrupt; the host timestamps byte out and echo in.
+ */
+#include "common/stm32l4.h"
+#include "common/uart.h"
+
+#define PERIOD  4000u   /* 1 ms at 4 MHz */
+#define SAMPLES 20u
+
+static volatile uint32_t isr_cvr, fired;
+
+void TIM6_DAC_IRQHandler(void)
+{
+    isr_cvr = SYST_CVR;         /* first: this is the measurement */
+    TIM_SR(TIM6_BASE) = 0;
+    fired = 1;
+}
+
+void USART1_IRQHandler(void)
+{
+    while (USART_ISR(USART1_BASE) & (USART_ISR_RXNE | USART_ISR_ORE)) {
+        if (USART_ISR(USART1_BASE) & USART_ISR_ORE) {
+            USART_ICR(USART1_BASE) = USART_ICR_ORECF;
+        }
+        if (USART_ISR(USART1_BASE) & USART_ISR_RXNE) {
+            USART_TDR(USART1_BASE) = USART_RDR(USART1_BASE);
+        }
+    }
+}
+
+static void virtual_latency(void)
+{
+    RCC_APB1ENR1 |= RCC_APB1ENR1_TIM6EN;
+    (void)RCC_APB1ENR1;
+    TIM_ARR(TIM6_BASE) = 0x1234;
+    if (TIM_ARR(TIM6_BASE) != 0x1234) {
+        uart1_puts("V none\r\n");
+        return;
+    }
+    SYST_RVR = 0xffffffu;
+    SYST_CVR = 0;
+    SYST_CSR = SYST_CSR_ENABLE | SYST_CSR_CLKSOURCE;
+    nvic_enable_irq(TIM6_IRQn);
+    for (uint32_t i = 0; i < SAMPLES; i++) {
+        uint32_t s0;
+
+        TIM_CR1(TIM6_BASE) = 0;
+        TIM_PSC(TIM6_BASE) = 0;
+        TIM_ARR(TIM6_BASE) = PERIOD - 1u;
+        TIM_EGR(TIM6_BASE) = TIM_EGR_UG;
+        TIM_SR(TIM6_BASE) = 0;
+        TIM_DIER(TIM6_BASE) = TIM_DIER_UIE;
+        fired = 0;
+        s0 = SYST_CVR;
+        TIM_CR1(TIM6_BASE) = TIM_CR1_CEN | (1u << 3);   /* OPM */
+        while (!fired) {
+            wfi();
+        }
+        int32_t lat = (int32_t)((s0 - isr_cvr) & 0xffffffu) - (int32_t)PERIOD;
+
+        uart1_puts(lat < 0 ? "V -" : "V ");
+        uart1_putdec(lat < 0 ? (uint32_t)-lat : (uint32_t)lat);
+        uart1_puts("\r\n");
+    }
+    nvic_disable_irq(TIM6_IRQn);
+    uart1_puts("V done\r\n");
+}
+
+int main(void)
+{
+    uart1_init(115200, 0);
+    uart1_puts("bench_irq\r\n");
+    virtual_latency();
+    USART_CR1(USART1_BASE) |= USART_CR1_RXNEIE;
+    nvic_enable_irq(USART1_IRQn);
+    uart1_puts("ready\r\n");
+    for (;;) {
+        wfi();
+    }
+}
