@@ -79,6 +79,7 @@ help:
 	@echo "make fuzz            each fuzz target for FUZZ_SECONDS=$(FUZZ_SECONDS) s"
 	@echo "make soak            valgrind soak: SOAK_ACCESSES=$(SOAK_ACCESSES), resets, reconnects"
 	@echo "make load            LOAD_STACKS=$(LOAD_STACKS) concurrent QEMU+backend stacks, LOAD_ROUNDS=$(LOAD_ROUNDS)"
+	@echo "make bench           benchmarks vs in-process QEMU and upstream vfio-user -> docs/performance.md (long)"
 	@echo "make install         install libvup, headers, vup.pc, tools into PREFIX=$(PREFIX)"
 	@echo "make export-patches  write the QEMU side as a git format-patch series"
 	@echo "variables: BUILD=$(BUILD) QEMU_SRC=<own QEMU 10.2.x tree> PREFIX=$(PREFIX) QEMU=<binary>"
@@ -177,6 +178,42 @@ soak: $(BUILD)/tests/soak backends
 
 load: all
 	@bash tests/load/run-stacks.sh $(LOAD_STACKS) $(LOAD_ROUNDS)
+
+# Benchmarks (bench/run.py; not part of check: long and noisy).  libvfio-user
+# is built unmodified from QEMU's subprojects/ only to compare against.
+BENCH_DIR      := $(BUILD)/bench
+LIBVFIO_SRC    ?= $(BUILD)/qemu/src/subprojects/libvfio-user
+BENCH_ARGS     ?=
+BENCH_VIRT_ELF := $(BENCH_DIR)/bench_virt_pio.elf
+
+.PHONY: bench bench-deps
+bench-deps: all $(BENCH_DIR)/msg_throughput $(BENCH_VIRT_ELF) \
+            $(BENCH_DIR)/libvfio-user/samples/gpio-pci-idio-16
+
+bench: bench-deps
+	@[ -x $(QEMU) ] || { echo "bench: $(QEMU) missing (make qemu)"; exit 1; }
+	/usr/bin/python3 bench/run.py --doc docs/performance.md \
+	    --plot docs/performance.png --command "make bench" $(BENCH_ARGS)
+
+$(BENCH_DIR)/msg_throughput: bench/msg_throughput.c $(LIBVUP)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) -Iinclude -o $@ $< $(LIBVUP) $(JSONC_LIBS)
+
+$(BENCH_VIRT_ELF): bench/virt/start.S bench/virt/bench_virt_pio.c bench/virt/virt.ld
+	@mkdir -p $(dir $@)
+	$(ARM_CC) -mcpu=cortex-a15 -marm -mfloat-abi=soft -std=gnu11 -O2 -g \
+	    -ffreestanding -Wall -Wextra -Werror -nostdlib -nostartfiles \
+	    -Tbench/virt/virt.ld -Wl,--no-warn-rwx-segments -o $@ \
+	    bench/virt/start.S bench/virt/bench_virt_pio.c -lgcc
+
+# A private copy: rebuilding QEMU's tree must not pull it from under us.
+$(BENCH_DIR)/libvfio-user/samples/gpio-pci-idio-16:
+	@[ -f $(LIBVFIO_SRC)/meson.build ] || { echo "bench: $(LIBVFIO_SRC) missing (make qemu)"; exit 1; }
+	rm -rf $(BENCH_DIR)/libvfio-user-src $(BENCH_DIR)/libvfio-user
+	cp -a $(LIBVFIO_SRC) $(BENCH_DIR)/libvfio-user-src
+	meson setup $(BENCH_DIR)/libvfio-user $(BENCH_DIR)/libvfio-user-src \
+	    --buildtype=release
+	ninja -C $(BENCH_DIR)/libvfio-user
 
 install: lib tools backends
 	install -d $(DESTDIR)$(PREFIX)/include/vup $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
