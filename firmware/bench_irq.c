@@ -10,8 +10,9 @@
  *    is the guest-visible delay from the backend's deadline to the first
  *    ISR instruction.  Printed as  V <ticks>  (one line per sample), then
  *    V done, or V none without a timer.
- * 2. Host time: prints "ready", then echoes every byte received from the
- *    USART1 RX interrupt; the host timestamps byte out and echo in.
+ * 2. Host time: prints "ready"; then the USART1 RX interrupt handler's
+ *    first act writes '!' to TDR (and it then drains RDR); the host
+ *    timestamps its byte in and the '!' out.
  */
 #include "common/stm32l4.h"
 #include "common/uart.h"
@@ -28,14 +29,16 @@ void TIM6_DAC_IRQHandler(void)
     fired = 1;
 }
 
+/* First act: a TDR write the host sees (posted with --posted-writes). */
 void USART1_IRQHandler(void)
 {
+    USART_TDR(USART1_BASE) = '!';
     while (USART_ISR(USART1_BASE) & (USART_ISR_RXNE | USART_ISR_ORE)) {
         if (USART_ISR(USART1_BASE) & USART_ISR_ORE) {
             USART_ICR(USART1_BASE) = USART_ICR_ORECF;
         }
         if (USART_ISR(USART1_BASE) & USART_ISR_RXNE) {
-            USART_TDR(USART1_BASE) = USART_RDR(USART1_BASE);
+            (void)USART_RDR(USART1_BASE);
         }
     }
 }

@@ -1,0 +1,60 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Plot of bench/run.py's results: guest MMIO cost per access for every path
+(log scale, with min-max whiskers), and the other figures as ratios to
+their targets.  `python3 bench/plot.py results.json out.png`."""
+
+import argparse
+import json
+import sys
+
+
+def plot(R, out):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    m = R.get("mmio", {})
+    bars = []
+    for key, label in R.get("mmio_modes", {}).items():
+        for op in ("read", "write"):
+            if m.get(f"{key}.{op}"):
+                bars.append((f"{label}: {op}", m[f"{key}.{op}"],
+                             "tab:blue" if key == "inproc" else "tab:orange"))
+    for key, label, color in (("upstream.read", "upstream vfio-user-pci: read", "tab:red"),
+                              ("virt_inproc.read", "-M virt in-process PL011: read",
+                               "tab:blue")):
+        if m.get(key):
+            bars.append((label, m[key], color))
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(bars) + 1.5))
+    y = range(len(bars))
+    vals = [b[1]["med"] * 1e6 for b in bars]
+    lo = [v - b[1]["min"] * 1e6 for v, b in zip(vals, bars)]
+    hi = [b[1]["max"] * 1e6 - v for v, b in zip(vals, bars)]
+    ax.barh(list(y), vals, xerr=[lo, hi], color=[b[2] for b in bars], capsize=3)
+    ax.set_yticks(list(y))
+    ax.set_yticklabels([b[0] for b in bars], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlim(right=max(vals) * 5)
+    ax.set_xlabel("µs per guest access (log scale; median, min–max)")
+    for i, v in enumerate(vals):
+        ax.text(v * 1.15, i, f"{v:.3g} µs", va="center", fontsize=7)
+    mc = R.get("machine", {})
+    ax.set_title(f"Guest MMIO cost per access — {mc.get('nproc', '?')} cores, "
+                 f"{mc.get('cpu', '')[:40]}", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("results", help="JSON written by bench/run.py")
+    ap.add_argument("out", help="PNG to write")
+    a = ap.parse_args()
+    plot(json.load(open(a.results)), a.out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

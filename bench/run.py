@@ -1,0 +1,657 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Benchmarks of the external MMIO path against in-process QEMU devices and
+upstream vfio-user (QEMU's vfio-user-pci + libvfio-user), all in one run.
+
+Every scenario starts real processes (QEMU, backends, servers) and times
+what the guest prints from the host: firmware prints `B <op> <n>` and `E`
+around n accesses, so per-access costs are slopes over n (fixed costs of the
+markers cancel).  Results go to a JSON file; with --doc they are written to
+docs/performance.md, with --plot to docs/performance.png (bench/plot.py).
+
+`make bench` runs this with the defaults.  Expect about 5 minutes.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = Path(os.environ.get("BUILD", ROOT / "build")).resolve()
+QEMU = Path(os.environ.get("QEMU", BUILD / "qemu/build/qemu-system-arm")).resolve()
+BACKEND = BUILD / "bin/vup-stm32l4"
+FW = BUILD / "firmware"
+BB = BUILD / "bench"
+GPIO = BB / "libvfio-user/samples/gpio-pci-idio-16"
+MSG = BB / "msg_throughput"
+VIRT_ELF = BB / "bench_virt_pio.elf"
+GREETING = b"Hello from STM32L4 firmware over vfio-user!"
+REPS = 3            # runs per n inside the firmware
+TICK_NS = 250.0     # bench_irq's SysTick: 4 MHz processor clock (MSI reset)
+
+MARK_B = re.compile(rb"^B (\w+) (\d+)$")
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+class Stream:
+    """Reads a pipe in a thread; timestamps chunks (host monotonic clock)
+    and parses the firmware's markers and lines as they arrive."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.cond = threading.Condition()
+        self.events = []        # dicts: op, n, t0, t1, nbytes
+        self.lines = []         # (t, bytes) outside B/E blocks
+        self.total = 0          # bytes received
+        self.last_t = None
+        self.eof = False
+        self._pending = b""
+        self._block = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while True:
+            try:
+                data = os.read(self.fd, 1 << 16)
+            except OSError:
+                data = b""
+            t = time.perf_counter()
+            with self.cond:
+                if not data:
+                    self.eof = True
+                    self.cond.notify_all()
+                    return
+                self.total += len(data)
+                self.last_t = t
+                self._parse(data, t)
+                self.cond.notify_all()
+
+    def _parse(self, data, t):
+        p = self._pending + data
+        while True:
+            if self._block is None:
+                i = p.find(b"\n")
+                if i < 0:
+                    break
+                line, p = p[:i].rstrip(b"\r"), p[i + 1:]
+                m = MARK_B.match(line)
+                if m:
+                    self._block = {"op": m.group(1).decode(),
+                                   "n": int(m.group(2)), "t0": t, "nbytes": 0}
+                else:
+                    self.lines.append((t, line))
+            else:
+                i = p.find(b"E\r\n")
+                if i < 0:
+                    keep = min(2, len(p))
+                    self._block["nbytes"] += len(p) - keep
+                    p = p[len(p) - keep:]
+                    break
+                self._block["nbytes"] += i
+                self._block["t1"] = t
+                self.events.append(self._block)
+                self._block = None
+                p = p[i + 3:]
+        self._pending = p
+
+    def wait(self, pred, timeout):
+        end = time.monotonic() + timeout
+        with self.cond:
+            while not pred(self):
+                left = end - time.monotonic()
+                if left <= 0 or self.eof:
+                    return pred(self)
+                self.cond.wait(min(left, 0.5))
+            return True
+
+    def has_line(self, needle):
+        return any(needle in line for _, line in self.lines)
+
+    def line_time(self, needle):
+        for t, line in self.lines:
+            if needle in line:
+                return t
+        return None
+
+
+class Procs:
+    """Processes of one scenario; all stopped (by pid) on exit."""
+
+    def __init__(self):
+        self.procs = []
+        self.tmp = tempfile.TemporaryDirectory(prefix="vup-bench-")
+
+    def path(self, name):
+        return os.path.join(self.tmp.name, name)
+
+    def start(self, argv, stdin=False, stdout=True, pin=None):
+        argv = [str(a) for a in argv]
+        if pin is not None:
+            argv = ["taskset", "-c", str(pin)] + argv
+        p = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                             stdout=subprocess.PIPE if stdout else subprocess.DEVNULL,
+                             stderr=open(self.path(f"stderr.{len(self.procs)}"), "wb"))
+        self.procs.append(p)
+        p.stream = Stream(p.stdout.fileno()) if stdout else None
+        return p
+
+    def stderr(self, i):
+        try:
+            return open(self.path(f"stderr.{i}"), "rb").read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(5)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait(5)
+        self.tmp.cleanup()
+
+
+def wait_path(path, proc, timeout=10.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if os.path.exists(path):
+            return
+        if proc.poll() is not None:
+            break
+        time.sleep(0.01)
+    raise RuntimeError(f"{proc.args} did not create {path}")
+
+
+def backend(ps, periph="rcc,usart1", extra=(), stdin=False, pin=None):
+    sock = ps.path(f"b{len(ps.procs)}.sock")
+    p = ps.start([BACKEND, "--socket", sock, "--periph", periph,
+                  "--serial", "stdio", *extra], stdin=stdin, pin=pin)
+    wait_path(sock, p)
+    return p, sock
+
+
+def qemu_mcu(ps, sock, elf, stdout=False, pin=None, extra=()):
+    return ps.start([QEMU, "-M", f"vfio-user-mcu,sockets={sock}", "-kernel", elf,
+                     "-nographic", "-serial", "null", "-monitor", "none", *extra],
+                    stdout=stdout, pin=pin)
+
+
+def qemu_inproc(ps, elf, stdin=False, serial="stdio"):
+    return ps.start([QEMU, "-M", "b-l475e-iot01a", "-kernel", elf, "-nographic",
+                     "-serial", serial] + (["-monitor", "none"] if serial == "stdio" else []),
+                    stdin=stdin)
+
+
+# ---------------------------------------------------------------- analysis
+
+def levels(events, op):
+    by = {}
+    for e in events:
+        if e["op"] == op:
+            by.setdefault(e["n"], []).append(e["t1"] - e["t0"])
+    return {n: d for n, d in by.items() if len(d) >= REPS}
+
+
+def done_ops(ops, min_dt):
+    def pred(stream):
+        for op in ops:
+            lv = levels(stream.events, op)
+            if not any(statistics.median(d) >= min_dt for d in lv.values()):
+                return False
+        return True
+    return pred
+
+
+def slope(events, op):
+    """Seconds per access: slope between the largest complete level and the
+    one 4x smaller, per firmware repetition; median and range."""
+    lv = levels(events, op)
+    if len(lv) < 2:
+        return None
+    nl = max(lv)
+    smaller = [n for n in lv if n <= nl // 4] or [n for n in lv if n < nl]
+    ns = max(smaller)
+    s = sorted((a - b) / (nl - ns) for a, b in zip(lv[nl], lv[ns]))
+    return {"med": statistics.median(s), "min": s[0], "max": s[-1],
+            "n": nl, "dt": statistics.median(lv[nl])}
+
+
+def check_bytes(events, op):
+    bad = [e for e in events if e["op"] == op and e["nbytes"] != e["n"]]
+    if bad:
+        raise RuntimeError(f"{op}: received {bad[0]['nbytes']} bytes of {bad[0]['n']}")
+
+
+# ---------------------------------------------------------------- scenarios
+
+def run_markers(kind, elf, ops, args, extra=(), pin=None):
+    """One firmware run; kind 'inproc' or 'ext'.  Returns the events."""
+    with Procs() as ps:
+        if kind == "inproc":
+            q = qemu_inproc(ps, elf)
+            stream = q.stream
+        else:
+            b, sock = backend(ps, extra=extra, pin=pin)
+            q = qemu_mcu(ps, sock, elf, pin=pin)
+            stream = b.stream
+        ok = stream.wait(done_ops(ops, args.min_dt), args.timeout)
+        events = list(stream.events)
+        if not ok:
+            log(f"  warning: {elf.name} {kind} {' '.join(extra)}: not all of "
+                f"{ops} reached {args.min_dt} s within {args.timeout} s")
+        if q.poll() is not None and not events:
+            raise RuntimeError(f"QEMU exited: {ps.stderr(len(ps.procs) - 1)}")
+    return events
+
+
+def run_virt(args):
+    with Procs() as ps:
+        sock = ps.path("gpio.sock")
+        g = ps.start([GPIO, "-M", sock], stdout=False)
+        wait_path(sock, g)
+        dev = json.dumps({"driver": "vfio-user-pci",
+                          "socket": {"type": "unix", "path": sock}})
+        q = ps.start([QEMU, "-M", "virt,highmem=off", "-cpu", "cortex-a15",
+                      "-nographic", "-monitor", "none", "-serial", "stdio",
+                      "-kernel", VIRT_ELF, "-device", dev])
+        ok = q.stream.wait(done_ops(["pio", "pl011"], args.min_dt), args.timeout)
+        if q.stream.has_line(b"no device"):
+            raise RuntimeError("bench_virt_pio: vfio-user-pci device not found")
+        if not ok:
+            log("  warning: virt: not all ops reached the minimum duration")
+        return list(q.stream.events)
+
+
+def merge(results, key, events, op):
+    s = slope(events, op)
+    if s:
+        results.setdefault(key, []).append(s)
+
+
+def summarize(samples):
+    """Several runs of one figure: median of medians, overall range."""
+    if not samples:
+        return None
+    return {"med": statistics.median(s["med"] for s in samples),
+            "min": min(s["min"] for s in samples),
+            "max": max(s["max"] for s in samples),
+            "runs": len(samples), "n": max(s["n"] for s in samples)}
+
+
+def fast_path_args(args):
+    """How this build turns the fast path on, if it has one."""
+    if args.fast_backend_args is not None:
+        return args.fast_backend_args.split()
+    try:
+        h = subprocess.run([BACKEND, "--help"], capture_output=True, text=True,
+                           timeout=5).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return ["--fast-path"] if "--fast-path" in h else None
+
+
+def bench_mmio(args, R):
+    fast = fast_path_args(args)
+    modes = [("inproc", "in-process (b-l475e-iot01a)", "inproc", (), None),
+             ("std", "external, standard", "ext", (), None),
+             ("posted", "external, posted writes", "ext", ("--posted-writes",), None),
+             ("std_1cpu", "external, standard, pinned to one CPU", "ext", (), 0)]
+    if fast is not None:
+        modes.append(("fast", "external, fast path on", "ext", tuple(fast), None))
+    R["mmio_modes"] = {k: label for k, label, *_ in modes}
+    R["fast_path_args"] = fast
+    raw = {}
+    for rep in range(args.runs):
+        for key, label, kind, extra, pin in modes:
+            log(f"mmio: {label} (run {rep + 1}/{args.runs})")
+            # The SRAM loop is only a baseline: used as far as it got.
+            ev = run_markers(kind, FW / "bench_mmio.elf", ["read", "write"], args,
+                             extra, pin)
+            for op in ["read", "write"] + (["sram"] if kind == "inproc" else []):
+                merge(raw, f"{key}.{op}", ev, op)
+        log(f"virt: vfio-user-pci + gpio-pci-idio-16 (run {rep + 1}/{args.runs})")
+        ev = run_virt(args)
+        merge(raw, "upstream.read", ev, "pio")
+        merge(raw, "virt_inproc.read", ev, "pl011")
+    R["mmio"] = {k: summarize(v) for k, v in raw.items()}
+
+
+def bench_tx(args, R):
+    raw = {}
+    for rep in range(args.runs):
+        for key, kind, extra in (("inproc", "inproc", ()), ("std", "ext", ()),
+                                 ("posted", "ext", ("--posted-writes",))):
+            log(f"tx: {key} (run {rep + 1}/{args.runs})")
+            ev = run_markers(kind, FW / "bench_tx.elf", ["txpoll", "txraw"], args, extra)
+            for op in ("txpoll", "txraw"):
+                check_bytes(ev, op)
+                merge(raw, f"{key}.{op}", ev, op)
+    R["tx"] = {k: summarize(v) for k, v in raw.items()}
+
+
+def echo_rtt(stream, proc, samples):
+    """Host time from a byte written to the USART's input to the first byte
+    the RX interrupt handler sends back."""
+    out = []
+    for i in range(samples):
+        time.sleep(0.02)
+        with stream.cond:
+            before = stream.total
+        t0 = time.perf_counter()
+        proc.stdin.write(b"a")
+        proc.stdin.flush()
+        if not stream.wait(lambda s: s.total > before, 5.0):
+            raise RuntimeError(f"no echo for byte {i}")
+        out.append(stream.last_t - t0)
+    return out
+
+
+def bench_irq(args, R):
+    res = {}
+    for key, extra in (("ext", ()), ("ext_posted", ("--posted-writes",))):
+        with Procs() as ps:
+            log(f"irq: external {' '.join(extra)} (TIM6 deadline -> ISR; USART RX -> ISR)")
+            b, sock = backend(ps, periph="rcc,usart1,tim6", extra=extra, stdin=True)
+            qemu_mcu(ps, sock, FW / "bench_irq.elf")
+            if not b.stream.wait(lambda s: s.has_line(b"ready"), 60):
+                raise RuntimeError("bench_irq: no 'ready'")
+            v = [int(line[2:]) * TICK_NS for _, line in b.stream.lines
+                 if re.match(rb"^V -?\d+$", line)]
+            res[f"{key}_virtual_ns"] = v
+            res[f"{key}_rx_s"] = echo_rtt(b.stream, b, args.irq_samples)
+    with Procs() as ps:
+        log("irq: in-process (USART RX -> ISR)")
+        q = qemu_inproc(ps, FW / "bench_irq.elf", stdin=True, serial="mon:stdio")
+        if not q.stream.wait(lambda s: s.has_line(b"ready"), 60):
+            raise RuntimeError("bench_irq in-process: no 'ready'")
+        res["inproc_rx_s"] = echo_rtt(q.stream, q, args.irq_samples)
+    R["irq"] = res
+
+
+def bench_boot(args, R):
+    res = {"inproc": [], "ext_warm": [], "ext_cold": []}
+    for rep in range(args.boot_runs):
+        log(f"boot: run {rep + 1}/{args.boot_runs}")
+        with Procs() as ps:
+            t0 = time.perf_counter()
+            q = qemu_inproc(ps, FW / "hello.elf")
+            q.stream.wait(lambda s: s.has_line(GREETING), 30)
+            res["inproc"].append(q.stream.line_time(GREETING) - t0)
+        with Procs() as ps:
+            t0 = time.perf_counter()
+            b, sock = backend(ps)
+            t1 = time.perf_counter()
+            qemu_mcu(ps, sock, FW / "hello.elf")
+            b.stream.wait(lambda s: s.has_line(GREETING), 30)
+            t = b.stream.line_time(GREETING)
+            res["ext_cold"].append(t - t0)
+            res["ext_warm"].append(t - t1)
+    R["boot"] = res
+
+
+def cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])      # utime + stime
+
+
+def bench_idle(args, R):
+    hz = os.sysconf("SC_CLK_TCK")
+    res = {}
+    with Procs() as ps:
+        log(f"idle: external stack, hello.elf in WFI, {args.idle_s} s")
+        b, sock = backend(ps)
+        q = qemu_mcu(ps, sock, FW / "hello.elf")
+        b.stream.wait(lambda s: s.has_line(b"ready"), 30)
+        time.sleep(1.0)
+        a = [cpu_ticks(q.pid), cpu_ticks(b.pid)]
+        time.sleep(args.idle_s)
+        z = [cpu_ticks(q.pid), cpu_ticks(b.pid)]
+        res["ext_qemu"] = (z[0] - a[0]) / hz / args.idle_s * 100
+        res["ext_backend"] = (z[1] - a[1]) / hz / args.idle_s * 100
+    with Procs() as ps:
+        log(f"idle: in-process, hello.elf in WFI, {args.idle_s} s")
+        q = qemu_inproc(ps, FW / "hello.elf")
+        q.stream.wait(lambda s: s.has_line(b"ready"), 30)
+        time.sleep(1.0)
+        a = cpu_ticks(q.pid)
+        time.sleep(args.idle_s)
+        res["inproc_qemu"] = (cpu_ticks(q.pid) - a) / hz / args.idle_s * 100
+    R["idle"] = res
+
+
+def msg_run(sock, region, args):
+    out = subprocess.run([MSG, "-r", str(region), "-s", str(args.msg_seconds),
+                          "-n", str(args.msg_repeat), sock],
+                         capture_output=True, text=True, timeout=120)
+    if out.returncode:
+        raise RuntimeError(f"msg_throughput: {out.stderr.strip()}")
+    return [float(line.split()[1]) for line in out.stdout.splitlines()]
+
+
+def bench_msg(args, R):
+    res = {"libvup": [], "libvfio-user": []}
+    for rep in range(args.runs):
+        log(f"msg: REGION_READ round trips (run {rep + 1}/{args.runs})")
+        with Procs() as ps:
+            b, sock = backend(ps)
+            res["libvup"] += msg_run(sock, 1, args)
+        with Procs() as ps:
+            sock = ps.path("gpio.sock")
+            g = ps.start([GPIO, "-M", sock], stdout=False)
+            wait_path(sock, g)
+            res["libvfio-user"] += msg_run(sock, 2, args)
+    R["msg"] = res
+
+
+STRACE_LINE = re.compile(r"^(?:(\d+) +)?(\d\d):(\d\d):(\d\d\.\d+) (?:<\.\.\. )?(\w+)")
+
+
+def strace_parse(path):
+    """(time, tid, syscall, line) of each syscall in an `strace -f -tt` log
+    (an interrupted call counts once, where it started)."""
+    out = []
+    for line in open(path, errors="replace"):
+        m = STRACE_LINE.match(line)
+        if not m or "resumed>" in line or line.rstrip().endswith("+++"):
+            continue
+        t = int(m.group(2)) * 3600 + int(m.group(3)) * 60 + float(m.group(4))
+        out.append((t, m.group(1), m.group(5), line))
+    return out
+
+
+def stdout_writes(calls):
+    """Bytes the backend wrote to stdout, with the time of each write."""
+    out = []
+    for t, _, name, line in calls:
+        if name == "write" and line.split("(", 1)[1].startswith("1, \""):
+            s = line.split("\"", 1)[1].rsplit("\"", 1)[0]
+            out.append((t, s.encode().decode("unicode_escape").encode("latin-1")))
+    return out
+
+
+def bench_profile(args, R):
+    """Where one external read's time goes: the syscalls of QEMU's threads
+    and of the backend during exactly one read loop of the standard path
+    (strace -f -tt, cut at the marker writes), and perf's hottest symbols."""
+    res = {}
+    if shutil.which("strace"):
+        with Procs() as ps:
+            log("profile: strace -f -tt on QEMU and the backend, one read loop")
+            b, sock = backend(ps)
+            q = qemu_mcu(ps, sock, FW / "bench_mmio.elf",
+                         extra=("-name", "bench,debug-threads=on"))
+            b.stream.wait(lambda s: any(e["op"] == "read" and e["n"] >= 4096
+                                        for e in s.events), 60)
+            logs = {k: ps.path(f"strace.{k}") for k in ("qemu", "backend")}
+            tr = [subprocess.Popen(["strace", "-f", "-tt", "-s", "32", "-p", str(pid),
+                                    "-o", logs[k]], stderr=subprocess.DEVNULL)
+                  for k, pid in (("qemu", q.pid), ("backend", b.pid))]
+            time.sleep(1.0)
+            comm = {}
+            for tid in os.listdir(f"/proc/{q.pid}/task"):
+                with open(f"/proc/{q.pid}/task/{tid}/comm") as f:
+                    comm[tid] = f.read().strip()
+            comm[str(b.pid)] = "vup-stm32l4"
+            t_att = time.perf_counter()
+            ok = b.stream.wait(lambda s: any(e["op"] == "read" and e["t0"] > t_att
+                                             for e in s.events), 120)
+            for t in tr:
+                t.send_signal(signal.SIGINT)
+                t.wait(20)
+            if ok:
+                res["strace"] = profile_cut(strace_parse(logs["backend"]),
+                                            strace_parse(logs["qemu"]), comm)
+    if shutil.which("perf"):
+        with Procs() as ps:
+            log("profile: perf record on QEMU and the backend during read loops")
+            b, sock = backend(ps)
+            q = qemu_mcu(ps, sock, FW / "bench_mmio.elf")
+            b.stream.wait(lambda s: any(e["op"] == "read" and e["n"] >= 4096
+                                        for e in s.events), 60)
+            data = ps.path("perf.data")
+            p = subprocess.run(["perf", "record", "-q", "-o", data, "-p",
+                                f"{q.pid},{b.pid}", "--", "sleep", str(args.profile_s)],
+                               capture_output=True, text=True)
+            if p.returncode == 0:
+                rep = subprocess.run(["perf", "report", "-i", data, "--stdio",
+                                      "--no-children", "--sort", "comm,dso,sym",
+                                      "--percent-limit", "1.5"],
+                                     capture_output=True, text=True)
+                res["perf"] = "\n".join(line for line in rep.stdout.splitlines()
+                                        if line and not line.startswith("#"))
+    R["profile"] = res
+
+
+def profile_cut(bcalls, qcalls, comm):
+    """Syscalls per guest read, per process/thread, inside the first read
+    loop that the backend's stdout writes show whole."""
+    writes = stdout_writes(bcalls)
+    text, times = b"", []
+    for t, data in writes:
+        text += data
+        times += [t] * len(data)
+    m = re.search(rb"B read (\d+)\r\n", text)
+    if not m:
+        return None
+    e = text.find(b"E\r\n", m.end())
+    if e < 0:
+        return None
+    n, t0, t1 = int(m.group(1)), times[m.end() - 1], times[e]
+    per = {}
+    for who, calls in (("backend", bcalls), ("qemu", qcalls)):
+        for t, tid, name, _ in calls:
+            if t0 < t < t1:
+                key = (who, tid or str(next(iter(comm))))
+                per.setdefault(key, {}).setdefault(name, 0)
+                per[key][name] += 1
+    threads = []
+    for (who, tid), c in sorted(per.items()):
+        total = sum(c.values())
+        if total < n / 10:          # threads that do not take part per read
+            continue
+        threads.append({"process": who, "tid": tid, "comm": comm.get(tid, "?"),
+                        "per_read": {k: v / n for k, v in
+                                     sorted(c.items(), key=lambda kv: -kv[1])}})
+    return {"n": n, "seconds": t1 - t0, "threads": threads}
+
+
+# ---------------------------------------------------------------- report
+
+def machine():
+    cpu = "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"nproc": os.cpu_count(), "cpu": cpu, "kernel": platform.release(),
+            "load_before": os.getloadavg(),
+            "qemu": subprocess.run([QEMU, "--version"], capture_output=True,
+                                   text=True).stdout.splitlines()[0]}
+
+
+BENCHES = {"mmio": bench_mmio, "tx": bench_tx, "irq": bench_irq, "boot": bench_boot,
+           "idle": bench_idle, "msg": bench_msg, "profile": bench_profile}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", default=",".join(BENCHES),
+                    help="comma-separated subset of: " + ", ".join(BENCHES))
+    ap.add_argument("--runs", type=int, default=2,
+                    help="runs of each MMIO/TX/message scenario (default 2; "
+                         "the firmware repeats each n 3 times per run)")
+    ap.add_argument("--min-dt", type=float, default=0.3,
+                    help="a loop must last this long (s) before its slope is used")
+    ap.add_argument("--timeout", type=float, default=90,
+                    help="per firmware run (s)")
+    ap.add_argument("--boot-runs", type=int, default=5)
+    ap.add_argument("--irq-samples", type=int, default=30)
+    ap.add_argument("--idle-s", type=float, default=10)
+    ap.add_argument("--msg-seconds", type=float, default=2)
+    ap.add_argument("--msg-repeat", type=int, default=3)
+    ap.add_argument("--profile-s", type=float, default=3)
+    ap.add_argument("--fast-backend-args", default=None,
+                    help="backend options that turn the fast path on "
+                         "(default: --fast-path if vup-stm32l4 --help lists it)")
+    ap.add_argument("--json", default=str(BB / "results.json"),
+                    help="where to write the raw results")
+    ap.add_argument("--doc", default=None, help="write the report (markdown) here")
+    ap.add_argument("--plot", default=None, help="write the plot (png) here")
+    ap.add_argument("--command", default=None,
+                    help="the command line to quote in the report")
+    args = ap.parse_args()
+
+    need = [QEMU, BACKEND, FW / "bench_mmio.elf", GPIO, MSG, VIRT_ELF]
+    missing = [str(p) for p in need if not p.exists()]
+    if missing:
+        sys.exit("bench: missing " + ", ".join(missing) + " (run `make bench`)")
+
+    R = {"machine": machine(), "args": vars(args),
+         "command": args.command or " ".join(sys.argv),
+         "started": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+    t0 = time.monotonic()
+    for name in args.only.split(","):
+        BENCHES[name](args, R)
+    R["machine"]["load_after"] = os.getloadavg()
+    R["duration_s"] = time.monotonic() - t0
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(R, indent=1))
+    sys.path.insert(0, str(Path(__file__).parent))
+    import report
+    print(report.tables(R))
+    if args.doc:
+        Path(args.doc).write_text(report.document(R, args.plot))
+        log(f"bench: wrote {args.doc}")
+    if args.plot:
+        import plot
+        plot.plot(R, args.plot)
+        log(f"bench: wrote {args.plot}")
+
+
+if __name__ == "__main__":
+    main()
