@@ -156,6 +156,24 @@ uint64_t vup_dev_now_ns(const vup_dev *d);
  */
 const void *vup_dev_descriptor(vup_dev *d, size_t *size);
 
+/*
+ * Shared memory and the fast path (docs/control-region.md, "Fast path").
+ * By default the control region's live part is a shared memory page the
+ * client may map (GET_REGION_INFO gives its fd), and the device publishes
+ * the FAST_PATH capability: a shared-memory mailbox for window accesses.
+ * vup_dev_set_fast_path(d, false), before vup_dev_listen(), serves
+ * everything by messages only (for comparison and debugging).  0 or
+ * -EBUSY.
+ */
+int vup_dev_set_fast_path(vup_dev *d, bool enable);
+/*
+ * How long the loop keeps polling the mailbox after a request before it
+ * sleeps (default 50 us; 0: sleep at once).
+ */
+void vup_dev_set_spin_us(vup_dev *d, unsigned us);
+/* Window accesses served through the mailbox so far. */
+uint64_t vup_dev_mailbox_requests(const vup_dev *d);
+
 /* ---- serving --------------------------------------------------------- */
 
 /* Binds and listens on @path (a stale socket file is replaced). */

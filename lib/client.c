@@ -28,6 +28,7 @@ struct vup_client {
     int fd;
     uint16_t next_id;
     struct vup_rx rx;
+    int reply_fd;                   /* from a GET_REGION_INFO reply */
     char server_caps[1024];
     char err[256];
 };
@@ -80,6 +81,7 @@ vup_client *vup_client_connect_raw(const char *path, int timeout_ms,
         return NULL;
     }
     vup_rx_init(&c->rx);
+    c->reply_fd = -1;
     c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (c->fd < 0 ||
         setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
@@ -112,6 +114,9 @@ void vup_client_free(vup_client *c)
     }
     if (c->fd >= 0) {
         close(c->fd);
+    }
+    if (c->reply_fd >= 0) {
+        close(c->reply_fd);
     }
     vup_rx_fini(&c->rx);
     free(c);
@@ -176,6 +181,16 @@ int vup_client_request(vup_client *c, uint16_t cmd, uint32_t flags,
     }
     h = &c->rx.hdr;
     plen = h->size - sizeof(*h);
+    if (cmd == VUP_CMD_DEVICE_GET_REGION_INFO && c->rx.nfds == 1 &&
+        (h->flags & VUP_MSG_TYPE_MASK) == VUP_MSG_REPLY) {
+        /* The region's fd for mmap: kept for vup_client_region_info(). */
+        if (c->reply_fd >= 0) {
+            close(c->reply_fd);
+        }
+        c->reply_fd = c->rx.fds[0];
+        c->rx.fds[0] = -1;
+        c->rx.nfds = 0;
+    }
     if ((h->flags & VUP_MSG_TYPE_MASK) != VUP_MSG_REPLY ||
         h->id != (uint16_t)(c->next_id - 1) || h->command != cmd ||
         c->rx.nfds) {
@@ -298,6 +313,21 @@ static int parse_caps(vup_client *c, const uint8_t *buf, size_t len,
             cap->type = t.type;
             cap->subtype = t.subtype;
         }
+        if (ch.id == VFIO_REGION_INFO_CAP_SPARSE_MMAP && !info->mmap_size) {
+            struct vfio_region_info_cap_sparse_mmap s;
+            struct vfio_region_sparse_mmap_area a;
+
+            if (len - off < sizeof(s) + sizeof(a)) {
+                return cfail(c, EPROTO, "region %u: truncated sparse-mmap "
+                             "capability", ri->index);
+            }
+            memcpy(&s, buf + off, sizeof(s));
+            memcpy(&a, buf + off + sizeof(s), sizeof(a));
+            if (s.nr_areas) {
+                info->mmap_offset = a.offset;
+                info->mmap_size = a.size;
+            }
+        }
         if (ch.next && ch.next <= off) {
             return cfail(c, EPROTO, "region %u: capability chain goes "
                          "backwards at 0x%x", ri->index, off);
@@ -314,6 +344,7 @@ int vup_client_region_info(vup_client *c, uint32_t index,
     uint8_t *buf = NULL;
 
     memset(info, 0, sizeof(*info));
+    info->fd = -1;
     /* Ask again with the argsz the server says it needs (bounded). */
     for (int tries = 0; tries < 2; tries++) {
         struct vfio_region_info ri = { .argsz = argsz, .index = index };
@@ -324,6 +355,10 @@ int vup_client_region_info(vup_client *c, uint32_t index,
         buf = calloc(1, argsz);
         if (!buf) {
             return cfail(c, ENOMEM, "out of memory");
+        }
+        if (c->reply_fd >= 0) {
+            close(c->reply_fd);
+            c->reply_fd = -1;
         }
         ret = vup_client_request(c, VUP_CMD_DEVICE_GET_REGION_INFO, 0, &ri,
                                  sizeof(ri), NULL, 0, buf, argsz, &rlen);
@@ -350,6 +385,10 @@ int vup_client_region_info(vup_client *c, uint32_t index,
             info->size = ri.size;
             info->offset = ri.offset;
             ret = parse_caps(c, buf, rlen, &ri, info);
+        }
+        if (ret == 0 && (ri.flags & VFIO_REGION_INFO_FLAG_MMAP)) {
+            info->fd = c->reply_fd;
+            c->reply_fd = -1;
         }
         free(buf);
         return ret;

@@ -78,7 +78,7 @@ int vup_dev_add_clock(vup_dev *d, const char *name, uint32_t flags,
     }
     c->flags = flags;
     c->reset_hz = dir == VUP_CR_CLOCK_OUTPUT ? freq_hz : 0;
-    d->live.clock_hz[i] = c->reset_hz;
+    d->live->clock_hz[i] = c->reset_hz;
     return i;
 }
 
@@ -104,7 +104,7 @@ static void notify(vup_dev *d, unsigned clock)
     for (size_t i = 0; i < d->num_notifiers; i++) {
         if (d->notifiers[i].clock == clock) {
             d->notifiers[i].fn(d->notifiers[i].opaque, clock,
-                               d->live.clock_hz[clock]);
+                               d->live->clock_hz[clock]);
         }
     }
 }
@@ -119,8 +119,8 @@ int vup_clock_set_hz(vup_dev *d, unsigned clock, uint64_t hz)
         return vup_dev_fail(d, EINVAL, "clock %s: %" PRIu64 " Hz is above "
                             "the maximum", d->clocks[clock].name, hz);
     }
-    if (d->live.clock_hz[clock] != hz) {
-        d->live.clock_hz[clock] = hz;
+    if (d->live->clock_hz[clock] != hz) {
+        d->live->clock_hz[clock] = hz;
         vup_dev_live_changed(d);
         notify(d, clock);
     }
@@ -129,7 +129,7 @@ int vup_clock_set_hz(vup_dev *d, unsigned clock, uint64_t hz)
 
 uint64_t vup_clock_get_hz(const vup_dev *d, unsigned clock)
 {
-    return clock < d->num_clocks ? d->live.clock_hz[clock] : 0;
+    return clock < d->num_clocks ? d->live->clock_hz[clock] : 0;
 }
 
 void vup_clocks_reset(vup_dev *d)
@@ -146,8 +146,8 @@ void vup_clocks_client_gone(vup_dev *d)
 {
     for (size_t i = 0; i < d->num_clocks; i++) {
         if ((d->clocks[i].flags & VUP_CR_CLOCK_INPUT) &&
-            d->live.clock_hz[i]) {
-            d->live.clock_hz[i] = 0;
+            d->live->clock_hz[i]) {
+            d->live->clock_hz[i] = 0;
             notify(d, (unsigned)i);
         }
     }
@@ -157,23 +157,26 @@ void vup_live_write(vup_dev *d, uint64_t rel, const void *buf, uint32_t count)
 {
     const uint64_t clk = offsetof(struct vup_cr_live, clock_hz);
     const uint64_t vt = offsetof(struct vup_cr_live, vtime_ns);
-    struct vup_cr_live old = d->live;
+    struct vup_cr_live cur = *d->live;
 
-    memcpy((uint8_t *)&d->live + rel, buf, count);
-    if (rel < vt + sizeof(uint64_t) && rel + count > vt) {
-        if (d->live.vtime_ns < old.vtime_ns) {
-            vup_log(VUP_LOG_DEBUG, "%s: virtual time went back from %" PRIu64
-                    " to %" PRIu64 " ns", d->name, old.vtime_ns,
-                    d->live.vtime_ns);
-        }
-        d->now_ns = d->live.vtime_ns;
-        vup_timers_run(d);
-    }
+    /*
+     * Apply to a copy: with a shared live part QEMU may store vtime_ns
+     * itself, so the backend never writes that field there.
+     */
+    cur.vtime_ns = d->vtime;
+    memcpy((uint8_t *)&cur + rel, buf, count);
     for (size_t i = 0; i < d->num_clocks; i++) {
         if (rel < clk + (i + 1) * sizeof(uint64_t) &&
             rel + count > clk + i * sizeof(uint64_t) &&
-            d->live.clock_hz[i] != old.clock_hz[i]) {
+            d->live->clock_hz[i] != cur.clock_hz[i]) {
+            d->live->clock_hz[i] = cur.clock_hz[i];
             notify(d, (unsigned)i);
         }
+    }
+    if (rel < vt + sizeof(uint64_t) && rel + count > vt) {
+        if (!d->shm) {
+            d->live->vtime_ns = cur.vtime_ns;
+        }
+        vup_set_vtime(d, cur.vtime_ns);
     }
 }

@@ -47,7 +47,10 @@ int vup_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size)
             d->has_doorbell = true;
         }
     }
-    num_caps = (d->virtual_time ? 1 : 0) + (d->has_doorbell ? 1 : 0);
+    /* The mailbox, in the page after the live part, unless disabled. */
+    d->mbox_offset = 0;
+    num_caps = (d->virtual_time ? 1 : 0) + (d->has_doorbell ? 1 : 0) +
+               (!d->no_fast_path && d->num_periphs ? 1 : 0);
     entries = d->num_periphs + d->num_irqs + d->num_clocks +
               d->num_memories + (d->has_cpu ? 1 : 0) + num_caps;
     size = sizeof(struct vup_cr_header) +
@@ -145,6 +148,17 @@ int vup_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size)
         c->version = 1;
         c->offset = (uint32_t)d->num_irqs;  /* the index after the lines */
     }
+    if (!d->no_fast_path && d->num_periphs) {
+        struct vup_cr_cap *c = put_entry(buf, &off, VUP_CR_ENTRY_CAP,
+                                         sizeof(*c));
+
+        d->mbox_offset = d->live_offset + VUP_CR_LIVE_SIZE;
+        d->kick_index = (uint32_t)d->num_irqs + (d->has_doorbell ? 1 : 0);
+        c->id = VUP_CR_CAP_FAST_PATH;
+        c->version = VUP_CR_MBOX_VERSION;
+        c->offset = d->mbox_offset;
+        c->size = VUP_CR_MBOX_PAGE;
+    }
 
     /* What we serve must pass the checks QEMU runs (overlaps, lines...). */
     ret = vup_cr_decode(buf, size, NULL, view, err, sizeof(err));
@@ -182,7 +196,7 @@ static bool live_byte_writable(const vup_dev *d, uint64_t rel)
         rel < offsetof(struct vup_cr_live, vtime_ns) + sizeof(uint64_t)) {
         return true;
     }
-    if (rel >= clk && rel < clk + sizeof(d->live.clock_hz)) {
+    if (rel >= clk && rel < clk + sizeof(d->live->clock_hz)) {
         size_t i = (rel - clk) / sizeof(uint64_t);
 
         return i < d->num_clocks &&
@@ -213,7 +227,11 @@ void vup_cr_region_read(const vup_dev *d, uint64_t off, void *buf,
 {
     memset(buf, 0, count);
     copy_part(buf, off, count, d->desc, 0, d->desc_size);
-    copy_part(buf, off, count, &d->live, d->live_offset, sizeof(d->live));
+    struct vup_cr_live live = *d->live;
+
+    /* vtime_ns as the backend has it (QEMU's store may be newer). */
+    live.vtime_ns = d->vtime;
+    copy_part(buf, off, count, &live, d->live_offset, sizeof(live));
 }
 
 void vup_cr_region_write(vup_dev *d, uint64_t off, const void *buf,

@@ -52,6 +52,11 @@ vup_dev *vup_dev_new(const char *name)
     d->listen_fd = -1;
     d->conn.fd = -1;
     d->doorbell_fd = -1;
+    d->conn.out_fd = -1;
+    d->live = &d->live_local;
+    d->shm_fd = -1;
+    d->kick_fd = -1;
+    d->spin_us = 50;
     vup_rx_init(&d->conn.rx);
     if (vup_loop_init(d) < 0) {
         free(d);
@@ -76,6 +81,7 @@ void vup_dev_free(vup_dev *d)
     vup_chardev_close_all(d);
     vup_loop_fini(d);
     vup_timers_free(d);
+    vup_shm_fini(d);
     for (size_t i = 0; i < d->num_periphs; i++) {
         periph_free(d->periphs[i]);
     }
@@ -237,10 +243,16 @@ int vup_dev_set_cpu(vup_dev *d, const char *cpu_type, uint32_t num_irq)
 
 int vup_dev_freeze(vup_dev *d)
 {
+    int ret;
+
     if (d->desc) {
         return 0;
     }
-    return vup_cr_encode(d, &d->desc, &d->desc_size);
+    ret = vup_cr_encode(d, &d->desc, &d->desc_size);
+    if (ret < 0) {
+        return ret;
+    }
+    return vup_shm_init(d);
 }
 
 const void *vup_dev_descriptor(vup_dev *d, size_t *size)
@@ -254,18 +266,23 @@ const void *vup_dev_descriptor(vup_dev *d, size_t *size)
 
 uint64_t vup_dev_cr_size(const vup_dev *d)
 {
-    return (uint64_t)d->live_offset + VUP_CR_LIVE_SIZE;
+    return (uint64_t)d->live_offset + VUP_CR_LIVE_SIZE +
+           (d->mbox_offset ? VUP_CR_MBOX_PAGE : 0);
 }
 
 /* ---- IRQs --------------------------------------------------------------- */
 
 uint32_t vup_dev_num_irq_indexes(const vup_dev *d)
 {
-    return (uint32_t)d->num_irqs + (d->has_doorbell ? 1 : 0);
+    return (uint32_t)d->num_irqs + (d->has_doorbell ? 1 : 0) +
+           (d->mbox_offset ? 1 : 0);
 }
 
 int *vup_dev_irq_fd(vup_dev *d, uint32_t index)
 {
+    if (d->mbox_offset && index == d->kick_index) {
+        return &d->kick_fd;
+    }
     return index < d->num_irqs ? &d->irqs[index].fd : &d->doorbell_fd;
 }
 
@@ -291,7 +308,8 @@ static void irq_signal(vup_dev *d, unsigned index)
  */
 void vup_dev_live_changed(vup_dev *d)
 {
-    d->live.seq++;
+    /* Fields first, then seq (release): see vup_cr_live in the header. */
+    __atomic_store_n(&d->live->seq, d->live->seq + 1, __ATOMIC_RELEASE);
     if (!d->in_request) {
         fd_signal(d->doorbell_fd, "doorbell IRQ", (unsigned)d->num_irqs);
     }
@@ -299,7 +317,7 @@ void vup_dev_live_changed(vup_dev *d)
 
 static void irq_level(vup_dev *d, unsigned index, bool level)
 {
-    uint32_t *word = &d->live.irq_level[index / 32];
+    uint32_t *word = &d->live->irq_level[index / 32];
     uint32_t bit = 1u << (index % 32);
 
     if (!!(*word & bit) == level) {
@@ -381,6 +399,7 @@ void vup_dev_client_gone(vup_dev *d)
     }
     vup_time_client_gone(d);
     vup_clocks_client_gone(d);
+    vup_shm_client_gone(d);
     vup_dev_reset(d);
 }
 

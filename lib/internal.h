@@ -17,6 +17,7 @@
 #define VUP_MAX_NOTIFIERS   32u   /* clock notify callbacks per device */
 #define VUP_UNMAPPED_LOG    16u   /* distinct unmapped offsets logged */
 #define VUP_CR_LIVE_SIZE    VUP_CR_LIVE_ALIGN
+#define VUP_CR_MBOX_PAGE    4096u  /* the mailbox page after the live one */
 
 #define VUP_ARRAY_SIZE(a)   (sizeof(a) / sizeof((a)[0]))
 
@@ -99,6 +100,7 @@ struct vup_conn {
     struct vup_rx rx;
     uint8_t *out;                  /* unsent tail of the last reply */
     size_t out_len, out_off;
+    int out_fd;                    /* fd to send with out's first byte */
     struct vup_dma_map dma[VUP_DMA_MAX_MAPS];
     size_t num_dma;
 };
@@ -125,7 +127,20 @@ struct vup_dev {
     uint8_t *desc;                 /* NULL until frozen */
     uint32_t desc_size;
     uint32_t live_offset;
-    struct vup_cr_live live;
+    struct vup_cr_live live_local; /* the live part without shared memory */
+    struct vup_cr_live *live;      /* live_local or the shared page */
+
+    /* Shared memory and the fast path (mailbox.c). */
+    bool no_fast_path;             /* vup_dev_set_fast_path(d, false) */
+    int shm_fd;                    /* memfd behind region 0, -1: none */
+    uint8_t *shm;                  /* its mapping from live_offset */
+    size_t shm_size;
+    struct vup_cr_mailbox *mbox;   /* NULL: no FAST_PATH capability */
+    uint32_t mbox_offset;          /* in region 0 */
+    uint32_t kick_index;           /* vfio IRQ index of the kick eventfd */
+    int kick_fd;                   /* QEMU's kick eventfd, -1 if none */
+    unsigned spin_us;              /* backend spin after a request */
+    uint64_t mbox_served;          /* requests served from the mailbox */
 
     /* Virtual time (timer.c). */
     struct vup_timer *timers[VUP_MAX_TIMERS];
@@ -135,6 +150,7 @@ struct vup_dev {
     int doorbell_fd;               /* client's eventfd, -1 if none */
     bool in_request;               /* handling a client request */
     bool running_timers;
+    uint64_t vtime;                /* QEMU's time as last told (vtime_ns) */
     uint64_t now_ns;
 
     int epfd;
@@ -157,12 +173,28 @@ int vup_dev_freeze(vup_dev *d);
 uint64_t vup_dev_cr_size(const vup_dev *d);
 void vup_dev_client_gone(vup_dev *d);
 
-/* vfio IRQ indexes: the lines, then the doorbell if published. */
+/* vfio IRQ indexes: the lines, the doorbell, the mailbox kick. */
 uint32_t vup_dev_num_irq_indexes(const vup_dev *d);
 /* The eventfd slot of IRQ index @index (< vup_dev_num_irq_indexes()). */
 int *vup_dev_irq_fd(vup_dev *d, uint32_t index);
 /* A backend-written live field changed: bump seq, ring the doorbell. */
 void vup_dev_live_changed(vup_dev *d);
+
+/* mailbox.c */
+int vup_shm_init(vup_dev *d);      /* at freeze: memfd, mailbox */
+void vup_shm_fini(vup_dev *d);
+void vup_shm_client_gone(vup_dev *d);
+/* A new time from QEMU (a message or the shared page): run the timers. */
+void vup_set_vtime(vup_dev *d, uint64_t vtime);
+/* Before a socket request: the mailbox's earlier requests, and for a
+ * non-posted request QEMU's vtime_ns from the shared page. */
+void vup_shm_before_request(vup_dev *d, bool posted);
+/* Serves the mailbox; true if it did anything. */
+bool vup_mbox_serve(vup_dev *d);
+/* After the loop's handlers: spin on the mailbox, then arm the kick. */
+void vup_mbox_idle(vup_dev *d);
+/* The kick eventfd QEMU registered (SET_IRQS on kick_index), or -1. */
+void vup_mbox_set_kick(vup_dev *d, int fd);
 
 /* clock.c */
 void vup_clocks_reset(vup_dev *d);

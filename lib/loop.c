@@ -124,6 +124,8 @@ int vup_dev_dispatch(vup_dev *d, int timeout_ms)
             }
         }
     }
+    /* A busy mailbox is polled a while before the next wait. */
+    vup_mbox_idle(d);
     return 0;
 }
 

@@ -29,6 +29,7 @@
 struct reply {
     void *data;                 /* payload after the header */
     size_t len;
+    int fd;                     /* sent with the reply (not owned), or -1 */
     void *heap;                 /* freed once sent */
     union {
         uint8_t bytes[256];
@@ -280,12 +281,32 @@ static int h_device_info(vup_dev *d, const struct vup_msg_hdr *h,
     return 0;
 }
 
+static bool in_shm(const vup_dev *d)
+{
+    return d->shm_fd >= 0;
+}
+
+/*
+ * VFIO_REGION_INFO_CAP_SPARSE_MMAP with one area (linux/vfio.h layout; the
+ * kernel's struct ends in a flexible array).
+ */
+struct sparse_mmap_1 {
+    struct vfio_info_cap_header header;
+    uint32_t nr_areas;
+    uint32_t reserved;
+    uint64_t offset;
+    uint64_t size;
+};
+
 static int h_region_info(vup_dev *d, const struct vup_msg_hdr *h,
                          const uint8_t *p, size_t len, struct reply *r)
 {
     struct vfio_region_info in, *out;
     struct vfio_region_info_cap_type *cap;
-    const uint32_t need_cap = sizeof(*out) + sizeof(*cap);
+    struct sparse_mmap_1 *sp;
+    const bool shm = in_shm(d);
+    const uint32_t need_cap = sizeof(*out) + sizeof(*cap) +
+                              (shm ? sizeof(*sp) : 0);
 
     if (len < sizeof(in)) {
         return reject(h, EINVAL, "%zu-byte payload", len);
@@ -319,6 +340,19 @@ static int h_region_info(vup_dev *d, const struct vup_msg_hdr *h,
             cap->header.version = 1;
             cap->type = VUP_CR_REGION_TYPE;
             cap->subtype = VUP_CR_REGION_SUBTYPE;
+            if (shm) {
+                /* The live part (and mailbox) may be mapped: the memfd. */
+                out->flags |= VFIO_REGION_INFO_FLAG_MMAP;
+                out->offset = 0;
+                cap->header.next = sizeof(*out) + sizeof(*cap);
+                sp = (void *)(cap + 1);
+                sp->header.id = VFIO_REGION_INFO_CAP_SPARSE_MMAP;
+                sp->header.version = 1;
+                sp->nr_areas = 1;
+                sp->offset = d->live_offset;
+                sp->size = d->shm_size;
+                r->fd = d->shm_fd;
+            }
         }
     } else {
         out->size = d->periphs[in.index - 1]->desc.size;
@@ -358,6 +392,10 @@ static void irq_set_fd(vup_dev *d, uint32_t index, int fd)
 {
     int *slot = vup_dev_irq_fd(d, index);
 
+    if (slot == &d->kick_fd) {
+        vup_mbox_set_kick(d, fd);
+        return;
+    }
     if (*slot >= 0) {
         close(*slot);
     }
@@ -671,6 +709,7 @@ static void drop_client(vup_dev *d, const char *why)
     c->negotiated = false;
     c->write_multi = false;
     c->close_after = false;
+    c->out_fd = -1;
     vup_rx_fini(&c->rx);
     free(c->out);
     c->out = NULL;
@@ -701,8 +740,27 @@ static int send_reply(vup_dev *d, const struct vup_msg_hdr *req, int err,
         { .iov_base = r->data, .iov_len = plen },
     };
     struct msghdr mh = { .msg_iov = iov, .msg_iovlen = plen ? 2 : 1 };
-    ssize_t n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } cmsg;
+    int fd = err ? -1 : r->fd;
+    ssize_t n;
     size_t sent, rest;
+
+    if (fd >= 0) {
+        struct cmsghdr *cm;
+
+        memset(&cmsg, 0, sizeof(cmsg));
+        mh.msg_control = cmsg.buf;
+        mh.msg_controllen = sizeof(cmsg.buf);
+        cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+    }
+    n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 
     if (n < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -714,6 +772,8 @@ static int send_reply(vup_dev *d, const struct vup_msg_hdr *req, int err,
     if (sent == h.size) {
         return 0;
     }
+    /* The fd goes with the first byte: with the rest if none went. */
+    c->out_fd = sent ? -1 : fd;
     rest = h.size - sent;
     c->out = malloc(rest);
     if (!c->out) {
@@ -739,7 +799,7 @@ static int handle_msg(vup_dev *d)
     const struct vup_msg_hdr *h = &c->rx.hdr;
     const uint32_t type = h->flags & VUP_MSG_TYPE_MASK;
     const size_t len = h->size - sizeof(*h);
-    struct reply r = { .data = NULL };
+    struct reply r = { .data = NULL, .fd = -1 };
     handler_fn *fn;
     int err, ret = 0;
 
@@ -763,7 +823,13 @@ static int handle_msg(vup_dev *d)
                h->command != VUP_CMD_DMA_MAP) {
         err = reject(h, EINVAL, "%zu unexpected fds", c->rx.nfds);
     } else {
-        d->in_request = true;
+        /* Mailbox requests QEMU posted before this go first. */
+        vup_shm_before_request(d, h->flags & VUP_MSG_NO_REPLY);
+        /*
+         * Changes made by a posted request have no reply, so no
+         * synchronisation point: they ring the doorbell instead.
+         */
+        d->in_request = !(h->flags & VUP_MSG_NO_REPLY);
         err = fn(d, h, c->rx.body, len, &r);
         /* Timers a register write armed in the past run before the reply. */
         vup_timers_run(d);
@@ -831,8 +897,31 @@ static void conn_read(vup_dev *d)
 static void conn_write(vup_dev *d)
 {
     struct vup_conn *c = &d->conn;
-    ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-                     MSG_NOSIGNAL | MSG_DONTWAIT);
+    struct iovec iov = { .iov_base = c->out + c->out_off,
+                         .iov_len = c->out_len - c->out_off };
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } cmsg;
+    ssize_t n;
+
+    if (c->out_fd >= 0) {
+        struct cmsghdr *cm;
+
+        memset(&cmsg, 0, sizeof(cmsg));
+        mh.msg_control = cmsg.buf;
+        mh.msg_controllen = sizeof(cmsg.buf);
+        cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &c->out_fd, sizeof(int));
+    }
+    n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+        c->out_fd = -1;
+    }
 
     if (n < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK) {

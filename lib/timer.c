@@ -42,7 +42,7 @@ vup_timer *vup_timer_new(vup_dev *d, vup_timer_fn fn, void *opaque)
     *t = (struct vup_timer){ .dev = d, .fn = fn, .opaque = opaque };
     if (!d->virtual_time) {
         d->virtual_time = true;
-        d->live.deadline_ns = VUP_CR_NO_DEADLINE;
+        d->live->deadline_ns = VUP_CR_NO_DEADLINE;
     }
     d->timers[d->num_timers++] = t;
     return t;
@@ -61,8 +61,8 @@ static void update_deadline(vup_dev *d)
             next = d->timers[i]->deadline;
         }
     }
-    if (next != d->live.deadline_ns) {
-        d->live.deadline_ns = next;
+    if (next != d->live->deadline_ns) {
+        d->live->deadline_ns = next;
         vup_dev_live_changed(d);
     }
 }
@@ -137,7 +137,7 @@ static vup_timer *next_due(vup_dev *d, uint64_t vtime)
 
 void vup_timers_run(vup_dev *d)
 {
-    const uint64_t vtime = d->live.vtime_ns;
+    const uint64_t vtime = d->vtime;
     vup_timer *t;
     unsigned runs = 0;
 
@@ -180,6 +180,7 @@ void vup_timers_free(vup_dev *d)
 
 void vup_time_client_gone(vup_dev *d)
 {
-    d->live.vtime_ns = 0;
+    d->vtime = 0;
+    d->live->vtime_ns = 0;
     d->now_ns = 0;
 }

@@ -67,6 +67,10 @@ static void usage(FILE *f)
 "                           from: usart1, usart2, usart3, rcc, tim2, tim6,\n"
 "                           tim7\n"
 "      --posted-writes      mark the windows' writes as posted (no reply)\n"
+"      --no-fast-path       serve by messages only: no shared live part, no\n"
+"                           shared-memory mailbox (for comparison/debugging)\n"
+"      --spin-us N          poll the mailbox N us after a request before\n"
+"                           sleeping (default 50; 0: sleep at once)\n"
 "  -v, --verbose            log protocol and model activity on stderr\n"
 "  -h, --help               show this help and exit\n"
 "  -V, --version            show the version and exit\n");
@@ -158,6 +162,8 @@ int main(int argc, char **argv)
         { "serial",        required_argument, NULL, 'S' },
         { "periph",        required_argument, NULL, 'p' },
         { "posted-writes", no_argument,       NULL, 'P' },
+        { "no-fast-path",  no_argument,       NULL, 'F' },
+        { "spin-us",       required_argument, NULL, 'U' },
         { "verbose",       no_argument,       NULL, 'v' },
         { "help",          no_argument,       NULL, 'h' },
         { "version",       no_argument,       NULL, 'V' },
@@ -169,6 +175,8 @@ int main(int argc, char **argv)
     int num_serials = 0;
     struct stm32l4_opts opts = { .mmio_flags = 0 };
     bool verbose = false;
+    bool fast_path = true;
+    long spin_us = -1;
     struct instance inst[NUM_PERIPHS];
     int num_inst;
     int opt, ret = EXIT_FAILURE, sfd = -1;
@@ -195,6 +203,20 @@ int main(int argc, char **argv)
         case 'P':
             opts.mmio_flags |= VUP_CR_MMIO_POSTED_WRITES;
             break;
+        case 'F':
+            fast_path = false;
+            break;
+        case 'U': {
+            char *end;
+
+            spin_us = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end || spin_us < 0 || spin_us > 1000000) {
+                fprintf(stderr, PROG ": --spin-us '%s': not 0..1000000\n",
+                        optarg);
+                return EXIT_FAILURE;
+            }
+            break;
+        }
         case 'v':
             verbose = true;
             break;
@@ -344,6 +366,10 @@ int main(int argc, char **argv)
         goto out;
     }
 
+    vup_dev_set_fast_path(d, fast_path);
+    if (spin_us >= 0) {
+        vup_dev_set_spin_us(d, (unsigned)spin_us);
+    }
     if (vup_dev_listen(d, socket_path) < 0) {
         fprintf(stderr, PROG ": --socket %s: %s\n", socket_path,
                 vup_dev_error(d));

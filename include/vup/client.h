@@ -40,6 +40,10 @@ struct vup_client_region_info {
     uint64_t offset;
     size_t num_caps;
     struct vup_client_region_cap caps[VUP_CLIENT_MAX_CAPS];
+    /* VFIO_REGION_INFO_FLAG_MMAP: the fd to map (the caller closes it,
+     * -1 if none) and the first VFIO_REGION_INFO_CAP_SPARSE_MMAP area. */
+    int fd;
+    uint64_t mmap_offset, mmap_size;
 };
 
 /* Connects to @path and negotiates the version (with our capabilities). */

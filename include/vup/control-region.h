@@ -14,6 +14,7 @@
  *   header_size       entries, each starting with struct vup_cr_entry_hdr,
  *                     8-byte aligned, back to back, ending at desc_size
  *   live_offset       struct vup_cr_live (page aligned, may be mmap'd)
+ *   FAST_PATH offset  struct vup_cr_mailbox (optional, may be mmap'd)
  *
  * The descriptor (header + entries) is read-only.  The live part is shared
  * state; each field has one writer (see struct vup_cr_live).  Without mmap,
@@ -32,7 +33,7 @@
 
 #define VUP_CR_MAGIC            0x43505556u /* "VUPC" read as bytes */
 #define VUP_CR_VERSION_MAJOR    1u
-#define VUP_CR_VERSION_MINOR    0u
+#define VUP_CR_VERSION_MINOR    1u  /* 1.1: FAST_PATH mailbox layout */
 
 /* Bounds every reader enforces before trusting anything. */
 #define VUP_CR_MAX_DESC_SIZE    65536u
@@ -177,6 +178,70 @@ struct vup_cr_live {
     uint64_t clock_hz[VUP_CR_MAX_CLOCKS];     /* B: outputs, Q: inputs */
 };
 
+/*
+ * Memory ordering of the mapped live part (docs/control-region.md): the
+ * backend stores its fields (aligned, untorn stores), then increments seq
+ * with release semantics; QEMU loads seq with acquire semantics, then the
+ * fields.  A change after that load bumps seq again (and rings the
+ * doorbell), so a later synchronisation point sees it.
+ */
+
+/*
+ * FAST_PATH mailbox (capability version 1): a request ring from QEMU to the
+ * backend and one response slot, in shared memory at the capability's
+ * offset (inside the region's sparse-mmap area).  One producer (QEMU, one
+ * request at a time per device apart from posted writes), one consumer (the
+ * backend's loop).  Counters are free-running uint32_t; slot = n % num_slots.
+ *
+ *   QEMU:    fill ring[head % N], store-release head + 1; if b_sleeping
+ *            (read after a full fence), signal the kick eventfd.  For a
+ *            non-posted request, wait until resp_seq == its number + 1
+ *            (acquire): spin a bounded time, then set q_waiting, full
+ *            fence, re-check, FUTEX_WAIT on resp_seq.
+ *   backend: load-acquire head; serve ring[tail % N] in order; for a
+ *            non-posted one store status/resp_data, then store-release
+ *            resp_seq; store-release tail + 1; if q_waiting (after a full
+ *            fence), FUTEX_WAKE resp_seq.  When the ring is empty, spin a
+ *            bounded time, then set b_sleeping, full fence, re-check head,
+ *            and sleep on the kick eventfd with the rest of its loop.
+ */
+#define VUP_CR_MBOX_VERSION     1u
+#define VUP_CR_MBOX_SLOTS       32u
+
+#define VUP_CR_MBOX_OP_READ     1u
+#define VUP_CR_MBOX_OP_WRITE    2u
+
+#define VUP_CR_MBOX_POSTED      (1u << 0) /* write: no response */
+#define VUP_CR_MBOX_VTIME       (1u << 1) /* vtime_ns is the access's time */
+#define VUP_CR_MBOX_FLAGS_KNOWN (VUP_CR_MBOX_POSTED | VUP_CR_MBOX_VTIME)
+
+struct vup_cr_mbox_req {
+    uint8_t  op;             /* VUP_CR_MBOX_OP_* */
+    uint8_t  size;           /* 1, 2, 4 or 8 bytes */
+    uint16_t flags;          /* VUP_CR_MBOX_* */
+    uint32_t region;         /* vfio region index of an MMIO window */
+    uint64_t offset;         /* in that region */
+    uint64_t data;           /* write: the value (little-endian) */
+    uint64_t vtime_ns;       /* with VUP_CR_MBOX_VTIME */
+};
+
+struct vup_cr_mailbox {
+    /* Written by QEMU (own cache line). */
+    uint32_t head;           /* requests published */
+    uint32_t q_waiting;      /* 1: QEMU may sleep on resp_seq (futex) */
+    uint8_t  q_pad[56];
+    /* Written by the backend (own cache line). */
+    uint32_t tail;           /* requests consumed */
+    uint32_t resp_seq;       /* number + 1 of the last answered request */
+    uint32_t b_sleeping;     /* 1: the backend sleeps, signal the kick */
+    uint32_t status;         /* 0, or a positive errno, for resp_seq */
+    uint64_t resp_data;      /* read: the value (little-endian) */
+    uint32_t kick_irq;       /* constant: vfio IRQ index of the kick fd */
+    uint32_t num_slots;      /* constant: VUP_CR_MBOX_SLOTS */
+    uint8_t  b_pad[32];
+    struct vup_cr_mbox_req ring[VUP_CR_MBOX_SLOTS];
+};
+
 /* Layout checks: both sides compile these. */
 _Static_assert(sizeof(struct vup_cr_header) == 64, "vup_cr_header");
 _Static_assert(sizeof(struct vup_cr_entry_hdr) == 8, "vup_cr_entry_hdr");
@@ -187,5 +252,10 @@ _Static_assert(sizeof(struct vup_cr_memory) == 64, "vup_cr_memory");
 _Static_assert(sizeof(struct vup_cr_cpu) == 48, "vup_cr_cpu");
 _Static_assert(sizeof(struct vup_cr_cap) == 24, "vup_cr_cap");
 _Static_assert(sizeof(struct vup_cr_live) == 168, "vup_cr_live");
+_Static_assert(sizeof(struct vup_cr_mbox_req) == 32, "vup_cr_mbox_req");
+_Static_assert(sizeof(struct vup_cr_mailbox) == 128 + 32 * VUP_CR_MBOX_SLOTS,
+               "vup_cr_mailbox");
+_Static_assert(__builtin_offsetof(struct vup_cr_mailbox, tail) == 64,
+               "vup_cr_mailbox.tail");
 
 #endif /* VUP_CONTROL_REGION_H */

@@ -61,6 +61,8 @@ static int setup(void **state)
     vup_dev *d = vup_dev_new("stm32l4");
 
     assert_non_null(d);
+    /* The message-only layout; test_fastpath.c covers shared memory. */
+    vup_dev_set_fast_path(d, false);
     assert_non_null(vup_dev_add_periph(d, &uart, NULL));
     assert_non_null(vup_dev_add_periph(d, &rcc, NULL));
     assert_int_equal(vup_dev_add_clock(d, "sysclk", VUP_CR_CLOCK_OUTPUT |

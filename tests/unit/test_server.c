@@ -147,6 +147,8 @@ static int setup(void **state)
     assert_non_null(mkdtemp(f->dir));
     snprintf(f->path, sizeof(f->path), "%s/dev.sock", f->dir);
     f->dev = vup_dev_new("testdev");
+    /* The message-only layout; test_fastpath.c covers shared memory. */
+    vup_dev_set_fast_path(f->dev, false);
     assert_non_null(f->dev);
     assert_non_null(vup_dev_add_periph(f->dev, &t0_desc, &f->model));
     assert_non_null(vup_dev_add_periph(f->dev, &t1_desc, NULL));

@@ -189,6 +189,8 @@ static int setup(void **state)
     assert_non_null(mkdtemp(f->dir));
     snprintf(f->path, sizeof(f->path), "%s/dev.sock", f->dir);
     f->dev = vup_dev_new("timedev");
+    /* The message-only layout; test_fastpath.c covers shared memory. */
+    vup_dev_set_fast_path(f->dev, false);
     assert_non_null(f->dev);
     m->p = vup_dev_add_periph(f->dev, &tm_desc, m);
     assert_non_null(m->p);

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Shared memory behind the control region and the FAST_PATH mailbox.
+ *
+ * Region 0 is backed by a memfd whose pages from live_offset on (the live
+ * part, then the mailbox page) are mapped here and offered to the client
+ * with VFIO_REGION_INFO_FLAG_MMAP and a sparse-mmap area.  The descriptor
+ * stays message-only.  A client that maps the live part reads seq, IRQ
+ * levels, clocks and the deadline there and stores vtime_ns itself; one
+ * that does not keeps using REGION_READ/WRITE, which reach the same bytes.
+ *
+ * The mailbox (docs/control-region.md, "Fast path") carries window
+ * accesses without the socket: the loop serves it before every socket
+ * message (so a request posted there first is handled first), spins a
+ * bounded time after each request to catch the next one of a polling loop,
+ * then sleeps in epoll on the kick eventfd QEMU registered.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void futex_wake(uint32_t *addr)
+{
+    /* Not FUTEX_PRIVATE_FLAG: the waiter is another process. */
+    syscall(SYS_futex, addr, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+int vup_shm_init(vup_dev *d)
+{
+    size_t size = VUP_CR_LIVE_SIZE + (d->mbox_offset ? VUP_CR_MBOX_PAGE : 0);
+    void *p;
+    int fd;
+
+    if (d->no_fast_path || d->shm) {
+        return 0;
+    }
+    fd = memfd_create("vup-control-region", MFD_CLOEXEC);
+    if (fd < 0) {
+        goto fallback;
+    }
+    if (ftruncate(fd, (off_t)vup_dev_cr_size(d)) < 0) {
+        close(fd);
+        goto fallback;
+    }
+    p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+             (off_t)d->live_offset);
+    if (p == MAP_FAILED) {
+        close(fd);
+        goto fallback;
+    }
+    memcpy(p, &d->live_local, sizeof(d->live_local));
+    d->shm_fd = fd;
+    d->shm = p;
+    d->shm_size = size;
+    d->live = p;
+    if (d->mbox_offset) {
+        d->mbox = (struct vup_cr_mailbox *)((uint8_t *)p + VUP_CR_LIVE_SIZE);
+        d->mbox->kick_irq = d->kick_index;
+        d->mbox->num_slots = VUP_CR_MBOX_SLOTS;
+    }
+    return 0;
+
+fallback:
+    /* The standard path does not need it. */
+    vup_log(VUP_LOG_WARN, "%s: no shared memory for the control region "
+            "(%s): live part and mailbox by messages only", d->name,
+            strerror(errno));
+    return 0;
+}
+
+void vup_shm_fini(vup_dev *d)
+{
+    vup_mbox_set_kick(d, -1);
+    if (d->shm) {
+        d->live_local = *d->live;
+        d->live = &d->live_local;
+        munmap(d->shm, d->shm_size);
+        d->shm = NULL;
+        d->mbox = NULL;
+    }
+    if (d->shm_fd >= 0) {
+        close(d->shm_fd);
+        d->shm_fd = -1;
+    }
+}
+
+/* The next client starts with an empty mailbox. */
+void vup_shm_client_gone(vup_dev *d)
+{
+    struct vup_cr_mailbox *m = d->mbox;
+
+    vup_mbox_set_kick(d, -1);
+    if (m) {
+        memset(m, 0, offsetof(struct vup_cr_mailbox, kick_irq));
+        memset(m->ring, 0, sizeof(m->ring));
+    }
+}
+
+void vup_set_vtime(vup_dev *d, uint64_t vtime)
+{
+    if (vtime < d->vtime) {
+        vup_log(VUP_LOG_DEBUG, "%s: virtual time went back from %" PRIu64
+                " to %" PRIu64 " ns", d->name, d->vtime, vtime);
+    }
+    d->vtime = vtime;
+    d->now_ns = vtime;
+    vup_timers_run(d);
+}
+
+void vup_shm_before_request(vup_dev *d, bool posted)
+{
+    uint64_t v;
+
+    if (!d->shm) {
+        return;
+    }
+    vup_mbox_serve(d);
+    /*
+     * QEMU, when it maps the live part, stores vtime_ns before every
+     * request it waits for (and 0 means it never did).  A posted request
+     * may have been overtaken by a later store: it keeps the time the
+     * message stream gave.
+     */
+    v = __atomic_load_n(&d->live->vtime_ns, __ATOMIC_ACQUIRE);
+    if (!posted && v && v != d->vtime) {
+        vup_set_vtime(d, v);
+    }
+}
+
+/* One mailbox request; 0 or a positive errno. */
+static int serve_one(vup_dev *d, const struct vup_cr_mbox_req *r,
+                     uint64_t *val)
+{
+    vup_periph *p;
+    uint32_t v;
+
+    *val = 0;
+    if ((r->op != VUP_CR_MBOX_OP_READ && r->op != VUP_CR_MBOX_OP_WRITE) ||
+        (r->flags & ~VUP_CR_MBOX_FLAGS_KNOWN) ||
+        ((r->flags & VUP_CR_MBOX_POSTED) && r->op != VUP_CR_MBOX_OP_WRITE)) {
+        vup_log(VUP_LOG_WARN, "%s: mailbox: op %u flags 0x%x refused",
+                d->name, r->op, r->flags);
+        return EINVAL;
+    }
+    if (r->region == VUP_CR_REGION_INDEX || r->region > d->num_periphs) {
+        vup_log(VUP_LOG_WARN, "%s: mailbox: region %u is not a window",
+                d->name, r->region);
+        return EINVAL;
+    }
+    p = d->periphs[r->region - 1];
+    if ((r->size != 1 && r->size != 2 && r->size != 4) ||
+        r->offset % r->size || r->offset >= p->desc.size ||
+        r->size > p->desc.size - r->offset) {
+        vup_log(VUP_LOG_WARN, "%s: mailbox: %s 0x%" PRIx64 "+%u: need 1, 2 "
+                "or 4 aligned bytes inside 0x%x", d->name, p->name,
+                r->offset, r->size, p->desc.size);
+        return EINVAL;
+    }
+    if ((r->flags & VUP_CR_MBOX_VTIME) && r->vtime_ns != d->vtime) {
+        vup_set_vtime(d, r->vtime_ns);
+    }
+    /* A posted write has no response: its changes ring the doorbell. */
+    d->in_request = !(r->flags & VUP_CR_MBOX_POSTED);
+    if (r->op == VUP_CR_MBOX_OP_WRITE) {
+        vup_regs_write(p, (uint32_t)r->offset, r->size, (uint32_t)r->data);
+    } else {
+        v = vup_regs_read(p, (uint32_t)r->offset, r->size);
+        *val = v;
+    }
+    vup_timers_run(d);
+    d->in_request = false;
+    d->mbox_served++;
+    return 0;
+}
+
+bool vup_mbox_serve(vup_dev *d)
+{
+    struct vup_cr_mailbox *m = d->mbox;
+    uint32_t head, tail;
+    bool did = false;
+
+    if (!m || d->kick_fd < 0) {
+        return false;
+    }
+    tail = m->tail;
+    head = __atomic_load_n(&m->head, __ATOMIC_ACQUIRE);
+    while (tail != head) {
+        struct vup_cr_mbox_req r;
+        uint64_t val;
+        int err;
+
+        if (head - tail > VUP_CR_MBOX_SLOTS) {
+            vup_log(VUP_LOG_WARN, "%s: mailbox: head %u is %u requests "
+                    "ahead of tail %u: ring overrun, dropped", d->name, head,
+                    head - tail, tail);
+            tail = head;
+            __atomic_store_n(&m->tail, tail, __ATOMIC_RELEASE);
+            break;
+        }
+        memcpy(&r, &m->ring[tail % VUP_CR_MBOX_SLOTS], sizeof(r));
+        err = serve_one(d, &r, &val);
+        if (!(r.flags & VUP_CR_MBOX_POSTED)) {
+            m->status = (uint32_t)err;
+            m->resp_data = val;
+            __atomic_store_n(&m->resp_seq, tail + 1, __ATOMIC_RELEASE);
+        }
+        tail++;
+        __atomic_store_n(&m->tail, tail, __ATOMIC_RELEASE);
+        /* Pairs with QEMU's fence between setting q_waiting and checking. */
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&m->q_waiting, __ATOMIC_RELAXED)) {
+            futex_wake(&m->resp_seq);
+            futex_wake(&m->tail);
+        }
+        did = true;
+        head = __atomic_load_n(&m->head, __ATOMIC_ACQUIRE);
+    }
+    return did;
+}
+
+/* Arms the kick; false if a request came in meanwhile. */
+static bool mbox_sleep(struct vup_cr_mailbox *m)
+{
+    __atomic_store_n(&m->b_sleeping, 1, __ATOMIC_SEQ_CST);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&m->head, __ATOMIC_ACQUIRE) != m->tail) {
+        __atomic_store_n(&m->b_sleeping, 0, __ATOMIC_RELAXED);
+        return false;
+    }
+    return true;
+}
+
+void vup_mbox_idle(vup_dev *d)
+{
+    struct vup_cr_mailbox *m = d->mbox;
+    uint64_t until;
+
+    if (!m || d->kick_fd < 0) {
+        return;
+    }
+    if (!vup_mbox_serve(d) && mbox_sleep(m)) {
+        return;
+    }
+    /* Active: a polling guest sends the next request within microseconds. */
+    do {
+        until = mono_ns() + (uint64_t)d->spin_us * 1000u;
+        while (mono_ns() < until) {
+            if (vup_mbox_serve(d)) {
+                until = mono_ns() + (uint64_t)d->spin_us * 1000u;
+            } else {
+                cpu_relax();
+            }
+            if (d->kick_fd < 0) {
+                return;
+            }
+        }
+    } while (!mbox_sleep(m));
+}
+
+static void kick_ready(void *opaque, int fd, uint32_t events)
+{
+    vup_dev *d = opaque;
+    uint64_t n;
+
+    (void)events;
+    if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN) {
+        vup_log(VUP_LOG_WARN, "%s: mailbox kick: %s", d->name,
+                strerror(errno));
+    }
+    if (d->mbox) {
+        __atomic_store_n(&d->mbox->b_sleeping, 0, __ATOMIC_RELAXED);
+    }
+    /* vup_mbox_idle() at the end of this dispatch serves and spins. */
+}
+
+void vup_mbox_set_kick(vup_dev *d, int fd)
+{
+    if (d->kick_fd >= 0) {
+        vup_dev_unwatch_fd(d, d->kick_fd);
+        close(d->kick_fd);
+        d->kick_fd = -1;
+    }
+    if (fd < 0) {
+        return;
+    }
+    if (!d->mbox || vup_dev_watch_fd(d, fd, EPOLLIN, kick_ready, d) < 0) {
+        vup_log(VUP_LOG_WARN, "%s: mailbox kick fd not usable: %s", d->name,
+                d->mbox ? d->err : "no shared mailbox");
+        close(fd);
+        return;
+    }
+    d->kick_fd = fd;
+    /* Asleep until the first request: QEMU kicks. */
+    __atomic_store_n(&d->mbox->b_sleeping, 1, __ATOMIC_SEQ_CST);
+}
+
+int vup_dev_set_fast_path(vup_dev *d, bool enable)
+{
+    if (d->desc) {
+        return vup_dev_fail(d, EBUSY, "device already serving: set the "
+                            "fast path before vup_dev_listen()");
+    }
+    d->no_fast_path = !enable;
+    return 0;
+}
+
+void vup_dev_set_spin_us(vup_dev *d, unsigned us)
+{
+    d->spin_us = us;
+}
+
+uint64_t vup_dev_mailbox_requests(const vup_dev *d)
+{
+    return d->mbox_served;
+}
