@@ -120,6 +120,8 @@ struct VfioUserMcuMachineState {
     char *sockets;
     char *cpu_type;
     uint32_t msg_timeout;
+    char *on_failure;            /* NULL: "stop" */
+    uint32_t reconnect_ms;
     uint64_t val[VUM_NUM_PROPS];
     bool set[VUM_NUM_PROPS];
 
@@ -214,6 +216,10 @@ static void vum_create_backends(VfioUserMcuMachineState *s)
         dev = qdev_new(TYPE_VFIO_USER_PLATFORM);
         qdev_prop_set_string(dev, "socket", paths[i]);
         qdev_prop_set_uint32(dev, "msg-timeout", s->msg_timeout);
+        if (s->on_failure) {
+            qdev_prop_set_string(dev, "on-failure", s->on_failure);
+        }
+        qdev_prop_set_uint32(dev, "reconnect-ms", s->reconnect_ms);
         child = g_strdup_printf("backend[%u]", i);
         object_property_add_child(OBJECT(machine), child, OBJECT(dev));
         sysbus_realize_and_unref(SYS_BUS_DEVICE(dev), &error_fatal);
@@ -774,6 +780,41 @@ static void vum_set_msg_timeout(Object *obj, Visitor *v, const char *name,
     s->msg_timeout = value;
 }
 
+static char *vum_get_on_failure(Object *obj, Error **errp)
+{
+    VfioUserMcuMachineState *s = VFIO_USER_MCU_MACHINE(obj);
+
+    return g_strdup(s->on_failure ? s->on_failure : "stop");
+}
+
+static void vum_set_on_failure(Object *obj, const char *value, Error **errp)
+{
+    VfioUserMcuMachineState *s = VFIO_USER_MCU_MACHINE(obj);
+
+    if (strcmp(value, "stop") && strcmp(value, "bus-error")) {
+        error_setg(errp, "on-failure must be \"stop\" or \"bus-error\"");
+        return;
+    }
+    g_free(s->on_failure);
+    s->on_failure = g_strdup(value);
+}
+
+static void vum_get_reconnect_ms(Object *obj, Visitor *v, const char *name,
+                                 void *opaque, Error **errp)
+{
+    VfioUserMcuMachineState *s = VFIO_USER_MCU_MACHINE(obj);
+
+    visit_type_uint32(v, name, &s->reconnect_ms, errp);
+}
+
+static void vum_set_reconnect_ms(Object *obj, Visitor *v, const char *name,
+                                 void *opaque, Error **errp)
+{
+    VfioUserMcuMachineState *s = VFIO_USER_MCU_MACHINE(obj);
+
+    visit_type_uint32(v, name, &s->reconnect_ms, errp);
+}
+
 static void vfio_user_mcu_instance_init(Object *obj)
 {
     VfioUserMcuMachineState *s = VFIO_USER_MCU_MACHINE(obj);
@@ -791,6 +832,7 @@ static void vfio_user_mcu_instance_finalize(Object *obj)
 
     g_free(s->sockets);
     g_free(s->cpu_type);
+    g_free(s->on_failure);
 }
 
 static void vfio_user_mcu_class_init(ObjectClass *oc, const void *data)
@@ -817,8 +859,20 @@ static void vfio_user_mcu_class_init(ObjectClass *oc, const void *data)
                               vum_get_msg_timeout, vum_set_msg_timeout,
                               NULL, NULL);
     object_class_property_set_description(oc, "msg-timeout",
-        "milliseconds to wait for a backend reply before stopping with an "
-        "error (default 5000)");
+        "milliseconds to wait for a backend reply before giving up on it "
+        "(default 5000)");
+    object_class_property_add_str(oc, "on-failure", vum_get_on_failure,
+                                  vum_set_on_failure);
+    object_class_property_set_description(oc, "on-failure",
+        "when a backend dies, breaks the protocol or times out: \"stop\" "
+        "QEMU with an error (default), or \"bus-error\": its windows give "
+        "the guest bus errors and the VM keeps running");
+    object_class_property_add(oc, "reconnect-ms", "uint32",
+                              vum_get_reconnect_ms, vum_set_reconnect_ms,
+                              NULL, NULL);
+    object_class_property_set_description(oc, "reconnect-ms",
+        "with on-failure=bus-error: try to reconnect to a failed backend "
+        "every so many milliseconds (default 0: never)");
     for (i = 0; i < VUM_NUM_PROPS; i++) {
         object_class_property_add(oc, vum_props[i].name,
                                   vum_props[i].is_size ? "size" : "uint64",

@@ -50,13 +50,17 @@ typedef enum {
 
 /*
  * The backend is gone or broken.  Say which one and what we were doing,
- * then stop QEMU with a failure exit status.  Later accesses fail at once.
+ * once.  Then, by the on-failure policy, stop QEMU with a failure exit
+ * status, or drop the connection and let every later access to the
+ * backend's windows fail at once with a bus error (and, with
+ * reconnect-ms, try to get the backend back).
  */
 static void G_GNUC_PRINTF(3, 4)
 vfio_user_platform_fail(VFIOUserPlatform *vdev, Error *err,
                         const char *fmt, ...)
 {
     g_autofree char *what = NULL;
+    g_autofree char *then = NULL;
     va_list ap;
 
     if (vdev->failed) {
@@ -69,11 +73,51 @@ vfio_user_platform_fail(VFIOUserPlatform *vdev, Error *err,
     what = g_strdup_vprintf(fmt, ap);
     va_end(ap);
 
-    error_report("vfio-user-platform %s: %s%s%s; stopping", vdev->socket,
-                 what, err ? ": " : "", err ? error_get_pretty(err) : "");
+    if (!vdev->bus_error) {
+        then = g_strdup("stopping");
+    } else if (vdev->reconnect_ms) {
+        then = g_strdup_printf("its windows now give bus errors; "
+                               "reconnecting every %u ms",
+                               vdev->reconnect_ms);
+    } else {
+        then = g_strdup("its windows now give bus errors");
+    }
+    trace_vfio_user_platform_failed(vdev->socket, vdev->bus_error);
+    error_report("vfio-user-platform %s: %s%s%s; %s", vdev->socket, what,
+                 err ? ": " : "", err ? error_get_pretty(err) : "", then);
     error_free(err);
-    qemu_system_shutdown_request_with_code(SHUTDOWN_CAUSE_HOST_ERROR,
-                                           EXIT_FAILURE);
+    if (!vdev->bus_error) {
+        qemu_system_shutdown_request_with_code(SHUTDOWN_CAUSE_HOST_ERROR,
+                                               EXIT_FAILURE);
+        return;
+    }
+    /*
+     * A backend that stopped answering might answer a later request, or
+     * the next one might wait a whole timeout again: fail the connection
+     * now, drop it from the main loop.
+     */
+    if (vdev->vbasedev.proxy) {
+        vfio_user_abort(vdev->vbasedev.proxy);
+    }
+    qemu_bh_schedule(vdev->drop_bh);
+}
+
+/*
+ * A reply that carries VFIO_USER_ERROR: the backend's answer, or the
+ * proxy's own when the connection broke while we waited (the stream could
+ * not be trusted any more).  Only the first is a refusal.
+ */
+static VUPIOResult vfio_user_platform_error_reply(VFIOUserProxy *proxy,
+                                                  VFIOUserHdr *hdr,
+                                                  const char *what,
+                                                  Error **errp)
+{
+    if (proxy->state != VFIO_PROXY_CONNECTED) {
+        error_setg_errno(errp, ECONNRESET, "no valid reply to the %s", what);
+        return VUP_IO_FAILED;
+    }
+    error_setg_errno(errp, hdr->error_reply, "backend refused the %s", what);
+    return VUP_IO_REFUSED;
 }
 
 /*
@@ -117,9 +161,7 @@ static VUPIOResult vfio_user_platform_region_read(VFIOUserPlatform *vdev,
         return VUP_IO_FAILED;
     }
     if (msg->hdr.flags & VFIO_USER_ERROR) {
-        error_setg_errno(errp, msg->hdr.error_reply,
-                         "backend refused the read");
-        return VUP_IO_REFUSED;
+        return vfio_user_platform_error_reply(proxy, &msg->hdr, "read", errp);
     }
     if (msg->hdr.size != size || msg->count != count) {
         error_setg(errp, "malformed read reply (size %u, count %u for %u)",
@@ -177,9 +219,13 @@ static VUPIOResult vfio_user_platform_region_write(VFIOUserPlatform *vdev,
         return VUP_IO_FAILED;
     }
     if (msg->hdr.flags & VFIO_USER_ERROR) {
-        error_setg_errno(errp, msg->hdr.error_reply,
-                         "backend refused the write");
-        return VUP_IO_REFUSED;
+        return vfio_user_platform_error_reply(proxy, &msg->hdr, "write",
+                                              errp);
+    }
+    if (msg->hdr.size < sizeof(*msg) || msg->count != count) {
+        error_setg(errp, "malformed write reply (size %u, count %u for %u)",
+                   msg->hdr.size, msg->count, count);
+        return VUP_IO_FAILED;
     }
     return VUP_IO_OK;
 }
@@ -1509,7 +1555,13 @@ static bool vfio_user_platform_load_cr(VFIOUserPlatform *vdev, Error **errp)
                    "desc_size is 0x%x", h.num_entries, off, h.desc_size);
         return false;
     }
-    return vfio_user_platform_check_doorbell(vdev, errp);
+    if (!vfio_user_platform_check_doorbell(vdev, errp)) {
+        return false;
+    }
+    /* Kept to recognise the backend when it reconnects. */
+    vdev->desc_size = h.desc_size;
+    vdev->desc = g_steal_pointer(&desc);
+    return true;
 }
 
 static void vfio_user_platform_windows_init(VFIOUserPlatform *vdev)
@@ -1567,6 +1619,14 @@ static void vfio_user_platform_put(VFIOUserPlatform *vdev)
         qemu_bh_delete(vdev->sync_bh);
         vdev->sync_bh = NULL;
     }
+    if (vdev->reconnect_timer) {
+        timer_free(vdev->reconnect_timer);
+        vdev->reconnect_timer = NULL;
+    }
+    if (vdev->drop_bh) {
+        qemu_bh_delete(vdev->drop_bh);
+        vdev->drop_bh = NULL;
+    }
     vfio_device_detach(vbasedev);
     if (vbasedev->proxy) {
         vfio_user_disconnect(vbasedev->proxy);
@@ -1578,39 +1638,32 @@ static void vfio_user_platform_put(VFIOUserPlatform *vdev)
     }
 }
 
-static void vfio_user_platform_realize(DeviceState *dev, Error **errp)
+/*
+ * Connect to the backend, negotiate and attach: the device info is known
+ * afterwards.  On failure the caller drops what was set up.
+ */
+static bool vfio_user_platform_connect(VFIOUserPlatform *vdev, Error **errp)
 {
-    ERRP_GUARD();
-    VFIOUserPlatform *vdev = VFIO_USER_PLATFORM(dev);
     VFIODevice *vbasedev = &vdev->vbasedev;
     SocketAddress addr = { .type = SOCKET_ADDRESS_TYPE_UNIX };
     VFIOUserProxy *proxy;
-    unsigned int i;
 
-    if (!vdev->socket || !vdev->socket[0]) {
-        error_setg(errp, "vfio-user-platform: the socket property is not "
-                   "set");
-        return;
-    }
-
-    vbasedev->name = g_strdup_printf("vfio-user:%s", vdev->socket);
     addr.u.q_unix.path = vdev->socket;
     proxy = vfio_user_connect_dev(&addr, errp);
     if (!proxy) {
         error_prepend(errp, "cannot connect: ");
-        goto error;
+        return false;
     }
     vbasedev->proxy = proxy;
     proxy->wait_time = vdev->msg_timeout;
+    /* Replies are read by the waiting (vCPU) thread: one round trip. */
+    vfio_user_set_recv_inline(proxy, true);
     vfio_user_set_handler(vbasedev, vfio_user_platform_process_req, vdev);
-    vdev->disconnect_bh = aio_bh_new_guarded(qemu_get_aio_context(),
-                                             vfio_user_platform_disconnected,
-                                             vdev, &dev->mem_reentrancy_guard);
     vfio_user_set_disconnect_bh(proxy, vdev->disconnect_bh);
 
     if (!vfio_user_validate_version(proxy, errp)) {
         error_prepend(errp, "version negotiation: ");
-        goto error;
+        return false;
     }
 
     vbasedev->io_ops = &vfio_user_device_io_ops_sock;
@@ -1621,15 +1674,218 @@ static void vfio_user_platform_realize(DeviceState *dev, Error **errp)
     if (!vfio_device_attach_by_iommu_type(TYPE_VFIO_IOMMU_USER,
                                           vbasedev->name, vbasedev,
                                           &address_space_memory, errp)) {
-        goto error;
+        return false;
     }
     if (!(vbasedev->flags & VFIO_DEVICE_FLAGS_PLATFORM)) {
         error_setg(errp, "device info flags 0x%x lack VFIO_DEVICE_FLAGS_"
                    "PLATFORM: not a platform device", vbasedev->flags);
-        goto error;
+        return false;
+    }
+    return true;
+}
+
+/* Close the connection, whatever state it is in. */
+static void vfio_user_platform_disconnect(VFIOUserPlatform *vdev)
+{
+    VFIODevice *vbasedev = &vdev->vbasedev;
+
+    if (vbasedev->proxy) {
+        /* No DMA_UNMAP waits for a backend that is gone or stuck. */
+        vfio_user_abort(vbasedev->proxy);
+    }
+    vfio_device_detach(vbasedev);
+    if (vbasedev->proxy) {
+        vfio_user_disconnect(vbasedev->proxy);
+        vbasedev->proxy = NULL;
+    }
+}
+
+/*
+ * on-failure=bus-error: after the failure was reported, from the main
+ * loop.  The lines the backend drove go low, its deadline is forgotten,
+ * and the connection is closed; the eventfds stay, for a reconnect.
+ */
+static void vfio_user_platform_drop_bh(void *opaque)
+{
+    VFIOUserPlatform *vdev = opaque;
+    unsigned int i;
+
+    if (!vdev->failed) {
+        return;
+    }
+    for (i = 0; i < vdev->num_irqs; i++) {
+        if (vdev->irqs[i].flags & VUP_CR_IRQ_LEVEL) {
+            vfio_user_platform_set_irq(vdev, &vdev->irqs[i], false);
+        }
+    }
+    if (vdev->deadline_timer) {
+        timer_del(vdev->deadline_timer);
+    }
+    vdev->deadline_ns = VUP_CR_NO_DEADLINE;
+    vfio_user_platform_disconnect(vdev);
+    if (vdev->reconnect_ms) {
+        timer_mod(vdev->reconnect_timer,
+                  qemu_clock_get_ms(QEMU_CLOCK_REALTIME) + vdev->reconnect_ms);
+    }
+}
+
+/*
+ * A backend that comes back must describe exactly the device the board
+ * mapped and wired: the same descriptor, byte for byte, and regions and
+ * IRQ indices that still serve it.
+ */
+static bool vfio_user_platform_check_same(VFIOUserPlatform *vdev,
+                                          Error **errp)
+{
+    VFIODevice *vbasedev = &vdev->vbasedev;
+    uint32_t cr_index = vdev->cr_index;
+    uint64_t cr_size = vdev->cr_size;
+    g_autofree uint8_t *desc = g_malloc0(vdev->desc_size);
+    unsigned int i;
+    bool found;
+
+    found = vfio_user_platform_find_cr(vdev, errp);
+    if (found && (vdev->cr_index != cr_index || vdev->cr_size != cr_size)) {
+        error_setg(errp, "the control region is region %u (0x%" PRIx64
+                   " bytes), it was region %u (0x%" PRIx64 " bytes)",
+                   vdev->cr_index, vdev->cr_size, cr_index, cr_size);
+        found = false;
+    }
+    vdev->cr_index = cr_index;
+    vdev->cr_size = cr_size;
+    if (!found ||
+        !vfio_user_platform_read_cr(vdev, 0, desc, vdev->desc_size, errp)) {
+        return false;
+    }
+    if (memcmp(desc, vdev->desc, vdev->desc_size)) {
+        error_setg(errp, "its control region describes another device");
+        return false;
+    }
+    for (i = 0; i < vdev->num_windows; i++) {
+        VFIOUserPlatformWindow *win = &vdev->windows[i];
+        struct vfio_region_info *info;
+
+        if (vfio_device_get_region_info(vbasedev, win->region_index,
+                                        &info) ||
+            info->flags != win->region_flags || info->size < win->size) {
+            error_setg(errp, "region %u of window %s changed",
+                       win->region_index, win->name);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Hand the eventfds we kept to the new connection. */
+static bool vfio_user_platform_rearm(VFIOUserPlatform *vdev, Error **errp)
+{
+    unsigned int i;
+
+    for (i = 0; i < vdev->num_irqs; i++) {
+        VFIOUserPlatformIRQ *irq = &vdev->irqs[i];
+
+        event_notifier_test_and_clear(&irq->notifier);
+        if (!vfio_device_irq_set_signaling(&vdev->vbasedev, irq->irq_index,
+                                           0, VFIO_IRQ_SET_ACTION_TRIGGER,
+                                           event_notifier_get_fd(
+                                               &irq->notifier), errp)) {
+            error_prepend(errp, "irq %s: ", irq->name);
+            return false;
+        }
+    }
+    if (vdev->doorbell_active &&
+        !vfio_device_irq_set_signaling(&vdev->vbasedev, vdev->doorbell_index,
+                                       0, VFIO_IRQ_SET_ACTION_TRIGGER,
+                                       event_notifier_get_fd(&vdev->doorbell),
+                                       errp)) {
+        error_prepend(errp, "doorbell: ");
+        return false;
+    }
+    return true;
+}
+
+static void vfio_user_platform_reset_hold(Object *obj, ResetType type);
+
+static void vfio_user_platform_reconnect_cb(void *opaque)
+{
+    VFIOUserPlatform *vdev = opaque;
+    Error *err = NULL;
+
+    if (!vdev->failed) {
+        return;
+    }
+    trace_vfio_user_platform_reconnect(vdev->socket);
+    if (!vfio_user_platform_connect(vdev, &err)) {
+        /* Nobody listening yet: normal while the backend restarts. */
+        trace_vfio_user_platform_reconnect_failed(vdev->socket,
+                                                  error_get_pretty(err));
+        error_free(err);
+        goto retry;
+    }
+    if (!vfio_user_platform_check_same(vdev, &err) ||
+        !vfio_user_platform_rearm(vdev, &err)) {
+        if (!vdev->refused_reported) {
+            error_report("vfio-user-platform %s: the backend is back but "
+                         "refused: %s", vdev->socket, error_get_pretty(err));
+            vdev->refused_reported = true;
+        }
+        trace_vfio_user_platform_reconnect_failed(vdev->socket,
+                                                  error_get_pretty(err));
+        error_free(err);
+        goto retry;
     }
 
-    if (!vfio_user_platform_load_cr(vdev, errp)) {
+    /* The backend starts afresh: a device reset, as after a system reset. */
+    vdev->failed = false;
+    vdev->refused_reported = false;
+    vfio_user_platform_reset_hold(OBJECT(vdev), RESET_TYPE_COLD);
+    if (!vdev->failed) {
+        error_report("vfio-user-platform %s: reconnected; the device was "
+                     "reset", vdev->socket);
+    }
+    return;
+
+retry:
+    vfio_user_platform_disconnect(vdev);
+    timer_mod(vdev->reconnect_timer,
+              qemu_clock_get_ms(QEMU_CLOCK_REALTIME) + vdev->reconnect_ms);
+}
+
+static void vfio_user_platform_realize(DeviceState *dev, Error **errp)
+{
+    ERRP_GUARD();
+    VFIOUserPlatform *vdev = VFIO_USER_PLATFORM(dev);
+    VFIODevice *vbasedev = &vdev->vbasedev;
+    unsigned int i;
+
+    if (!vdev->socket || !vdev->socket[0]) {
+        error_setg(errp, "vfio-user-platform: the socket property is not "
+                   "set");
+        return;
+    }
+    if (!vdev->on_failure || !strcmp(vdev->on_failure, "stop")) {
+        vdev->bus_error = false;
+    } else if (!strcmp(vdev->on_failure, "bus-error")) {
+        vdev->bus_error = true;
+    } else {
+        error_setg(errp, "vfio-user-platform %s: on-failure=%s is not "
+                   "\"stop\" or \"bus-error\"", vdev->socket,
+                   vdev->on_failure);
+        return;
+    }
+    if (vdev->reconnect_ms && !vdev->bus_error) {
+        error_setg(errp, "vfio-user-platform %s: reconnect-ms needs "
+                   "on-failure=bus-error (with stop, QEMU stops)",
+                   vdev->socket);
+        return;
+    }
+
+    vbasedev->name = g_strdup_printf("vfio-user:%s", vdev->socket);
+    vdev->disconnect_bh = aio_bh_new_guarded(qemu_get_aio_context(),
+                                             vfio_user_platform_disconnected,
+                                             vdev, &dev->mem_reentrancy_guard);
+    if (!vfio_user_platform_connect(vdev, errp) ||
+        !vfio_user_platform_load_cr(vdev, errp)) {
         goto error;
     }
 
@@ -1654,6 +1910,14 @@ static void vfio_user_platform_realize(DeviceState *dev, Error **errp)
                                             vfio_user_platform_deadline_cb,
                                             vdev);
     }
+    vdev->drop_bh = aio_bh_new_guarded(qemu_get_aio_context(),
+                                       vfio_user_platform_drop_bh, vdev,
+                                       &dev->mem_reentrancy_guard);
+    if (vdev->reconnect_ms) {
+        vdev->reconnect_timer = timer_new_ms(QEMU_CLOCK_REALTIME,
+                                             vfio_user_platform_reconnect_cb,
+                                             vdev);
+    }
     return;
 
 error:
@@ -1677,6 +1941,12 @@ static void vfio_user_platform_reset_hold(Object *obj, ResetType type)
         vfio_user_request_msg(&hdr, VFIO_USER_DEVICE_RESET, sizeof(hdr), 0);
         if (!vfio_user_send_wait(proxy, &hdr, NULL, 0, &err)) {
             vfio_user_platform_fail(vdev, err, "device reset failed");
+            return;
+        }
+        if ((hdr.flags & VFIO_USER_ERROR) &&
+            proxy->state != VFIO_PROXY_CONNECTED) {
+            vfio_user_platform_fail(vdev, NULL, "device reset failed: the "
+                                    "connection broke");
             return;
         }
         if (hdr.flags & VFIO_USER_ERROR) {
@@ -1719,12 +1989,15 @@ static void vfio_user_platform_finalize(Object *obj)
     g_free(vdev->irq_out);
     g_free(vdev->memories);
     g_free(vdev->clocks);
+    g_free(vdev->desc);
     g_free(vdev->vbasedev.name);
 }
 
 static const Property vfio_user_platform_properties[] = {
     DEFINE_PROP_STRING("socket", VFIOUserPlatform, socket),
     DEFINE_PROP_UINT32("msg-timeout", VFIOUserPlatform, msg_timeout, 5000),
+    DEFINE_PROP_STRING("on-failure", VFIOUserPlatform, on_failure),
+    DEFINE_PROP_UINT32("reconnect-ms", VFIOUserPlatform, reconnect_ms, 0),
 };
 
 static void vfio_user_platform_class_init(ObjectClass *klass,
@@ -1743,6 +2016,13 @@ static void vfio_user_platform_class_init(ObjectClass *klass,
         "path of the backend's vfio-user UNIX socket");
     object_class_property_set_description(klass, "msg-timeout",
         "milliseconds to wait for a backend reply before giving up");
+    object_class_property_set_description(klass, "on-failure",
+        "when the backend dies, breaks the protocol or times out: \"stop\" "
+        "QEMU with an error (default) or give the guest \"bus-error\"s "
+        "and keep running");
+    object_class_property_set_description(klass, "reconnect-ms",
+        "with on-failure=bus-error: try to reconnect to a failed backend "
+        "every so many milliseconds (default 0: never)");
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);
 }
 

@@ -94,10 +94,18 @@ struct VFIOUserPlatform {
     /*< public >*/
     char *socket;
     uint32_t msg_timeout;
+    char *on_failure;            /* "stop" (default) or "bus-error" */
+    uint32_t reconnect_ms;       /* bus-error: retry period, 0 = never */
 
     VFIODevice vbasedev;
     bool failed;                 /* backend gone: stop forwarding */
+    bool bus_error;              /* on-failure=bus-error */
     QEMUBH *disconnect_bh;
+    QEMUBH *drop_bh;             /* bus-error: drops a failed connection */
+    QEMUTimer *reconnect_timer;  /* QEMU_CLOCK_REALTIME */
+    bool refused_reported;       /* a reconnect was refused: said once */
+    uint8_t *desc;               /* descriptor read at realize, compared */
+    uint32_t desc_size;          /* on reconnects */
 
     char device_name[VUP_CR_NAME_LEN];
     uint32_t cr_index;
