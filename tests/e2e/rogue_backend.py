@@ -4,10 +4,18 @@
 
 It speaks just enough vfio-user (VERSION, DMA_MAP/UNMAP, DEVICE_GET_INFO,
 GET_REGION_INFO, GET_IRQ_INFO, SET_IRQS, REGION_READ/WRITE, DEVICE_RESET) to
-get QEMU's vfio-user-platform device to read its control region, and serves a
-control region broken in one named way (--mutate).  The layout below mirrors
-include/vup/control-region.h (whose _Static_asserts pin the sizes used here);
-it exists only to produce *wrong* bytes on purpose.
+get QEMU's vfio-user-platform device to read its control region, and
+misbehaves in one named way (--mutate):
+
+* control-region mutations serve a description broken in that way;
+* protocol mutations (region-info-*, irq-info-*, version-*) break a reply
+  during negotiation;
+* run-time mutations (reply-*, stall, die-*, error-reply, live-*) serve a
+  valid device and misbehave on the first guest read of the window (or,
+  for live-*, on the first read of the live part).
+
+The layout below mirrors include/vup/control-region.h (whose _Static_asserts
+pin the sizes used here); it exists only to produce *wrong* bytes on purpose.
 
   rogue_backend.py --socket PATH [--mutate NAME] [--list]
 """
@@ -18,6 +26,8 @@ import os
 import socket
 import struct
 import sys
+import tempfile
+import time
 
 # vfio-user
 HDR = struct.Struct("<HHIII")
@@ -36,11 +46,29 @@ CR_MAGIC = 0x43505556
 HEADER = struct.Struct("<IHHIIIIII32s")            # 64
 ENTRY_MMIO = struct.Struct("<HHIIIQQBB6x32s")        # 72
 ENTRY_IRQ = struct.Struct("<HHIIIII32s")            # 56
-MMIO, IRQ = 1, 2
+ENTRY_CLOCK = struct.Struct("<HHIIIQ32s")           # 56
+MMIO, IRQ, CLOCK = 1, 2, 3
+CLOCK_OUTPUT = 1 << 0
+CLOCK_MAX_HZ = 10_000_000_000
+LIVE_CLOCK_HZ = 40          # offsetof(struct vup_cr_live, clock_hz)
 LEVEL = 1 << 0
 LIVE_OFFSET = 4096
 CR_SIZE = 8192
 WIN_BASE, WIN_SIZE = 0x40013800, 0x400
+
+
+def mmio_entry(region, base, size, name, mina=1, maxa=4):
+    return ENTRY_MMIO.pack(MMIO, 0, ENTRY_MMIO.size, region, 0, base, size,
+                           mina, maxa, name)
+
+
+def irq_entry(index, line, name):
+    return ENTRY_IRQ.pack(IRQ, 0, ENTRY_IRQ.size, index, line, LEVEL, 0, name)
+
+
+def clock_entry(live_index, hz, name):
+    return ENTRY_CLOCK.pack(CLOCK, 0, ENTRY_CLOCK.size, CLOCK_OUTPUT,
+                            live_index, hz, name)
 
 
 def build_cr(mutate):
@@ -78,14 +106,51 @@ def build_cr(mutate):
     elif mutate == "unknown-optional-entry":   # valid: must be skipped
         hdr["nent"] = 3
         extra = struct.pack("<HHI", 99, 0, 8)
-    elif mutate not in (None, "none"):
+    elif mutate == "newer-minor":               # valid: minor versions add
+        hdr["minor"] = 99
+    elif mutate == "misaligned-window":
+        mmio["base"] = WIN_BASE + 2
+        mmio["mina"] = 4
+    elif mutate == "window-wraps":
+        mmio["base"] = 0xfffffffffffff000
+    elif mutate == "window-above-4g":
+        mmio["base"] = 0x100000000
+    elif mutate == "bad-access-size":
+        mmio["maxa"] = 3
+    elif mutate == "overlapping-windows":     # two windows of one backend
+        hdr["nent"] = 3
+        extra = mmio_entry(2, WIN_BASE + 0x200, WIN_SIZE, b"usart2")
+    elif mutate == "duplicate-window-names":
+        hdr["nent"] = 3
+        extra = mmio_entry(2, WIN_BASE + 0x1000, WIN_SIZE, b"usart1")
+    elif mutate == "duplicate-irq-names":
+        hdr["nent"] = 3
+        extra = irq_entry(1, 38, b"usart1")
+    elif mutate == "same-nvic-line":
+        hdr["nent"] = 3
+        extra = irq_entry(1, 37, b"usart2")
+    elif mutate == "irq-beyond-num-irq":
+        irq["line"] = 0xffffffff
+    elif mutate == "absurd-clock":
+        hdr["nent"] = 3
+        extra = clock_entry(0, CLOCK_MAX_HZ + 1, b"sysclk")
+    elif mutate in ("live-absurd-clock", "live-clock-ok"):
+        hdr["nent"] = 3
+        extra = clock_entry(0, 4_000_000, b"sysclk")
+    elif mutate == "live-outside-region":
+        hdr["live_size"] = CR_SIZE
+    elif mutate == "desc-size-huge":
+        hdr["desc_override"] = 0xfffffff0
+    elif mutate == "header-size-odd":
+        hdr["hsize"] = 65
+    elif mutate not in MUTATIONS:
         raise SystemExit(f"rogue_backend: unknown mutation {mutate!r}")
     e1 = ENTRY_MMIO.pack(mmio["type"], mmio["flags"], mmio["length"], mmio["region"],
                          mmio["mflags"], mmio["base"], mmio["size"], mmio["mina"],
                          mmio["maxa"], mmio["name"])
     e2 = ENTRY_IRQ.pack(irq["type"], irq["flags"], irq["length"], irq["index"],
                         irq["line"], irq["iflags"], 0, irq["name"])
-    desc_size = HEADER.size + len(e1) + len(e2) + len(extra)
+    desc_size = hdr.get("desc_override", HEADER.size + len(e1) + len(e2) + len(extra))
     h = HEADER.pack(hdr["magic"], hdr["major"], hdr["minor"], hdr["hsize"], desc_size,
                     hdr["nent"], hdr["live"], hdr["live_size"], hdr["flags"], hdr["name"])
     cr = bytearray(CR_SIZE)
@@ -94,16 +159,77 @@ def build_cr(mutate):
     return cr
 
 
-MUTATIONS = ["none", "bad-magic", "bad-major", "zero-size-window", "entry-overruns",
-             "short-entry", "unterminated-name", "bad-region-index",
-             "window-larger-than-region", "bad-irq-index", "too-many-entries",
-             "unknown-required-entry", "unknown-optional-entry"]
+CR_MUTATIONS = ["none", "bad-magic", "bad-major", "zero-size-window", "entry-overruns",
+                "short-entry", "unterminated-name", "bad-region-index",
+                "window-larger-than-region", "bad-irq-index", "too-many-entries",
+                "unknown-required-entry", "unknown-optional-entry", "newer-minor",
+                "misaligned-window", "window-wraps", "window-above-4g",
+                "bad-access-size", "overlapping-windows", "duplicate-window-names",
+                "duplicate-irq-names", "same-nvic-line", "irq-beyond-num-irq",
+                "absurd-clock", "live-outside-region", "desc-size-huge",
+                "header-size-odd"]
+# Broken replies while QEMU negotiates and reads the device's description.
+NEGOTIATION_MUTATIONS = ["version-garbage", "version-truncated", "info-not-platform",
+                         "region-info-truncated", "region-info-cap-loop",
+                         "region-info-cap-outside", "region-info-huge-argsz",
+                         "irq-info-no-eventfd", "irq-info-truncated",
+                         "cr-read-truncated", "cr-read-stall", "cr-read-die"]
+# A valid device that misbehaves on the first guest read of its window.
+RUNTIME_MUTATIONS = ["reply-truncated", "reply-wrong-id", "reply-wrong-command",
+                     "reply-oversized", "reply-with-fd", "stall", "stall-mid-reply",
+                     "die", "die-mid-reply", "error-reply", "live-absurd-clock",
+                     "live-clock-ok"]
+MUTATIONS = CR_MUTATIONS + NEGOTIATION_MUTATIONS + RUNTIME_MUTATIONS
 
 
 class Conn:
-    def __init__(self, s, cr, log):
-        self.s, self.cr, self.log = s, cr, log
+    def __init__(self, s, cr, log, mutate="none"):
+        self.s, self.cr, self.log, self.mutate = s, cr, log, mutate
         self.window = bytearray(WIN_SIZE)
+        self.cr_reads = 0
+        self.triggered = False
+
+    def hang(self):
+        """Never answer again, but keep the connection open."""
+        self.log("stalling")
+        while True:
+            time.sleep(3600)
+
+    def die(self):
+        self.log("dying")
+        os._exit(3)
+
+    def misbehave(self, mid, cmd, body):
+        """A run-time mutation's answer to the first window access."""
+        m = self.mutate
+        off, region, count = struct.unpack("<QII", body[:16])
+        ok = body[:16] + (bytes(count) if cmd == REGION_READ else b"")
+        if m == "reply-truncated":      # the data is missing
+            self.reply(mid, cmd, body[:16])
+        elif m == "reply-wrong-id":
+            self.reply(mid + 1000, cmd, ok)
+        elif m == "reply-wrong-command":
+            self.reply(mid, DEVICE_RESET if cmd != DEVICE_RESET else cmd, ok)
+        elif m == "reply-oversized":
+            self.reply(mid, cmd, ok + bytes(4096))
+        elif m == "reply-with-fd":      # an fd QEMU did not ask for
+            with tempfile.NamedTemporaryFile(prefix="rogue-stray-fd-") as f:
+                data = HDR.pack(mid, cmd, HDR.size + len(ok), REPLY, 0) + ok
+                self.s.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                                         struct.pack("i", f.fileno()))])
+                print(f"rogue: sent fd for {f.name}", file=sys.stderr, flush=True)
+        elif m == "stall":
+            self.hang()
+        elif m in ("stall-mid-reply", "die-mid-reply"):
+            data = HDR.pack(mid, cmd, HDR.size + len(ok), REPLY, 0) + ok
+            self.s.sendall(data[:len(data) - 2])
+            self.hang() if m == "stall-mid-reply" else self.die()
+        elif m == "die":
+            self.die()
+        elif m == "error-reply":
+            self.reply(mid, cmd, error=5)   # EIO, every time
+            return False
+        return True
 
     def recv_exact(self, n):
         buf, fds = b"", []
@@ -134,39 +260,60 @@ class Conn:
             self.handle(mid, cmd, flags, body, fds)
 
     def handle(self, mid, cmd, flags, body, fds):
+        m = self.mutate
         if cmd == VERSION:
             caps = json.dumps({"capabilities": {"max_msg_fds": 8,
                                                 "max_data_xfer_size": 1048576,
                                                 "pgsizes": 4096,
                                                 "max_dma_maps": 65535}}).encode()
+            if m == "version-garbage":
+                caps = b"{capabilities: \xff\xfe not json"
+            if m == "version-truncated":
+                self.reply(mid, cmd, b"\1")
+                return
             self.reply(mid, cmd, struct.pack("<HH", 0, 0) + caps + b"\0")
         elif cmd in (DMA_MAP, DMA_UNMAP):
             for fd in fds:
                 os.close(fd)
             self.reply(mid, cmd, body[:8] if cmd == DMA_MAP else body)
         elif cmd == GET_INFO:
-            self.reply(mid, cmd, struct.pack("<IIII", 16,
-                                             DEVICE_FLAGS_PLATFORM | DEVICE_FLAGS_RESET, 2, 1))
+            fl = DEVICE_FLAGS_RESET | (0 if m == "info-not-platform" else DEVICE_FLAGS_PLATFORM)
+            self.reply(mid, cmd, struct.pack("<IIII", 16, fl, 3, 2))
         elif cmd == GET_REGION_INFO:
             argsz, _, index, _, _, _ = struct.unpack("<IIIIQQ", body[:32])
             if index == 0:
                 need = 32 + 16
-                caps = struct.pack("<HHIII", CAP_TYPE_ID, 1, 0, CR_TYPE, CR_SUBTYPE)
+                nxt, cap_off = 0, 32
+                if m == "region-info-cap-loop":
+                    nxt = 32              # the capability points to itself
+                    caps = struct.pack("<HHIII", CAP_TYPE_ID + 7, 1, nxt, 0, 0)
+                else:
+                    caps = struct.pack("<HHIII", CAP_TYPE_ID, 1, nxt, CR_TYPE, CR_SUBTYPE)
+                if m == "region-info-cap-outside":
+                    cap_off = 0x10000
+                if m == "region-info-huge-argsz":
+                    need = 0xffffffff
                 fl = REGION_READ_F | REGION_WRITE_F | REGION_CAPS_F
-                if argsz < need:
+                if m == "region-info-truncated":
+                    self.reply(mid, cmd, struct.pack("<II", need, fl))
+                elif argsz < need:
                     self.reply(mid, cmd, struct.pack("<IIIIQQ", need, fl, 0, 0, CR_SIZE, 0))
                 else:
-                    self.reply(mid, cmd, struct.pack("<IIIIQQ", need, fl, 0, 32, CR_SIZE, 0)
-                               + caps)
-            elif index == 1:
+                    self.reply(mid, cmd, struct.pack("<IIIIQQ", need, fl, 0, cap_off,
+                                                     CR_SIZE, 0) + caps)
+            elif index in (1, 2):
                 self.reply(mid, cmd, struct.pack("<IIIIQQ", 32, REGION_READ_F | REGION_WRITE_F,
-                                                 1, 0, WIN_SIZE, 0))
+                                                 index, 0, WIN_SIZE, 0))
             else:
                 self.reply(mid, cmd, error=22)
         elif cmd == GET_IRQ_INFO:
             _, _, index, _ = struct.unpack("<IIII", body[:16])
-            if index == 0:
-                self.reply(mid, cmd, struct.pack("<IIII", 16, IRQ_INFO_EVENTFD, 0, 1))
+            if index == 0 and m == "irq-info-truncated":
+                self.reply(mid, cmd, struct.pack("<I", 16))
+            elif index == 0 and m == "irq-info-no-eventfd":
+                self.reply(mid, cmd, struct.pack("<IIII", 16, 0, 0, 1))
+            elif index in (0, 1):
+                self.reply(mid, cmd, struct.pack("<IIII", 16, IRQ_INFO_EVENTFD, index, 1))
             else:
                 self.reply(mid, cmd, error=22)
         elif cmd == SET_IRQS:
@@ -176,7 +323,28 @@ class Conn:
         elif cmd in (REGION_READ, REGION_WRITE):
             off, region, count = struct.unpack("<QII", body[:16])
             mem = self.cr if region == 0 else self.window
-            if region > 1 or off + count > len(mem):
+            if region == 0 and cmd == REGION_READ:
+                self.cr_reads += 1
+                if self.cr_reads == 2 and m in ("cr-read-truncated", "cr-read-stall",
+                                               "cr-read-die"):
+                    # the descriptor read, after the header's
+                    if m == "cr-read-truncated":
+                        self.reply(mid, cmd, body[:16] + bytes(mem[off:off + count // 2]))
+                        return
+                    self.hang() if m == "cr-read-stall" else self.die()
+                if off >= LIVE_OFFSET and m.startswith("live-") and not self.triggered:
+                    self.triggered = True
+                    hz = CLOCK_MAX_HZ * 100 if m == "live-absurd-clock" else 48_000_000
+                    struct.pack_into("<I", mem, LIVE_OFFSET, 1)       # seq
+                    struct.pack_into("<Q", mem, LIVE_OFFSET + LIVE_CLOCK_HZ, hz)
+                    self.log(f"live part: clock {hz} Hz")
+            if region in (1, 2) and cmd == REGION_READ and m in RUNTIME_MUTATIONS \
+                    and not m.startswith("live-") and (m == "error-reply" or not self.triggered):
+                self.triggered = True
+                if self.misbehave(mid, cmd, body):
+                    return
+                return
+            if region > 2 or off + count > len(mem):
                 self.reply(mid, cmd, error=22)
             elif cmd == REGION_READ:
                 self.reply(mid, cmd, body[:16] + bytes(mem[off:off + count]))
@@ -219,7 +387,7 @@ def main():
     while True:
         c, _ = srv.accept()
         try:
-            Conn(c, cr, log).serve()
+            Conn(c, cr, log, a.mutate).serve()
         except (ConnectionError, OSError) as e:
             log(f"connection ended: {e}")
         finally:
