@@ -27,6 +27,10 @@ if [ "$mode" != unit ]; then
     echo "=== end-to-end tests (tests/e2e)"
     # Debian's python3 (the one install-deps.sh gives pytest to).
     /usr/bin/python3 -m pytest -v -p no:cacheprovider tests/e2e "$@" || failed=1
+    # Again on the standard path alone (no shared memory on either side).
+    echo "=== end-to-end tests (tests/e2e), VUP_E2E_FAST_PATH=off"
+    VUP_E2E_FAST_PATH=off /usr/bin/python3 -m pytest -v -p no:cacheprovider \
+        tests/e2e "$@" || failed=1
 fi
 if [ $failed -ne 0 ]; then
     echo "run-all: FAILED" >&2

@@ -19,6 +19,11 @@ BACKEND = BUILD / "bin/vup-stm32l4"
 VUP_INFO = BUILD / "bin/vup-info"
 FIRMWARE = BUILD / "firmware"
 GREETING = b"Hello from STM32L4 firmware over vfio-user!"
+# Which path the whole suite runs on (tests/run-all.sh runs it twice):
+# auto (default: mapped live part + mailbox), live (QEMU maps the live part
+# only), off (QEMU fast-path=off and vup-stm32l4 --no-fast-path: messages
+# only), qemu-off or backend-off (one side refuses).
+FAST_PATH = os.environ.get("VUP_E2E_FAST_PATH", "auto")
 
 
 class Proc:
@@ -104,6 +109,8 @@ class Stack:
 
     def backend(self, name="b0", periph="rcc,usart1", extra=(), stdin=True):
         sock = self.sock(name)
+        if FAST_PATH in ("off", "backend-off"):
+            extra = ("--no-fast-path", *extra)
         p = Proc([BACKEND, "--socket", sock, "--periph", periph, *extra],
                  f"backend {name}",
                  stdin=subprocess.PIPE if stdin else subprocess.DEVNULL)
@@ -119,6 +126,9 @@ class Stack:
                 "-monitor", "none"]
         if firmware:
             argv += ["-kernel", FIRMWARE / firmware]
+        if FAST_PATH in ("live", "off", "qemu-off"):
+            mode = "live" if FAST_PATH == "live" else "off"
+            argv += ["-global", f"vfio-user-platform.fast-path={mode}"]
         p = Proc([*argv, *extra], "qemu")
         self.procs.append(p)
         return p

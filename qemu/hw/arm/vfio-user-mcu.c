@@ -122,6 +122,7 @@ struct VfioUserMcuMachineState {
     uint32_t msg_timeout;
     char *on_failure;            /* NULL: "stop" */
     uint32_t reconnect_ms;
+    char *fast_path;             /* NULL: "auto" */
     uint64_t val[VUM_NUM_PROPS];
     bool set[VUM_NUM_PROPS];
 
@@ -220,6 +221,9 @@ static void vum_create_backends(VfioUserMcuMachineState *s)
             qdev_prop_set_string(dev, "on-failure", s->on_failure);
         }
         qdev_prop_set_uint32(dev, "reconnect-ms", s->reconnect_ms);
+        if (s->fast_path) {
+            qdev_prop_set_string(dev, "fast-path", s->fast_path);
+        }
         child = g_strdup_printf("backend[%u]", i);
         object_property_add_child(OBJECT(machine), child, OBJECT(dev));
         sysbus_realize_and_unref(SYS_BUS_DEVICE(dev), &error_fatal);
@@ -815,6 +819,27 @@ static void vum_set_reconnect_ms(Object *obj, Visitor *v, const char *name,
     visit_type_uint32(v, name, &s->reconnect_ms, errp);
 }
 
+static char *vum_get_fast_path(Object *obj, Error **errp)
+{
+    VfioUserMcuMachineState *s = VFIO_USER_MCU_MACHINE(obj);
+
+    return g_strdup(s->fast_path ? s->fast_path : "auto");
+}
+
+static void vum_set_fast_path(Object *obj, const char *value, Error **errp)
+{
+    VfioUserMcuMachineState *s = VFIO_USER_MCU_MACHINE(obj);
+
+    if (strcmp(value, "auto") && strcmp(value, "live") &&
+        strcmp(value, "off")) {
+        error_setg(errp, "fast-path must be \"auto\", \"live\" or "
+                   "\"off\"");
+        return;
+    }
+    g_free(s->fast_path);
+    s->fast_path = g_strdup(value);
+}
+
 static void vfio_user_mcu_instance_init(Object *obj)
 {
     VfioUserMcuMachineState *s = VFIO_USER_MCU_MACHINE(obj);
@@ -833,6 +858,7 @@ static void vfio_user_mcu_instance_finalize(Object *obj)
     g_free(s->sockets);
     g_free(s->cpu_type);
     g_free(s->on_failure);
+    g_free(s->fast_path);
 }
 
 static void vfio_user_mcu_class_init(ObjectClass *oc, const void *data)
@@ -873,6 +899,12 @@ static void vfio_user_mcu_class_init(ObjectClass *oc, const void *data)
     object_class_property_set_description(oc, "reconnect-ms",
         "with on-failure=bus-error: try to reconnect to a failed backend "
         "every so many milliseconds (default 0: never)");
+    object_class_property_add_str(oc, "fast-path", vum_get_fast_path,
+                                  vum_set_fast_path);
+    object_class_property_set_description(oc, "fast-path",
+        "shared memory with the backends: \"auto\" (default: mapped live "
+        "part and shared-memory mailbox where offered), \"live\" (mapped "
+        "live part, accesses by messages) or \"off\" (messages only)");
     for (i = 0; i < VUM_NUM_PROPS; i++) {
         object_class_property_add(oc, vum_props[i].name,
                                   vum_props[i].is_size ? "size" : "uint64",

@@ -23,6 +23,7 @@
 #include "qemu/log.h"
 #include "qemu/main-loop.h"
 #include "qemu/module.h"
+#include "qemu/processor.h"
 #include "hw/irq.h"
 #include "hw/qdev-clock.h"
 #include "hw/qdev-properties.h"
@@ -35,6 +36,8 @@
 #include "system/address-spaces.h"
 #include "system/dma.h"
 #include "system/runstate.h"
+#include <linux/futex.h>
+#include <sys/syscall.h>
 
 /* Largest access forwarded without a heap allocation. */
 #define VUP_SMALL_XFER 8
@@ -124,8 +127,8 @@ static VUPIOResult vfio_user_platform_error_reply(VFIOUserProxy *proxy,
  * Forwarding: one small function per direction.  Each access is one
  * request and (unless posted) one reply on the calling thread.  Posted
  * writes stay ordered before later reads because the socket is FIFO and
- * the backend handles requests in order.  A shared-memory fast path
- * (VUP_CR_CAP_FAST_PATH) or a direct-mapped window would plug in here.
+ * the backend handles requests in order.  The shared-memory mailbox
+ * (VUP_CR_CAP_FAST_PATH, below) replaces both when the backend offers it.
  */
 static VUPIOResult vfio_user_platform_region_read(VFIOUserPlatform *vdev,
                                                   uint32_t index,
@@ -230,8 +233,305 @@ static VUPIOResult vfio_user_platform_region_write(VFIOUserPlatform *vdev,
     return VUP_IO_OK;
 }
 
-static bool vfio_user_platform_pre_access(VFIOUserPlatform *vdev);
+static bool vfio_user_platform_pre_access(VFIOUserPlatform *vdev, bool post);
 static void vfio_user_platform_sync(VFIOUserPlatform *vdev);
+
+/*
+ * Shared memory (docs/control-region.md, "Fast path").  A backend that
+ * offers the control region's live part with VFIO_REGION_INFO_FLAG_MMAP
+ * and a sparse-mmap area gets it mapped: synchronisation points read it
+ * instead of sending REGION_READ, and vtime_ns is a store.  If the area
+ * also holds the FAST_PATH mailbox, window accesses go through it: the
+ * vCPU thread fills a ring slot, kicks the backend if it sleeps, and for
+ * a read spins a bounded time on the response before sleeping on a futex.
+ * Socket requests in that mode are all waited for, and the backend serves
+ * the mailbox before each socket message, so both stay in one order.
+ */
+
+/* How long the vCPU thread spins on a response before it sleeps. */
+#define VUP_MBOX_SPIN_NS        (50 * SCALE_US)
+/* Sleep slices, to notice a backend that went away. */
+#define VUP_MBOX_SLICE_NS       (10 * SCALE_MS)
+
+static void vfio_user_platform_unmap_shared(VFIOUserPlatform *vdev)
+{
+    if (vdev->mbox_kick_active) {
+        event_notifier_cleanup(&vdev->mbox_kick);
+        vdev->mbox_kick_active = false;
+    }
+    vdev->mbox = NULL;
+    vdev->live_map = NULL;
+    if (vdev->shm) {
+        munmap(vdev->shm, vdev->shm_size);
+        vdev->shm = NULL;
+    }
+}
+
+/* The first sparse-mmap area of the control region, if it offers one. */
+static bool vfio_user_platform_shm_area(VFIOUserPlatform *vdev,
+                                        struct vfio_region_info *info,
+                                        uint64_t *offset, uint64_t *size)
+{
+    struct vfio_region_info_cap_sparse_mmap *sparse;
+    struct vfio_info_cap_header *hdr;
+    uint32_t off = info->cap_offset;
+    unsigned int steps;
+
+    if (!(info->flags & VFIO_REGION_INFO_FLAG_MMAP) ||
+        !(info->flags & VFIO_REGION_INFO_FLAG_CAPS)) {
+        return false;
+    }
+    for (steps = 0; off && steps < VUP_MAX_REGION_CAPS; steps++) {
+        if (off < sizeof(*info) || off % 4 ||
+            off + sizeof(*hdr) > info->argsz) {
+            return false;
+        }
+        hdr = (void *)info + off;
+        if (hdr->id == VFIO_REGION_INFO_CAP_SPARSE_MMAP) {
+            sparse = container_of(hdr,
+                                  struct vfio_region_info_cap_sparse_mmap,
+                                  header);
+            if (off + sizeof(*sparse) + sizeof(sparse->areas[0]) >
+                info->argsz || sparse->nr_areas < 1) {
+                return false;
+            }
+            *offset = sparse->areas[0].offset;
+            *size = sparse->areas[0].size;
+            return true;
+        }
+        off = hdr->next;
+    }
+    return false;
+}
+
+/*
+ * Map what the backend shares.  Nothing here is required: on any problem
+ * the device keeps the standard path and says why in a trace.
+ */
+static void vfio_user_platform_map_shared(VFIOUserPlatform *vdev)
+{
+    VFIODevice *vbasedev = &vdev->vbasedev;
+    struct vfio_region_info *info;
+    struct vup_cr_mailbox *m;
+    uint64_t area_off, area_size;
+    Error *err = NULL;
+    const char *why;
+    void *p;
+    int fd;
+
+    vfio_user_platform_unmap_shared(vdev);
+    vdev->mbox_head = 0;
+    if (!vdev->map_live || !vdev->live_offset) {
+        return;
+    }
+    if (vfio_device_get_region_info(vbasedev, vdev->cr_index, &info) ||
+        !vfio_user_platform_shm_area(vdev, info, &area_off, &area_size)) {
+        why = "no sparse-mmap area";
+        goto out;
+    }
+    fd = vfio_device_get_region_fd(vbasedev, vdev->cr_index);
+    if (fd < 0 || area_off != vdev->live_offset ||
+        area_size < sizeof(struct vup_cr_live) ||
+        area_size > vdev->cr_size - area_off ||
+        area_size % qemu_real_host_page_size() ||
+        (info->offset + area_off) % qemu_real_host_page_size()) {
+        why = "no fd, or the area is not the page-aligned live part";
+        goto out;
+    }
+    p = mmap(NULL, area_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+             info->offset + area_off);
+    if (p == MAP_FAILED) {
+        why = "mmap failed";
+        goto out;
+    }
+    vdev->shm = p;
+    vdev->shm_size = area_size;
+    vdev->live_map = p;
+
+    why = "live part mapped";
+    if (!vdev->use_mbox || !vdev->has_mbox_cap) {
+        goto out;
+    }
+    if (vdev->mbox_offset < area_off || vdev->mbox_offset % 64 ||
+        vdev->mbox_size < sizeof(*m) ||
+        vdev->mbox_offset - area_off > area_size - sizeof(*m)) {
+        why = "live part mapped; the mailbox is outside the area";
+        goto out;
+    }
+    m = p + (vdev->mbox_offset - area_off);
+    if (qatomic_read(&m->num_slots) != VUP_CR_MBOX_SLOTS ||
+        qatomic_read(&m->kick_irq) >= vbasedev->num_irqs ||
+        qatomic_read(&m->head) != qatomic_read(&m->tail)) {
+        why = "live part mapped; the mailbox header is not usable";
+        goto out;
+    }
+    if (event_notifier_init(&vdev->mbox_kick, 0)) {
+        why = "live part mapped; no eventfd for the mailbox";
+        goto out;
+    }
+    vdev->mbox_kick_active = true;
+    if (!vfio_device_irq_set_signaling(vbasedev, qatomic_read(&m->kick_irq),
+                                       0, VFIO_IRQ_SET_ACTION_TRIGGER,
+                                       event_notifier_get_fd(
+                                           &vdev->mbox_kick), &err)) {
+        error_free(err);
+        event_notifier_cleanup(&vdev->mbox_kick);
+        vdev->mbox_kick_active = false;
+        why = "live part mapped; the backend refused the kick eventfd";
+        goto out;
+    }
+    vdev->mbox_head = qatomic_read(&m->head);
+    vdev->mbox = m;
+    why = "live part and mailbox mapped";
+
+out:
+    trace_vfio_user_platform_shm(vdev->socket, why);
+}
+
+/*
+ * Wait until *@addr is no longer @val: spin, then sleep on the futex
+ * (the backend wakes it when QEMU says it waits).  False with @errp set
+ * when the backend is gone or took longer than msg-timeout.
+ */
+static bool vfio_user_platform_mbox_wait(VFIOUserPlatform *vdev,
+                                         uint32_t *addr, uint32_t val,
+                                         Error **errp)
+{
+    struct vup_cr_mailbox *m = vdev->mbox;
+    VFIOUserProxy *proxy = vdev->vbasedev.proxy;
+    int64_t start = get_clock();
+    int64_t end = start + (int64_t)vdev->msg_timeout * SCALE_MS;
+    int64_t now;
+
+    do {
+        if (qatomic_load_acquire(addr) != val) {
+            return true;
+        }
+        cpu_relax();
+        now = get_clock();
+    } while (now - start < VUP_MBOX_SPIN_NS);
+
+    for (;;) {
+        struct timespec ts = {
+            .tv_nsec = MIN(VUP_MBOX_SLICE_NS, MAX(end - now, 1)),
+        };
+
+        qatomic_set(&m->q_waiting, 1);
+        /* Pairs with the backend's fence between resp_seq and q_waiting. */
+        smp_mb();
+        if (qatomic_load_acquire(addr) == val) {
+            syscall(__NR_futex, addr, FUTEX_WAIT, val, &ts, NULL, 0);
+        }
+        qatomic_set(&m->q_waiting, 0);
+        if (qatomic_load_acquire(addr) != val) {
+            return true;
+        }
+        if (proxy->state != VFIO_PROXY_CONNECTED) {
+            error_setg_errno(errp, ECONNRESET, "server connection lost");
+            return false;
+        }
+        now = get_clock();
+        if (now >= end) {
+            error_setg_errno(errp, ETIMEDOUT, "timed out waiting for a "
+                             "response in the mailbox (%u ms)",
+                             vdev->msg_timeout);
+            return false;
+        }
+    }
+}
+
+static VUPIOResult vfio_user_platform_mbox_access(VFIOUserPlatform *vdev,
+                                                  VFIOUserPlatformWindow *win,
+                                                  hwaddr addr, uint64_t *data,
+                                                  unsigned size, bool write,
+                                                  bool post, Error **errp)
+{
+    struct vup_cr_mailbox *m = vdev->mbox;
+    uint32_t n = vdev->mbox_head;
+    struct vup_cr_mbox_req *r;
+    uint32_t tail, status;
+
+    /* Posted writes may have filled the ring. */
+    while (n - (tail = qatomic_load_acquire(&m->tail)) >= VUP_CR_MBOX_SLOTS) {
+        if (!vfio_user_platform_mbox_wait(vdev, &m->tail, tail, errp)) {
+            return VUP_IO_FAILED;
+        }
+    }
+    r = &m->ring[n % VUP_CR_MBOX_SLOTS];
+    r->op = write ? VUP_CR_MBOX_OP_WRITE : VUP_CR_MBOX_OP_READ;
+    r->size = size;
+    r->flags = post ? VUP_CR_MBOX_POSTED : 0;
+    r->region = win->region_index;
+    r->offset = addr;
+    r->data = write ? *data : 0;
+    if (vdev->has_vtime) {
+        uint64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+
+        if (now != vdev->vtime_sent) {
+            trace_vfio_user_platform_vtime(vdev->socket, now, post);
+        }
+        r->flags |= VUP_CR_MBOX_VTIME;
+        r->vtime_ns = now;
+        /* Later socket requests are waited for: they see it there. */
+        qatomic_set(&vdev->live_map->vtime_ns, now);
+        vdev->vtime_sent = now;
+    }
+    vdev->mbox_head = n + 1;
+    qatomic_store_release(&m->head, n + 1);
+    /* Pairs with the backend's fence between b_sleeping and head. */
+    smp_mb();
+    if (qatomic_read(&m->b_sleeping)) {
+        event_notifier_set(&vdev->mbox_kick);
+    }
+    trace_vfio_user_platform_mbox(win->name, addr, write ? *data : 0, size,
+                                  write, post);
+    if (post) {
+        return VUP_IO_OK;
+    }
+
+    for (;;) {
+        uint32_t seq = qatomic_load_acquire(&m->resp_seq);
+
+        if (seq == n + 1) {
+            break;
+        }
+        if (!vfio_user_platform_mbox_wait(vdev, &m->resp_seq, seq, errp)) {
+            return VUP_IO_FAILED;
+        }
+    }
+    status = qatomic_read(&m->status);
+    if (status) {
+        error_setg_errno(errp, status, "backend refused the %s",
+                         write ? "write" : "read");
+        return VUP_IO_REFUSED;
+    }
+    if (!write) {
+        *data = qatomic_read(&m->resp_data);
+    }
+    return VUP_IO_OK;
+}
+
+/*
+ * The live part, from the mapping: seq first (acquire), then the fields.
+ * A change after the seq load bumps it again and rings the doorbell, so a
+ * later synchronisation point applies it.
+ */
+static void vfio_user_platform_live_load(VFIOUserPlatform *vdev,
+                                         struct vup_cr_live *live)
+{
+    struct vup_cr_live *l = vdev->live_map;
+    unsigned int i;
+
+    live->seq = qatomic_load_acquire(&l->seq);
+    live->deadline_ns = qatomic_read(&l->deadline_ns);
+    for (i = 0; i < ARRAY_SIZE(live->irq_level); i++) {
+        live->irq_level[i] = qatomic_read(&l->irq_level[i]);
+    }
+    for (i = 0; i < ARRAY_SIZE(live->clock_hz); i++) {
+        live->clock_hz[i] = qatomic_read(&l->clock_hz[i]);
+    }
+}
+
 
 /* MMIO windows */
 
@@ -244,6 +544,7 @@ static MemTxResult vfio_user_platform_window_read(void *opaque, hwaddr addr,
     VFIOUserPlatform *vdev = win->dev;
     uint8_t buf[8] = { 0 };
     Error *err = NULL;
+    VUPIOResult ret;
 
     *data = 0;
     if (vdev->failed) {
@@ -256,13 +557,18 @@ static MemTxResult vfio_user_platform_window_read(void *opaque, hwaddr addr,
         return MEMTX_ERROR;
     }
 
-    if (!vfio_user_platform_pre_access(vdev)) {
+    if (vdev->mbox) {
+        ret = vfio_user_platform_mbox_access(vdev, win, addr, data, size,
+                                             false, false, &err);
+    } else if (!vfio_user_platform_pre_access(vdev, false)) {
         return MEMTX_ERROR;
-    }
-    switch (vfio_user_platform_region_read(vdev, win->region_index, addr,
-                                           buf, size, &err)) {
-    case VUP_IO_OK:
+    } else {
+        ret = vfio_user_platform_region_read(vdev, win->region_index, addr,
+                                             buf, size, &err);
         *data = ldn_le_p(buf, size);
+    }
+    switch (ret) {
+    case VUP_IO_OK:
         trace_vfio_user_platform_read(win->name, addr, *data, size);
         vfio_user_platform_sync(vdev);
         return MEMTX_OK;
@@ -290,6 +596,7 @@ static MemTxResult vfio_user_platform_window_write(void *opaque, hwaddr addr,
     bool post = win->flags & VUP_CR_MMIO_POSTED_WRITES;
     uint8_t buf[8];
     Error *err = NULL;
+    VUPIOResult ret;
 
     if (vdev->failed) {
         return MEMTX_ERROR;
@@ -301,13 +608,18 @@ static MemTxResult vfio_user_platform_window_write(void *opaque, hwaddr addr,
         return MEMTX_ERROR;
     }
 
-    if (!vfio_user_platform_pre_access(vdev)) {
-        return MEMTX_ERROR;
-    }
     trace_vfio_user_platform_write(win->name, addr, data, size, post);
-    stn_le_p(buf, size, data);
-    switch (vfio_user_platform_region_write(vdev, win->region_index, addr,
-                                            buf, size, post, &err)) {
+    if (vdev->mbox) {
+        ret = vfio_user_platform_mbox_access(vdev, win, addr, &data, size,
+                                             true, post, &err);
+    } else if (!vfio_user_platform_pre_access(vdev, post)) {
+        return MEMTX_ERROR;
+    } else {
+        stn_le_p(buf, size, data);
+        ret = vfio_user_platform_region_write(vdev, win->region_index, addr,
+                                              buf, size, post, &err);
+    }
+    switch (ret) {
     case VUP_IO_OK:
         if (!post) {
             vfio_user_platform_sync(vdev);
@@ -366,6 +678,10 @@ static bool vfio_user_platform_send_vtime(VFIOUserPlatform *vdev, bool post)
 {
     uint64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
 
+    /* The backend reads it there before any request it answers. */
+    if (vdev->live_map) {
+        qatomic_set(&vdev->live_map->vtime_ns, now);
+    }
     if (post && now == vdev->vtime_sent) {
         return true;
     }
@@ -415,27 +731,39 @@ static void vfio_user_platform_sync_once(VFIOUserPlatform *vdev)
     Error *err = NULL;
     unsigned int i;
 
-    /* Eventfds the backend wrote before its reply are set by now. */
+    /*
+     * Eventfds the backend wrote before its reply are set by now.  With
+     * the live part mapped, only EDGE lines need clearing here (a read
+     * each): LEVEL lines and the doorbell only say "look at the live
+     * part", which a mapped one makes cheap to do again from their
+     * handlers.
+     */
     for (i = 0; i < vdev->num_irqs; i++) {
         VFIOUserPlatformIRQ *irq = &vdev->irqs[i];
 
-        if (irq->notifier_active &&
-            event_notifier_test_and_clear(&irq->notifier) &&
+        if (!irq->notifier_active ||
+            (vdev->live_map && !(irq->flags & VUP_CR_IRQ_EDGE))) {
+            continue;
+        }
+        if (event_notifier_test_and_clear(&irq->notifier) &&
             (irq->flags & VUP_CR_IRQ_EDGE)) {
             trace_vfio_user_platform_irq(irq->name, irq->line, 2);
             qemu_irq_pulse(vdev->irq_out[irq->out]);
         }
     }
-    if (vdev->doorbell_active) {
+    if (vdev->doorbell_active && !vdev->live_map) {
         event_notifier_test_and_clear(&vdev->doorbell);
     }
     if (!vdev->live_offset || vdev->failed) {
         return;
     }
 
-    if (vfio_user_platform_region_read(vdev, vdev->cr_index,
-                                       vdev->live_offset, &live,
-                                       sizeof(live), &err) != VUP_IO_OK) {
+    if (vdev->live_map) {
+        vfio_user_platform_live_load(vdev, &live);
+    } else if (vfio_user_platform_region_read(vdev, vdev->cr_index,
+                                              vdev->live_offset, &live,
+                                              sizeof(live), &err) !=
+               VUP_IO_OK) {
         vfio_user_platform_fail(vdev, err, "reading the live part failed");
         return;
     }
@@ -506,10 +834,28 @@ static void vfio_user_platform_sync_bh(void *opaque)
     vfio_user_platform_sync(opaque);
 }
 
-/* Before forwarding an access: the backend runs its timers due by now. */
-static bool vfio_user_platform_pre_access(VFIOUserPlatform *vdev)
+/*
+ * Before forwarding an access: the backend runs its timers due by now.
+ * With the live part mapped, a store does for an access we wait for; a
+ * posted one may be overtaken by the next store, so it still gets the
+ * time in the message stream (a posted write, only when it changed).
+ */
+static bool vfio_user_platform_pre_access(VFIOUserPlatform *vdev, bool post)
 {
-    return !vdev->has_vtime || vfio_user_platform_send_vtime(vdev, true);
+    if (!vdev->has_vtime) {
+        return true;
+    }
+    if (vdev->live_map && !post) {
+        uint64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+
+        if (now != vdev->vtime_sent) {
+            trace_vfio_user_platform_vtime(vdev->socket, now, false);
+            vdev->vtime_sent = now;
+        }
+        qatomic_set(&vdev->live_map->vtime_ns, now);
+        return true;
+    }
+    return vfio_user_platform_send_vtime(vdev, true);
 }
 
 static void vfio_user_platform_deadline_cb(void *opaque)
@@ -1246,6 +1592,10 @@ static bool vfio_user_platform_parse_cap(VFIOUserPlatform *vdev,
                        e->size, vdev->cr_size);
             return false;
         }
+        /* Used if it lies in the mapped area (see map_shared). */
+        vdev->has_mbox_cap = e->version == VUP_CR_MBOX_VERSION;
+        vdev->mbox_offset = e->offset;
+        vdev->mbox_size = e->size;
         break;
     case VUP_CR_CAP_DOORBELL:
         if (e->offset >= vdev->vbasedev.num_irqs) {
@@ -1271,7 +1621,6 @@ static bool vfio_user_platform_parse_cap(VFIOUserPlatform *vdev,
     default:
         break;
     }
-    /* FAST_PATH is not used: the standard path works without it. */
     return true;
 }
 
@@ -1610,6 +1959,7 @@ static void vfio_user_platform_put(VFIOUserPlatform *vdev)
 {
     VFIODevice *vbasedev = &vdev->vbasedev;
 
+    vfio_user_platform_unmap_shared(vdev);
     vfio_user_platform_irqs_exit(vdev);
     if (vdev->deadline_timer) {
         timer_free(vdev->deadline_timer);
@@ -1689,6 +2039,8 @@ static void vfio_user_platform_disconnect(VFIOUserPlatform *vdev)
 {
     VFIODevice *vbasedev = &vdev->vbasedev;
 
+    /* A backend that comes back shares new memory. */
+    vfio_user_platform_unmap_shared(vdev);
     if (vbasedev->proxy) {
         /* No DMA_UNMAP waits for a backend that is gone or stuck. */
         vfio_user_abort(vbasedev->proxy);
@@ -1835,6 +2187,7 @@ static void vfio_user_platform_reconnect_cb(void *opaque)
         goto retry;
     }
 
+    vfio_user_platform_map_shared(vdev);
     /* The backend starts afresh: a device reset, as after a system reset. */
     vdev->failed = false;
     vdev->refused_reported = false;
@@ -1873,6 +2226,16 @@ static void vfio_user_platform_realize(DeviceState *dev, Error **errp)
                    vdev->on_failure);
         return;
     }
+    if (!vdev->fast_path || !strcmp(vdev->fast_path, "auto")) {
+        vdev->map_live = vdev->use_mbox = true;
+    } else if (!strcmp(vdev->fast_path, "live")) {
+        vdev->map_live = true;
+    } else if (strcmp(vdev->fast_path, "off")) {
+        error_setg(errp, "vfio-user-platform %s: fast-path=%s is not "
+                   "\"auto\", \"live\" or \"off\"", vdev->socket,
+                   vdev->fast_path);
+        return;
+    }
     if (vdev->reconnect_ms && !vdev->bus_error) {
         error_setg(errp, "vfio-user-platform %s: reconnect-ms needs "
                    "on-failure=bus-error (with stop, QEMU stops)",
@@ -1900,6 +2263,7 @@ static void vfio_user_platform_realize(DeviceState *dev, Error **errp)
         !vfio_user_platform_clocks_init(vdev, errp)) {
         goto error;
     }
+    vfio_user_platform_map_shared(vdev);
     if (vdev->live_offset) {
         vdev->sync_bh = aio_bh_new_guarded(qemu_get_aio_context(),
                                            vfio_user_platform_sync_bh, vdev,
@@ -1998,6 +2362,7 @@ static const Property vfio_user_platform_properties[] = {
     DEFINE_PROP_UINT32("msg-timeout", VFIOUserPlatform, msg_timeout, 5000),
     DEFINE_PROP_STRING("on-failure", VFIOUserPlatform, on_failure),
     DEFINE_PROP_UINT32("reconnect-ms", VFIOUserPlatform, reconnect_ms, 0),
+    DEFINE_PROP_STRING("fast-path", VFIOUserPlatform, fast_path),
 };
 
 static void vfio_user_platform_class_init(ObjectClass *klass,
@@ -2020,6 +2385,10 @@ static void vfio_user_platform_class_init(ObjectClass *klass,
         "when the backend dies, breaks the protocol or times out: \"stop\" "
         "QEMU with an error (default) or give the guest \"bus-error\"s "
         "and keep running");
+    object_class_property_set_description(klass, "fast-path",
+        "shared memory the backend offers: auto (default: the live part "
+        "and the mailbox), live (the live part only) or off (messages "
+        "only)");
     object_class_property_set_description(klass, "reconnect-ms",
         "with on-failure=bus-error: try to reconnect to a failed backend "
         "every so many milliseconds (default 0: never)");

@@ -96,6 +96,7 @@ struct VFIOUserPlatform {
     uint32_t msg_timeout;
     char *on_failure;            /* "stop" (default) or "bus-error" */
     uint32_t reconnect_ms;       /* bus-error: retry period, 0 = never */
+    char *fast_path;             /* "auto" (default), "live" or "off" */
 
     VFIODevice vbasedev;
     bool failed;                 /* backend gone: stop forwarding */
@@ -139,6 +140,20 @@ struct VFIOUserPlatform {
     bool resync;
     QEMUBH *sync_bh;             /* after posted writes */
     QEMUTimer *deadline_timer;   /* QEMU_CLOCK_VIRTUAL */
+
+    /* Shared memory: the mapped live part and the FAST_PATH mailbox. */
+    bool map_live;               /* fast-path=auto|live */
+    bool use_mbox;               /* fast-path=auto */
+    bool has_mbox_cap;           /* VUP_CR_CAP_FAST_PATH published */
+    uint32_t mbox_offset;        /* its offset and size in the region */
+    uint32_t mbox_size;
+    void *shm;                   /* mapping of the region's sparse area */
+    size_t shm_size;
+    struct vup_cr_live *live_map;   /* NULL: live part by messages */
+    struct vup_cr_mailbox *mbox;    /* NULL: accesses by messages */
+    uint32_t mbox_head;          /* requests published */
+    EventNotifier mbox_kick;     /* wakes the backend: we only signal it */
+    bool mbox_kick_active;
     uint64_t deadline_ns;        /* armed for, VUP_CR_NO_DEADLINE = none */
     uint64_t vtime_sent;         /* last vtime_ns written to the backend */
 };
