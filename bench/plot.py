@@ -20,7 +20,8 @@ def plot(R, out):
         for op in ("read", "write"):
             if m.get(f"{key}.{op}"):
                 bars.append((f"{label}: {op}", m[f"{key}.{op}"],
-                             "tab:blue" if key == "inproc" else "tab:orange"))
+                             "tab:blue" if key == "inproc" else
+                             "tab:green" if key.startswith("fast") else "tab:orange"))
     for key, label, color in (("upstream.read", "upstream vfio-user-pci: read", "tab:red"),
                               ("virt_inproc.read", "-M virt in-process PL011: read",
                                "tab:blue")):
