@@ -680,8 +680,12 @@ def main():
          "command": args.command or " ".join(sys.argv),
          "started": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
     t0 = time.monotonic()
+    loads = []
     for name in args.only.split(","):
+        loads.append(os.getloadavg()[0])
         BENCHES[name](args, R)
+    loads.append(os.getloadavg()[0])
+    R["machine"]["load_1min_during"] = [min(loads), max(loads)]
     R["machine"]["load_after"] = os.getloadavg()
     R["duration_s"] = time.monotonic() - t0
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
