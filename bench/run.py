@@ -9,7 +9,7 @@ around n accesses, so per-access costs are slopes over n (fixed costs of the
 markers cancel).  Results go to a JSON file; with --doc they are written to
 docs/performance.md, with --plot to docs/performance.png (bench/plot.py).
 
-`make bench` runs this with the defaults.  Expect about 5 minutes.
+`make bench` runs this with the defaults (about 10 minutes on 2 cores).
 """
 
 import argparse
