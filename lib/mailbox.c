@@ -24,11 +24,15 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
+
+/* Busy-polling before yielding between polls. */
+#define MBOX_BUSY_NS 5000u
 
 static void cpu_relax(void)
 {
@@ -269,15 +273,26 @@ void vup_mbox_idle(vup_dev *d)
     if (!vup_mbox_serve(d) && mbox_sleep(m)) {
         return;
     }
-    /* Active: a polling guest sends the next request within microseconds. */
+    /*
+     * Active: a polling guest sends the next request within microseconds.
+     * Busy-poll for the first few, then yield between polls so that on a
+     * loaded host QEMU's vCPU thread gets the CPU instead of being spun
+     * against.
+     */
     do {
-        until = mono_ns() + (uint64_t)d->spin_us * 1000u;
-        while (mono_ns() < until) {
+        uint64_t start = mono_ns(), now = start;
+
+        until = start + (uint64_t)d->spin_us * 1000u;
+        while (now < until) {
             if (vup_mbox_serve(d)) {
-                until = mono_ns() + (uint64_t)d->spin_us * 1000u;
-            } else {
+                start = mono_ns();
+                until = start + (uint64_t)d->spin_us * 1000u;
+            } else if (now - start < MBOX_BUSY_NS) {
                 cpu_relax();
+            } else {
+                sched_yield();
             }
+            now = mono_ns();
             if (d->kick_fd < 0) {
                 return;
             }

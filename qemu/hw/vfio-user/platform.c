@@ -248,7 +248,13 @@ static void vfio_user_platform_sync(VFIOUserPlatform *vdev);
  * the mailbox before each socket message, so both stay in one order.
  */
 
-/* How long the vCPU thread spins on a response before it sleeps. */
+/*
+ * How long the vCPU thread polls for a response before it sleeps: busy
+ * for the first microseconds (a polling backend answers in well under
+ * one), then yielding the CPU between polls, so that on a loaded host the
+ * backend gets to run instead of being spun against.
+ */
+#define VUP_MBOX_BUSY_NS        (3 * SCALE_US)
 #define VUP_MBOX_SPIN_NS        (50 * SCALE_US)
 /* Sleep slices, to notice a backend that went away. */
 #define VUP_MBOX_SLICE_NS       (10 * SCALE_MS)
@@ -407,8 +413,12 @@ static bool vfio_user_platform_mbox_wait(VFIOUserPlatform *vdev,
         if (qatomic_load_acquire(addr) != val) {
             return true;
         }
-        cpu_relax();
         now = get_clock();
+        if (now - start < VUP_MBOX_BUSY_NS) {
+            cpu_relax();
+        } else {
+            sched_yield();
+        }
     } while (now - start < VUP_MBOX_SPIN_NS);
 
     for (;;) {

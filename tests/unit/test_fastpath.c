@@ -1,0 +1,440 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Shared memory behind the control region: the memfd live part offered
+ * with FLAG_MMAP and a sparse-mmap area, and the FAST_PATH mailbox, driven
+ * by a test client playing QEMU (docs/control-region.md, "Shared memory and
+ * the fast path").  The device runs in a thread, as in test_server.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <vup.h>
+#include <vup/client.h>
+#include <vup/cr.h>
+#include <linux/vfio.h>
+
+#define TIMEOUT_MS 2000
+
+struct model {
+    vup_periph *p;
+    vup_timer *t;
+    unsigned fired;
+    uint64_t fired_at;
+};
+
+static void on_timer(vup_timer *t, void *opaque)
+{
+    struct model *m = opaque;
+
+    (void)t;
+    m->fired++;
+    m->fired_at = vup_dev_now_ns(vup_periph_dev(m->p));
+    vup_irq_set(m->p, 0, true);
+}
+
+static void ctl_write(vup_periph *p, const struct vup_reg *r, uint32_t old,
+                      uint32_t value, uint32_t written)
+{
+    struct model *m = vup_periph_opaque(p);
+
+    (void)r;
+    (void)old;
+    (void)written;
+    if (value & 1) {
+        vup_timer_arm_in(m->t, 1000);       /* 1 us of virtual time */
+    }
+    if (value & 2) {
+        vup_irq_set(p, 0, false);
+    }
+}
+
+static const struct vup_reg regs[] = {
+    { "CTL", 0x0, 0, 0xff, 0, NULL, ctl_write },
+    { "DATA", 0x4, 0x1234, 0xffffffff, 0, NULL, NULL },
+};
+
+static const struct vup_irq_desc irqs[] = {
+    { "t0", 10, VUP_CR_IRQ_LEVEL },
+};
+
+static const struct vup_periph_desc desc = {
+    .name = "t0", .base = 0x40000000, .size = 0x100,
+    .regs = regs, .num_regs = 2, .irqs = irqs, .num_irqs = 1,
+};
+
+struct fixture {
+    char dir[64], path[96];
+    vup_dev *dev;
+    struct model model;
+    int stop_pipe[2];
+    pthread_t thread;
+    vup_client *c;
+    struct vup_client_region_info ri;
+    uint8_t *map;
+    struct vup_cr_live *live;
+    struct vup_cr_mailbox *mbox;
+    int kick;
+    uint32_t head;
+};
+
+static void on_stop(void *opaque, int fd, uint32_t events)
+{
+    (void)fd;
+    (void)events;
+    vup_dev_stop(opaque);
+}
+
+static void *serve(void *opaque)
+{
+    struct fixture *f = opaque;
+
+    vup_dev_run(f->dev);
+    return NULL;
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    char err[256];
+
+    strcpy(f->dir, "/tmp/vup-fp-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->path, sizeof(f->path), "%s/dev.sock", f->dir);
+    f->dev = vup_dev_new("fpdev");
+    assert_non_null(f->dev);
+    f->model.p = vup_dev_add_periph(f->dev, &desc, &f->model);
+    assert_non_null(f->model.p);
+    f->model.t = vup_timer_new(f->dev, on_timer, &f->model);
+    assert_non_null(f->model.t);
+    assert_int_equal(vup_dev_listen(f->dev, f->path), 0);
+    assert_int_equal(pipe2(f->stop_pipe, O_CLOEXEC), 0);
+    assert_int_equal(vup_dev_watch_fd(f->dev, f->stop_pipe[0], EPOLLIN,
+                                      on_stop, f->dev), 0);
+    assert_int_equal(pthread_create(&f->thread, NULL, serve, f), 0);
+    f->c = vup_client_connect(f->path, TIMEOUT_MS, err, sizeof(err));
+    assert_non_null(f->c);
+    f->kick = -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    if (f->map) {
+        munmap(f->map, f->ri.mmap_size);
+    }
+    if (f->ri.fd >= 0) {
+        close(f->ri.fd);
+    }
+    if (f->kick >= 0) {
+        close(f->kick);
+    }
+    vup_client_free(f->c);
+    assert_int_equal(write(f->stop_pipe[1], "x", 1), 1);
+    pthread_join(f->thread, NULL);
+    vup_dev_free(f->dev);
+    close(f->stop_pipe[0]);
+    close(f->stop_pipe[1]);
+    assert_int_equal(rmdir(f->dir), 0);
+    free(f);
+    return 0;
+}
+
+/* Region 0's info and the mapping of its sparse area. */
+static void map_cr(struct fixture *f)
+{
+    struct vup_cr_header h;
+
+    assert_int_equal(vup_client_region_info(f->c, 0, &f->ri), 0);
+    assert_true(f->ri.flags & VFIO_REGION_INFO_FLAG_MMAP);
+    assert_true(f->ri.fd >= 0);
+    assert_int_equal(vup_client_read(f->c, 0, 0, &h, sizeof(h)), 0);
+    assert_int_equal(h.version_minor, 1);
+    assert_int_equal(f->ri.mmap_offset, h.live_offset);
+    assert_int_equal(f->ri.mmap_size, 0x2000);      /* live + mailbox */
+    assert_int_equal(f->ri.size, h.live_offset + 0x2000);
+    f->map = mmap(NULL, f->ri.mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+                  f->ri.fd, (off_t)(f->ri.offset + f->ri.mmap_offset));
+    assert_true(f->map != MAP_FAILED);
+    f->live = (struct vup_cr_live *)f->map;
+    f->mbox = (struct vup_cr_mailbox *)(f->map + 0x1000);
+}
+
+static uint32_t seq(struct fixture *f)
+{
+    return __atomic_load_n(&f->live->seq, __ATOMIC_ACQUIRE);
+}
+
+/* ---- the mapped live part ------------------------------------------------ */
+
+static void test_live_part_mapped(void **state)
+{
+    struct fixture *f = *state;
+    uint32_t v = 1, s0;
+    uint64_t now = 5000000;
+
+    map_cr(f);
+    assert_int_equal(f->live->deadline_ns, VUP_CR_NO_DEADLINE);
+    /* A write arms the timer: the deadline shows in the shared page. */
+    s0 = seq(f);
+    __atomic_store_n(&f->live->vtime_ns, now, __ATOMIC_RELEASE);
+    assert_int_equal(vup_client_write(f->c, 1, 0, &v, 4, false), 0);
+    assert_true(seq(f) != s0);
+    assert_int_equal(f->live->deadline_ns, now + 1000);
+    /* Time stored in the page is taken before a non-posted request. */
+    __atomic_store_n(&f->live->vtime_ns, now + 2000, __ATOMIC_RELEASE);
+    assert_int_equal(vup_client_read(f->c, 1, 4, &v, 4), 0);
+    assert_int_equal(v, 0x1234);
+    assert_int_equal(f->model.fired, 1);
+    assert_int_equal(f->model.fired_at, now + 1000);
+    assert_int_equal(f->live->irq_level[0] & 1, 1);
+    assert_int_equal(f->live->deadline_ns, VUP_CR_NO_DEADLINE);
+    /* REGION_READ sees the same bytes, with the backend's time. */
+    assert_int_equal(vup_client_read(f->c, 0, f->ri.mmap_offset +
+                                     offsetof(struct vup_cr_live, irq_level),
+                                     &v, 4), 0);
+    assert_int_equal(v & 1, 1);
+}
+
+static void test_backend_never_writes_vtime(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t t = 777, back = 0;
+
+    map_cr(f);
+    /* A REGION_WRITE of vtime_ns updates the backend's time only. */
+    assert_int_equal(vup_client_write(f->c, 0, f->ri.mmap_offset +
+                                      offsetof(struct vup_cr_live, vtime_ns),
+                                      &t, 8, false), 0);
+    assert_int_equal(f->live->vtime_ns, 0);
+    assert_int_equal(vup_client_read(f->c, 0, f->ri.mmap_offset +
+                                     offsetof(struct vup_cr_live, vtime_ns),
+                                     &back, 8), 0);
+    assert_int_equal(back, 777);
+}
+
+static void test_no_fast_path_option(void **state)
+{
+    struct fixture *f = *state;
+    vup_dev *d = vup_dev_new("plain");
+
+    (void)f;
+    assert_non_null(d);
+    assert_int_equal(vup_dev_set_fast_path(d, false), 0);
+    assert_non_null(vup_dev_add_periph(d, &desc, NULL));
+    assert_non_null(vup_dev_descriptor(d, &(size_t){ 0 }));
+    assert_int_equal(vup_dev_set_fast_path(d, true), -EBUSY);
+    vup_dev_free(d);
+}
+
+/* ---- the mailbox --------------------------------------------------------- */
+
+static void arm_mailbox(struct fixture *f)
+{
+    map_cr(f);
+    assert_int_equal(f->mbox->num_slots, VUP_CR_MBOX_SLOTS);
+    assert_int_equal(f->mbox->kick_irq, 2);   /* line, doorbell, kick */
+    f->kick = eventfd(0, EFD_CLOEXEC);
+    assert_true(f->kick >= 0);
+    assert_int_equal(vup_client_irq_set_eventfd(f->c, f->mbox->kick_irq,
+                                                f->kick), 0);
+    f->head = f->mbox->head;
+}
+
+/* Posts one request the way QEMU does; returns its number. */
+static uint32_t post(struct fixture *f, uint8_t op, uint32_t region,
+                     uint64_t off, uint8_t size, uint64_t data,
+                     uint16_t flags, uint64_t vtime)
+{
+    struct vup_cr_mailbox *m = f->mbox;
+    uint32_t n = f->head;
+    struct vup_cr_mbox_req *r = &m->ring[n % VUP_CR_MBOX_SLOTS];
+
+    while (n - __atomic_load_n(&m->tail, __ATOMIC_ACQUIRE) >=
+           VUP_CR_MBOX_SLOTS) {
+        ;
+    }
+    *r = (struct vup_cr_mbox_req){ .op = op, .size = size, .flags = flags,
+                                   .region = region, .offset = off,
+                                   .data = data, .vtime_ns = vtime };
+    f->head = n + 1;
+    __atomic_store_n(&m->head, n + 1, __ATOMIC_RELEASE);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&m->b_sleeping, __ATOMIC_RELAXED)) {
+        uint64_t one = 1;
+
+        assert_int_equal(write(f->kick, &one, 8), 8);
+    }
+    return n;
+}
+
+/* Waits for the response to request @n (spin, then futex); its status. */
+static uint32_t response(struct fixture *f, uint32_t n, uint64_t *data)
+{
+    struct vup_cr_mailbox *m = f->mbox;
+    struct timespec ts = { .tv_nsec = 10000000 };
+
+    for (int i = 0; i < 200; i++) {
+        uint32_t s = __atomic_load_n(&m->resp_seq, __ATOMIC_ACQUIRE);
+
+        if (s == n + 1) {
+            if (data) {
+                *data = m->resp_data;
+            }
+            return m->status;
+        }
+        __atomic_store_n(&m->q_waiting, 1, __ATOMIC_SEQ_CST);
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&m->resp_seq, __ATOMIC_ACQUIRE) == s) {
+            syscall(SYS_futex, &m->resp_seq, FUTEX_WAIT, s, &ts, NULL, 0);
+        }
+        __atomic_store_n(&m->q_waiting, 0, __ATOMIC_RELAXED);
+    }
+    fail_msg("no response to mailbox request %u", n);
+    return 0;
+}
+
+static void test_mailbox_read_write(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t v = 0;
+    uint32_t n;
+
+    arm_mailbox(f);
+    /* The device sleeps until kicked. */
+    assert_int_equal(f->mbox->b_sleeping, 1);
+    n = post(f, VUP_CR_MBOX_OP_READ, 1, 4, 4, 0, 0, 0);
+    assert_int_equal(response(f, n, &v), 0);
+    assert_int_equal(v, 0x1234);
+    n = post(f, VUP_CR_MBOX_OP_WRITE, 1, 4, 4, 0xcafe, 0, 0);
+    assert_int_equal(response(f, n, NULL), 0);
+    n = post(f, VUP_CR_MBOX_OP_READ, 1, 4, 2, 0, 0, 0);
+    assert_int_equal(response(f, n, &v), 0);
+    assert_int_equal(v, 0xcafe);
+    assert_int_equal(vup_dev_mailbox_requests(f->dev), 3);
+    /* The socket path sees what the mailbox wrote. */
+    assert_int_equal(vup_client_read(f->c, 1, 4, &n, 4), 0);
+    assert_int_equal(n, 0xcafe);
+}
+
+static void test_mailbox_posted_burst_and_order(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t v = 0;
+    uint32_t n, w;
+
+    arm_mailbox(f);
+    /* More posted writes than slots: the ring wraps, order is kept. */
+    for (uint32_t i = 0; i < 3 * VUP_CR_MBOX_SLOTS; i++) {
+        post(f, VUP_CR_MBOX_OP_WRITE, 1, 4, 4, i, VUP_CR_MBOX_POSTED, 0);
+    }
+    n = post(f, VUP_CR_MBOX_OP_READ, 1, 4, 4, 0, 0, 0);
+    assert_int_equal(response(f, n, &v), 0);
+    assert_int_equal(v, 3 * VUP_CR_MBOX_SLOTS - 1);
+    /* A socket request after posted mailbox writes sees all of them. */
+    post(f, VUP_CR_MBOX_OP_WRITE, 1, 4, 4, 0x5a5a, VUP_CR_MBOX_POSTED, 0);
+    assert_int_equal(vup_client_read(f->c, 1, 4, &w, 4), 0);
+    assert_int_equal(w, 0x5a5a);
+}
+
+static void test_mailbox_vtime_and_timers(void **state)
+{
+    struct fixture *f = *state;
+    uint32_t n;
+
+    arm_mailbox(f);
+    n = post(f, VUP_CR_MBOX_OP_WRITE, 1, 0, 4, 1, VUP_CR_MBOX_VTIME, 10000);
+    assert_int_equal(response(f, n, NULL), 0);
+    assert_int_equal(f->live->deadline_ns, 11000);
+    assert_int_equal(f->model.fired, 0);
+    /* The next request's time runs the timer before it is served. */
+    n = post(f, VUP_CR_MBOX_OP_READ, 1, 4, 4, 0, VUP_CR_MBOX_VTIME, 12000);
+    assert_int_equal(response(f, n, NULL), 0);
+    assert_int_equal(f->model.fired, 1);
+    assert_int_equal(f->model.fired_at, 11000);
+    assert_int_equal(f->live->irq_level[0] & 1, 1);
+}
+
+static void test_mailbox_bad_requests(void **state)
+{
+    struct fixture *f = *state;
+    uint32_t n;
+
+    arm_mailbox(f);
+    /* Not a window, out of range, bad size, bad op: EINVAL, no harm. */
+    n = post(f, VUP_CR_MBOX_OP_READ, 0, 0, 4, 0, 0, 0);
+    assert_int_equal(response(f, n, NULL), EINVAL);
+    n = post(f, VUP_CR_MBOX_OP_READ, 9, 0, 4, 0, 0, 0);
+    assert_int_equal(response(f, n, NULL), EINVAL);
+    n = post(f, VUP_CR_MBOX_OP_READ, 1, 0x100, 4, 0, 0, 0);
+    assert_int_equal(response(f, n, NULL), EINVAL);
+    n = post(f, VUP_CR_MBOX_OP_READ, 1, 2, 4, 0, 0, 0);
+    assert_int_equal(response(f, n, NULL), EINVAL);
+    n = post(f, VUP_CR_MBOX_OP_READ, 1, 0, 8, 0, 0, 0);
+    assert_int_equal(response(f, n, NULL), EINVAL);
+    n = post(f, 7, 1, 0, 4, 0, 0, 0);
+    assert_int_equal(response(f, n, NULL), EINVAL);
+    n = post(f, VUP_CR_MBOX_OP_READ, 1, 0, 4, 0, 0x80, 0);
+    assert_int_equal(response(f, n, NULL), EINVAL);
+    n = post(f, VUP_CR_MBOX_OP_READ, 1, 4, 4, 0, 0, 0);
+    assert_int_equal(response(f, n, NULL), 0);
+}
+
+static void test_mailbox_sleeps_when_idle(void **state)
+{
+    struct fixture *f = *state;
+    uint32_t n;
+
+    arm_mailbox(f);
+    n = post(f, VUP_CR_MBOX_OP_READ, 1, 4, 4, 0, 0, 0);
+    assert_int_equal(response(f, n, NULL), 0);
+    /* After its bounded spin the device sleeps again (default 50 us). */
+    for (int i = 0; i < 200 &&
+         !__atomic_load_n(&f->mbox->b_sleeping, __ATOMIC_ACQUIRE); i++) {
+        usleep(1000);
+    }
+    assert_int_equal(f->mbox->b_sleeping, 1);
+    /* ... and a kick wakes it. */
+    n = post(f, VUP_CR_MBOX_OP_READ, 1, 4, 4, 0, 0, 0);
+    assert_int_equal(response(f, n, NULL), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+        T(test_live_part_mapped),
+        T(test_backend_never_writes_vtime),
+        T(test_no_fast_path_option),
+        T(test_mailbox_read_write),
+        T(test_mailbox_posted_burst_and_order),
+        T(test_mailbox_vtime_and_timers),
+        T(test_mailbox_bad_requests),
+        T(test_mailbox_sleeps_when_idle),
+#undef T
+    };
+
+    vup_log_set_level(VUP_LOG_ERROR);
+    return cmocka_run_group_tests_name("fastpath", tests, NULL, NULL);
+}
