@@ -109,8 +109,25 @@ void vup_chardev_write(vup_chardev *c, const uint8_t *buf, size_t len)
     }
     memcpy(c->buf + c->len, buf, len);
     c->len += len;
-    flush(c);
-    update_watch(c, c->out_fd);
+    /*
+     * A byte per guest write would be a syscall per byte: output is
+     * coalesced and written when the loop has no request to serve
+     * (vup_chardev_flush_all), or here once half the buffer is used.
+     */
+    if (c->len >= CHARDEV_BUF / 2) {
+        flush(c);
+        update_watch(c, c->out_fd);
+    }
+}
+
+void vup_chardev_flush_all(vup_dev *d)
+{
+    for (struct vup_chardev *c = d->chardevs; c; c = c->next) {
+        if (c->len) {
+            flush(c);
+            update_watch(c, c->out_fd);
+        }
+    }
 }
 
 static void client_close(struct vup_chardev *c)

@@ -249,5 +249,7 @@ void vup_dma_clear(struct vup_conn *c);
 
 /* chardev.c */
 void vup_chardev_close_all(vup_dev *d);
+/* Writes the output coalesced by vup_chardev_write(). */
+void vup_chardev_flush_all(vup_dev *d);
 
 #endif /* VUP_INTERNAL_H */

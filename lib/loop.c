@@ -124,6 +124,7 @@ int vup_dev_dispatch(vup_dev *d, int timeout_ms)
             }
         }
     }
+    vup_chardev_flush_all(d);
     /* A busy mailbox is polled a while before the next wait. */
     vup_mbox_idle(d);
     return 0;

@@ -290,6 +290,8 @@ void vup_mbox_idle(vup_dev *d)
             } else if (now - start < MBOX_BUSY_NS) {
                 cpu_relax();
             } else {
+                /* The guest paused: time to write coalesced output. */
+                vup_chardev_flush_all(d);
                 sched_yield();
             }
             now = mono_ns();
