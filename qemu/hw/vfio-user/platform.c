@@ -633,8 +633,12 @@ static MemTxResult vfio_user_platform_window_write(void *opaque, hwaddr addr,
     case VUP_IO_OK:
         if (!post) {
             vfio_user_platform_sync(vdev);
-        } else if (vdev->sync_bh) {
-            /* No reply, no sync point: catch up from the main loop. */
+        } else if (vdev->sync_bh && !vdev->doorbell_active) {
+            /*
+             * No reply, no sync point: catch up from the main loop.  A
+             * backend with a doorbell rings it for what a posted request
+             * changed, so a main-loop wake-up per write is not needed.
+             */
             qemu_bh_schedule(vdev->sync_bh);
         }
         return MEMTX_OK;
