@@ -105,6 +105,31 @@ retries with that argsz.  The cap_offset sanity check rejected that
 first reply with -EINVAL, so such regions could never be queried.  Only
 check cap_offset when the reply's capabilities fit."
 
+# 3b. proxy: a hostile or failing server
+apply_patch 0007-vfio-user-proxy-broken-reply-stream.patch
+commit "vfio-user: do not trust a broken reply stream
+
+A server that died with unread data (ECONNRESET) aborted QEMU:
+vfio_user_recv_hdr() set *errp after qio_channel_readv_full() had set it.
+A reply cut short (server stalls or dies mid-reply) left the request in
+no queue while part_recv still pointed at it, and the waiter's timeout
+removed it from a queue it was not in; the partial message is now
+finished when the connection fails, or abandoned safely.  An unexpected
+reply (wrong or late id), a reply larger than expected or to another
+command, unexpected fds on a reply and oversized requests left their
+body in the stream to be read as the next header: they now fail the
+connection (fds still closed).  DMA_UNMAP on a failed connection returns
+at once, and vfio_user_abort() lets a device give up on a server that
+stopped answering."
+
+# 3c. region info: bound the server's argsz
+apply_patch 0008-vfio-user-region-info-argsz-bound.patch
+commit "vfio-user: bound the argsz a server asks for in region info
+
+On a retry, vfio_user_get_region_info() used the server's argsz: with
+0xffffffff the uint32 message size overflowed and the request was built
+in a 15-byte buffer.  Refuse an argsz larger than one message."
+
 # 4. the platform device and its control-region header
 add_file include/vup/control-region.h include/hw/vfio-user/vup-control-region.h
 add_file qemu/include/hw/vfio-user/platform.h include/hw/vfio-user/platform.h
