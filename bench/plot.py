@@ -30,17 +30,18 @@ def plot(R, out):
     fig, ax = plt.subplots(figsize=(9, 0.45 * len(bars) + 1.5))
     y = range(len(bars))
     vals = [b[1]["med"] * 1e6 for b in bars]
-    lo = [v - b[1]["min"] * 1e6 for v, b in zip(vals, bars)]
-    hi = [b[1]["max"] * 1e6 - v for v, b in zip(vals, bars)]
+    # A noisy slope can come out negative; a log axis cannot show it.
+    lo = [v - max(b[1]["min"] * 1e6, v / 100) for v, b in zip(vals, bars)]
+    hi = [max(b[1]["max"] * 1e6 - v, 0) for v, b in zip(vals, bars)]
     ax.barh(list(y), vals, xerr=[lo, hi], color=[b[2] for b in bars], capsize=3)
     ax.set_yticks(list(y))
     ax.set_yticklabels([b[0] for b in bars], fontsize=8)
     ax.invert_yaxis()
     ax.set_xscale("log")
-    ax.set_xlim(right=max(vals) * 5)
+    ax.set_xlim(right=max(v + h for v, h in zip(vals, hi)) * 6)
     ax.set_xlabel("µs per guest access (log scale; median, min–max)")
-    for i, v in enumerate(vals):
-        ax.text(v * 1.15, i, f"{v:.3g} µs", va="center", fontsize=7)
+    for i, (v, h) in enumerate(zip(vals, hi)):
+        ax.text((v + h) * 1.2, i, f"{v:.3g} µs", va="center", fontsize=7)
     mc = R.get("machine", {})
     ax.set_title(f"Guest MMIO cost per access — {mc.get('nproc', '?')} cores, "
                  f"{mc.get('cpu', '')[:40]}", fontsize=9)

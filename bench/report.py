@@ -403,6 +403,28 @@ all of them.
 - **Idle**: `utime + stime` from `/proc/PID/stat` over the interval, guest
   in WFI after `hello.elf` printed `ready`.
 """
+    method += """
+## Caveats
+
+- The fast path spins (`vup-stm32l4 --spin-us`, default 50 µs) in the
+  backend and in QEMU's vCPU thread. It needs a free core for each: with
+  other load on a 2-core machine the spin loses, each side yields
+  (`sched_yield` in the fast-path profile below) and its figures fall
+  toward wake-up costs. Read the fast-path rows together with the load
+  figures above.
+- QEMU and the backends are being changed while these benchmarks were
+  written; the figures describe the build that ran.
+- The upstream reference runs on another board and CPU model (`-M virt`,
+  Cortex-A15, an I/O BAR); its in-process PL011 row is the comparison on
+  that board.
+- Host-time interrupt latency includes the way back out (the ISR's TDR
+  write: a round trip on the standard path, posted otherwise) and the
+  harness's pipe; the virtual-time figure assumes the 4 MHz reset clock.
+- Both USART models drop output the host cannot take at once (see the TX
+  note); throughput is timed on the guest's loop, so it is not affected.
+- Boot time starts at process start, so it includes QEMU's own start-up
+  (the in-process board creates many more devices than the generic one).
+"""
     prof = profile_section(R)
     return "\n".join([head, plot, tables(R), method,
                       "## Where the time of one external read goes\n", PATH_NOTE,
