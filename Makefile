@@ -37,6 +37,8 @@ STM32L4_OBJS := $(STM32L4_SRCS:%.c=$(BUILD)/obj/%.o)
 BINS      := $(BUILD)/bin/vup-stm32l4 $(BUILD)/bin/vup-info
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+# The shared fixture every unit test links (not a test itself).
+UNIT_HARNESS := $(BUILD)/obj/tests/unit/harness.o
 
 # Sanitizer build of everything the suite runs (QEMU stays the normal one).
 ASAN_BUILD  := $(BUILD)/asan
@@ -113,7 +115,7 @@ $(BUILD)/bin/vup-info: $(BUILD)/obj/tools/vup-info.o $(LIBVUP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(JSONC_LIBS)
 
-$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(LIBVUP)
+$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(UNIT_HARNESS) $(LIBVUP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(JSONC_LIBS)
 

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 
 #include "vup.h"
 #include "protocol.h"
@@ -235,6 +237,14 @@ void vup_rx_init(struct vup_rx *rx);
 void vup_rx_reset(struct vup_rx *rx);   /* closes fds, keeps the buffer */
 void vup_rx_fini(struct vup_rx *rx);
 int vup_rx_step(int sock, struct vup_rx *rx, size_t max_size);
+/*
+ * One sendmsg() of @iov with @fds (SCM_RIGHTS, up to 32: more than a peer
+ * accepts, for tests) attached to its first byte; sendmsg()'s result and
+ * errno (EINVAL: too many fds).  Also the raw sender of the unit tests and
+ * fuzz targets.
+ */
+ssize_t vup_sendmsg_fds(int sock, const struct iovec *iov, size_t iovcnt,
+                        const int *fds, size_t nfds, int flags);
 int vup_send_all(int sock, const void *buf, size_t len, const int *fds,
                  size_t nfds);
 void vup_close_fds(int *fds, size_t n);

@@ -101,6 +101,37 @@ static bool json_uint(json_object *o)
 }
 
 /*
+ * The numeric capabilities, each answered with our own value.  The client's
+ * must be a non-negative integer sharing a bit with @need (0: any such, ~0:
+ * any but 0), else @bad says why not.
+ */
+static const struct num_cap {
+    const char *key;
+    int64_t need;
+    int32_t ours;
+    const char *bad;
+} num_caps[] = {
+    { "max_msg_fds", 0, VUP_MSG_MAX_FDS,
+      "max_msg_fds is not a non-negative integer" },
+    { "max_data_xfer_size", ~0, VUP_MSG_MAX_XFER,
+      "max_data_xfer_size is not a positive integer" },
+    { "pgsizes", VUP_DMA_PGSIZE, VUP_DMA_PGSIZE,
+      "pgsizes does not include 4096" },
+    { "max_dma_maps", ~0, VUP_DMA_MAX_MAPS,
+      "max_dma_maps is not a positive integer" },
+};
+
+static const struct num_cap *find_num_cap(const char *key)
+{
+    for (size_t i = 0; i < VUP_ARRAY_SIZE(num_caps); i++) {
+        if (!strcmp(key, num_caps[i].key)) {
+            return &num_caps[i];
+        }
+    }
+    return NULL;
+}
+
+/*
  * Checks the client's capabilities and builds ours: only those the client
  * proposed (the reply must be a subset, and QEMU reads the reply into a
  * buffer the size of its request).
@@ -109,35 +140,15 @@ static int negotiate_caps(vup_dev *d, json_object *caps, json_object *out,
                           const char **what)
 {
     json_object_object_foreach(caps, key, val) {
-        if (!strcmp(key, "max_msg_fds")) {
-            if (!json_uint(val)) {
-                *what = "max_msg_fds is not a non-negative integer";
-                return EINVAL;
-            }
-            json_object_object_add(out, key,
-                                   json_object_new_int(VUP_MSG_MAX_FDS));
-        } else if (!strcmp(key, "max_data_xfer_size")) {
-            if (!json_uint(val) || !json_object_get_int64(val)) {
-                *what = "max_data_xfer_size is not a positive integer";
-                return EINVAL;
-            }
-            json_object_object_add(out, key,
-                                   json_object_new_int(VUP_MSG_MAX_XFER));
-        } else if (!strcmp(key, "pgsizes")) {
+        const struct num_cap *nc = find_num_cap(key);
+
+        if (nc) {
             if (!json_uint(val) ||
-                !(json_object_get_int64(val) & VUP_DMA_PGSIZE)) {
-                *what = "pgsizes does not include 4096";
+                (nc->need && !(json_object_get_int64(val) & nc->need))) {
+                *what = nc->bad;
                 return EINVAL;
             }
-            json_object_object_add(out, key,
-                                   json_object_new_int(VUP_DMA_PGSIZE));
-        } else if (!strcmp(key, "max_dma_maps")) {
-            if (!json_uint(val) || !json_object_get_int64(val)) {
-                *what = "max_dma_maps is not a positive integer";
-                return EINVAL;
-            }
-            json_object_object_add(out, key,
-                                   json_object_new_int(VUP_DMA_MAX_MAPS));
+            json_object_object_add(out, key, json_object_new_int(nc->ours));
         } else if (!strcmp(key, "write_multiple")) {
             if (!json_object_is_type(val, json_type_boolean)) {
                 *what = "write_multiple is not a boolean";

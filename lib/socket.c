@@ -148,36 +148,44 @@ int vup_rx_step(int sock, struct vup_rx *rx, size_t max_size)
 /* Room to send more fds than a peer accepts, which tests need. */
 #define SEND_MAX_FDS    (4 * VUP_MSG_MAX_FDS)
 
+ssize_t vup_sendmsg_fds(int sock, const struct iovec *iov, size_t iovcnt,
+                        const int *fds, size_t nfds, int flags)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(int) * SEND_MAX_FDS)];
+        struct cmsghdr align;
+    } cmsg;
+    struct msghdr mh = { .msg_iov = (struct iovec *)iov,
+                         .msg_iovlen = iovcnt };
+
+    if (nfds > SEND_MAX_FDS) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (nfds) {
+        struct cmsghdr *cm;
+
+        memset(&cmsg, 0, sizeof(cmsg));
+        mh.msg_control = cmsg.buf;
+        mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+        cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+        memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
+    }
+    return sendmsg(sock, &mh, flags);
+}
+
 int vup_send_all(int sock, const void *buf, size_t len, const int *fds,
                  size_t nfds)
 {
     const uint8_t *p = buf;
 
     while (len) {
-        union {
-            char buf[CMSG_SPACE(sizeof(int) * SEND_MAX_FDS)];
-            struct cmsghdr align;
-        } cmsg;
         struct iovec iov = { .iov_base = (void *)p, .iov_len = len };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-        ssize_t n;
+        ssize_t n = vup_sendmsg_fds(sock, &iov, 1, fds, nfds, MSG_NOSIGNAL);
 
-        if (nfds > SEND_MAX_FDS) {
-            return -EINVAL;
-        }
-        if (nfds) {
-            struct cmsghdr *cm;
-
-            memset(&cmsg, 0, sizeof(cmsg));
-            mh.msg_control = cmsg.buf;
-            mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-            cm = CMSG_FIRSTHDR(&mh);
-            cm->cmsg_level = SOL_SOCKET;
-            cm->cmsg_type = SCM_RIGHTS;
-            cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-            memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
-        }
-        n = sendmsg(sock, &mh, MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EINTR) {
                 continue;

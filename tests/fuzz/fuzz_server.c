@@ -34,7 +34,7 @@
 
 #include "vup.h"
 #include "stm32l4.h"
-#include "../../lib/protocol.h"
+#include "../../lib/internal.h"
 
 #define PUMP_ROUNDS 1000    /* dispatch rounds without progress = a hang */
 #define MAX_FDS     15
@@ -170,29 +170,11 @@ static bool pump(int s)
 static bool send_part(int s, const uint8_t *p, size_t len, const int *fds,
                       size_t nfds)
 {
-    union {
-        char buf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
-        struct cmsghdr align;
-    } cmsg;
-
     while (len) {
         struct iovec iov = { .iov_base = (void *)p, .iov_len = len };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-        ssize_t n;
+        ssize_t n = vup_sendmsg_fds(s, &iov, 1, fds, nfds,
+                                    MSG_NOSIGNAL | MSG_DONTWAIT);
 
-        if (nfds) {
-            struct cmsghdr *cm;
-
-            memset(&cmsg, 0, sizeof(cmsg));
-            mh.msg_control = cmsg.buf;
-            mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-            cm = CMSG_FIRSTHDR(&mh);
-            cm->cmsg_level = SOL_SOCKET;
-            cm->cmsg_type = SCM_RIGHTS;
-            cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-            memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
-        }
-        n = sendmsg(s, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0) {
             if (errno != EAGAIN) {
                 return false;

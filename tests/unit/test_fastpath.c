@@ -6,11 +6,9 @@
  * the fast path").  The device runs in a thread, as in test_server.c.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -18,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -32,7 +29,7 @@
 #include <vup/cr.h>
 #include <linux/vfio.h>
 
-#define TIMEOUT_MS 2000
+#include "harness.h"
 
 struct model {
     vup_periph *p;
@@ -82,11 +79,8 @@ static const struct vup_periph_desc desc = {
 };
 
 struct fixture {
-    char dir[64], path[96];
-    vup_dev *dev;
+    struct harness h;
     struct model model;
-    int stop_pipe[2];
-    pthread_t thread;
     vup_client *c;
     struct vup_client_region_info ri;
     uint8_t *map;
@@ -96,42 +90,17 @@ struct fixture {
     uint32_t head;
 };
 
-static void on_stop(void *opaque, int fd, uint32_t events)
-{
-    (void)fd;
-    (void)events;
-    vup_dev_stop(opaque);
-}
-
-static void *serve(void *opaque)
-{
-    struct fixture *f = opaque;
-
-    vup_dev_run(f->dev);
-    return NULL;
-}
-
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    char err[256];
 
-    strcpy(f->dir, "/tmp/vup-fp-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof(f->path), "%s/dev.sock", f->dir);
-    f->dev = vup_dev_new("fpdev");
-    assert_non_null(f->dev);
-    f->model.p = vup_dev_add_periph(f->dev, &desc, &f->model);
+    harness_init(&f->h, "fp", "fpdev");
+    f->model.p = vup_dev_add_periph(f->h.dev, &desc, &f->model);
     assert_non_null(f->model.p);
-    f->model.t = vup_timer_new(f->dev, on_timer, &f->model);
+    f->model.t = vup_timer_new(f->h.dev, on_timer, &f->model);
     assert_non_null(f->model.t);
-    assert_int_equal(vup_dev_listen(f->dev, f->path), 0);
-    assert_int_equal(pipe2(f->stop_pipe, O_CLOEXEC), 0);
-    assert_int_equal(vup_dev_watch_fd(f->dev, f->stop_pipe[0], EPOLLIN,
-                                      on_stop, f->dev), 0);
-    assert_int_equal(pthread_create(&f->thread, NULL, serve, f), 0);
-    f->c = vup_client_connect(f->path, TIMEOUT_MS, err, sizeof(err));
-    assert_non_null(f->c);
+    harness_start(&f->h, NULL, NULL);
+    f->c = harness_connect(&f->h);
     f->kick = -1;
     *state = f;
     return 0;
@@ -151,12 +120,7 @@ static int teardown(void **state)
         close(f->kick);
     }
     vup_client_free(f->c);
-    assert_int_equal(write(f->stop_pipe[1], "x", 1), 1);
-    pthread_join(f->thread, NULL);
-    vup_dev_free(f->dev);
-    close(f->stop_pipe[0]);
-    close(f->stop_pipe[1]);
-    assert_int_equal(rmdir(f->dir), 0);
+    harness_stop(&f->h);
     free(f);
     return 0;
 }
@@ -332,7 +296,7 @@ static void test_mailbox_read_write(void **state)
     n = post(f, VUP_CR_MBOX_OP_READ, 1, 4, 2, 0, 0, 0);
     assert_int_equal(response(f, n, &v), 0);
     assert_int_equal(v, 0xcafe);
-    assert_int_equal(vup_dev_mailbox_requests(f->dev), 3);
+    assert_int_equal(vup_dev_mailbox_requests(f->h.dev), 3);
     /* The socket path sees what the mailbox wrote. */
     assert_int_equal(vup_client_read(f->c, 1, 4, &n, 4), 0);
     assert_int_equal(n, 0xcafe);

@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,8 +31,7 @@
 #include "vup/client.h"
 #include "vup/cr.h"
 #include "../../lib/protocol.h"
-
-#define TIMEOUT_MS 2000
+#include "harness.h"
 
 enum { CTRL = 0x00, ID = 0x04 };
 
@@ -52,20 +50,10 @@ static const struct vup_periph_desc h0_desc = {
 };
 
 struct fixture {
-    char dir[64], path[96];
-    vup_dev *dev;
-    int stop_pipe[2];
+    struct harness h;
     int ping_pipe[2];       /* another fd the device loop serves */
     int pong_efd;           /* signalled by the loop for each ping */
-    pthread_t thread;
 };
-
-static void on_stop(void *opaque, int fd, uint32_t events)
-{
-    (void)fd;
-    (void)events;
-    vup_dev_stop(opaque);
-}
 
 static void on_ping(void *opaque, int fd, uint32_t events)
 {
@@ -78,34 +66,24 @@ static void on_ping(void *opaque, int fd, uint32_t events)
     assert_int_equal(write(f->pong_efd, &one, sizeof(one)), sizeof(one));
 }
 
-static void *serve(void *opaque)
+static void watch_ping(struct harness *h, void *opaque)
 {
     struct fixture *f = opaque;
 
-    vup_dev_run(f->dev);
-    return NULL;
+    assert_int_equal(pipe2(f->ping_pipe, O_CLOEXEC), 0);
+    f->pong_efd = eventfd(0, EFD_CLOEXEC);
+    assert_true(f->pong_efd >= 0);
+    assert_int_equal(vup_dev_watch_fd(h->dev, f->ping_pipe[0], EPOLLIN,
+                                      on_ping, f), 0);
 }
 
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
 
-    strcpy(f->dir, "/tmp/vup-hostile-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof(f->path), "%s/dev.sock", f->dir);
-    f->dev = vup_dev_new("hostile");
-    assert_non_null(f->dev);
-    assert_non_null(vup_dev_add_periph(f->dev, &h0_desc, NULL));
-    assert_int_equal(vup_dev_listen(f->dev, f->path), 0);
-    assert_int_equal(pipe2(f->stop_pipe, O_CLOEXEC), 0);
-    assert_int_equal(pipe2(f->ping_pipe, O_CLOEXEC), 0);
-    f->pong_efd = eventfd(0, EFD_CLOEXEC);
-    assert_true(f->pong_efd >= 0);
-    assert_int_equal(vup_dev_watch_fd(f->dev, f->stop_pipe[0], EPOLLIN,
-                                      on_stop, f->dev), 0);
-    assert_int_equal(vup_dev_watch_fd(f->dev, f->ping_pipe[0], EPOLLIN,
-                                      on_ping, f), 0);
-    assert_int_equal(pthread_create(&f->thread, NULL, serve, f), 0);
+    harness_init(&f->h, "hostile", "hostile");
+    assert_non_null(vup_dev_add_periph(f->h.dev, &h0_desc, NULL));
+    harness_start(&f->h, watch_ping, f);
     *state = f;
     return 0;
 }
@@ -114,28 +92,12 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
 
-    assert_int_equal(write(f->stop_pipe[1], "x", 1), 1);
-    pthread_join(f->thread, NULL);
-    vup_dev_free(f->dev);
-    close(f->stop_pipe[0]);
-    close(f->stop_pipe[1]);
+    harness_stop(&f->h);
     close(f->ping_pipe[0]);
     close(f->ping_pipe[1]);
     close(f->pong_efd);
-    assert_int_equal(rmdir(f->dir), 0);
     free(f);
     return 0;
-}
-
-static vup_client *connect_ok(struct fixture *f)
-{
-    char err[256];
-    vup_client *c = vup_client_connect(f->path, TIMEOUT_MS, err, sizeof(err));
-
-    if (!c) {
-        fail_msg("connect: %s", err);
-    }
-    return c;
 }
 
 /* The device loop answers a ping within the timeout. */
@@ -178,41 +140,6 @@ static bool fds_back_to(int n)
         usleep(10000);
     }
     return false;
-}
-
-/* Sends one message as given, @fds with its first byte. */
-static void send_msg(int s, uint16_t id, uint16_t cmd, uint32_t flags,
-                     const void *payload, size_t len, const int *fds,
-                     size_t nfds)
-{
-    struct vup_msg_hdr h = {
-        .id = id, .command = cmd, .size = (uint32_t)(sizeof(h) + len),
-        .flags = flags,
-    };
-    union {
-        char buf[CMSG_SPACE(sizeof(int) * 16)];
-        struct cmsghdr align;
-    } cmsg;
-    struct iovec iov[2] = {
-        { .iov_base = &h, .iov_len = sizeof(h) },
-        { .iov_base = (void *)payload, .iov_len = len },
-    };
-    struct msghdr mh = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
-
-    assert_true(nfds <= 16);
-    if (nfds) {
-        struct cmsghdr *cm;
-
-        memset(&cmsg, 0, sizeof(cmsg));
-        mh.msg_control = cmsg.buf;
-        mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-        cm = CMSG_FIRSTHDR(&mh);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-        memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
-    }
-    assert_int_equal(sendmsg(s, &mh, MSG_NOSIGNAL), (ssize_t)(sizeof(h) + len));
 }
 
 /* Receives one reply; returns its error (0 if none) and checks its id. */
@@ -271,7 +198,7 @@ static uint32_t read_id(vup_client *c)
 /* A device that is fine: a new client reads reset values. */
 static void check_next_client_ok(struct fixture *f)
 {
-    vup_client *c = connect_ok(f);
+    vup_client *c = harness_connect(&f->h);
     uint32_t v = 0;
 
     assert_int_equal(read_id(c), 0x12345678);
@@ -285,16 +212,17 @@ static void check_next_client_ok(struct fixture *f)
 static void test_reused_ids_answered_in_order(void **state)
 {
     struct fixture *f = *state;
-    vup_client *c = connect_ok(f);
+    vup_client *c = harness_connect(&f->h);
     int s = vup_client_fd(c);
     struct vup_msg_region_rw rd = { .offset = ID, .region = 1, .count = 4 };
     struct vup_msg_device_info di = { .argsz = sizeof(di) };
     uint8_t out[32];
 
     /* Three requests with one id, sent at once: three replies, in order. */
-    send_msg(s, 7, VUP_CMD_REGION_READ, 0, &rd, sizeof(rd), NULL, 0);
-    send_msg(s, 7, VUP_CMD_DEVICE_GET_INFO, 0, &di, sizeof(di), NULL, 0);
-    send_msg(s, 7, VUP_CMD_REGION_READ, 0, &rd, sizeof(rd), NULL, 0);
+    harness_send_msg(s, 7, VUP_CMD_REGION_READ, 0, &rd, sizeof(rd), NULL, 0);
+    harness_send_msg(s, 7, VUP_CMD_DEVICE_GET_INFO, 0, &di, sizeof(di), NULL,
+                     0);
+    harness_send_msg(s, 7, VUP_CMD_REGION_READ, 0, &rd, sizeof(rd), NULL, 0);
     assert_int_equal(recv_reply(s, 7, VUP_CMD_REGION_READ, out, sizeof(out)),
                      0);
     assert_int_equal(*(uint32_t *)(out + sizeof(rd)), 0x12345678);
@@ -311,21 +239,21 @@ static void test_reply_or_error_as_request_drops(void **state)
     };
 
     for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
-        vup_client *c = connect_ok(f);
+        vup_client *c = harness_connect(&f->h);
         uint32_t v = 0x55;
 
         /* Mid-session, after real work: the device must be reset. */
         assert_int_equal(vup_client_write(c, 1, CTRL, &v, 4, false), 0);
-        send_msg(vup_client_fd(c), 1, VUP_CMD_REGION_READ, flags[i], NULL, 0,
-                 NULL, 0);
+        harness_send_msg(vup_client_fd(c), 1, VUP_CMD_REGION_READ, flags[i],
+                         NULL, 0, NULL, 0);
         assert_true(server_hangs_up(vup_client_fd(c)));
         vup_client_free(c);
         check_next_client_ok(f);
     }
     /* An error flag on a request is an unknown flag: EINVAL, kept. */
-    vup_client *c = connect_ok(f);
-    send_msg(vup_client_fd(c), 3, VUP_CMD_DEVICE_RESET, VUP_MSG_ERROR, NULL,
-             0, NULL, 0);
+    vup_client *c = harness_connect(&f->h);
+    harness_send_msg(vup_client_fd(c), 3, VUP_CMD_DEVICE_RESET, VUP_MSG_ERROR,
+                     NULL, 0, NULL, 0);
     assert_int_equal(recv_reply(vup_client_fd(c), 3, VUP_CMD_DEVICE_RESET,
                                 NULL, 0), EINVAL);
     assert_int_equal(read_id(c), 0x12345678);
@@ -337,7 +265,7 @@ static void test_reply_or_error_as_request_drops(void **state)
 static void test_unexpected_fds_closed(void **state)
 {
     struct fixture *f = *state;
-    vup_client *c = connect_ok(f);
+    vup_client *c = harness_connect(&f->h);
     int s = vup_client_fd(c);
     struct vup_msg_device_info di = { .argsz = sizeof(di) };
     struct vup_msg_region_rw wr = { .offset = CTRL, .region = 1, .count = 4 };
@@ -353,14 +281,15 @@ static void test_unexpected_fds_closed(void **state)
                                : memfd_create("x", MFD_CLOEXEC);
             assert_true(fds[i] >= 0);
         }
-        send_msg(s, 1, VUP_CMD_DEVICE_GET_INFO, 0, &di, sizeof(di), fds, 3);
+        harness_send_msg(s, 1, VUP_CMD_DEVICE_GET_INFO, 0, &di, sizeof(di), fds,
+                         3);
         assert_int_equal(recv_reply(s, 1, VUP_CMD_DEVICE_GET_INFO, NULL, 0),
                          EINVAL);
         /* Posted: no reply, but the fds still go. */
-        send_msg(s, 2, VUP_CMD_REGION_WRITE, VUP_MSG_NO_REPLY, wbuf,
-                 sizeof(wbuf), fds, 2);
+        harness_send_msg(s, 2, VUP_CMD_REGION_WRITE, VUP_MSG_NO_REPLY, wbuf,
+                         sizeof(wbuf), fds, 2);
         /* Unknown command, and SET_IRQS with DATA_NONE, with fds. */
-        send_msg(s, 3, 0x7777, 0, NULL, 0, fds, 1);
+        harness_send_msg(s, 3, 0x7777, 0, NULL, 0, fds, 1);
         assert_int_equal(recv_reply(s, 3, 0x7777, NULL, 0), ENOSYS);
         for (size_t i = 0; i < 3; i++) {
             close(fds[i]);
@@ -378,12 +307,12 @@ static void test_fds_on_dropped_message_closed(void **state)
     int before = count_fds();
 
     for (int round = 0; round < 20; round++) {
-        vup_client *c = connect_ok(f);
+        vup_client *c = harness_connect(&f->h);
         int efd = eventfd(0, EFD_CLOEXEC);
 
         /* A reply with an fd: the client goes, so does the fd. */
-        send_msg(vup_client_fd(c), 1, VUP_CMD_DEVICE_RESET, VUP_MSG_REPLY,
-                 NULL, 0, &efd, 1);
+        harness_send_msg(vup_client_fd(c), 1, VUP_CMD_DEVICE_RESET,
+                         VUP_MSG_REPLY, NULL, 0, &efd, 1);
         assert_true(server_hangs_up(vup_client_fd(c)));
         close(efd);
         vup_client_free(c);
@@ -395,7 +324,7 @@ static void test_fds_on_dropped_message_closed(void **state)
 static void test_missing_and_extra_fds(void **state)
 {
     struct fixture *f = *state;
-    vup_client *c = connect_ok(f);
+    vup_client *c = harness_connect(&f->h);
     int s = vup_client_fd(c);
     struct vfio_irq_set set = {
         .argsz = sizeof(set), .index = 0, .start = 0, .count = 1,
@@ -409,23 +338,26 @@ static void test_missing_and_extra_fds(void **state)
     int before = count_fds();
 
     /* Two eventfds for count 1. */
-    send_msg(s, 1, VUP_CMD_DEVICE_SET_IRQS, 0, &set, sizeof(set), efd, 2);
+    harness_send_msg(s, 1, VUP_CMD_DEVICE_SET_IRQS, 0, &set, sizeof(set), efd,
+                     2);
     assert_int_equal(recv_reply(s, 1, VUP_CMD_DEVICE_SET_IRQS, NULL, 0),
                      EINVAL);
     /* count 0 with an fd. */
     set.count = 0;
-    send_msg(s, 2, VUP_CMD_DEVICE_SET_IRQS, 0, &set, sizeof(set), efd, 1);
+    harness_send_msg(s, 2, VUP_CMD_DEVICE_SET_IRQS, 0, &set, sizeof(set), efd,
+                     1);
     assert_int_equal(recv_reply(s, 2, VUP_CMD_DEVICE_SET_IRQS, NULL, 0),
                      EINVAL);
     /* DATA_NONE with an fd. */
     set.flags = VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_NONE;
-    send_msg(s, 3, VUP_CMD_DEVICE_SET_IRQS, 0, &set, sizeof(set), efd, 1);
+    harness_send_msg(s, 3, VUP_CMD_DEVICE_SET_IRQS, 0, &set, sizeof(set), efd,
+                     1);
     assert_int_equal(recv_reply(s, 3, VUP_CMD_DEVICE_SET_IRQS, NULL, 0),
                      EINVAL);
     /* DMA_MAP: two fds; an fd that cannot be mapped (an eventfd). */
-    send_msg(s, 4, VUP_CMD_DMA_MAP, 0, &map, sizeof(map), efd, 2);
+    harness_send_msg(s, 4, VUP_CMD_DMA_MAP, 0, &map, sizeof(map), efd, 2);
     assert_int_equal(recv_reply(s, 4, VUP_CMD_DMA_MAP, NULL, 0), EINVAL);
-    send_msg(s, 5, VUP_CMD_DMA_MAP, 0, &map, sizeof(map), efd, 1);
+    harness_send_msg(s, 5, VUP_CMD_DMA_MAP, 0, &map, sizeof(map), efd, 1);
     assert_int_not_equal(recv_reply(s, 5, VUP_CMD_DMA_MAP, NULL, 0), 0);
     /* An fd the client already closed is just gone: map without one. */
     assert_int_equal(vup_client_dma_map(c, 0x100000, 0x1000,
@@ -442,7 +374,7 @@ static void test_missing_and_extra_fds(void **state)
 static void test_dma_outside_mapped_ranges(void **state)
 {
     struct fixture *f = *state;
-    vup_client *c = connect_ok(f);
+    vup_client *c = harness_connect(&f->h);
     const uint32_t rw = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
     int mfd = memfd_create("ram", MFD_CLOEXEC);
 
@@ -472,7 +404,7 @@ static void test_dma_outside_mapped_ranges(void **state)
     assert_int_equal(read_id(c), 0x12345678);
     /* Mappings left behind are unmapped when the client goes. */
     vup_client_free(c);
-    c = connect_ok(f);
+    c = harness_connect(&f->h);
     assert_int_equal(vup_client_dma_unmap(c, 0x100000, 0x1000, 0), -EINVAL);
     vup_client_free(c);
     close(mfd);
@@ -483,7 +415,7 @@ static void test_dma_outside_mapped_ranges(void **state)
 static void test_huge_counts(void **state)
 {
     struct fixture *f = *state;
-    vup_client *c = connect_ok(f);
+    vup_client *c = harness_connect(&f->h);
     int s = vup_client_fd(c);
     struct vup_msg_region_rw rw = { .region = 1, .count = UINT32_MAX };
     struct vup_msg_wr_multi wm = { .wr_cnt = UINT64_MAX };
@@ -493,35 +425,38 @@ static void test_huge_counts(void **state)
         .flags = VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_NONE,
     };
     struct vfio_region_info ri = { .argsz = UINT32_MAX, .index = UINT32_MAX };
-    uint8_t buf[64];
+    uint8_t buf[64] = { 0 };
 
-    send_msg(s, 1, VUP_CMD_REGION_READ, 0, &rw, sizeof(rw), NULL, 0);
+    harness_send_msg(s, 1, VUP_CMD_REGION_READ, 0, &rw, sizeof(rw), NULL, 0);
     assert_int_equal(recv_reply(s, 1, VUP_CMD_REGION_READ, NULL, 0), EINVAL);
     /* The largest count allowed, on an 8 KiB control region. */
     rw = (struct vup_msg_region_rw){ .region = 0, .count = 1 << 20 };
-    send_msg(s, 2, VUP_CMD_REGION_READ, 0, &rw, sizeof(rw), NULL, 0);
+    harness_send_msg(s, 2, VUP_CMD_REGION_READ, 0, &rw, sizeof(rw), NULL, 0);
     assert_int_equal(recv_reply(s, 2, VUP_CMD_REGION_READ, NULL, 0), EINVAL);
     rw = (struct vup_msg_region_rw){ .region = UINT32_MAX, .count = 4 };
-    send_msg(s, 3, VUP_CMD_REGION_READ, 0, &rw, sizeof(rw), NULL, 0);
+    harness_send_msg(s, 3, VUP_CMD_REGION_READ, 0, &rw, sizeof(rw), NULL, 0);
     assert_int_equal(recv_reply(s, 3, VUP_CMD_REGION_READ, NULL, 0), EINVAL);
     /* A write whose count claims more than it carries. */
     rw = (struct vup_msg_region_rw){ .region = 1, .count = UINT32_MAX };
     memcpy(buf, &rw, sizeof(rw));
-    send_msg(s, 4, VUP_CMD_REGION_WRITE, 0, buf, sizeof(rw) + 4, NULL, 0);
+    harness_send_msg(s, 4, VUP_CMD_REGION_WRITE, 0, buf, sizeof(rw) + 4, NULL,
+                     0);
     assert_int_equal(recv_reply(s, 4, VUP_CMD_REGION_WRITE, NULL, 0), EINVAL);
-    send_msg(s, 5, VUP_CMD_REGION_WRITE_MULTI, 0, &wm, sizeof(wm), NULL, 0);
+    harness_send_msg(s, 5, VUP_CMD_REGION_WRITE_MULTI, 0, &wm, sizeof(wm), NULL,
+                     0);
     assert_int_equal(recv_reply(s, 5, VUP_CMD_REGION_WRITE_MULTI, NULL, 0),
                      EINVAL);
-    send_msg(s, 6, VUP_CMD_DEVICE_SET_IRQS, 0, &set, sizeof(set), NULL, 0);
+    harness_send_msg(s, 6, VUP_CMD_DEVICE_SET_IRQS, 0, &set, sizeof(set), NULL,
+                     0);
     assert_int_equal(recv_reply(s, 6, VUP_CMD_DEVICE_SET_IRQS, NULL, 0),
                      EINVAL);
-    send_msg(s, 7, VUP_CMD_DEVICE_GET_REGION_INFO, 0, &ri, sizeof(ri), NULL,
-             0);
+    harness_send_msg(s, 7, VUP_CMD_DEVICE_GET_REGION_INFO, 0, &ri, sizeof(ri),
+                     NULL, 0);
     assert_int_equal(recv_reply(s, 7, VUP_CMD_DEVICE_GET_REGION_INFO, NULL,
                                 0), EINVAL);
     ri.index = 0;   /* argsz 4 GiB: the reply is still the size needed */
-    send_msg(s, 8, VUP_CMD_DEVICE_GET_REGION_INFO, 0, &ri, sizeof(ri), NULL,
-             0);
+    harness_send_msg(s, 8, VUP_CMD_DEVICE_GET_REGION_INFO, 0, &ri, sizeof(ri),
+                     NULL, 0);
     assert_int_equal(recv_reply(s, 8, VUP_CMD_DEVICE_GET_REGION_INFO, buf,
                                 sizeof(buf)), 0);
     assert_true(((struct vfio_region_info *)buf)->argsz < 128);
@@ -532,7 +467,7 @@ static void test_huge_counts(void **state)
 static void test_interleaved_garbage(void **state)
 {
     struct fixture *f = *state;
-    vup_client *c = connect_ok(f);
+    vup_client *c = harness_connect(&f->h);
     int s = vup_client_fd(c);
     struct vup_msg_region_rw rd = { .offset = ID, .region = 1, .count = 4 };
     uint8_t junk[200];
@@ -542,11 +477,12 @@ static void test_interleaved_garbage(void **state)
         junk[i] = (uint8_t)(i * 151 + 7);
     }
     for (uint16_t cmd = 0; cmd < 20; cmd++) {
-        send_msg(s, cmd, VUP_CMD_REGION_READ, 0, &rd, sizeof(rd), NULL, 0);
+        harness_send_msg(s, cmd, VUP_CMD_REGION_READ, 0, &rd, sizeof(rd), NULL,
+                         0);
         if (cmd == VUP_CMD_VERSION) {
             continue;   /* tested in test_server.c: it closes */
         }
-        send_msg(s, 1000 + cmd, cmd, 0, junk, sizeof(junk), NULL, 0);
+        harness_send_msg(s, 1000 + cmd, cmd, 0, junk, sizeof(junk), NULL, 0);
     }
     for (uint16_t cmd = 0; cmd < 20; cmd++) {
         assert_int_equal(recv_reply(s, cmd, VUP_CMD_REGION_READ, NULL, 0), 0);
@@ -566,7 +502,7 @@ static void test_interleaved_garbage(void **state)
 static void test_slow_loris(void **state)
 {
     struct fixture *f = *state;
-    vup_client *c = connect_ok(f);
+    vup_client *c = harness_connect(&f->h);
     int s = vup_client_fd(c);
     struct vup_msg_hdr h = {
         .id = 9, .command = VUP_CMD_REGION_WRITE,
@@ -607,7 +543,7 @@ static void test_disconnect_mid_message(void **state)
     memset(msg + sizeof(h) + sizeof(rw), 0xff, 4);
     /* Cut at every byte: nothing is applied, the device is reset. */
     for (size_t cut = 1; cut < sizeof(msg); cut++) {
-        vup_client *c = connect_ok(f);
+        vup_client *c = harness_connect(&f->h);
         uint32_t v = 0x77;
 
         assert_int_equal(vup_client_write(c, 1, CTRL, &v, 4, false), 0);
@@ -621,7 +557,7 @@ static void test_disconnect_mid_message(void **state)
 static void test_client_never_reads(void **state)
 {
     struct fixture *f = *state;
-    vup_client *c = connect_ok(f);
+    vup_client *c = harness_connect(&f->h);
     int s = vup_client_fd(c);
     struct vup_msg_region_rw rd = { .region = 0, .count = 4096 };
     size_t sent = 0;

@@ -5,9 +5,7 @@
  * gets a fresh device and checks what a client observes.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -27,8 +24,7 @@
 #include "vup/client.h"
 #include "vup/cr.h"
 #include "../../lib/protocol.h"
-
-#define TIMEOUT_MS 2000
+#include "harness.h"
 
 /* t0: a small peripheral exercising every register feature. */
 enum { CTRL = 0x00, STAT = 0x04, DATA = 0x08, PULSE = 0x0c, ID = 0x10 };
@@ -103,65 +99,26 @@ static const struct vup_periph_desc t1_desc = {
 };
 
 struct fixture {
-    char dir[64], path[96];
-    vup_dev *dev;
+    struct harness h;
     struct model model;
-    int stop_pipe[2];
-    pthread_t thread;
     vup_client *c;
     uint32_t live;      /* offset of struct vup_cr_live in region 0 */
 };
 
-static void on_stop(void *opaque, int fd, uint32_t events)
-{
-    (void)fd;
-    (void)events;
-    vup_dev_stop(opaque);
-}
-
-static void *serve(void *opaque)
-{
-    struct fixture *f = opaque;
-
-    vup_dev_run(f->dev);
-    return NULL;
-}
-
-static vup_client *connect_ok(struct fixture *f)
-{
-    char err[256];
-    vup_client *c = vup_client_connect(f->path, TIMEOUT_MS, err, sizeof(err));
-
-    if (!c) {
-        fail_msg("connect: %s", err);
-    }
-    return c;
-}
-
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    struct vup_cr_header h;
 
-    strcpy(f->dir, "/tmp/vup-test-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof(f->path), "%s/dev.sock", f->dir);
-    f->dev = vup_dev_new("testdev");
+    harness_init(&f->h, "test", "testdev");
     /* The message-only layout; test_fastpath.c covers shared memory. */
-    vup_dev_set_fast_path(f->dev, false);
-    assert_non_null(f->dev);
-    assert_non_null(vup_dev_add_periph(f->dev, &t0_desc, &f->model));
-    assert_non_null(vup_dev_add_periph(f->dev, &t1_desc, NULL));
-    assert_int_equal(vup_dev_add_clock(f->dev, "in", VUP_CR_CLOCK_INPUT, 0),
-                     0);
-    assert_int_equal(vup_dev_listen(f->dev, f->path), 0);
-    assert_int_equal(pipe2(f->stop_pipe, O_CLOEXEC), 0);
-    assert_int_equal(vup_dev_watch_fd(f->dev, f->stop_pipe[0], EPOLLIN,
-                                      on_stop, f->dev), 0);
-    assert_int_equal(pthread_create(&f->thread, NULL, serve, f), 0);
-    f->c = connect_ok(f);
-    assert_int_equal(vup_client_read(f->c, 0, 0, &h, sizeof(h)), 0);
-    f->live = h.live_offset;
+    vup_dev_set_fast_path(f->h.dev, false);
+    assert_non_null(vup_dev_add_periph(f->h.dev, &t0_desc, &f->model));
+    assert_non_null(vup_dev_add_periph(f->h.dev, &t1_desc, NULL));
+    assert_int_equal(vup_dev_add_clock(f->h.dev, "in", VUP_CR_CLOCK_INPUT,
+                                       0), 0);
+    harness_start(&f->h, NULL, NULL);
+    f->c = harness_connect(&f->h);
+    f->live = harness_live_offset(f->c);
     *state = f;
     return 0;
 }
@@ -171,12 +128,7 @@ static int teardown(void **state)
     struct fixture *f = *state;
 
     vup_client_free(f->c);
-    assert_int_equal(write(f->stop_pipe[1], "x", 1), 1);
-    pthread_join(f->thread, NULL);
-    vup_dev_free(f->dev);
-    close(f->stop_pipe[0]);
-    close(f->stop_pipe[1]);
-    assert_int_equal(rmdir(f->dir), 0);     /* the socket was removed */
+    harness_stop(&f->h);
     free(f);
     return 0;
 }
@@ -194,18 +146,6 @@ static void wr(vup_client *c, uint32_t region, uint64_t off, uint32_t v,
                uint32_t count)
 {
     assert_int_equal(vup_client_write(c, region, off, &v, count, false), 0);
-}
-
-/* Waits for the eventfd to be signalled; returns its count (0: none). */
-static uint64_t wait_event(int efd, int timeout_ms)
-{
-    struct pollfd p = { .fd = efd, .events = POLLIN };
-    uint64_t n = 0;
-
-    if (poll(&p, 1, timeout_ms) == 1) {
-        assert_int_equal(read(efd, &n, sizeof(n)), sizeof(n));
-    }
-    return n;
 }
 
 static uint32_t irq_levels(struct fixture *f)
@@ -245,7 +185,7 @@ static void test_version_without_caps(void **state)
     vup_client *c;
 
     vup_client_free(f->c);
-    c = vup_client_connect_raw(f->path, TIMEOUT_MS, err, sizeof(err));
+    c = vup_client_connect_raw(f->h.path, TIMEOUT_MS, err, sizeof(err));
     assert_non_null(c);
     /* Nothing proposed, nothing offered: the reply has no JSON. */
     assert_int_equal(vup_client_version(c, NULL), 0);
@@ -441,18 +381,18 @@ static void test_irq_level(void **state)
 
     assert_int_equal(vup_client_irq_set_eventfd(f->c, 0, efd), 0);
     wr(f->c, 1, CTRL, 0x100, 4);
-    assert_int_equal(wait_event(efd, TIMEOUT_MS), 1);
+    assert_int_equal(harness_wait_event(efd, TIMEOUT_MS), 1);
     assert_int_equal(irq_levels(f), 1);
     wr(f->c, 1, CTRL, 0x101, 4);                    /* still high */
-    assert_int_equal(wait_event(efd, 50), 0);
+    assert_int_equal(harness_wait_event(efd, 50), 0);
     wr(f->c, 1, CTRL, 0, 4);
-    assert_int_equal(wait_event(efd, TIMEOUT_MS), 1);
+    assert_int_equal(harness_wait_event(efd, TIMEOUT_MS), 1);
     assert_int_equal(irq_levels(f), 0);
     /* Removed: levels still change, nothing is signalled. */
     assert_int_equal(vup_client_irq_set_eventfd(f->c, 0, -1), 0);
     wr(f->c, 1, CTRL, 0x100, 4);
     assert_int_equal(irq_levels(f), 1);
-    assert_int_equal(wait_event(efd, 50), 0);
+    assert_int_equal(harness_wait_event(efd, 50), 0);
     close(efd);
 }
 
@@ -469,17 +409,17 @@ static void test_irq_edge_and_trigger(void **state)
     assert_int_equal(vup_client_irq_set_eventfd(f->c, 1, efd), 0);
     wr(f->c, 1, PULSE, 1, 4);
     wr(f->c, 1, PULSE, 1, 4);
-    assert_int_equal(wait_event(efd, TIMEOUT_MS), 2);
+    assert_int_equal(harness_wait_event(efd, TIMEOUT_MS), 2);
     assert_int_equal(irq_levels(f), 0);             /* edges have no level */
     /* DATA_NONE count 1: trigger now; count 0: disable. */
     assert_int_equal(vup_client_request(f->c, VUP_CMD_DEVICE_SET_IRQS, 0, &s,
                                         sizeof(s), NULL, 0, NULL, 0, NULL), 0);
-    assert_int_equal(wait_event(efd, TIMEOUT_MS), 1);
+    assert_int_equal(harness_wait_event(efd, TIMEOUT_MS), 1);
     s.count = 0;
     assert_int_equal(vup_client_request(f->c, VUP_CMD_DEVICE_SET_IRQS, 0, &s,
                                         sizeof(s), NULL, 0, NULL, 0, NULL), 0);
     wr(f->c, 1, PULSE, 1, 4);
-    assert_int_equal(wait_event(efd, 50), 0);
+    assert_int_equal(harness_wait_event(efd, 50), 0);
     close(efd);
 }
 
@@ -518,7 +458,7 @@ static void test_bad_set_irqs(void **state)
 #undef SET_IRQS
     /* None of these registered an fd. */
     wr(f->c, 1, CTRL, 0x100, 4);
-    assert_int_equal(wait_event(efd[0], 50), 0);
+    assert_int_equal(harness_wait_event(efd[0], 50), 0);
     close(efd[0]);
     close(efd[1]);
 }
@@ -534,12 +474,13 @@ static void test_reset(void **state)
     assert_int_equal(vup_client_irq_set_eventfd(f->c, 0, efd), 0);
     wr(f->c, 1, CTRL, 0x1ff, 4);
     wr(f->c, 1, STAT, 0x40, 4);
-    assert_int_equal(wait_event(efd, TIMEOUT_MS), 1);
+    assert_int_equal(harness_wait_event(efd, TIMEOUT_MS), 1);
     assert_int_equal(vup_client_reset(f->c), 0);
     assert_int_equal(rd(f->c, 1, CTRL, 4), 1);
     assert_int_equal(rd(f->c, 1, STAT, 4), 0xc0);
     assert_int_equal(irq_levels(f), 0);
-    assert_int_equal(wait_event(efd, TIMEOUT_MS), 1);   /* level fell */
+    /* The level fell. */
+    assert_int_equal(harness_wait_event(efd, TIMEOUT_MS), 1);
     assert_int_equal(f->model.resets, resets + 1);
     close(efd);
 }
@@ -552,19 +493,19 @@ static void test_reconnect_resets(void **state)
 
     assert_int_equal(vup_client_irq_set_eventfd(f->c, 0, efd), 0);
     wr(f->c, 1, CTRL, 0x1ff, 4);
-    assert_int_equal(wait_event(efd, TIMEOUT_MS), 1);
+    assert_int_equal(harness_wait_event(efd, TIMEOUT_MS), 1);
     assert_int_equal(vup_client_write(f->c, 0, f->live +
                                       offsetof(struct vup_cr_live,
                                                clock_hz), &hz, 8, false), 0);
     vup_client_free(f->c);
-    f->c = connect_ok(f);
+    f->c = harness_connect(&f->h);
     assert_int_equal(rd(f->c, 1, CTRL, 4), 1);
     assert_int_equal(irq_levels(f), 0);
     assert_int_equal(rd(f->c, 0, f->live + offsetof(struct vup_cr_live,
                                                     clock_hz), 4), 0);
     /* The old client's eventfd was closed, not signalled by the reset. */
     wr(f->c, 1, CTRL, 0x100, 4);
-    assert_int_equal(wait_event(efd, 50), 0);
+    assert_int_equal(harness_wait_event(efd, 50), 0);
     close(efd);
 }
 
@@ -638,7 +579,7 @@ static void test_before_version(void **state)
     vup_client *c;
 
     vup_client_free(f->c);
-    c = vup_client_connect_raw(f->path, TIMEOUT_MS, err, sizeof(err));
+    c = vup_client_connect_raw(f->h.path, TIMEOUT_MS, err, sizeof(err));
     assert_non_null(c);
     assert_int_equal(vup_client_device_info(c, &i), -EINVAL);
     assert_int_equal(vup_client_version(c, "{}"), 0);
@@ -650,7 +591,7 @@ static void check_bad_version(struct fixture *f, const void *payload,
                               size_t len)
 {
     char err[256];
-    vup_client *c = vup_client_connect_raw(f->path, TIMEOUT_MS, err,
+    vup_client *c = vup_client_connect_raw(f->h.path, TIMEOUT_MS, err,
                                            sizeof(err));
 
     assert_non_null(c);
@@ -685,13 +626,14 @@ static void test_bad_version(void **state)
     check_bad_version(f, msg, 6);
     check_bad_version(f, ver, sizeof(ver));         /* major 1 */
     check_bad_version(f, ver, 2);                   /* truncated */
-    f->c = connect_ok(f);
+    f->c = harness_connect(&f->h);
 }
 
 static void check_dropped(struct fixture *f, const void *bytes, size_t len)
 {
     char err[256];
-    vup_client *c = vup_client_connect(f->path, TIMEOUT_MS, err, sizeof(err));
+    vup_client *c = vup_client_connect(f->h.path, TIMEOUT_MS, err,
+                                       sizeof(err));
 
     assert_non_null(c);
     assert_int_equal(send(vup_client_fd(c), bytes, len, MSG_NOSIGNAL),
@@ -720,13 +662,13 @@ static void test_malformed_headers(void **state)
     check_dropped(f, &h, sizeof(h));
 
     /* Truncated header, then the client leaves: next client is served. */
-    c = vup_client_connect(f->path, TIMEOUT_MS, err, sizeof(err));
+    c = vup_client_connect(f->h.path, TIMEOUT_MS, err, sizeof(err));
     assert_non_null(c);
     assert_int_equal(send(vup_client_fd(c), &h, 8, MSG_NOSIGNAL), 8);
     vup_client_free(c);
 
     /* A header in pieces is buffered, not waited for. */
-    c = connect_ok(f);
+    c = harness_connect(&f->h);
     h = (struct vup_msg_hdr){ .id = 0, .command = VUP_CMD_DEVICE_RESET,
                               .size = sizeof(h) };
     assert_int_equal(send(vup_client_fd(c), &h, 5, MSG_NOSIGNAL), 5);
@@ -737,7 +679,7 @@ static void test_malformed_headers(void **state)
                      (ssize_t)sizeof(h));
     assert_int_equal(h.flags, VUP_MSG_REPLY);
     vup_client_free(c);
-    f->c = connect_ok(f);
+    f->c = harness_connect(&f->h);
     assert_int_equal(rd(f->c, 1, ID, 4), 0x12345678);
 }
 

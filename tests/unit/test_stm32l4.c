@@ -6,8 +6,6 @@
  * slots; time only moves when the test writes vtime_ns.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -26,8 +23,7 @@
 
 #include "vup/client.h"
 #include "vup/cr.h"
-
-#define TIMEOUT_MS 2000
+#include "harness.h"
 
 /* Regions, in the order the peripherals are added. */
 enum { R_TIM6 = 1, R_TIM2 = 2, R_RCC = 3 };
@@ -46,30 +42,14 @@ static const struct stm32l4_periph_info tim2_info = {
 };
 
 struct fixture {
-    char dir[64], path[96];
-    vup_dev *dev;
+    struct harness h;
     struct stm32l4_rcc *rcc;
     struct stm32l4_tim *tim6, *tim2;
-    int stop_pipe[2];
-    pthread_t thread;
     vup_client *c;
     void *cr;
     struct vup_cr_view view;
     uint32_t live;
 };
-
-static void on_stop(void *opaque, int fd, uint32_t events)
-{
-    (void)fd;
-    (void)events;
-    vup_dev_stop(opaque);
-}
-
-static void *serve(void *opaque)
-{
-    vup_dev_run(((struct fixture *)opaque)->dev);
-    return NULL;
-}
 
 static int setup(void **state)
 {
@@ -79,27 +59,16 @@ static int setup(void **state)
     char err[256];
     size_t len;
 
-    strcpy(f->dir, "/tmp/vup-l4-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof(f->path), "%s/dev.sock", f->dir);
-    f->dev = vup_dev_new("stm32l4");
-    assert_non_null(f->dev);
+    harness_init(&f->h, "l4", "stm32l4");
     /* Timers first: their input is declared before the RCC's output. */
-    f->tim6 = stm32l4_tim_create(f->dev, &tim6_info, &opts);
-    f->tim2 = stm32l4_tim_create(f->dev, &tim2_info, &opts);
-    f->rcc = stm32l4_rcc_create(f->dev, &rcc_info, &opts);
+    f->tim6 = stm32l4_tim_create(f->h.dev, &tim6_info, &opts);
+    f->tim2 = stm32l4_tim_create(f->h.dev, &tim2_info, &opts);
+    f->rcc = stm32l4_rcc_create(f->h.dev, &rcc_info, &opts);
     assert_non_null(f->tim6);
     assert_non_null(f->tim2);
     assert_non_null(f->rcc);
-    assert_int_equal(vup_dev_listen(f->dev, f->path), 0);
-    assert_int_equal(pipe2(f->stop_pipe, O_CLOEXEC), 0);
-    assert_int_equal(vup_dev_watch_fd(f->dev, f->stop_pipe[0], EPOLLIN,
-                                      on_stop, f->dev), 0);
-    assert_int_equal(pthread_create(&f->thread, NULL, serve, f), 0);
-    f->c = vup_client_connect(f->path, TIMEOUT_MS, err, sizeof(err));
-    if (!f->c) {
-        fail_msg("connect: %s", err);
-    }
+    harness_start(&f->h, NULL, NULL);
+    f->c = harness_connect(&f->h);
     /* As QEMU does when the machine starts. */
     assert_int_equal(vup_client_reset(f->c), 0);
     assert_int_equal(vup_client_region_info(f->c, 0, &ri), 0);
@@ -116,16 +85,11 @@ static int teardown(void **state)
     struct fixture *f = *state;
 
     vup_client_free(f->c);
-    assert_int_equal(write(f->stop_pipe[1], "x", 1), 1);
-    pthread_join(f->thread, NULL);
-    vup_dev_free(f->dev);
+    harness_stop(&f->h);
     stm32l4_rcc_free(f->rcc);
     stm32l4_tim_free(f->tim6);
     stm32l4_tim_free(f->tim2);
-    close(f->stop_pipe[0]);
-    close(f->stop_pipe[1]);
     free(f->cr);
-    assert_int_equal(rmdir(f->dir), 0);
     free(f);
     return 0;
 }
@@ -145,10 +109,7 @@ static void wr(struct fixture *f, uint32_t region, uint64_t off, uint32_t v)
 
 static uint64_t live64(struct fixture *f, size_t field)
 {
-    uint64_t v = 0;
-
-    assert_int_equal(vup_client_read(f->c, 0, f->live + field, &v, 8), 0);
-    return v;
+    return harness_live64(f->c, f->live, field);
 }
 
 /* The current frequency of the clock entry @name. */

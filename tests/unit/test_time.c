@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,8 +24,7 @@
 #include "vup/client.h"
 #include "vup/cr.h"
 #include "../../lib/protocol.h"
-
-#define TIMEOUT_MS 2000
+#include "harness.h"
 
 /*
  * "tm": ARM = delay in ns from now (0 cancels), PERIOD = re-arm interval,
@@ -124,20 +122,11 @@ static const struct vup_periph_desc tm_desc = {
 };
 
 struct fixture {
-    char dir[64], path[96];
-    vup_dev *dev;
-    int stop_pipe[2], host_pipe[2];
-    pthread_t thread;
+    struct harness h;
+    int host_pipe[2];
     vup_client *c;
     uint32_t live;
 };
-
-static void on_stop(void *opaque, int fd, uint32_t events)
-{
-    (void)fd;
-    (void)events;
-    vup_dev_stop(opaque);
-}
 
 /* A host event (like serial input): arms the timer or changes a clock. */
 static void on_host(void *opaque, int fd, uint32_t events)
@@ -169,65 +158,52 @@ static void on_clock(void *opaque, unsigned clock, uint64_t hz)
     }
 }
 
-static void *serve(void *opaque)
+/* The host pipe, watched by the device loop. */
+static void watch_host(struct harness *h, void *opaque)
 {
     struct fixture *f = opaque;
 
-    vup_dev_run(f->dev);
-    return NULL;
+    assert_int_equal(pipe2(f->host_pipe, O_CLOEXEC), 0);
+    assert_int_equal(vup_dev_watch_fd(h->dev, f->host_pipe[0], EPOLLIN,
+                                      on_host, &model), 0);
 }
 
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    struct vup_cr_header h;
     struct model *m = &model;
-    char err[256];
+    vup_dev *dev;
 
     memset(m, 0, sizeof(*m));
-    strcpy(f->dir, "/tmp/vup-time-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof(f->path), "%s/dev.sock", f->dir);
-    f->dev = vup_dev_new("timedev");
+    harness_init(&f->h, "time", "timedev");
+    dev = f->h.dev;
     /* The message-only layout; test_fastpath.c covers shared memory. */
-    vup_dev_set_fast_path(f->dev, false);
-    assert_non_null(f->dev);
-    m->p = vup_dev_add_periph(f->dev, &tm_desc, m);
+    vup_dev_set_fast_path(dev, false);
+    m->p = vup_dev_add_periph(dev, &tm_desc, m);
     assert_non_null(m->p);
-    m->t = vup_timer_new(f->dev, fire, m);
-    m->t2 = vup_timer_new(f->dev, fire, m);
+    m->t = vup_timer_new(dev, fire, m);
+    m->t2 = vup_timer_new(dev, fire, m);
     assert_non_null(m->t);
     assert_non_null(m->t2);
-    m->out = vup_dev_add_clock(f->dev, "out", VUP_CR_CLOCK_OUTPUT, 1000);
-    m->in = vup_dev_add_clock(f->dev, "in", VUP_CR_CLOCK_INPUT, 0);
+    m->out = vup_dev_add_clock(dev, "out", VUP_CR_CLOCK_OUTPUT, 1000);
+    m->in = vup_dev_add_clock(dev, "in", VUP_CR_CLOCK_INPUT, 0);
     /* Consumer declared before its producer, both in this device. */
-    m->shared_in = vup_dev_add_clock(f->dev, "shared", VUP_CR_CLOCK_INPUT, 0);
-    m->shared_out = vup_dev_add_clock(f->dev, "shared", VUP_CR_CLOCK_OUTPUT,
+    m->shared_in = vup_dev_add_clock(dev, "shared", VUP_CR_CLOCK_INPUT, 0);
+    m->shared_out = vup_dev_add_clock(dev, "shared", VUP_CR_CLOCK_OUTPUT,
                                       500);
     assert_int_equal(m->out, 0);
     assert_int_equal(m->in, 1);
     assert_int_equal(m->shared_in, 2);
     assert_int_equal(m->shared_out, 2);
-    assert_int_equal(vup_dev_add_clock(f->dev, "shared", VUP_CR_CLOCK_OUTPUT,
+    assert_int_equal(vup_dev_add_clock(dev, "shared", VUP_CR_CLOCK_OUTPUT,
                                        1), -EEXIST);
-    assert_int_equal(vup_clock_notify(f->dev, (unsigned)m->in, on_clock, m),
+    assert_int_equal(vup_clock_notify(dev, (unsigned)m->in, on_clock, m),
                      0);
-    assert_int_equal(vup_clock_notify(f->dev, (unsigned)m->shared_in,
+    assert_int_equal(vup_clock_notify(dev, (unsigned)m->shared_in,
                                       on_clock, m), 0);
-    assert_int_equal(vup_dev_listen(f->dev, f->path), 0);
-    assert_int_equal(pipe2(f->stop_pipe, O_CLOEXEC), 0);
-    assert_int_equal(pipe2(f->host_pipe, O_CLOEXEC), 0);
-    assert_int_equal(vup_dev_watch_fd(f->dev, f->stop_pipe[0], EPOLLIN,
-                                      on_stop, f->dev), 0);
-    assert_int_equal(vup_dev_watch_fd(f->dev, f->host_pipe[0], EPOLLIN,
-                                      on_host, m), 0);
-    assert_int_equal(pthread_create(&f->thread, NULL, serve, f), 0);
-    f->c = vup_client_connect(f->path, TIMEOUT_MS, err, sizeof(err));
-    if (!f->c) {
-        fail_msg("connect: %s", err);
-    }
-    assert_int_equal(vup_client_read(f->c, 0, 0, &h, sizeof(h)), 0);
-    f->live = h.live_offset;
+    harness_start(&f->h, watch_host, f);
+    f->c = harness_connect(&f->h);
+    f->live = harness_live_offset(f->c);
     *state = f;
     return 0;
 }
@@ -237,14 +213,9 @@ static int teardown(void **state)
     struct fixture *f = *state;
 
     vup_client_free(f->c);
-    assert_int_equal(write(f->stop_pipe[1], "x", 1), 1);
-    pthread_join(f->thread, NULL);
-    vup_dev_free(f->dev);
-    for (int i = 0; i < 2; i++) {
-        close(f->stop_pipe[i]);
-        close(f->host_pipe[i]);
-    }
-    assert_int_equal(rmdir(f->dir), 0);
+    harness_stop(&f->h);
+    close(f->host_pipe[0]);
+    close(f->host_pipe[1]);
     free(f);
     return 0;
 }
@@ -264,10 +235,7 @@ static void wr(struct fixture *f, uint64_t off, uint32_t v)
 
 static uint64_t live64(struct fixture *f, size_t field)
 {
-    uint64_t v = 0;
-
-    assert_int_equal(vup_client_read(f->c, 0, f->live + field, &v, 8), 0);
-    return v;
+    return harness_live64(f->c, f->live, field);
 }
 
 static uint32_t seq(struct fixture *f)
@@ -291,17 +259,6 @@ static void set_vtime(struct fixture *f, uint64_t ns, bool posted)
 static uint32_t level(struct fixture *f)
 {
     return (uint32_t)live64(f, offsetof(struct vup_cr_live, irq_level));
-}
-
-static uint64_t wait_event(int efd, int timeout_ms)
-{
-    struct pollfd p = { .fd = efd, .events = POLLIN };
-    uint64_t n = 0;
-
-    if (poll(&p, 1, timeout_ms) == 1) {
-        assert_int_equal(read(efd, &n, sizeof(n)), sizeof(n));
-    }
-    return n;
 }
 
 /* ---- capabilities ------------------------------------------------------- */
@@ -431,17 +388,17 @@ static void test_doorbell(void **state)
     /* Changes made while handling a request: no doorbell. */
     wr(f, ARM, 100);
     wr(f, HZ, 777);
-    assert_int_equal(wait_event(db, 50), 0);
+    assert_int_equal(harness_wait_event(db, 50), 0);
     s = seq(f);
     /* A host event changes the deadline: seq bumped, then the doorbell. */
     assert_int_equal(write(((struct fixture *)*state)->host_pipe[1], "t", 1),
                      1);
-    assert_true(wait_event(db, TIMEOUT_MS) >= 1);
+    assert_true(harness_wait_event(db, TIMEOUT_MS) >= 1);
     assert_true(seq(f) != s);
     assert_int_equal(deadline(f), 1000);
     /* And a clock change. */
     assert_int_equal(write(f->host_pipe[1], "c", 1), 1);
-    assert_true(wait_event(db, TIMEOUT_MS) >= 1);
+    assert_true(harness_wait_event(db, TIMEOUT_MS) >= 1);
     assert_int_equal(live64(f, offsetof(struct vup_cr_live, clock_hz)),
                      12345);
     close(db);

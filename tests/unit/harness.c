@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The unit tests' shared fixture (harness.h). */
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "vup/cr.h"
+#include "../../lib/internal.h"
+
+void harness_init(struct harness *h, const char *tag, const char *name)
+{
+    snprintf(h->dir, sizeof(h->dir), "/tmp/vup-%s-XXXXXX", tag);
+    assert_non_null(mkdtemp(h->dir));
+    snprintf(h->path, sizeof(h->path), "%s/dev.sock", h->dir);
+    h->dev = vup_dev_new(name);
+    assert_non_null(h->dev);
+}
+
+static void on_stop(void *opaque, int fd, uint32_t events)
+{
+    (void)fd;
+    (void)events;
+    vup_dev_stop(opaque);
+}
+
+static void *serve(void *opaque)
+{
+    vup_dev_run(opaque);
+    return NULL;
+}
+
+void harness_start(struct harness *h, harness_watch_fn *watch, void *opaque)
+{
+    assert_int_equal(vup_dev_listen(h->dev, h->path), 0);
+    assert_int_equal(pipe2(h->stop_pipe, O_CLOEXEC), 0);
+    assert_int_equal(vup_dev_watch_fd(h->dev, h->stop_pipe[0], EPOLLIN,
+                                      on_stop, h->dev), 0);
+    if (watch) {
+        watch(h, opaque);
+    }
+    assert_int_equal(pthread_create(&h->thread, NULL, serve, h->dev), 0);
+}
+
+void harness_stop(struct harness *h)
+{
+    assert_int_equal(write(h->stop_pipe[1], "x", 1), 1);
+    pthread_join(h->thread, NULL);
+    vup_dev_free(h->dev);
+    close(h->stop_pipe[0]);
+    close(h->stop_pipe[1]);
+    assert_int_equal(rmdir(h->dir), 0);     /* the socket was removed */
+}
+
+vup_client *harness_connect(const struct harness *h)
+{
+    char err[256];
+    vup_client *c = vup_client_connect(h->path, TIMEOUT_MS, err, sizeof(err));
+
+    if (!c) {
+        fail_msg("connect: %s", err);
+    }
+    return c;
+}
+
+uint32_t harness_live_offset(vup_client *c)
+{
+    struct vup_cr_header hdr;
+
+    assert_int_equal(vup_client_read(c, 0, 0, &hdr, sizeof(hdr)), 0);
+    return hdr.live_offset;
+}
+
+uint64_t harness_live64(vup_client *c, uint32_t live, size_t field)
+{
+    uint64_t v = 0;
+
+    assert_int_equal(vup_client_read(c, 0, live + field, &v, 8), 0);
+    return v;
+}
+
+uint64_t harness_wait_event(int efd, int timeout_ms)
+{
+    struct pollfd p = { .fd = efd, .events = POLLIN };
+    uint64_t n = 0;
+
+    if (poll(&p, 1, timeout_ms) == 1) {
+        assert_int_equal(read(efd, &n, sizeof(n)), sizeof(n));
+    }
+    return n;
+}
+
+void harness_send_msg(int s, uint16_t id, uint16_t cmd, uint32_t flags,
+                      const void *payload, size_t len, const int *fds,
+                      size_t nfds)
+{
+    struct vup_msg_hdr hdr = {
+        .id = id, .command = cmd, .size = (uint32_t)(sizeof(hdr) + len),
+        .flags = flags,
+    };
+    struct iovec iov[2] = {
+        { .iov_base = &hdr, .iov_len = sizeof(hdr) },
+        { .iov_base = (void *)payload, .iov_len = len },
+    };
+
+    assert_true(nfds <= 16);
+    assert_int_equal(vup_sendmsg_fds(s, iov, len ? 2 : 1, fds, nfds,
+                                     MSG_NOSIGNAL),
+                     (ssize_t)(sizeof(hdr) + len));
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The unit tests' shared fixture: a vup_dev listening on a socket in a
+ * temporary directory, served by vup_dev_run() in a thread until a stop
+ * pipe is written, and the helpers that talk to it as a client would.
+ * The test adds its peripherals, clocks and timers between harness_init()
+ * and harness_start(); failures are cmocka failures.
+ */
+#ifndef VUP_TEST_HARNESS_H
+#define VUP_TEST_HARNESS_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vup.h"
+#include "vup/client.h"
+
+#define TIMEOUT_MS 2000
+
+struct harness {
+    char dir[64], path[96];     /* the temporary directory, the socket */
+    vup_dev *dev;
+    int stop_pipe[2];
+    pthread_t thread;
+};
+
+/* Extra setup once the device listens, before its thread starts. */
+typedef void harness_watch_fn(struct harness *h, void *opaque);
+
+/* Makes /tmp/vup-@tag-XXXXXX and a device called @name for the socket. */
+void harness_init(struct harness *h, const char *tag, const char *name);
+
+/*
+ * Listens, watches the stop pipe, calls @watch (if any: to watch the test's
+ * own fds) and starts serving in a thread.
+ */
+void harness_start(struct harness *h, harness_watch_fn *watch, void *opaque);
+
+/* Stops the thread, frees the device and removes the (empty) directory. */
+void harness_stop(struct harness *h);
+
+/* A negotiated client, or a test failure saying why not. */
+vup_client *harness_connect(const struct harness *h);
+
+/* The offset of struct vup_cr_live in region 0, from its header. */
+uint32_t harness_live_offset(vup_client *c);
+
+/* The 8 bytes at @field of the live part at @live. */
+uint64_t harness_live64(vup_client *c, uint32_t live, size_t field);
+
+/* Waits for the eventfd to be signalled; returns its count (0: none). */
+uint64_t harness_wait_event(int efd, int timeout_ms);
+
+/*
+ * Sends one vfio-user message as given, header and all, @fds with its
+ * first byte, and checks that all of it went.
+ */
+void harness_send_msg(int s, uint16_t id, uint16_t cmd, uint32_t flags,
+                      const void *payload, size_t len, const int *fds,
+                      size_t nfds);
+
+#endif
