@@ -400,8 +400,8 @@ all of them.
 - **Message throughput** (`bench/msg_throughput.c`, libvup's client):
   4-byte `REGION_READ` round trips for 2 s against `vup-stm32l4` (RCC
   window) and against `gpio-pci-idio-16` (BAR2), same client binary.
-- **Idle**: `utime + stime` from `/proc/PID/stat` over the interval, guest
-  in WFI after `hello.elf` printed `ready`.
+- **Idle**: run time of all threads (`/proc/PID/task/*/schedstat`, ns)
+  over the interval, guest in WFI after `hello.elf` printed `ready`.
 """
     method += """
 ## Caveats
@@ -412,6 +412,12 @@ all of them.
   (`sched_yield` in the fast-path profile below) and its figures fall
   toward wake-up costs. Read the fast-path rows together with the load
   figures above.
+- Wake-up costs depend on the other load: on a quiet machine the idle
+  core sleeps deeper and a cross-core wake-up takes longer than on a busy
+  one, so the standard path and the message round trips can be *slower*
+  when nothing else runs (compare the "pinned to one CPU" row, and this
+  file's history: a run at load 5–7 measured 72 µs per standard read and
+  11 µs per bare round trip).
 - QEMU and the backends are being changed while these benchmarks were
   written; the figures describe the build that ran.
 - The upstream reference runs on another board and CPU model (`-M virt`,

@@ -216,7 +216,9 @@ def done_ops(ops, min_dt):
     def pred(stream):
         for op in ops:
             lv = levels(stream.events, op)
-            if not any(statistics.median(d) >= min_dt for d in lv.values()):
+            # A slope needs a shorter level below the long one.
+            if len(lv) < 2 or not any(statistics.median(d) >= min_dt
+                                      for d in lv.values()):
                 return False
         return True
     return pred
