@@ -12,6 +12,7 @@ PKGS=(
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
   socat python3-pytest
   clang libclang-rt-14-dev llvm valgrind
+  python3-matplotlib
 )
 BACKPORTS_PKGS=(meson python3-pycotap)
 
