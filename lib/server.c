@@ -268,18 +268,35 @@ static int h_version(vup_dev *d, const struct vup_msg_hdr *h,
 
 /* ---- device, region and IRQ info -------------------------------------- */
 
+/*
+ * The VFIO info requests start with argsz: the payload must hold the whole
+ * struct and argsz must cover it.
+ */
+static int take_info_args(const struct vup_msg_hdr *h, const uint8_t *p,
+                          size_t len, void *in, size_t size)
+{
+    uint32_t argsz;
+
+    if (len < size) {
+        return reject(h, EINVAL, "%zu-byte payload", len);
+    }
+    memcpy(in, p, size);
+    memcpy(&argsz, in, sizeof(argsz));
+    if (argsz < size) {
+        return reject(h, EINVAL, "argsz %u is below %zu", argsz, size);
+    }
+    return 0;
+}
+
 static int h_device_info(vup_dev *d, const struct vup_msg_hdr *h,
                          const uint8_t *p, size_t len, struct reply *r)
 {
     struct vup_msg_device_info in, *out;
+    int ret;
 
-    if (len < sizeof(in)) {
-        return reject(h, EINVAL, "%zu-byte payload", len);
-    }
-    memcpy(&in, p, sizeof(in));
-    if (in.argsz < sizeof(in)) {
-        return reject(h, EINVAL, "argsz %u is below %zu", in.argsz,
-                      sizeof(in));
+    ret = take_info_args(h, p, len, &in, sizeof(in));
+    if (ret) {
+        return ret;
     }
     out = reply_buf(r, sizeof(*out));
     if (!out) {
@@ -318,14 +335,11 @@ static int h_region_info(vup_dev *d, const struct vup_msg_hdr *h,
     const bool shm = in_shm(d);
     const uint32_t need_cap = sizeof(*out) + sizeof(*cap) +
                               (shm ? sizeof(*sp) : 0);
+    int ret;
 
-    if (len < sizeof(in)) {
-        return reject(h, EINVAL, "%zu-byte payload", len);
-    }
-    memcpy(&in, p, sizeof(in));
-    if (in.argsz < sizeof(in)) {
-        return reject(h, EINVAL, "argsz %u is below %zu", in.argsz,
-                      sizeof(in));
+    ret = take_info_args(h, p, len, &in, sizeof(in));
+    if (ret) {
+        return ret;
     }
     if (in.index > d->num_periphs) {
         return reject(h, EINVAL, "region %u: the device has %zu", in.index,
@@ -375,14 +389,11 @@ static int h_irq_info(vup_dev *d, const struct vup_msg_hdr *h,
                       const uint8_t *p, size_t len, struct reply *r)
 {
     struct vfio_irq_info in, *out;
+    int ret;
 
-    if (len < sizeof(in)) {
-        return reject(h, EINVAL, "%zu-byte payload", len);
-    }
-    memcpy(&in, p, sizeof(in));
-    if (in.argsz < sizeof(in)) {
-        return reject(h, EINVAL, "argsz %u is below %zu", in.argsz,
-                      sizeof(in));
+    ret = take_info_args(h, p, len, &in, sizeof(in));
+    if (ret) {
+        return ret;
     }
     if (in.index >= vup_dev_num_irq_indexes(d)) {
         return reject(h, EINVAL, "IRQ index %u: the device has %u",
