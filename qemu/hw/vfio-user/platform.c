@@ -1241,6 +1241,22 @@ static char *vup_entry_label(unsigned int n,
     return g_strdup_printf("control region entry %u (%s)", n, type);
 }
 
+/* A guest-physical range from the backend: not empty, not wrapping. */
+static bool vup_check_range(uint64_t base, uint64_t size, const char *label,
+                            Error **errp)
+{
+    if (size == 0) {
+        error_setg(errp, "%s: size 0x0 is empty", label);
+        return false;
+    }
+    if (base + size < base) {
+        error_setg(errp, "%s: base 0x%" PRIx64 " + size 0x%" PRIx64
+                   " wraps around", label, base, size);
+        return false;
+    }
+    return true;
+}
+
 static bool vup_check_name(const char *name, bool may_be_empty,
                            const char *label, const char *field,
                            Error **errp)
@@ -1310,8 +1326,7 @@ static bool vfio_user_platform_parse_mmio(VFIOUserPlatform *vdev,
                    label, e->min_access, e->max_access);
         return false;
     }
-    if (e->size == 0) {
-        error_setg(errp, "%s: size 0x0 is empty", label);
+    if (!vup_check_range(e->base, e->size, label, errp)) {
         return false;
     }
     if (e->base & (e->min_access - 1)) {
@@ -1322,11 +1337,6 @@ static bool vfio_user_platform_parse_mmio(VFIOUserPlatform *vdev,
     if (e->size & (e->min_access - 1)) {
         error_setg(errp, "%s: size 0x%" PRIx64 " is not a multiple of "
                    "min_access %u", label, e->size, e->min_access);
-        return false;
-    }
-    if (e->base + e->size < e->base) {
-        error_setg(errp, "%s: base 0x%" PRIx64 " + size 0x%" PRIx64
-                   " wraps around", label, e->base, e->size);
         return false;
     }
 
@@ -1542,13 +1552,7 @@ static bool vfio_user_platform_parse_memory(VFIOUserPlatform *vdev,
         error_setg(errp, "%s: unknown flags 0x%x", label, e->flags);
         return false;
     }
-    if (e->size == 0) {
-        error_setg(errp, "%s: size 0x0 is empty", label);
-        return false;
-    }
-    if (e->base + e->size < e->base) {
-        error_setg(errp, "%s: base 0x%" PRIx64 " + size 0x%" PRIx64
-                   " wraps around", label, e->base, e->size);
+    if (!vup_check_range(e->base, e->size, label, errp)) {
         return false;
     }
     for (i = 0; i < vdev->num_memories; i++) {
