@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 #include <sys/uio.h>
 
 #include "vup.h"
@@ -142,6 +143,7 @@ struct vup_dev {
     uint32_t kick_index;           /* vfio IRQ index of the kick eventfd */
     int kick_fd;                   /* QEMU's kick eventfd, -1 if none */
     unsigned spin_us;              /* backend spin after a request */
+    bool replied;                  /* sent a reply since the last wait */
     uint64_t mbox_served;          /* requests served from the mailbox */
 
     /* Virtual time (timer.c). */
@@ -167,6 +169,26 @@ struct vup_dev {
 
     struct vup_chardev *chardevs;  /* open ones, closed by vup_dev_free */
 };
+
+/* Spinning (loop.c, mailbox.c): busy-poll this long, then yield. */
+#define VUP_BUSY_NS 5000u
+
+static inline void vup_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static inline uint64_t vup_mono_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 /* dev.c */
 int vup_dev_fail(vup_dev *d, int err, const char *fmt, ...)

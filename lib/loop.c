@@ -5,6 +5,7 @@
  * removed by a callback is not called for events already fetched.
  */
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -103,10 +104,39 @@ int vup_dev_poll_fd(const vup_dev *d)
     return d->epfd;
 }
 
+/*
+ * After a reply, a guest polling a register sends its next request within
+ * microseconds: poll for it a while (spin_us) rather than sleep, since a
+ * wake-up from epoll_wait costs tens of microseconds on an idle host CPU.
+ */
+static int wait_events(vup_dev *d, struct epoll_event *ev, int max,
+                       int timeout_ms)
+{
+    if (d->replied && timeout_ms != 0 && d->spin_us) {
+        uint64_t start = vup_mono_ns(), now = start;
+
+        d->replied = false;
+        do {
+            int n = epoll_wait(d->epfd, ev, max, 0);
+
+            if (n != 0) {
+                return n;
+            }
+            if (now - start >= VUP_BUSY_NS) {
+                /* On a loaded host, let QEMU's vCPU thread run instead. */
+                sched_yield();
+            }
+            now = vup_mono_ns();
+        } while (now - start < (uint64_t)d->spin_us * 1000u);
+    }
+    d->replied = false;
+    return epoll_wait(d->epfd, ev, max, timeout_ms);
+}
+
 int vup_dev_dispatch(vup_dev *d, int timeout_ms)
 {
     struct epoll_event ev[16];
-    int n = epoll_wait(d->epfd, ev, VUP_ARRAY_SIZE(ev), timeout_ms);
+    int n = wait_events(d, ev, VUP_ARRAY_SIZE(ev), timeout_ms);
 
     if (n < 0) {
         if (errno == EINTR) {

@@ -31,26 +31,6 @@
 
 #include "internal.h"
 
-/* Busy-polling before yielding between polls. */
-#define MBOX_BUSY_NS 5000u
-
-static void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void futex_wake(uint32_t *addr)
 {
     /* Not FUTEX_PRIVATE_FLAG: the waiter is another process. */
@@ -280,21 +260,21 @@ void vup_mbox_idle(vup_dev *d)
      * against.
      */
     do {
-        uint64_t start = mono_ns(), now = start;
+        uint64_t start = vup_mono_ns(), now = start;
 
         until = start + (uint64_t)d->spin_us * 1000u;
         while (now < until) {
             if (vup_mbox_serve(d)) {
-                start = mono_ns();
+                start = vup_mono_ns();
                 until = start + (uint64_t)d->spin_us * 1000u;
-            } else if (now - start < MBOX_BUSY_NS) {
-                cpu_relax();
+            } else if (now - start < VUP_BUSY_NS) {
+                vup_cpu_relax();
             } else {
                 /* The guest paused: time to write coalesced output. */
                 vup_chardev_flush_all(d);
                 sched_yield();
             }
-            now = mono_ns();
+            now = vup_mono_ns();
             if (d->kick_fd < 0) {
                 return;
             }

@@ -859,6 +859,7 @@ static int handle_msg(vup_dev *d)
     }
     if (!(h->flags & VUP_MSG_NO_REPLY)) {
         ret = send_reply(d, h, err, &r);
+        d->replied = true;
         if (ret < 0) {
             vup_log(VUP_LOG_WARN, "%s: sending %s reply: %s", d->name,
                     cmd_name(h->command), strerror(-ret));

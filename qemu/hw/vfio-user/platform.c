@@ -255,7 +255,6 @@ static void vfio_user_platform_sync(VFIOUserPlatform *vdev);
  * backend gets to run instead of being spun against.
  */
 #define VUP_MBOX_BUSY_NS        (3 * SCALE_US)
-#define VUP_MBOX_SPIN_NS        (50 * SCALE_US)
 /* Sleep slices, to notice a backend that went away. */
 #define VUP_MBOX_SLICE_NS       (10 * SCALE_MS)
 
@@ -419,7 +418,7 @@ static bool vfio_user_platform_mbox_wait(VFIOUserPlatform *vdev,
         } else {
             sched_yield();
         }
-    } while (now - start < VUP_MBOX_SPIN_NS);
+    } while (now - start < (int64_t)vdev->spin_us * SCALE_US);
 
     for (;;) {
         struct timespec ts = {
@@ -2025,7 +2024,8 @@ static bool vfio_user_platform_connect(VFIOUserPlatform *vdev, Error **errp)
     vbasedev->proxy = proxy;
     proxy->wait_time = vdev->msg_timeout;
     /* Replies are read by the waiting (vCPU) thread: one round trip. */
-    vfio_user_set_recv_inline(proxy, true);
+    vfio_user_set_recv_inline(proxy, true,
+                              (int64_t)vdev->spin_us * SCALE_US);
     vfio_user_set_handler(vbasedev, vfio_user_platform_process_req, vdev);
     vfio_user_set_disconnect_bh(proxy, vdev->disconnect_bh);
 
@@ -2381,6 +2381,7 @@ static const Property vfio_user_platform_properties[] = {
     DEFINE_PROP_STRING("on-failure", VFIOUserPlatform, on_failure),
     DEFINE_PROP_UINT32("reconnect-ms", VFIOUserPlatform, reconnect_ms, 0),
     DEFINE_PROP_STRING("fast-path", VFIOUserPlatform, fast_path),
+    DEFINE_PROP_UINT32("spin-us", VFIOUserPlatform, spin_us, 50),
 };
 
 static void vfio_user_platform_class_init(ObjectClass *klass,
@@ -2407,6 +2408,9 @@ static void vfio_user_platform_class_init(ObjectClass *klass,
         "shared memory the backend offers: auto (default: the live part "
         "and the mailbox), live (the live part only) or off (messages "
         "only)");
+    object_class_property_set_description(klass, "spin-us",
+        "microseconds the vCPU thread polls for a backend's reply (socket "
+        "or mailbox) before it sleeps; 0 on a host without a spare CPU");
     object_class_property_set_description(klass, "reconnect-ms",
         "with on-failure=bus-error: try to reconnect to a failed backend "
         "every so many milliseconds (default 0: never)");

@@ -94,6 +94,7 @@ struct VFIOUserPlatform {
     /*< public >*/
     char *socket;
     uint32_t msg_timeout;
+    uint32_t spin_us;
     char *on_failure;            /* "stop" (default) or "bus-error" */
     uint32_t reconnect_ms;       /* bus-error: retry period, 0 = never */
     char *fast_path;             /* "auto" (default), "live" or "off" */
