@@ -33,7 +33,7 @@
 
 #define VUP_CR_MAGIC            0x43505556u /* "VUPC" read as bytes */
 #define VUP_CR_VERSION_MAJOR    1u
-#define VUP_CR_VERSION_MINOR    1u  /* 1.1: FAST_PATH mailbox layout */
+#define VUP_CR_VERSION_MINOR    2u  /* 1.1: FAST_PATH mailbox; 1.2: DIRECT */
 
 /* Bounds every reader enforces before trusting anything. */
 #define VUP_CR_MAX_DESC_SIZE    65536u
@@ -64,6 +64,7 @@ enum vup_cr_entry_type {
     VUP_CR_ENTRY_MEMORY = 4,  /* struct vup_cr_memory */
     VUP_CR_ENTRY_CPU    = 5,  /* struct vup_cr_cpu */
     VUP_CR_ENTRY_CAP    = 6,  /* struct vup_cr_cap */
+    VUP_CR_ENTRY_DIRECT = 7,  /* struct vup_cr_direct (1.2) */
 };
 
 /* Entry flags. */
@@ -77,7 +78,7 @@ struct vup_cr_entry_hdr {
 
 /* MMIO window: one vfio region mapped into the guest's physical space. */
 #define VUP_CR_MMIO_POSTED_WRITES (1u << 0) /* writes need no reply */
-#define VUP_CR_MMIO_DIRECT_MAPPED (1u << 1) /* no read side effects: mmap ok */
+#define VUP_CR_MMIO_DIRECT_MAPPED (1u << 1) /* read-only mirror: see DIRECT */
 #define VUP_CR_MMIO_FLAGS_KNOWN   (VUP_CR_MMIO_POSTED_WRITES | \
                                    VUP_CR_MMIO_DIRECT_MAPPED)
 
@@ -91,6 +92,21 @@ struct vup_cr_mmio {
     uint8_t  max_access;     /* 1, 2, 4 or 8 bytes, >= min_access */
     uint8_t  reserved[6];
     char     name[VUP_CR_NAME_LEN];
+};
+
+/*
+ * Direct-read range (1.2): reads of [offset, offset + size) of a
+ * DIRECT_MAPPED window's region have no side effects and may be served by
+ * an untorn load from the region's read-only mirror (its sparse-mmap area
+ * at region offset 0), which the backend keeps equal to what a read would
+ * return.  Writes, and reads elsewhere in the window, are always forwarded.
+ */
+struct vup_cr_direct {
+    struct vup_cr_entry_hdr hdr;
+    uint32_t region_index;   /* of a DIRECT_MAPPED MMIO window */
+    uint32_t flags;          /* none defined: 0 */
+    uint64_t offset;         /* in the window, min_access aligned */
+    uint64_t size;           /* > 0, multiple of min_access, inside it */
 };
 
 /* IRQ line: a vfio IRQ index (count 1, eventfd) wired to an NVIC input. */
@@ -247,6 +263,7 @@ _Static_assert(sizeof(struct vup_cr_header) == 64, "vup_cr_header");
 _Static_assert(sizeof(struct vup_cr_entry_hdr) == 8, "vup_cr_entry_hdr");
 _Static_assert(sizeof(struct vup_cr_mmio) == 72, "vup_cr_mmio");
 _Static_assert(sizeof(struct vup_cr_irq) == 56, "vup_cr_irq");
+_Static_assert(sizeof(struct vup_cr_direct) == 32, "vup_cr_direct");
 _Static_assert(sizeof(struct vup_cr_clock) == 56, "vup_cr_clock");
 _Static_assert(sizeof(struct vup_cr_memory) == 64, "vup_cr_memory");
 _Static_assert(sizeof(struct vup_cr_cpu) == 48, "vup_cr_cpu");
