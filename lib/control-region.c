@@ -32,7 +32,7 @@ static void *put_entry(uint8_t *buf, uint32_t *off, uint16_t type,
 
 int vup_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size)
 {
-    size_t num_caps, entries, size;
+    size_t num_caps, entries, size, num_direct = 0;
     struct vup_cr_view *view;
     struct vup_cr_header *h;
     uint8_t *buf;
@@ -51,15 +51,19 @@ int vup_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size)
     d->mbox_offset = 0;
     num_caps = (d->virtual_time ? 1 : 0) + (d->has_doorbell ? 1 : 0) +
                (!d->no_fast_path && d->num_periphs ? 1 : 0);
+    for (size_t i = 0; i < d->num_periphs; i++) {
+        num_direct += d->periphs[i]->num_direct;
+    }
     entries = d->num_periphs + d->num_irqs + d->num_clocks +
-              d->num_memories + (d->has_cpu ? 1 : 0) + num_caps;
+              d->num_memories + (d->has_cpu ? 1 : 0) + num_caps + num_direct;
     size = sizeof(struct vup_cr_header) +
            d->num_periphs * sizeof(struct vup_cr_mmio) +
            d->num_irqs * sizeof(struct vup_cr_irq) +
            d->num_clocks * sizeof(struct vup_cr_clock) +
            d->num_memories * sizeof(struct vup_cr_memory) +
            (d->has_cpu ? sizeof(struct vup_cr_cpu) : 0) +
-           num_caps * sizeof(struct vup_cr_cap);
+           num_caps * sizeof(struct vup_cr_cap) +
+           num_direct * sizeof(struct vup_cr_direct);
     if (entries > VUP_CR_MAX_ENTRIES || size > VUP_CR_MAX_DESC_SIZE) {
         return vup_dev_fail(d, E2BIG, "control region: %zu entries in %zu "
                             "bytes exceed the limits", entries, size);
@@ -90,12 +94,28 @@ int vup_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size)
                                           sizeof(*m));
 
         m->region_index = p->region;
-        m->flags = p->desc.mmio_flags;
+        m->flags = p->desc.mmio_flags |
+                   (p->mirror ? VUP_CR_MMIO_DIRECT_MAPPED : 0);
         m->base = p->desc.base;
         m->size = p->desc.size;
         m->min_access = 1;
         m->max_access = 4;
         strcpy(m->name, p->name);
+    }
+    for (size_t i = 0; i < d->num_periphs; i++) {
+        const vup_periph *p = d->periphs[i];
+        struct vup_range r[VUP_CR_MAX_DIRECT];
+        size_t n = p->mirror ? vup_mirror_ranges(p, r, p->num_direct) : 0;
+
+        for (size_t j = 0; j < n; j++) {
+            struct vup_cr_direct *e = put_entry(buf, &off,
+                                                VUP_CR_ENTRY_DIRECT,
+                                                sizeof(*e));
+
+            e->region_index = p->region;
+            e->offset = r[j].offset;
+            e->size = r[j].size;
+        }
     }
     for (size_t i = 0; i < d->num_irqs; i++) {
         const struct vup_irq_desc *q =
@@ -270,6 +290,7 @@ const char *vup_cr_entry_type_name(uint32_t type)
         [VUP_CR_ENTRY_MMIO] = "mmio", [VUP_CR_ENTRY_IRQ] = "irq",
         [VUP_CR_ENTRY_CLOCK] = "clock", [VUP_CR_ENTRY_MEMORY] = "memory",
         [VUP_CR_ENTRY_CPU] = "cpu", [VUP_CR_ENTRY_CAP] = "cap",
+        [VUP_CR_ENTRY_DIRECT] = "direct",
     };
 
     return type < VUP_ARRAY_SIZE(names) && names[type] ? names[type]
@@ -532,6 +553,64 @@ static int check_cap(struct ctx *c, const struct vup_cr_cap *k,
     return 0;
 }
 
+/* What needs no window: the rest is checked once all entries are read. */
+static int check_direct(struct ctx *c, const struct vup_cr_direct *r,
+                        struct vup_cr_view *v)
+{
+    if (v->num_direct == VUP_CR_MAX_DIRECT) {
+        return fail(c, "more than %u direct ranges", VUP_CR_MAX_DIRECT);
+    }
+    if (r->flags) {
+        return fail(c, "flags 0x%x: none are defined", r->flags);
+    }
+    if (!r->size || r->offset > UINT64_MAX - r->size) {
+        return fail(c, "offset 0x%" PRIx64 " size 0x%" PRIx64 ": the size "
+                    "must be > 0 and the range must not wrap", r->offset,
+                    r->size);
+    }
+    v->direct[v->num_direct++] = r;
+    return 0;
+}
+
+/* A direct range against its window and the other ranges of that window. */
+static int check_direct_window(struct ctx *c, const struct vup_cr_direct *r,
+                               const struct vup_cr_view *v, size_t index)
+{
+    const struct vup_cr_mmio *m = NULL;
+
+    for (size_t i = 0; i < v->num_mmio && !m; i++) {
+        if (v->mmio[i]->region_index == r->region_index) {
+            m = v->mmio[i];
+        }
+    }
+    if (!m) {
+        return fail(c, "region_index %u is no MMIO window's",
+                    r->region_index);
+    }
+    if (!(m->flags & VUP_CR_MMIO_DIRECT_MAPPED)) {
+        return fail(c, "mmio \"%s\" (region %u) is not DIRECT_MAPPED",
+                    m->name, r->region_index);
+    }
+    if (r->offset % m->min_access || r->size % m->min_access ||
+        r->offset + r->size > m->size) {
+        return fail(c, "offset 0x%" PRIx64 " size 0x%" PRIx64 ": must be "
+                    "aligned to min_access %u and inside mmio \"%s\" "
+                    "(0x%" PRIx64 " bytes)", r->offset, r->size,
+                    m->min_access, m->name, m->size);
+    }
+    for (size_t i = 0; i < index; i++) {
+        const struct vup_cr_direct *o = v->direct[i];
+
+        if (o->region_index == r->region_index &&
+            overlaps(r->offset, r->size, o->offset, o->size)) {
+            return fail(c, "offset 0x%" PRIx64 " size 0x%" PRIx64 " overlaps "
+                        "another range of mmio \"%s\"", r->offset, r->size,
+                        m->name);
+        }
+    }
+    return 0;
+}
+
 static const size_t type_size[] = {
     [VUP_CR_ENTRY_MMIO] = sizeof(struct vup_cr_mmio),
     [VUP_CR_ENTRY_IRQ] = sizeof(struct vup_cr_irq),
@@ -539,6 +618,7 @@ static const size_t type_size[] = {
     [VUP_CR_ENTRY_MEMORY] = sizeof(struct vup_cr_memory),
     [VUP_CR_ENTRY_CPU] = sizeof(struct vup_cr_cpu),
     [VUP_CR_ENTRY_CAP] = sizeof(struct vup_cr_cap),
+    [VUP_CR_ENTRY_DIRECT] = sizeof(struct vup_cr_direct),
 };
 
 /*
@@ -677,6 +757,8 @@ static int check_entry(struct ctx *c, const struct vup_cr_entry_hdr *e,
         return check_memory(c, (const struct vup_cr_memory *)e, v);
     case VUP_CR_ENTRY_CPU:
         return check_cpu(c, (const struct vup_cr_cpu *)e, v);
+    case VUP_CR_ENTRY_DIRECT:
+        return check_direct(c, (const struct vup_cr_direct *)e, v);
     default:
         return check_cap(c, (const struct vup_cr_cap *)e, v);
     }
@@ -689,6 +771,7 @@ int vup_cr_decode(const void *buf, size_t len,
     struct ctx c = { .buf = buf, .err = err, .errlen = errlen };
     const struct vup_cr_header *h = buf;
     uint32_t irq_entry[VUP_CR_MAX_ENTRIES];
+    uint32_t direct_entry[VUP_CR_MAX_DIRECT];
     uint32_t off;
     int ret;
 
@@ -721,6 +804,9 @@ int vup_cr_decode(const void *buf, size_t len,
         }
         if (e->type == VUP_CR_ENTRY_IRQ) {
             irq_entry[v->num_irq] = i;
+        } else if (e->type == VUP_CR_ENTRY_DIRECT &&
+                   v->num_direct < VUP_CR_MAX_DIRECT) {
+            direct_entry[v->num_direct] = i;
         }
         ret = check_entry(&c, e, lim, v);
         if (ret < 0) {
@@ -741,6 +827,16 @@ int vup_cr_decode(const void *buf, size_t len,
                      (const uint8_t *)v->irq[i] - c.buf);
             return fail(&c, "line %u is not below the CPU's num_irq %u",
                         v->irq[i]->line, v->cpu->num_irq);
+        }
+    }
+    /* Direct ranges may come before their window. */
+    for (size_t i = 0; i < v->num_direct; i++) {
+        snprintf(c.where, sizeof(c.where), "entry %u (direct) at offset "
+                 "0x%tx", direct_entry[i],
+                 (const uint8_t *)v->direct[i] - c.buf);
+        ret = check_direct_window(&c, v->direct[i], v, i);
+        if (ret < 0) {
+            return ret;
         }
     }
     v->hdr = h;

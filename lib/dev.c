@@ -52,6 +52,7 @@ vup_dev *vup_dev_new(const char *name)
     d->listen_fd = -1;
     d->conn.fd = -1;
     d->doorbell_fd = -1;
+    d->mirror_fd = -1;
     d->conn.out_fd = -1;
     d->live = &d->live_local;
     d->shm_fd = -1;
@@ -82,6 +83,7 @@ void vup_dev_free(vup_dev *d)
     vup_loop_fini(d);
     vup_timers_free(d);
     vup_shm_fini(d);
+    vup_mirror_fini(d);
     for (size_t i = 0; i < d->num_periphs; i++) {
         periph_free(d->periphs[i]);
     }
@@ -157,9 +159,11 @@ vup_periph *vup_dev_add_periph(vup_dev *d, const struct vup_periph_desc *desc,
                      desc->base, desc->size);
         return NULL;
     }
-    if (desc->mmio_flags & ~VUP_CR_MMIO_FLAGS_KNOWN) {
-        vup_dev_fail(d, EINVAL, "%s: unknown mmio_flags 0x%x", desc->name,
-                     desc->mmio_flags & ~VUP_CR_MMIO_FLAGS_KNOWN);
+    if (desc->mmio_flags & ~VUP_CR_MMIO_POSTED_WRITES) {
+        vup_dev_fail(d, EINVAL, "%s: mmio_flags 0x%x: only "
+                     "VUP_CR_MMIO_POSTED_WRITES is yours to set (the library "
+                     "direct-maps registers without a read hook)", desc->name,
+                     desc->mmio_flags & ~VUP_CR_MMIO_POSTED_WRITES);
         return NULL;
     }
     if (check_irqs(d, desc) < 0) {
@@ -247,6 +251,11 @@ int vup_dev_freeze(vup_dev *d)
 
     if (d->desc) {
         return 0;
+    }
+    /* The mirror first: the descriptor lists only what it could map. */
+    ret = vup_mirror_init(d);
+    if (ret < 0) {
+        return ret;
     }
     ret = vup_cr_encode(d, &d->desc, &d->desc_size);
     if (ret < 0) {

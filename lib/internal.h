@@ -35,6 +35,15 @@ struct vup_periph {
     uint32_t *values;              /* parallel to sorted */
     uint32_t unmapped[VUP_UNMAPPED_LOG];
     unsigned num_unmapped;
+    /* Direct-mapped window (mirror.c): NULL and 0 without one. */
+    uint32_t *mirror;              /* the window's page(s) in d->mirror */
+    uint64_t mirror_offset;        /* in the mirror memfd */
+    size_t num_direct;             /* DIRECT ranges published */
+};
+
+/* A DIRECT range of a window. */
+struct vup_range {
+    uint32_t offset, size;
 };
 
 struct vup_memory {
@@ -143,6 +152,9 @@ struct vup_dev {
     uint32_t kick_index;           /* vfio IRQ index of the kick eventfd */
     int kick_fd;                   /* QEMU's kick eventfd, -1 if none */
     unsigned spin_us;              /* backend spin after a request */
+    int mirror_fd;                 /* window mirrors' memfd, -1: none */
+    uint8_t *mirror;               /* its mapping */
+    uint64_t mirror_size;
     bool replied;                  /* sent a reply since the last wait */
     uint64_t mbox_served;          /* requests served from the mailbox */
 
@@ -203,6 +215,15 @@ uint32_t vup_dev_num_irq_indexes(const vup_dev *d);
 int *vup_dev_irq_fd(vup_dev *d, uint32_t index);
 /* A backend-written live field changed: bump seq, ring the doorbell. */
 void vup_dev_live_changed(vup_dev *d);
+
+/* mirror.c */
+int vup_mirror_init(vup_dev *d);   /* at freeze, before the descriptor */
+void vup_mirror_fini(vup_dev *d);
+/* The window's direct ranges (hook-less registers, merged); > max: too many */
+size_t vup_mirror_ranges(const vup_periph *p, struct vup_range *out,
+                         size_t max);
+/* Register sorted[i] of @p changed: copy it to the mirror if it has one. */
+void vup_mirror_store(vup_periph *p, size_t i);
 
 /* mailbox.c */
 int vup_shm_init(vup_dev *d);      /* at freeze: memfd, mailbox */

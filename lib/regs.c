@@ -63,6 +63,7 @@ void vup_regs_reset(vup_periph *p)
 {
     for (size_t i = 0; i < p->desc.num_regs; i++) {
         p->values[i] = p->sorted[i]->reset;
+        vup_mirror_store(p, i);
     }
     p->num_unmapped = 0;
 }
@@ -148,6 +149,7 @@ void vup_regs_write(vup_periph *p, uint32_t offset, unsigned size,
     val = (old & ~store) | (written & store);
     val &= ~(written & r->w1c);
     p->values[i] = val;
+    vup_mirror_store(p, (size_t)i);
     if (r->write) {
         r->write(p, r, old, val, written);
     }
@@ -175,4 +177,5 @@ void vup_reg_set(vup_periph *p, uint32_t offset, uint32_t value)
         return;
     }
     p->values[i] = value;
+    vup_mirror_store(p, (size_t)i);
 }

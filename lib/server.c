@@ -335,6 +335,7 @@ static int h_region_info(vup_dev *d, const struct vup_msg_hdr *h,
     const bool shm = in_shm(d);
     const uint32_t need_cap = sizeof(*out) + sizeof(*cap) +
                               (shm ? sizeof(*sp) : 0);
+    size_t out_size = sizeof(*out);
     int ret;
 
     ret = take_info_args(h, p, len, &in, sizeof(in));
@@ -346,8 +347,13 @@ static int h_region_info(vup_dev *d, const struct vup_msg_hdr *h,
                       d->num_periphs + 1);
     }
     /* The cap only goes in whole: QEMU rejects CAPS with cap_offset 0. */
-    out = reply_buf(r, in.index == VUP_CR_REGION_INDEX &&
-                    in.argsz >= need_cap ? need_cap : sizeof(*out));
+    if (in.index == VUP_CR_REGION_INDEX) {
+        out_size = in.argsz >= need_cap ? need_cap : sizeof(*out);
+    } else if (d->periphs[in.index - 1]->mirror &&
+               in.argsz >= sizeof(*out) + sizeof(*sp)) {
+        out_size = sizeof(*out) + sizeof(*sp);
+    }
+    out = reply_buf(r, out_size);
     if (!out) {
         return ENOMEM;
     }
@@ -380,7 +386,26 @@ static int h_region_info(vup_dev *d, const struct vup_msg_hdr *h,
             }
         }
     } else {
-        out->size = d->periphs[in.index - 1]->desc.size;
+        const vup_periph *win = d->periphs[in.index - 1];
+
+        out->size = win->desc.size;
+        if (win->mirror) {
+            out->argsz = sizeof(*out) + sizeof(*sp);
+        }
+        if (win->mirror && in.argsz >= out->argsz) {
+            /* Its registers' read-only mirror (mirror.c). */
+            out->flags |= VFIO_REGION_INFO_FLAG_MMAP |
+                          VFIO_REGION_INFO_FLAG_CAPS;
+            out->cap_offset = sizeof(*out);
+            out->offset = win->mirror_offset;
+            sp = (void *)(out + 1);
+            sp->header.id = VFIO_REGION_INFO_CAP_SPARSE_MMAP;
+            sp->header.version = 1;
+            sp->nr_areas = 1;
+            sp->offset = 0;
+            sp->size = (win->desc.size + 4095u) & ~(uint64_t)4095u;
+            r->fd = d->mirror_fd;
+        }
     }
     return 0;
 }

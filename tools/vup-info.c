@@ -187,6 +187,24 @@ static const char *cap_name(uint32_t id)
     }
 }
 
+/* Direct-read ranges of the window on @region, on one line. */
+static void print_direct(const struct vup_cr_view *v, uint32_t region)
+{
+    const char *sep = "\t\t     direct reads at";
+
+    for (size_t i = 0; i < v->num_direct; i++) {
+        if (v->direct[i]->region_index == region) {
+            printf("%s +0x%" PRIx64 "..+0x%" PRIx64, sep,
+                   v->direct[i]->offset,
+                   v->direct[i]->offset + v->direct[i]->size - 1);
+            sep = ",";
+        }
+    }
+    if (sep[0] == ',') {
+        printf("\n");
+    }
+}
+
 static void print_table(vup_client *c, const struct info *in)
 {
     const struct vup_cr_view *v = &in->view;
@@ -213,6 +231,9 @@ static void print_table(vup_client *c, const struct info *in)
                 printf("\t\tCapability: type 0x%x subtype %u%s\n",
                        r->caps[k].type, r->caps[k].subtype,
                        is_cr(r) ? " (vup control region)" : "");
+            } else if (r->caps[k].id == VFIO_REGION_INFO_CAP_SPARSE_MMAP) {
+                printf("\t\tCapability: sparse mmap (id %u) version %u\n",
+                       r->caps[k].id, r->caps[k].version);
             } else {
                 printf("\t\tCapability: id %u version %u\n", r->caps[k].id,
                        r->caps[k].version);
@@ -239,6 +260,7 @@ static void print_table(vup_client *c, const struct info *in)
                m->min_access, m->max_access,
                m->flags & VUP_CR_MMIO_POSTED_WRITES ? ", posted writes" : "",
                m->flags & VUP_CR_MMIO_DIRECT_MAPPED ? ", direct mapped" : "");
+        print_direct(v, m->region_index);
     }
     for (size_t i = 0; i < v->num_irq; i++) {
         const struct vup_cr_irq *q = v->irq[i];
@@ -295,6 +317,23 @@ static void jadd_int(json_object *o, const char *k, int64_t v)
 static void jadd_str(json_object *o, const char *k, const char *v)
 {
     json_object_object_add(o, k, json_object_new_string(v));
+}
+
+/* [{"offset": o, "size": n}, ...] of the window on @region. */
+static json_object *json_direct(const struct vup_cr_view *v, uint32_t region)
+{
+    json_object *arr = json_object_new_array();
+
+    for (size_t i = 0; i < v->num_direct; i++) {
+        if (v->direct[i]->region_index == region) {
+            json_object *r = json_object_new_object();
+
+            jadd_int(r, "offset", (int64_t)v->direct[i]->offset);
+            jadd_int(r, "size", (int64_t)v->direct[i]->size);
+            json_object_array_add(arr, r);
+        }
+    }
+    return arr;
 }
 
 static void print_json(vup_client *c, const struct info *in)
@@ -354,6 +393,8 @@ static void print_json(vup_client *c, const struct info *in)
         jadd_int(m, "flags", v->mmio[i]->flags);
         jadd_int(m, "min_access", v->mmio[i]->min_access);
         jadd_int(m, "max_access", v->mmio[i]->max_access);
+        json_object_object_add(m, "direct",
+                               json_direct(v, v->mmio[i]->region_index));
         json_object_array_add(arr, m);
     }
     json_object_object_add(cr, "mmio", arr);

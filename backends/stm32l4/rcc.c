@@ -461,7 +461,7 @@ struct stm32l4_rcc *stm32l4_rcc_create(vup_dev *d,
         .base = info->base,
         .size = info->size,
         /* Writes have side effects (ready bits): never direct-mapped. */
-        .mmio_flags = opts->mmio_flags & ~VUP_CR_MMIO_DIRECT_MAPPED,
+        .mmio_flags = opts->mmio_flags,
         .regs = rcc_regs,
         .num_regs = sizeof(rcc_regs) / sizeof(rcc_regs[0]),
         .irqs = &r->irq,

@@ -486,7 +486,7 @@ struct stm32l4_tim *stm32l4_tim_create(vup_dev *d,
         .base = info->base,
         .size = info->size,
         /* CNT is computed on read: never direct-mapped. */
-        .mmio_flags = opts->mmio_flags & ~VUP_CR_MMIO_DIRECT_MAPPED,
+        .mmio_flags = opts->mmio_flags,
         .regs = t->v->regs,
         .num_regs = t->v->num_regs,
         .irqs = &t->irq,

@@ -417,7 +417,7 @@ struct stm32l4_usart *stm32l4_usart_create(vup_dev *d,
         .base = info->base,
         .size = info->size,
         /* RDR reads have side effects: never direct-mapped. */
-        .mmio_flags = opts->mmio_flags & ~VUP_CR_MMIO_DIRECT_MAPPED,
+        .mmio_flags = opts->mmio_flags,
         .regs = usart_regs,
         .num_regs = sizeof(usart_regs) / sizeof(usart_regs[0]),
         .irqs = &u->irq,

@@ -39,7 +39,8 @@ struct vup_cr_view {
     const struct vup_cr_memory *memory[VUP_CR_MAX_ENTRIES];
     const struct vup_cr_cap *cap[VUP_CR_MAX_ENTRIES];
     const struct vup_cr_cpu *cpu;          /* NULL if none */
-    size_t num_mmio, num_irq, num_clock, num_memory, num_cap;
+    const struct vup_cr_direct *direct[VUP_CR_MAX_DIRECT];
+    size_t num_mmio, num_irq, num_clock, num_memory, num_cap, num_direct;
     size_t num_skipped;                    /* unknown optional entries */
 };
 

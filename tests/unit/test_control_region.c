@@ -35,7 +35,6 @@ static const struct vup_periph_desc uart = {
 
 static const struct vup_periph_desc rcc = {
     .name = "rcc", .base = 0x40021000, .size = 0x400,
-    .mmio_flags = VUP_CR_MMIO_DIRECT_MAPPED,
 };
 
 /*
@@ -159,7 +158,7 @@ static void test_round_trip(void **state)
     assert_int_equal(v->mmio[0]->min_access, 1);
     assert_int_equal(v->mmio[0]->max_access, 4);
     assert_int_equal(v->mmio[1]->region_index, 2);
-    assert_int_equal(v->mmio[1]->flags, VUP_CR_MMIO_DIRECT_MAPPED);
+    assert_int_equal(v->mmio[1]->flags, 0);     /* no mirror: messages only */
 
     assert_int_equal(v->num_irq, 2);
     assert_string_equal(v->irq[1]->name, "uart-wake");
@@ -424,6 +423,62 @@ static void test_unknown_optional_and_caps(void **state)
     refused(f, "capability 1 listed twice");
 }
 
+/* The IRQ entries (56 bytes) rewritten as DIRECT ranges (32 + padding). */
+static struct vup_cr_direct *as_direct(struct fixture *f, unsigned i,
+                                       uint32_t region, uint64_t offset,
+                                       uint64_t size)
+{
+    struct vup_cr_direct *r = entry(f, i);
+    uint32_t length = r->hdr.length;
+
+    memset(r, 0, length);
+    r->hdr.type = VUP_CR_ENTRY_DIRECT;
+    r->hdr.length = length;
+    r->region_index = region;
+    r->offset = offset;
+    r->size = size;
+    return r;
+}
+
+static void test_direct_rules(void **state)
+{
+    struct fixture *f = *state;
+    struct vup_cr_mmio *rcc_m = entry(f, E_RCC);
+    struct vup_cr_direct *r1;
+
+    as_direct(f, E_IRQ0, 2, 0x0, 0x10);
+    r1 = as_direct(f, E_IRQ1, 2, 0x20, 0x8);
+    refused(f, "entry 2 (direct) at offset 0x");
+    refused(f, "mmio \"rcc\" (region 2) is not DIRECT_MAPPED");
+    rcc_m->flags = VUP_CR_MMIO_DIRECT_MAPPED;
+    assert_int_equal(decode(f, NULL), 0);
+    assert_int_equal(f->view.num_direct, 2);
+    assert_ptr_equal(f->view.direct[1], r1);
+
+    r1->flags = 1;
+    refused(f, "entry 3 (direct) at offset 0x");
+    refused(f, "flags 0x1: none are defined");
+    r1->flags = 0;
+    r1->size = 0;
+    refused(f, "the size must be > 0");
+    r1->size = 8;
+    r1->offset = UINT64_MAX - 3;
+    refused(f, "must not wrap");
+    r1->offset = 0x3fc;
+    refused(f, "inside mmio \"rcc\" (0x400 bytes)");
+    r1->offset = 0x8;
+    refused(f, "overlaps another range of mmio \"rcc\"");
+    r1->offset = 0x22;
+    rcc_m->min_access = 4;
+    refused(f, "aligned to min_access 4");
+    rcc_m->min_access = 1;
+    assert_int_equal(decode(f, NULL), 0);
+    r1->region_index = 1;
+    refused(f, "mmio \"uart\" (region 1) is not DIRECT_MAPPED");
+    r1->region_index = 7;
+    refused(f, "region_index 7 is no MMIO window's");
+}
+
 static void test_device_limits(void **state)
 {
     struct fixture *f = *state;
@@ -459,6 +514,7 @@ int main(void)
         T(test_entry_rules),
         T(test_names_in_errors),
         T(test_unknown_optional_and_caps),
+        T(test_direct_rules),
         T(test_device_limits),
 #undef T
     };

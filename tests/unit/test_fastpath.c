@@ -64,9 +64,21 @@ static void ctl_write(vup_periph *p, const struct vup_reg *r, uint32_t old,
     }
 }
 
+/* A read side effect: counts its reads, so it is never direct. */
+static uint32_t cnt_read(vup_periph *p, const struct vup_reg *r,
+                         uint32_t value)
+{
+    (void)r;
+    vup_reg_set(p, 0x10, value + 1);
+    return value;
+}
+
 static const struct vup_reg regs[] = {
     { "CTL", 0x0, 0, 0xff, 0, NULL, ctl_write },
     { "DATA", 0x4, 0x1234, 0xffffffff, 0, NULL, NULL },
+    { "STAT", 0xc, 0x5, 0, 0, NULL, NULL },
+    { "CNT", 0x10, 0, 0, 0, cnt_read, NULL },
+    { "ID", 0x14, 0x4c4, 0, 0, NULL, NULL },
 };
 
 static const struct vup_irq_desc irqs[] = {
@@ -75,7 +87,7 @@ static const struct vup_irq_desc irqs[] = {
 
 static const struct vup_periph_desc desc = {
     .name = "t0", .base = 0x40000000, .size = 0x100,
-    .regs = regs, .num_regs = 2, .irqs = irqs, .num_irqs = 1,
+    .regs = regs, .num_regs = 5, .irqs = irqs, .num_irqs = 1,
 };
 
 struct fixture {
@@ -134,7 +146,7 @@ static void map_cr(struct fixture *f)
     assert_true(f->ri.flags & VFIO_REGION_INFO_FLAG_MMAP);
     assert_true(f->ri.fd >= 0);
     assert_int_equal(vup_client_read(f->c, 0, 0, &h, sizeof(h)), 0);
-    assert_int_equal(h.version_minor, 1);
+    assert_int_equal(h.version_minor, VUP_CR_VERSION_MINOR);
     assert_int_equal(f->ri.mmap_offset, h.live_offset);
     assert_int_equal(f->ri.mmap_size, 0x2000);      /* live + mailbox */
     assert_int_equal(f->ri.size, h.live_offset + 0x2000);
@@ -202,13 +214,140 @@ static void test_no_fast_path_option(void **state)
 {
     struct fixture *f = *state;
     vup_dev *d = vup_dev_new("plain");
+    struct vup_cr_view *v = malloc(sizeof(*v));
+    const void *desc_bytes;
+    size_t size = 0;
+    char err[200];
 
     (void)f;
     assert_non_null(d);
+    assert_non_null(v);
     assert_int_equal(vup_dev_set_fast_path(d, false), 0);
     assert_non_null(vup_dev_add_periph(d, &desc, NULL));
-    assert_non_null(vup_dev_descriptor(d, &(size_t){ 0 }));
+    desc_bytes = vup_dev_descriptor(d, &size);
+    assert_non_null(desc_bytes);
+    /* No shared memory: no mirror, no direct ranges. */
+    assert_int_equal(vup_cr_decode(desc_bytes, size, NULL, v, err,
+                                   sizeof(err)), 0);
+    assert_int_equal(v->num_mmio, 1);
+    assert_int_equal(v->mmio[0]->flags & VUP_CR_MMIO_DIRECT_MAPPED, 0);
+    assert_int_equal(v->num_direct, 0);
     assert_int_equal(vup_dev_set_fast_path(d, true), -EBUSY);
+    free(v);
+    vup_dev_free(d);
+}
+
+/* ---- direct-mapped windows ----------------------------------------------- */
+
+/* The window's region info and a read-only mapping of its mirror. */
+static const uint32_t *map_mirror(struct vup_client_region_info *ri,
+                                  vup_client *c)
+{
+    void *p;
+
+    assert_int_equal(vup_client_region_info(c, 1, ri), 0);
+    assert_true(ri->flags & VFIO_REGION_INFO_FLAG_MMAP);
+    assert_true(ri->fd >= 0);
+    assert_int_equal(ri->mmap_offset, 0);
+    assert_int_equal(ri->mmap_size, 4096);
+    assert_int_equal(ri->offset % 4096, 0);
+    /* Sealed: the guest can never write behind the model's back. */
+    p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, ri->fd,
+             (off_t)ri->offset);
+    assert_true(p == MAP_FAILED);
+    p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, ri->fd, (off_t)ri->offset);
+    assert_true(p != MAP_FAILED);
+    return p;
+}
+
+static void test_direct_ranges_leave_out_read_hooks(void **state)
+{
+    struct fixture *f = *state;
+    struct vup_cr_view *v = malloc(sizeof(*v));
+    struct vup_cr_header h;
+    uint8_t *buf;
+    char err[200];
+
+    assert_non_null(v);
+    assert_int_equal(vup_client_read(f->c, 0, 0, &h, sizeof(h)), 0);
+    buf = aligned_alloc(8, (h.desc_size + 7) & ~7u);
+    assert_non_null(buf);
+    assert_int_equal(vup_client_read(f->c, 0, 0, buf, h.desc_size), 0);
+    assert_int_equal(vup_cr_decode(buf, h.desc_size, NULL, v, err,
+                                   sizeof(err)), 0);
+    assert_true(v->mmio[0]->flags & VUP_CR_MMIO_DIRECT_MAPPED);
+    /* CTL..STAT (with the gap at 0x8), then ID: CNT has a read hook. */
+    assert_int_equal(v->num_direct, 2);
+    assert_int_equal(v->direct[0]->region_index, 1);
+    assert_int_equal(v->direct[0]->offset, 0x0);
+    assert_int_equal(v->direct[0]->size, 0x10);
+    assert_int_equal(v->direct[1]->offset, 0x14);
+    assert_int_equal(v->direct[1]->size, 0x4);
+    free(buf);
+    free(v);
+}
+
+static void test_mirror_follows_the_model(void **state)
+{
+    struct fixture *f = *state;
+    struct vup_client_region_info ri;
+    const uint32_t *mirror = map_mirror(&ri, f->c);
+    uint32_t v = 0xcafe, back;
+
+    /* Reset values, as a read returns them. */
+    assert_int_equal(mirror[0x4 / 4], 0x1234);
+    assert_int_equal(mirror[0xc / 4], 0x5);
+    assert_int_equal(mirror[0x14 / 4], 0x4c4);
+    /* A write is in the mirror by the time its reply arrives. */
+    assert_int_equal(vup_client_write(f->c, 1, 4, &v, 4, false), 0);
+    assert_int_equal(__atomic_load_n(&mirror[1], __ATOMIC_ACQUIRE), 0xcafe);
+    /* A narrow write merges into the register, and so in the mirror. */
+    v = 0xab;
+    assert_int_equal(vup_client_write(f->c, 1, 5, &v, 1, false), 0);
+    assert_int_equal(mirror[1], 0xabfe);
+    assert_int_equal(vup_client_read(f->c, 1, 4, &back, 4), 0);
+    assert_int_equal(back, mirror[1]);
+    /* Only the write mask's bits are stored: CTL keeps 8 bits. */
+    v = 0x1f0;
+    assert_int_equal(vup_client_write(f->c, 1, 0, &v, 4, false), 0);
+    assert_int_equal(mirror[0], 0xf0);
+    /* A device reset puts the reset values back in the mirror. */
+    assert_int_equal(vup_client_reset(f->c), 0);
+    assert_int_equal(mirror[1], 0x1234);
+    assert_int_equal(mirror[0], 0);
+    munmap((void *)mirror, 4096);
+    close(ri.fd);
+}
+
+/* A client going away resets the device: the next one maps reset values. */
+static void test_mirror_across_clients(void **state)
+{
+    struct fixture *f = *state;
+    struct vup_client_region_info ri;
+    const uint32_t *mirror;
+    uint32_t v = 0x77;
+
+    assert_int_equal(vup_client_write(f->c, 1, 4, &v, 4, false), 0);
+    vup_client_free(f->c);
+    f->c = harness_connect(&f->h);
+    mirror = map_mirror(&ri, f->c);
+    assert_int_equal(vup_client_read(f->c, 1, 4, &v, 4), 0);
+    assert_int_equal(v, 0x1234);
+    assert_int_equal(mirror[1], 0x1234);
+    munmap((void *)mirror, 4096);
+    close(ri.fd);
+}
+
+static void test_direct_mapped_is_the_librarys(void **state)
+{
+    struct vup_periph_desc bad = desc;
+    vup_dev *d = vup_dev_new("own");
+
+    (void)state;
+    assert_non_null(d);
+    bad.mmio_flags = VUP_CR_MMIO_DIRECT_MAPPED;
+    assert_null(vup_dev_add_periph(d, &bad, NULL));
+    assert_non_null(strstr(vup_dev_error(d), "mmio_flags 0x2"));
     vup_dev_free(d);
 }
 
@@ -391,6 +530,10 @@ int main(void)
         T(test_live_part_mapped),
         T(test_backend_never_writes_vtime),
         T(test_no_fast_path_option),
+        T(test_direct_ranges_leave_out_read_hooks),
+        T(test_mirror_follows_the_model),
+        T(test_mirror_across_clients),
+        T(test_direct_mapped_is_the_librarys),
         T(test_mailbox_read_write),
         T(test_mailbox_posted_burst_and_order),
         T(test_mailbox_vtime_and_timers),
