@@ -37,6 +37,10 @@ struct vup_reg;
 /*
  * Read hook: the guest reads @reg whose stored value is @value; return what
  * the guest sees.  May change state (read side effects, e.g. clear RXNE).
+ * A register without one is direct-mapped when the client maps shared
+ * memory: QEMU then reads its stored value from memory, without a message
+ * (docs/libvup.md, "Direct-mapped windows").  So a register whose value is
+ * computed at read time needs a hook even if the read changes nothing.
  */
 typedef uint32_t (*vup_reg_read_fn)(vup_periph *p, const struct vup_reg *reg,
                                     uint32_t value);
@@ -167,8 +171,8 @@ const void *vup_dev_descriptor(vup_dev *d, size_t *size);
  */
 int vup_dev_set_fast_path(vup_dev *d, bool enable);
 /*
- * How long the loop keeps polling the mailbox after a request before it
- * sleeps (default 50 us; 0: sleep at once).
+ * How long the loop keeps polling the mailbox after a request, and epoll
+ * after a socket reply, before it sleeps (default 50 us; 0: sleep at once).
  */
 void vup_dev_set_spin_us(vup_dev *d, unsigned us);
 /* Window accesses served through the mailbox so far. */
