@@ -830,10 +830,11 @@ static void vum_set_fast_path(Object *obj, const char *value, Error **errp)
 {
     VfioUserMcuMachineState *s = VFIO_USER_MCU_MACHINE(obj);
 
-    if (strcmp(value, "auto") && strcmp(value, "live") &&
+    if (strcmp(value, "auto") && strcmp(value, "mailbox") &&
+        strcmp(value, "direct") && strcmp(value, "live") &&
         strcmp(value, "off")) {
-        error_setg(errp, "fast-path must be \"auto\", \"live\" or "
-                   "\"off\"");
+        error_setg(errp, "fast-path=%s is not one of auto, mailbox, direct, "
+                   "live, off", value);
         return;
     }
     g_free(s->fast_path);
@@ -903,8 +904,11 @@ static void vfio_user_mcu_class_init(ObjectClass *oc, const void *data)
                                   vum_set_fast_path);
     object_class_property_set_description(oc, "fast-path",
         "shared memory with the backends: \"auto\" (default: mapped live "
-        "part and shared-memory mailbox where offered), \"live\" (mapped "
-        "live part, accesses by messages) or \"off\" (messages only)");
+        "part, direct reads of direct-mapped windows and shared-memory "
+        "mailbox where offered), \"mailbox\" (no direct reads), "
+        "\"direct\" (direct reads, other accesses by messages), \"live\" "
+        "(mapped live part, accesses by messages) or \"off\" (messages "
+        "only)");
     for (i = 0; i < VUM_NUM_PROPS; i++) {
         object_class_property_add(oc, vum_props[i].name,
                                   vum_props[i].is_size ? "size" : "uint64",

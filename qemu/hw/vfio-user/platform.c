@@ -110,15 +110,17 @@ vfio_user_platform_fail(VFIOUserPlatform *vdev, Error *err,
  * proxy's own when the connection broke while we waited (the stream could
  * not be trusted any more).  Only the first is a refusal.
  */
-static VUPIOResult vfio_user_platform_error_reply(VFIOUserProxy *proxy,
+static VUPIOResult vfio_user_platform_error_reply(VFIOUserPlatform *vdev,
                                                   VFIOUserHdr *hdr,
                                                   const char *what,
                                                   Error **errp)
 {
-    if (proxy->state != VFIO_PROXY_CONNECTED) {
+    if (vdev->vbasedev.proxy->state != VFIO_PROXY_CONNECTED) {
         error_setg_errno(errp, ECONNRESET, "no valid reply to the %s", what);
         return VUP_IO_FAILED;
     }
+    /* Still a reply: the backend handled what we sent before. */
+    vdev->posted_pending = false;
     error_setg_errno(errp, hdr->error_reply, "backend refused the %s", what);
     return VUP_IO_REFUSED;
 }
@@ -129,6 +131,9 @@ static VUPIOResult vfio_user_platform_error_reply(VFIOUserProxy *proxy,
  * writes stay ordered before later reads because the socket is FIFO and
  * the backend handles requests in order.  The shared-memory mailbox
  * (VUP_CR_CAP_FAST_PATH, below) replaces both when the backend offers it.
+ * Any reply (or mailbox response) also means the backend has handled the
+ * posted writes sent before it: posted_pending tracks that for the reads
+ * served from a mirror (DIRECT_MAPPED windows).
  */
 static VUPIOResult vfio_user_platform_region_read(VFIOUserPlatform *vdev,
                                                   uint32_t index,
@@ -164,13 +169,14 @@ static VUPIOResult vfio_user_platform_region_read(VFIOUserPlatform *vdev,
         return VUP_IO_FAILED;
     }
     if (msg->hdr.flags & VFIO_USER_ERROR) {
-        return vfio_user_platform_error_reply(proxy, &msg->hdr, "read", errp);
+        return vfio_user_platform_error_reply(vdev, &msg->hdr, "read", errp);
     }
     if (msg->hdr.size != size || msg->count != count) {
         error_setg(errp, "malformed read reply (size %u, count %u for %u)",
                    msg->hdr.size, msg->count, count);
         return VUP_IO_FAILED;
     }
+    vdev->posted_pending = false;
     memcpy(data, msg->data, count);
     return VUP_IO_OK;
 }
@@ -202,8 +208,11 @@ static VUPIOResult vfio_user_platform_region_write(VFIOUserPlatform *vdev,
         msg->region = index;
         msg->count = count;
         memcpy(msg->data, data, count);
-        return vfio_user_send_async(proxy, &msg->hdr, NULL, errp) ?
-               VUP_IO_OK : VUP_IO_FAILED;
+        if (!vfio_user_send_async(proxy, &msg->hdr, NULL, errp)) {
+            return VUP_IO_FAILED;
+        }
+        vdev->posted_pending = true;
+        return VUP_IO_OK;
     }
 
     if (count > VUP_SMALL_XFER) {
@@ -222,7 +231,7 @@ static VUPIOResult vfio_user_platform_region_write(VFIOUserPlatform *vdev,
         return VUP_IO_FAILED;
     }
     if (msg->hdr.flags & VFIO_USER_ERROR) {
-        return vfio_user_platform_error_reply(proxy, &msg->hdr, "write",
+        return vfio_user_platform_error_reply(vdev, &msg->hdr, "write",
                                               errp);
     }
     if (msg->hdr.size < sizeof(*msg) || msg->count != count) {
@@ -230,6 +239,7 @@ static VUPIOResult vfio_user_platform_region_write(VFIOUserPlatform *vdev,
                    msg->hdr.size, msg->count, count);
         return VUP_IO_FAILED;
     }
+    vdev->posted_pending = false;
     return VUP_IO_OK;
 }
 
@@ -260,6 +270,17 @@ static void vfio_user_platform_sync(VFIOUserPlatform *vdev);
 
 static void vfio_user_platform_unmap_shared(VFIOUserPlatform *vdev)
 {
+    unsigned int i;
+
+    for (i = 0; i < vdev->num_windows; i++) {
+        VFIOUserPlatformWindow *win = &vdev->windows[i];
+
+        if (win->mirror) {
+            munmap((void *)win->mirror, win->mirror_size);
+            win->mirror = NULL;
+            win->mirror_size = 0;
+        }
+    }
     if (vdev->mbox_kick_active) {
         event_notifier_cleanup(&vdev->mbox_kick);
         vdev->mbox_kick_active = false;
@@ -272,9 +293,11 @@ static void vfio_user_platform_unmap_shared(VFIOUserPlatform *vdev)
     }
 }
 
-/* The first sparse-mmap area of the control region, if it offers one. */
-static bool vfio_user_platform_shm_area(VFIOUserPlatform *vdev,
-                                        struct vfio_region_info *info,
+/*
+ * The first sparse-mmap area of a region (the control region's live part,
+ * a DIRECT_MAPPED window's mirror), if its info offers one.
+ */
+static bool vfio_user_platform_shm_area(struct vfio_region_info *info,
                                         uint64_t *offset, uint64_t *size)
 {
     struct vfio_region_info_cap_sparse_mmap *sparse;
@@ -309,11 +332,8 @@ static bool vfio_user_platform_shm_area(VFIOUserPlatform *vdev,
     return false;
 }
 
-/*
- * Map what the backend shares.  Nothing here is required: on any problem
- * the device keeps the standard path and says why in a trace.
- */
-static void vfio_user_platform_map_shared(VFIOUserPlatform *vdev)
+/* The control region's live part and, if published, the mailbox. */
+static void vfio_user_platform_map_live(VFIOUserPlatform *vdev)
 {
     VFIODevice *vbasedev = &vdev->vbasedev;
     struct vfio_region_info *info;
@@ -324,13 +344,8 @@ static void vfio_user_platform_map_shared(VFIOUserPlatform *vdev)
     void *p;
     int fd;
 
-    vfio_user_platform_unmap_shared(vdev);
-    vdev->mbox_head = 0;
-    if (!vdev->map_live || !vdev->live_offset) {
-        return;
-    }
     if (vfio_device_get_region_info(vbasedev, vdev->cr_index, &info) ||
-        !vfio_user_platform_shm_area(vdev, info, &area_off, &area_size)) {
+        !vfio_user_platform_shm_area(info, &area_off, &area_size)) {
         why = "no sparse-mmap area";
         goto out;
     }
@@ -391,6 +406,86 @@ static void vfio_user_platform_map_shared(VFIOUserPlatform *vdev)
 
 out:
     trace_vfio_user_platform_shm(vdev->socket, why);
+}
+
+/*
+ * A DIRECT_MAPPED window's read-only mirror: the sparse-mmap area at
+ * offset 0 of its region, at least the window's size, page aligned, in
+ * the region's fd at the (page-aligned) info offset.  The fd must really
+ * hold it: a load past its end would be a SIGBUS, not a bus error.
+ */
+static void vfio_user_platform_map_mirror(VFIOUserPlatform *vdev,
+                                          VFIOUserPlatformWindow *win)
+{
+    VFIODevice *vbasedev = &vdev->vbasedev;
+    uint64_t page = qemu_real_host_page_size();
+    uint64_t len = ROUND_UP(win->size, page);
+    struct vfio_region_info *info;
+    uint64_t area_off, area_size;
+    const char *why;
+    struct stat st;
+    void *p;
+    int fd;
+
+    if (!win->num_direct) {
+        why = "no DIRECT ranges, mirror not mapped";
+        goto out;
+    }
+    if (vfio_device_get_region_info(vbasedev, win->region_index, &info) ||
+        !vfio_user_platform_shm_area(info, &area_off, &area_size)) {
+        why = "no sparse-mmap area";
+        goto out;
+    }
+    fd = vfio_device_get_region_fd(vbasedev, win->region_index);
+    if (fd < 0) {
+        why = "no fd for the region";
+        goto out;
+    }
+    if (area_off != 0 || area_size < win->size || area_size % page) {
+        why = "the area is not the page-aligned window at offset 0";
+        goto out;
+    }
+    if (info->offset % page) {
+        why = "the mirror's offset in the fd is not page aligned";
+        goto out;
+    }
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+        info->offset > (uint64_t)st.st_size ||
+        len > (uint64_t)st.st_size - info->offset) {
+        why = "the fd is not a file that holds the mirror";
+        goto out;
+    }
+    p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, info->offset);
+    if (p == MAP_FAILED) {
+        why = "mmap failed";
+        goto out;
+    }
+    win->mirror = p;
+    win->mirror_size = len;
+    why = "mirror mapped";
+
+out:
+    trace_vfio_user_platform_mirror(vdev->socket, win->name, why);
+}
+
+/*
+ * Map what the backend shares.  Nothing here is required: on any problem
+ * the device keeps the standard path and says why in a trace.
+ */
+static void vfio_user_platform_map_shared(VFIOUserPlatform *vdev)
+{
+    unsigned int i;
+
+    vfio_user_platform_unmap_shared(vdev);
+    vdev->mbox_head = 0;
+    if (vdev->map_live && vdev->live_offset) {
+        vfio_user_platform_map_live(vdev);
+    }
+    for (i = 0; vdev->use_direct && i < vdev->num_windows; i++) {
+        if (vdev->windows[i].flags & VUP_CR_MMIO_DIRECT_MAPPED) {
+            vfio_user_platform_map_mirror(vdev, &vdev->windows[i]);
+        }
+    }
 }
 
 /*
@@ -495,6 +590,7 @@ static VUPIOResult vfio_user_platform_mbox_access(VFIOUserPlatform *vdev,
     trace_vfio_user_platform_mbox(win->name, addr, write ? *data : 0, size,
                                   write, post);
     if (post) {
+        vdev->posted_pending = true;
         return VUP_IO_OK;
     }
 
@@ -508,6 +604,8 @@ static VUPIOResult vfio_user_platform_mbox_access(VFIOUserPlatform *vdev,
             return VUP_IO_FAILED;
         }
     }
+    /* The backend serves the ring in order: posted writes before n too. */
+    vdev->posted_pending = false;
     status = qatomic_read(&m->status);
     if (status) {
         error_setg_errno(errp, status, "backend refused the %s",
@@ -544,6 +642,62 @@ static void vfio_user_platform_live_load(VFIOUserPlatform *vdev,
 
 /* MMIO windows */
 
+/*
+ * A read served from a DIRECT_MAPPED window's mirror (docs/control-region.md,
+ * "Direct-mapped windows"): it must lie entirely inside one DIRECT range,
+ * and no posted write may be waiting to be handled, since the mirror would
+ * not show its effect yet (such a read is forwarded, which orders it after
+ * them).  The backend keeps the mirror up to date with aligned, untorn
+ * stores; one untorn load reads it.  No message, no synchronisation point.
+ */
+static bool vfio_user_platform_read_mirror(VFIOUserPlatformWindow *win,
+                                           hwaddr addr, unsigned size,
+                                           uint64_t *data)
+{
+    const VFIOUserPlatformDirect *d;
+    unsigned int lo = 0, hi = win->num_direct;
+    const void *p;
+
+    if (!win->mirror || win->dev->posted_pending || size > ATOMIC_REG_SIZE ||
+        !QEMU_IS_ALIGNED(addr, size) || addr >= win->size) {
+        return false;
+    }
+    /* The last range that starts at or below addr (they do not overlap). */
+    while (lo < hi) {
+        unsigned int mid = lo + (hi - lo) / 2;
+
+        if (win->direct[mid].offset <= addr) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    if (!lo) {
+        return false;
+    }
+    d = &win->direct[lo - 1];
+    if (addr - d->offset >= d->size || size > d->size - (addr - d->offset)) {
+        return false;
+    }
+
+    p = win->mirror + addr;
+    switch (size) {
+    case 1:
+        *data = qatomic_read((const uint8_t *)p);
+        break;
+    case 2:
+        *data = le16_to_cpu(qatomic_read((const uint16_t *)p));
+        break;
+    case 4:
+        *data = le32_to_cpu(qatomic_read((const uint32_t *)p));
+        break;
+    default:
+        *data = le64_to_cpu(qatomic_read__nocheck((const uint64_t *)p));
+        break;
+    }
+    return true;
+}
+
 static MemTxResult vfio_user_platform_window_read(void *opaque, hwaddr addr,
                                                   uint64_t *data,
                                                   unsigned size,
@@ -566,6 +720,10 @@ static MemTxResult vfio_user_platform_window_read(void *opaque, hwaddr addr,
         return MEMTX_ERROR;
     }
 
+    if (vfio_user_platform_read_mirror(win, addr, size, data)) {
+        trace_vfio_user_platform_read_direct(win->name, addr, *data, size);
+        return MEMTX_OK;
+    }
     if (vdev->mbox) {
         ret = vfio_user_platform_mbox_access(vdev, win, addr, data, size,
                                              false, false, &err);
@@ -1164,6 +1322,8 @@ static const char *vup_entry_type_name(uint16_t type)
         return "cpu";
     case VUP_CR_ENTRY_CAP:
         return "cap";
+    case VUP_CR_ENTRY_DIRECT:
+        return "direct";
     default:
         return NULL;
     }
@@ -1184,6 +1344,8 @@ static size_t vup_entry_min_length(uint16_t type)
         return sizeof(struct vup_cr_cpu);
     case VUP_CR_ENTRY_CAP:
         return sizeof(struct vup_cr_cap);
+    case VUP_CR_ENTRY_DIRECT:
+        return sizeof(struct vup_cr_direct);
     default:
         return sizeof(struct vup_cr_entry_hdr);
     }
@@ -1641,6 +1803,44 @@ static bool vfio_user_platform_parse_cap(VFIOUserPlatform *vdev,
     return true;
 }
 
+/*
+ * A DIRECT range.  What depends on its window (which may come later in
+ * the table) is checked once all entries are read: check_direct().
+ */
+static bool vfio_user_platform_parse_direct(VFIOUserPlatform *vdev,
+                                            unsigned int n, const char *label,
+                                            const struct vup_cr_direct *e,
+                                            Error **errp)
+{
+    VFIOUserPlatformDirect *d;
+
+    if (vdev->num_direct >= VUP_CR_MAX_DIRECT) {
+        error_setg(errp, "%s: more than %u direct entries in the device",
+                   label, VUP_CR_MAX_DIRECT);
+        return false;
+    }
+    if (e->flags) {
+        error_setg(errp, "%s: unknown flags 0x%x", label, e->flags);
+        return false;
+    }
+    if (e->size == 0) {
+        error_setg(errp, "%s: size 0x0 is empty", label);
+        return false;
+    }
+    if (e->offset + e->size < e->offset) {
+        error_setg(errp, "%s: offset 0x%" PRIx64 " + size 0x%" PRIx64
+                   " wraps around", label, e->offset, e->size);
+        return false;
+    }
+
+    d = &vdev->direct[vdev->num_direct++];
+    d->entry = n;
+    d->region_index = e->region_index;
+    d->offset = e->offset;
+    d->size = e->size;
+    return true;
+}
+
 static bool vfio_user_platform_parse_entry(VFIOUserPlatform *vdev,
                                            unsigned int n,
                                            const struct vup_cr_entry_hdr *eh,
@@ -1674,6 +1874,9 @@ static bool vfio_user_platform_parse_entry(VFIOUserPlatform *vdev,
     case VUP_CR_ENTRY_CAP:
         return vfio_user_platform_parse_cap(vdev, n, label,
                                             (const void *)eh, errp);
+    case VUP_CR_ENTRY_DIRECT:
+        return vfio_user_platform_parse_direct(vdev, n, label,
+                                               (const void *)eh, errp);
     default:
         if (eh->flags & VUP_CR_ENTRY_REQUIRED) {
             error_setg(errp, "%s: unknown entry type marked REQUIRED "
@@ -1821,6 +2024,104 @@ static bool vfio_user_platform_read_cr(VFIOUserPlatform *vdev, uint32_t off,
     return true;
 }
 
+static int vup_direct_cmp(const void *a, const void *b)
+{
+    const VFIOUserPlatformDirect *x = a, *y = b;
+
+    if (x->region_index != y->region_index) {
+        return x->region_index < y->region_index ? -1 : 1;
+    }
+    if (x->offset != y->offset) {
+        return x->offset < y->offset ? -1 : 1;
+    }
+    return 0;
+}
+
+/*
+ * DIRECT ranges, once every window is known: each in a DIRECT_MAPPED
+ * window, aligned to its min_access, inside it, and not overlapping
+ * another range of the same window.  Sorted by window and offset, each
+ * window gets its slice for the lookup on reads.
+ */
+static VFIOUserPlatformWindow *
+vfio_user_platform_region_window(VFIOUserPlatform *vdev, uint32_t region)
+{
+    unsigned int i;
+
+    for (i = 0; i < vdev->num_windows; i++) {
+        if (vdev->windows[i].region_index == region) {
+            return &vdev->windows[i];
+        }
+    }
+    return NULL;
+}
+
+static bool vfio_user_platform_check_direct(VFIOUserPlatform *vdev,
+                                            Error **errp)
+{
+    VFIOUserPlatformWindow *win = NULL;
+    unsigned int i;
+
+    for (i = 0; i < vdev->num_direct; i++) {
+        VFIOUserPlatformDirect *d = &vdev->direct[i];
+
+        win = vfio_user_platform_region_window(vdev, d->region_index);
+        if (!win) {
+            error_setg(errp, "control region entry %u (direct): region "
+                       "index %u is not the region of an mmio window",
+                       d->entry, d->region_index);
+            return false;
+        }
+        if (!(win->flags & VUP_CR_MMIO_DIRECT_MAPPED)) {
+            error_setg(errp, "control region entry %u (direct): window "
+                       "\"%s\" (entry %u, region %u) is not DIRECT_MAPPED",
+                       d->entry, win->name, win->entry, win->region_index);
+            return false;
+        }
+        if (d->offset & (win->min_access - 1) ||
+            d->size & (win->min_access - 1)) {
+            error_setg(errp, "control region entry %u (direct): offset 0x%"
+                       PRIx64 " or size 0x%" PRIx64 " is not a multiple of "
+                       "min_access %u of window \"%s\"", d->entry,
+                       d->offset, d->size, win->min_access, win->name);
+            return false;
+        }
+        if (d->offset >= win->size || d->size > win->size - d->offset) {
+            error_setg(errp, "control region entry %u (direct): offset 0x%"
+                       PRIx64 " + size 0x%" PRIx64 " is outside window "
+                       "\"%s\" (0x%" PRIx64 " bytes)", d->entry, d->offset,
+                       d->size, win->name, win->size);
+            return false;
+        }
+    }
+
+    qsort(vdev->direct, vdev->num_direct, sizeof(*vdev->direct),
+          vup_direct_cmp);
+    for (i = 0; i < vdev->num_direct; i++) {
+        VFIOUserPlatformDirect *d = &vdev->direct[i];
+        VFIOUserPlatformDirect *prev = i ? &vdev->direct[i - 1] : NULL;
+
+        if (prev && prev->region_index == d->region_index &&
+            d->offset - prev->offset < prev->size) {
+            VFIOUserPlatformDirect *a = prev->entry > d->entry ? prev : d;
+            VFIOUserPlatformDirect *b = a == d ? prev : d;
+
+            error_setg(errp, "control region entry %u (direct): 0x%" PRIx64
+                       "+0x%" PRIx64 " overlaps entry %u (0x%" PRIx64
+                       "+0x%" PRIx64 ") in region %u", a->entry, a->offset,
+                       a->size, b->entry, b->offset, b->size,
+                       d->region_index);
+            return false;
+        }
+        if (!prev || prev->region_index != d->region_index) {
+            win = vfio_user_platform_region_window(vdev, d->region_index);
+            win->direct = d;
+        }
+        win->num_direct++;
+    }
+    return true;
+}
+
 /* The doorbell is an eventfd IRQ index that no IRQ entry uses. */
 static bool vfio_user_platform_check_doorbell(VFIOUserPlatform *vdev,
                                               Error **errp)
@@ -1892,6 +2193,8 @@ static bool vfio_user_platform_load_cr(VFIOUserPlatform *vdev, Error **errp)
     vdev->irqs = g_new0(VFIOUserPlatformIRQ, h.num_entries);
     vdev->memories = g_new0(VFIOUserPlatformMemory, h.num_entries);
     vdev->clocks = g_new0(VFIOUserPlatformClock, h.num_entries);
+    vdev->direct = g_new0(VFIOUserPlatformDirect,
+                          MIN(h.num_entries, VUP_CR_MAX_DIRECT));
 
     off = h.header_size;
     for (n = 0; n < h.num_entries; n++) {
@@ -1921,7 +2224,8 @@ static bool vfio_user_platform_load_cr(VFIOUserPlatform *vdev, Error **errp)
                    "desc_size is 0x%x", h.num_entries, off, h.desc_size);
         return false;
     }
-    if (!vfio_user_platform_check_doorbell(vdev, errp)) {
+    if (!vfio_user_platform_check_doorbell(vdev, errp) ||
+        !vfio_user_platform_check_direct(vdev, errp)) {
         return false;
     }
     /* Kept to recognise the backend when it reconnects. */
@@ -2206,6 +2510,8 @@ static void vfio_user_platform_reconnect_cb(void *opaque)
     }
 
     vfio_user_platform_map_shared(vdev);
+    /* A new connection: nothing of the old one is pending. */
+    vdev->posted_pending = false;
     /* The backend starts afresh: a device reset, as after a system reset. */
     vdev->failed = false;
     vdev->refused_reported = false;
@@ -2220,6 +2526,40 @@ retry:
     vfio_user_platform_disconnect(vdev);
     timer_mod(vdev->reconnect_timer,
               qemu_clock_get_ms(QEMU_CLOCK_REALTIME) + vdev->reconnect_ms);
+}
+
+/*
+ * fast-path: what of the shared memory a backend offers is used.  The
+ * mapped live part always (but with off); direct reads from the mirrors
+ * of DIRECT_MAPPED windows, the mailbox for every other access, or both.
+ */
+static bool vfio_user_platform_fast_path(VFIOUserPlatform *vdev,
+                                         Error **errp)
+{
+    static const struct {
+        const char *name;
+        bool map_live, use_mbox, use_direct;
+    } modes[] = {
+        { "auto", true, true, true },
+        { "mailbox", true, true, false },
+        { "direct", true, false, true },
+        { "live", true, false, false },
+        { "off", false, false, false },
+    };
+    const char *mode = vdev->fast_path ? vdev->fast_path : "auto";
+    unsigned int i;
+
+    for (i = 0; i < ARRAY_SIZE(modes); i++) {
+        if (!strcmp(mode, modes[i].name)) {
+            vdev->map_live = modes[i].map_live;
+            vdev->use_mbox = modes[i].use_mbox;
+            vdev->use_direct = modes[i].use_direct;
+            return true;
+        }
+    }
+    error_setg(errp, "vfio-user-platform %s: fast-path=%s is not one of "
+               "auto, mailbox, direct, live, off", vdev->socket, mode);
+    return false;
 }
 
 static void vfio_user_platform_realize(DeviceState *dev, Error **errp)
@@ -2244,14 +2584,7 @@ static void vfio_user_platform_realize(DeviceState *dev, Error **errp)
                    vdev->on_failure);
         return;
     }
-    if (!vdev->fast_path || !strcmp(vdev->fast_path, "auto")) {
-        vdev->map_live = vdev->use_mbox = true;
-    } else if (!strcmp(vdev->fast_path, "live")) {
-        vdev->map_live = true;
-    } else if (strcmp(vdev->fast_path, "off")) {
-        error_setg(errp, "vfio-user-platform %s: fast-path=%s is not "
-                   "\"auto\", \"live\" or \"off\"", vdev->socket,
-                   vdev->fast_path);
+    if (!vfio_user_platform_fast_path(vdev, errp)) {
         return;
     }
     if (vdev->reconnect_ms && !vdev->bus_error) {
@@ -2336,6 +2669,7 @@ static void vfio_user_platform_reset_hold(Object *obj, ResetType type)
                         "device reset: %s", vdev->socket,
                         strerror(hdr.error_reply));
         }
+        vdev->posted_pending = false;
     }
 
     /*
@@ -2371,6 +2705,7 @@ static void vfio_user_platform_finalize(Object *obj)
     g_free(vdev->irq_out);
     g_free(vdev->memories);
     g_free(vdev->clocks);
+    g_free(vdev->direct);
     g_free(vdev->desc);
     g_free(vdev->vbasedev.name);
 }
@@ -2405,9 +2740,11 @@ static void vfio_user_platform_class_init(ObjectClass *klass,
         "QEMU with an error (default) or give the guest \"bus-error\"s "
         "and keep running");
     object_class_property_set_description(klass, "fast-path",
-        "shared memory the backend offers: auto (default: the live part "
-        "and the mailbox), live (the live part only) or off (messages "
-        "only)");
+        "shared memory the backend offers: auto (default: the live part, "
+        "direct reads from the mirrors of direct-mapped windows and the "
+        "mailbox), mailbox (the live part and the mailbox), direct (the "
+        "live part and direct reads, other accesses by messages), live "
+        "(the live part only) or off (messages only)");
     object_class_property_set_description(klass, "spin-us",
         "microseconds the vCPU thread polls for a backend's reply (socket "
         "or mailbox) before it sleeps; 0 on a host without a spare CPU");

@@ -25,6 +25,17 @@
 #define TYPE_VFIO_USER_PLATFORM "vfio-user-platform"
 OBJECT_DECLARE_SIMPLE_TYPE(VFIOUserPlatform, VFIO_USER_PLATFORM)
 
+/*
+ * A DIRECT range: reads inside [offset, offset + size) of a DIRECT_MAPPED
+ * window may be served by a load from its mirror, without a message.
+ */
+typedef struct VFIOUserPlatformDirect {
+    uint32_t entry;              /* control region entry number */
+    uint32_t region_index;       /* the window's vfio region index */
+    uint64_t offset;             /* in the window */
+    uint64_t size;
+} VFIOUserPlatformDirect;
+
 /* One MMIO window of the backend, forwarded with REGION_READ/WRITE. */
 typedef struct VFIOUserPlatformWindow {
     VFIOUserPlatform *dev;
@@ -39,6 +50,11 @@ typedef struct VFIOUserPlatformWindow {
     uint8_t max_access;
     MemoryRegionOps ops;
     MemoryRegion mr;
+    /* DIRECT_MAPPED: the ranges read from the backend's read-only mirror */
+    unsigned int num_direct;
+    const VFIOUserPlatformDirect *direct; /* sorted by offset */
+    const uint8_t *mirror;       /* NULL: every read is forwarded */
+    size_t mirror_size;          /* length of the mapping */
 } VFIOUserPlatformWindow;
 
 /* One interrupt line, signalled by the backend through an eventfd. */
@@ -97,7 +113,7 @@ struct VFIOUserPlatform {
     uint32_t spin_us;
     char *on_failure;            /* "stop" (default) or "bus-error" */
     uint32_t reconnect_ms;       /* bus-error: retry period, 0 = never */
-    char *fast_path;             /* "auto" (default), "live" or "off" */
+    char *fast_path;             /* auto, mailbox, direct, live, off */
 
     VFIODevice vbasedev;
     bool failed;                 /* backend gone: stop forwarding */
@@ -126,6 +142,8 @@ struct VFIOUserPlatform {
     VFIOUserPlatformClock *clocks;
     bool has_cpu_hint;
     VFIOUserPlatformCPUHint cpu_hint;
+    unsigned int num_direct;
+    VFIOUserPlatformDirect *direct;  /* by region index, then offset */
 
     /* Capabilities the backend published. */
     bool has_vtime;              /* VUP_CR_CAP_VIRTUAL_TIME */
@@ -143,8 +161,9 @@ struct VFIOUserPlatform {
     QEMUTimer *deadline_timer;   /* QEMU_CLOCK_VIRTUAL */
 
     /* Shared memory: the mapped live part and the FAST_PATH mailbox. */
-    bool map_live;               /* fast-path=auto|live */
-    bool use_mbox;               /* fast-path=auto */
+    bool map_live;               /* fast-path=auto|mailbox|direct|live */
+    bool use_mbox;               /* fast-path=auto|mailbox */
+    bool use_direct;             /* fast-path=auto|direct: mirrors */
     bool has_mbox_cap;           /* VUP_CR_CAP_FAST_PATH published */
     uint32_t mbox_offset;        /* its offset and size in the region */
     uint32_t mbox_size;
@@ -157,6 +176,12 @@ struct VFIOUserPlatform {
     bool mbox_kick_active;
     uint64_t deadline_ns;        /* armed for, VUP_CR_NO_DEADLINE = none */
     uint64_t vtime_sent;         /* last vtime_ns written to the backend */
+    /*
+     * A posted write was sent (socket or mailbox) and no reply or mailbox
+     * response has come since: the backend may not have handled it yet,
+     * so reads are forwarded, not served from a mirror.
+     */
+    bool posted_pending;
 };
 
 /* The socket path, for messages. */
