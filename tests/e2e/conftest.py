@@ -20,9 +20,11 @@ VUP_INFO = BUILD / "bin/vup-info"
 FIRMWARE = BUILD / "firmware"
 GREETING = b"Hello from STM32L4 firmware over vfio-user!"
 # Which path the whole suite runs on (tests/run-all.sh runs it twice):
-# auto (default: mapped live part + mailbox), live (QEMU maps the live part
-# only), off (QEMU fast-path=off and vup-stm32l4 --no-fast-path: messages
-# only), qemu-off or backend-off (one side refuses).
+# auto (default: mapped live part, direct reads from register mirrors,
+# mailbox), mailbox or direct (QEMU uses only one of those two), live (QEMU
+# maps the live part only), off (QEMU fast-path=off and vup-stm32l4
+# --no-fast-path: messages only), qemu-off or backend-off (one side
+# refuses).
 FAST_PATH = os.environ.get("VUP_E2E_FAST_PATH", "auto")
 
 
@@ -126,8 +128,8 @@ class Stack:
                 "-monitor", "none"]
         if firmware:
             argv += ["-kernel", FIRMWARE / firmware]
-        if FAST_PATH in ("live", "off", "qemu-off"):
-            mode = "live" if FAST_PATH == "live" else "off"
+        if FAST_PATH in ("mailbox", "direct", "live", "off", "qemu-off"):
+            mode = "off" if FAST_PATH == "qemu-off" else FAST_PATH
             argv += ["-global", f"vfio-user-platform.fast-path={mode}"]
         p = Proc([*argv, *extra], "qemu")
         self.procs.append(p)
