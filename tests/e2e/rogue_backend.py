@@ -12,7 +12,12 @@ misbehaves in one named way (--mutate):
   during negotiation;
 * run-time mutations (reply-*, stall, die-*, error-reply, live-*) serve a
   valid device and misbehave on the first guest read of the window (or,
-  for live-*, on the first read of the live part).
+  for live-*, on the first read of the live part);
+* mirror mutations (mirror-*) serve a valid device whose window is
+  DIRECT_MAPPED with one DIRECT range over all of it, and offer its
+  read-only mirror (a memfd whose words all read MIRROR_WORD, while
+  REGION_READ of the window gives 0) in the region info, correctly for
+  mirror-ok and broken in one way otherwise.
 
 The layout below mirrors include/vup/control-region.h (whose _Static_asserts
 pin the sizes used here); it exists only to produce *wrong* bytes on purpose.
@@ -37,6 +42,8 @@ REPLY, NO_REPLY, ERROR = 0x1, 0x10, 0x20
 # linux/vfio.h
 DEVICE_FLAGS_RESET, DEVICE_FLAGS_PLATFORM = 1 << 0, 1 << 2
 REGION_READ_F, REGION_WRITE_F, REGION_CAPS_F = 1 << 0, 1 << 1, 1 << 3
+REGION_MMAP_F = 1 << 2
+CAP_SPARSE_MMAP_ID = 1    # VFIO_REGION_INFO_CAP_SPARSE_MMAP
 CAP_TYPE_ID = 2           # VFIO_REGION_INFO_CAP_TYPE
 IRQ_INFO_EVENTFD = 1 << 0
 
@@ -47,7 +54,10 @@ HEADER = struct.Struct("<IHHIIIIII32s")            # 64
 ENTRY_MMIO = struct.Struct("<HHIIIQQBB6x32s")        # 72
 ENTRY_IRQ = struct.Struct("<HHIIIII32s")            # 56
 ENTRY_CLOCK = struct.Struct("<HHIIIQ32s")           # 56
-MMIO, IRQ, CLOCK = 1, 2, 3
+ENTRY_DIRECT = struct.Struct("<HHIIIQQ")            # 32
+MMIO, IRQ, CLOCK, DIRECT = 1, 2, 3, 7
+MMIO_DIRECT_MAPPED = 1 << 1
+MAX_DIRECT = 64
 CLOCK_OUTPUT = 1 << 0
 CLOCK_MAX_HZ = 10_000_000_000
 LIVE_CLOCK_HZ = 40          # offsetof(struct vup_cr_live, clock_hz)
@@ -55,6 +65,8 @@ LEVEL = 1 << 0
 LIVE_OFFSET = 4096
 CR_SIZE = 8192
 WIN_BASE, WIN_SIZE = 0x40013800, 0x400
+PAGE = 4096
+MIRROR_WORD = 0xD10000C0    # TXE set: poll.elf's putc goes on
 
 
 def mmio_entry(region, base, size, name, mina=1, maxa=4):
@@ -71,6 +83,11 @@ def clock_entry(live_index, hz, name):
                             live_index, hz, name)
 
 
+def direct_entry(region, offset, size, flags=0):
+    return ENTRY_DIRECT.pack(DIRECT, 0, ENTRY_DIRECT.size, region, flags,
+                             offset, size)
+
+
 def build_cr(mutate):
     """A valid control region (one window, one IRQ), then broken as asked."""
     mmio = dict(type=MMIO, flags=0, length=ENTRY_MMIO.size, region=1, mflags=0,
@@ -79,7 +96,12 @@ def build_cr(mutate):
                iflags=LEVEL, name=b"usart1")
     hdr = dict(magic=CR_MAGIC, major=1, minor=0, hsize=HEADER.size,
                nent=2, live=LIVE_OFFSET, live_size=168, flags=0, name=b"rogue")
-    extra = b""
+    extra = prefix = b""
+    if mutate.startswith("direct-") and mutate != "direct-not-direct-mapped" \
+            or mutate.startswith("mirror-"):
+        mmio["mflags"] = MMIO_DIRECT_MAPPED
+        hdr["nent"] = 3
+        extra = direct_entry(1, 0, WIN_SIZE)
     if mutate == "bad-magic":
         hdr["magic"] = 0xdeadbeef
     elif mutate == "bad-major":
@@ -143,6 +165,30 @@ def build_cr(mutate):
         hdr["desc_override"] = 0xfffffff0
     elif mutate == "header-size-odd":
         hdr["hsize"] = 65
+    elif mutate == "direct-not-direct-mapped":
+        hdr["nent"] = 3
+        extra = direct_entry(1, 0, 0x20)
+    elif mutate == "direct-no-window":
+        extra = direct_entry(2, 0, 0x20)
+    elif mutate == "direct-outside-window":
+        extra = direct_entry(1, WIN_SIZE - 0x10, 0x20)
+    elif mutate == "direct-overlap":
+        hdr["nent"] = 4
+        extra = direct_entry(1, 0, 0x20) + direct_entry(1, 0x10, 0x10)
+    elif mutate == "direct-bad-flags":
+        extra = direct_entry(1, 0, 0x20, flags=1)
+    elif mutate == "direct-misaligned":
+        mmio["mina"] = 4
+        extra = direct_entry(1, 2, 4)
+    elif mutate == "direct-empty":
+        extra = direct_entry(1, 0, 0)
+    elif mutate == "direct-wraps":
+        extra = direct_entry(1, 0xfffffffffffffff0, 0x20)
+    elif mutate == "direct-too-many":
+        hdr["nent"] = 2 + MAX_DIRECT + 1
+        extra = b"".join(direct_entry(1, i * 8, 4) for i in range(MAX_DIRECT + 1))
+    elif mutate == "direct-before-window":  # valid: checked after all entries
+        prefix, extra = extra, b""
     elif mutate not in MUTATIONS:
         raise SystemExit(f"rogue_backend: unknown mutation {mutate!r}")
     e1 = ENTRY_MMIO.pack(mmio["type"], mmio["flags"], mmio["length"], mmio["region"],
@@ -150,11 +196,12 @@ def build_cr(mutate):
                          mmio["maxa"], mmio["name"])
     e2 = ENTRY_IRQ.pack(irq["type"], irq["flags"], irq["length"], irq["index"],
                         irq["line"], irq["iflags"], 0, irq["name"])
-    desc_size = hdr.get("desc_override", HEADER.size + len(e1) + len(e2) + len(extra))
+    desc_size = hdr.get("desc_override",
+                        HEADER.size + len(prefix) + len(e1) + len(e2) + len(extra))
     h = HEADER.pack(hdr["magic"], hdr["major"], hdr["minor"], hdr["hsize"], desc_size,
                     hdr["nent"], hdr["live"], hdr["live_size"], hdr["flags"], hdr["name"])
     cr = bytearray(CR_SIZE)
-    body = h + e1 + e2 + extra
+    body = h + prefix + e1 + e2 + extra
     cr[:len(body)] = body
     return cr
 
@@ -167,7 +214,10 @@ CR_MUTATIONS = ["none", "bad-magic", "bad-major", "zero-size-window", "entry-ove
                 "bad-access-size", "overlapping-windows", "duplicate-window-names",
                 "duplicate-irq-names", "same-nvic-line", "irq-beyond-num-irq",
                 "absurd-clock", "live-outside-region", "desc-size-huge",
-                "header-size-odd"]
+                "header-size-odd", "direct-not-direct-mapped", "direct-no-window",
+                "direct-outside-window", "direct-overlap", "direct-bad-flags",
+                "direct-misaligned", "direct-empty", "direct-wraps", "direct-too-many",
+                "direct-before-window"]
 # Broken replies while QEMU negotiates and reads the device's description.
 NEGOTIATION_MUTATIONS = ["version-garbage", "version-truncated", "info-not-platform",
                          "region-info-truncated", "region-info-cap-loop",
@@ -179,7 +229,48 @@ RUNTIME_MUTATIONS = ["reply-truncated", "reply-wrong-id", "reply-wrong-command",
                      "reply-oversized", "reply-with-fd", "stall", "stall-mid-reply",
                      "die", "die-mid-reply", "error-reply", "live-absurd-clock",
                      "live-clock-ok"]
-MUTATIONS = CR_MUTATIONS + NEGOTIATION_MUTATIONS + RUNTIME_MUTATIONS
+# A DIRECT_MAPPED window whose mirror is offered correctly (mirror-ok), or
+# not: no mmap, an area too small or not at offset 0, no fd, an fd shorter
+# than the mirror (a load would be a SIGBUS), an unaligned offset in the fd.
+MIRROR_MUTATIONS = ["mirror-ok", "mirror-no-mmap", "mirror-small-area",
+                    "mirror-area-offset", "mirror-no-fd", "mirror-short-fd",
+                    "mirror-unaligned-offset"]
+MUTATIONS = CR_MUTATIONS + NEGOTIATION_MUTATIONS + RUNTIME_MUTATIONS + \
+    MIRROR_MUTATIONS
+
+
+def mirror_fd(mutate):
+    """A memfd holding page 0 of garbage, then the mirror at PAGE (the
+    region info's offset); mirror-short-fd ends it early."""
+    fd = os.memfd_create("rogue-mirror")
+    os.ftruncate(fd, PAGE + 0x100 if mutate == "mirror-short-fd" else 2 * PAGE)
+    os.pwrite(fd, struct.pack("<I", 0xBAD0BAD0) * (PAGE // 4), 0)
+    if mutate != "mirror-short-fd":
+        os.pwrite(fd, struct.pack("<I", MIRROR_WORD) * (PAGE // 4), PAGE)
+    return fd
+
+
+def mirror_region_info(mutate, argsz):
+    """GET_REGION_INFO of the window's region (1) under a mirror mutation:
+    (payload, send the fd?)."""
+    fl = REGION_READ_F | REGION_WRITE_F
+    if mutate == "mirror-no-mmap":
+        return struct.pack("<IIIIQQ", 32, fl, 1, 0, WIN_SIZE, 0), False
+    fl |= REGION_MMAP_F | REGION_CAPS_F
+    need = 32 + 32
+    area_off, area_size, offset = 0, PAGE, PAGE
+    if mutate == "mirror-small-area":
+        area_size = WIN_SIZE // 2
+    elif mutate == "mirror-area-offset":
+        area_off = PAGE
+    elif mutate == "mirror-unaligned-offset":
+        offset = PAGE + 0x10
+    if argsz < need:        # like the kernel: "ask again with this argsz"
+        return struct.pack("<IIIIQQ", need, fl, 1, 0, WIN_SIZE, offset), False
+    cap = struct.pack("<HHIII", CAP_SPARSE_MMAP_ID, 1, 0, 1, 0) + \
+        struct.pack("<QQ", area_off, area_size)
+    return (struct.pack("<IIIIQQ", need, fl, 1, 32, WIN_SIZE, offset) + cap,
+            mutate != "mirror-no-fd")
 
 
 class Conn:
@@ -244,9 +335,14 @@ class Conn:
             buf += data
         return buf, fds
 
-    def reply(self, mid, cmd, payload=b"", error=0):
+    def reply(self, mid, cmd, payload=b"", error=0, fd=None):
         flags = REPLY | (ERROR if error else 0)
-        self.s.sendall(HDR.pack(mid, cmd, HDR.size + len(payload), flags, error) + payload)
+        data = HDR.pack(mid, cmd, HDR.size + len(payload), flags, error) + payload
+        if fd is None:
+            self.s.sendall(data)
+        else:
+            self.s.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                                     struct.pack("i", fd))])
 
     def serve(self):
         while True:
@@ -301,6 +397,14 @@ class Conn:
                 else:
                     self.reply(mid, cmd, struct.pack("<IIIIQQ", need, fl, 0, cap_off,
                                                      CR_SIZE, 0) + caps)
+            elif index == 1 and m in MIRROR_MUTATIONS:
+                payload, with_fd = mirror_region_info(m, argsz)
+                if with_fd:
+                    fd = mirror_fd(m)
+                    self.reply(mid, cmd, payload, fd=fd)
+                    os.close(fd)
+                else:
+                    self.reply(mid, cmd, payload)
             elif index in (1, 2):
                 self.reply(mid, cmd, struct.pack("<IIIIQQ", 32, REGION_READ_F | REGION_WRITE_F,
                                                  index, 0, WIN_SIZE, 0))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import wait_socket
+from conftest import FAST_PATH, wait_socket
 
 ROGUE = Path(__file__).with_name("rogue_backend.py")
 MSG_TIMEOUT_MS = 1000
@@ -154,6 +154,23 @@ REFUSED = [
     ("live-outside-region", "live part"),
     ("desc-size-huge", "desc_size"),
     ("header-size-odd", "header_size"),
+    ("direct-not-direct-mapped",
+     'control region entry 2 (direct): window "usart1" (entry 0, region 1) '
+     "is not DIRECT_MAPPED"),
+    ("direct-no-window", "control region entry 2 (direct): region index 2 "
+     "is not the region of an mmio window"),
+    ("direct-outside-window", "control region entry 2 (direct): offset 0x3f0 "
+     '+ size 0x20 is outside window "usart1"'),
+    ("direct-overlap", "control region entry 3 (direct): 0x10+0x10 overlaps "
+     "entry 2 (0x0+0x20) in region 1"),
+    ("direct-bad-flags", "control region entry 2 (direct): unknown flags 0x1"),
+    ("direct-misaligned", "control region entry 2 (direct): offset 0x2 or "
+     "size 0x4 is not a multiple of min_access 4"),
+    ("direct-empty", "control region entry 2 (direct): size 0x0 is empty"),
+    ("direct-wraps", "control region entry 2 (direct): offset "
+     "0xfffffffffffffff0 + size 0x20 wraps around"),
+    ("direct-too-many", "control region entry 66 (direct): more than 64 "
+     "direct entries"),
 ]
 
 
@@ -169,6 +186,70 @@ def test_newer_minor_version_is_accepted(stack):
     _, sock = rogue(stack, "newer-minor")
     qemu = stack.qemu([sock], firmware=None, extra=("-S",))
     assert qemu.wait_exit(3) is None, qemu.log()
+
+
+def test_direct_entry_before_its_window_is_accepted(stack):
+    _, sock = rogue(stack, "direct-before-window")
+    qemu = stack.qemu([sock], firmware=None, extra=("-S",))
+    assert qemu.wait_exit(3) is None, qemu.log()
+
+
+# -- register mirrors (DIRECT_MAPPED): a bad one is ignored, not fatal -------
+
+def mirror_run(stack, mutate):
+    """poll.elf against a rogue whose USART1 window is DIRECT_MAPPED, one
+    DIRECT range over all of it: its putc polls ISR.  Returns QEMU's
+    stderr and the trace of mirrors and reads."""
+    _, sock = rogue(stack, mutate)
+    trace = stack.tmp / f"{mutate}.trace"
+    qemu = stack.qemu([sock], firmware="poll.elf",
+                      machine_opts=f"msg-timeout={MSG_TIMEOUT_MS},fast-path=auto",
+                      extra=("-trace", "vfio_user_platform_mirror",
+                             "-trace", "vfio_user_platform_read*",
+                             "-D", str(trace)))
+    assert qemu.wait_exit(2) is None, f"QEMU exited\n{qemu.log()}"
+    qemu.stop()
+    err = no_crash(qemu)
+    assert not failures(qemu), err
+    return err, trace.read_text()
+
+
+BAD_MIRRORS = [
+    ("mirror-no-mmap", "no sparse-mmap area"),
+    ("mirror-small-area", "the area is not the page-aligned window at offset 0"),
+    ("mirror-area-offset", "the area is not the page-aligned window at offset 0"),
+    ("mirror-no-fd", "no fd for the region"),
+    ("mirror-short-fd", "the fd is not a file that holds the mirror"),
+    ("mirror-unaligned-offset", "the mirror's offset in the fd is not page aligned"),
+]
+
+
+@pytest.mark.skipif(FAST_PATH != "auto",
+                    reason="sets fast-path itself (default suite run only)")
+@pytest.mark.parametrize("mutate,why", BAD_MIRRORS)
+def test_bad_mirror_is_ignored_and_reads_forwarded(stack, mutate, why):
+    """A DIRECT_MAPPED window whose mirror cannot be mapped safely: QEMU says
+    why in a trace and keeps forwarding the window's reads (which give the
+    window's real value, 0, not the mirror's)."""
+    _, trace = mirror_run(stack, mutate)
+    assert f"window usart1: {why}" in trace, trace
+    assert "read_direct" not in trace, trace
+    polls = re.findall(r"^vfio_user_platform_read\s+usart1\+0x1c -> 0x0 ",
+                       trace, re.M)
+    assert len(polls) > 10, trace
+
+
+@pytest.mark.skipif(FAST_PATH != "auto",
+                    reason="sets fast-path itself (default suite run only)")
+def test_mirror_reads_come_from_the_mapped_fd(stack):
+    """A correct mirror (at a page offset in the fd, after a page of other
+    data): reads inside the DIRECT range come from it, none is forwarded."""
+    _, trace = mirror_run(stack, "mirror-ok")
+    assert "window usart1: mirror mapped" in trace, trace
+    isr = re.findall(r"^vfio_user_platform_read_direct\s+usart1\+0x1c -> (\S+) ",
+                     trace, re.M)
+    assert isr and set(isr) == {"0xd10000c0"}, isr
+    assert not re.search(r"^vfio_user_platform_read\s+usart1", trace, re.M), trace
 
 
 @pytest.mark.parametrize("opts,needle", [
@@ -200,13 +281,26 @@ def kill(proc, sig=signal.SIGKILL):
         proc.p.wait(5)
 
 
+# A stopped (SIGSTOP) backend is noticed at the next access QEMU forwards
+# to it.  poll.elf only reads RCC_CR, which the RCC's register mirror
+# serves without a message under fast-path=auto|direct: QEMU cannot tell
+# a stopped backend from an idle one then.  The stall cases forward reads.
+FORWARD_READS = {"auto": ",fast-path=mailbox",
+                 "direct": ",fast-path=live"}.get(FAST_PATH, "")
+
+
+def stall_opts(how):
+    return FORWARD_READS if how == "stall" else ""
+
+
 @pytest.mark.parametrize("how", ["kill", "stall"])
 def test_backend_failure_stops_qemu(stack, how):
     """on-failure=stop (default): exit 1 within msg-timeout, naming the
     backend and the access."""
     rcc, rsock, usart, usock = two_backends(stack)
     qemu = stack.qemu([rsock, usock], firmware="poll.elf",
-                      machine_opts=f"msg-timeout={MSG_TIMEOUT_MS}")
+                      machine_opts=f"msg-timeout={MSG_TIMEOUT_MS}"
+                      + stall_opts(how))
     assert usart.wait_for(b"poll: alive 2048", timeout=20), usart.log()
     t0 = time.monotonic()
     kill(rcc, signal.SIGKILL if how == "kill" else signal.SIGSTOP)
@@ -226,7 +320,8 @@ def test_backend_failure_bus_error_policy(stack, how):
     and the VM keeps running."""
     rcc, rsock, usart, usock = two_backends(stack)
     qemu = stack.qemu([rsock, usock], firmware="poll.elf",
-                      machine_opts=f"msg-timeout={MSG_TIMEOUT_MS},on-failure=bus-error")
+                      machine_opts=f"msg-timeout={MSG_TIMEOUT_MS},on-failure=bus-error"
+                      + stall_opts(how))
     assert usart.wait_for(b"poll: alive 2048", timeout=20), usart.log()
     t0 = time.monotonic()
     kill(rcc, signal.SIGKILL if how == "kill" else signal.SIGSTOP)
@@ -247,8 +342,11 @@ def test_backend_restart_reconnects(stack):
     """bus-error + reconnect-ms: the backend is killed, restarted on the same
     socket; QEMU reconnects, resets the device, and firmware goes on."""
     rcc, rsock, usart, usock = two_backends(stack)
+    trace = stack.tmp / "reconnect.trace"
     qemu = stack.qemu([rsock, usock], firmware="poll.elf",
-                      machine_opts="on-failure=bus-error,reconnect-ms=100")
+                      machine_opts="on-failure=bus-error,reconnect-ms=100",
+                      extra=("-trace", "vfio_user_platform_mirror",
+                             "-D", str(trace)))
     assert usart.wait_for(b"poll: alive 2048", timeout=20), usart.log()
     kill(rcc)
     assert usart.wait_for(b"FAULT bus error", timeout=10), usart.log()
@@ -264,6 +362,10 @@ def test_backend_restart_reconnects(stack):
         usart.wait_for(b"\0", timeout=0.2)
     assert b"poll: alive" in usart.out[back:], usart.log()
     no_crash(qemu)
+    # The RCC's register mirror: the new backend's, mapped again.
+    mapped = trace.read_text().count(f"({rsock}) window rcc: mirror mapped")
+    assert mapped == (2 if FAST_PATH in ("auto", "direct") else 0), \
+        trace.read_text()
 
 
 def test_reconnect_refuses_a_different_device(stack):
