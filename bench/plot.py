@@ -1,12 +1,28 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """Plot of bench/run.py's results: guest MMIO cost per access for every path
-(log scale, with min-max whiskers), and the other figures as ratios to
-their targets.  `python3 bench/plot.py results.json out.png`."""
+(log scale, with min-max whiskers), coloured by the way the access went.
+`python3 bench/plot.py results.json out.png`."""
 
 import argparse
 import json
 import sys
+
+
+COLORS = {"in-process": "tab:blue", "external, by messages": "tab:orange",
+          "external, through shared memory": "tab:green",
+          "upstream vfio-user-pci": "tab:red"}
+
+
+def bar_color(key, op):
+    """By the path the access takes: in-process, messages (the standard
+    modes; the direct-mapped mode's writes), or shared memory."""
+    if key == "inproc":
+        return COLORS["in-process"]
+    mode = key.split("_")[0]
+    if mode in ("mbox", "auto") or (mode == "direct" and op == "read"):
+        return COLORS["external, through shared memory"]
+    return COLORS["external, by messages"]
 
 
 def plot(R, out):
@@ -19,12 +35,11 @@ def plot(R, out):
     for key, label in R.get("mmio_modes", {}).items():
         for op in ("read", "write"):
             if m.get(f"{key}.{op}"):
-                bars.append((f"{label}: {op}", m[f"{key}.{op}"],
-                             "tab:blue" if key == "inproc" else
-                             "tab:green" if key.startswith("fast") else "tab:orange"))
-    for key, label, color in (("upstream.read", "upstream vfio-user-pci: read", "tab:red"),
+                bars.append((f"{label}: {op}", m[f"{key}.{op}"], bar_color(key, op)))
+    for key, label, color in (("upstream.read", "upstream vfio-user-pci: read",
+                               COLORS["upstream vfio-user-pci"]),
                               ("virt_inproc.read", "-M virt in-process PL011: read",
-                               "tab:blue")):
+                               COLORS["in-process"])):
         if m.get(key):
             bars.append((label, m[key], color))
     fig, ax = plt.subplots(figsize=(9, 0.45 * len(bars) + 1.5))
@@ -40,6 +55,10 @@ def plot(R, out):
     ax.set_xscale("log")
     ax.set_xlim(right=max(v + h for v, h in zip(vals, hi)) * 6)
     ax.set_xlabel("µs per guest access (log scale; median, min–max)")
+    from matplotlib.patches import Patch
+    used = {b[2] for b in bars}
+    ax.legend(handles=[Patch(color=c, label=n) for n, c in COLORS.items() if c in used],
+              fontsize=7, loc="upper right")
     for i, (v, h) in enumerate(zip(vals, hi)):
         ax.text((v + h) * 1.2, i, f"{v:.3g} µs", va="center", fontsize=7)
     mc = R.get("machine", {})

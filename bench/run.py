@@ -9,7 +9,15 @@ around n accesses, so per-access costs are slopes over n (fixed costs of the
 markers cancel).  Results go to a JSON file; with --doc they are written to
 docs/performance.md, with --plot to docs/performance.png (bench/plot.py).
 
-`make bench` runs this with the defaults (about 10 minutes on 2 cores).
+External modes run vfio-user-mcu + vup-stm32l4 with the QEMU options
+(-global vfio-user-platform.PROP=VALUE), backend options and CPU pin
+listed below; each scenario runs a subset of them (--modes narrows it).
+A mode whose QEMU exits before the firmware runs (e.g. a fast-path value
+this QEMU build does not know) is left out with a warning, and the report
+says so.
+
+`make bench` runs this with the defaults (about 10-12 minutes on 2 cores).
+A quick smoke run: --only mmio --runs 1 --modes std
 """
 
 import argparse
@@ -23,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 from pathlib import Path
@@ -41,6 +50,63 @@ REPS = 3            # runs per n inside the firmware
 TICK_NS = 250.0     # bench_irq's SysTick: 4 MHz processor clock (MSI reset)
 
 MARK_B = re.compile(rb"^B (\w+) (\d+)$")
+
+
+def qprop(prop, value):
+    """A QEMU option that sets a property of every vfio-user-platform."""
+    return ["-global", f"vfio-user-platform.{prop}={value}"]
+
+
+LIVE = qprop("fast-path", "live")
+POSTED = ["--posted-writes"]
+
+# The external modes: key -> (label, backend options, QEMU options, CPU to
+# pin QEMU and the backend to, or None), and what each one shows.
+MODES = {
+    "msg": ("messages only", [], qprop("fast-path", "off"), None),
+    "std": ("standard", [], LIVE, None),
+    "std_post": ("standard + posted writes", POSTED, LIVE, None),
+    "std_1cpu": ("standard, pinned to one CPU", [], LIVE, 0),
+    "std_nospin": ("standard, no polling", ["--spin-us", "0"],
+                   LIVE + qprop("spin-us", 0), None),
+    "direct": ("direct-mapped reads", [], qprop("fast-path", "direct"), None),
+    "mbox": ("mailbox", [], qprop("fast-path", "mailbox"), None),
+    "mbox_post": ("mailbox + posted writes", POSTED, qprop("fast-path", "mailbox"), None),
+    "auto": ("fast path, all", [], qprop("fast-path", "auto"), None),
+    "auto_post": ("fast path, all + posted writes", POSTED,
+                  qprop("fast-path", "auto"), None),
+}
+MODE_NOTES = {
+    "msg": "no shared memory: each access is a message, then a REGION_READ "
+           "of the live part (2 round trips); the path for backends without mmap",
+    "std": "QEMU maps the backend's live part: 1 round trip per access; both "
+           "sides poll for the reply (spin-us, default 50) before sleeping",
+    "std_post": "as std, writes posted (no reply)",
+    "std_1cpu": "as std, QEMU and the backend both on CPU 0 (taskset -c 0)",
+    "std_nospin": "as std, both sides sleep at once (spin-us 0): what the "
+                  "wake-ups cost",
+    "direct": "live part + reads of registers without a read hook (RCC_CR) "
+              "from a read-only mirror, no message; other accesses by messages",
+    "mbox": "live part + accesses through the shared-memory mailbox, no direct "
+            "reads",
+    "mbox_post": "as mbox, writes posted",
+    "auto": "QEMU's default: live part, direct reads and the mailbox",
+    "auto_post": "as auto, writes posted",
+}
+# The external modes each scenario runs (before --modes narrows them).
+SCENARIO_MODES = {
+    "mmio": tuple(MODES),
+    "tx": ("std", "std_post", "mbox_post", "auto_post"),
+    "irq": ("std", "std_post", "auto", "auto_post"),
+    "boot": ("msg", "std", "auto"),
+    "idle": ("msg", "std", "auto"),
+    "profile": ("std", "auto"),
+}
+
+
+class ModeFailed(RuntimeError):
+    """QEMU or the backend exited before the firmware got far enough: the
+    mode is not available in this build (or broke); its row is left out."""
 
 
 def log(*a):
@@ -143,16 +209,19 @@ class Procs:
         argv = [str(a) for a in argv]
         if pin is not None:
             argv = ["taskset", "-c", str(pin)] + argv
+        err = self.path(f"stderr.{len(self.procs)}")
         p = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
                              stdout=subprocess.PIPE if stdout else subprocess.DEVNULL,
-                             stderr=open(self.path(f"stderr.{len(self.procs)}"), "wb"))
+                             stderr=open(err, "wb"))
+        p.err_path = err
         self.procs.append(p)
         p.stream = Stream(p.stdout.fileno()) if stdout else None
         return p
 
-    def stderr(self, i):
+    @staticmethod
+    def stderr_of(proc):
         try:
-            return open(self.path(f"stderr.{i}"), "rb").read().decode(errors="replace")
+            return open(proc.err_path, "rb").read().decode(errors="replace")
         except OSError:
             return ""
 
@@ -182,12 +251,46 @@ def wait_path(path, proc, timeout=10.0):
     raise RuntimeError(f"{proc.args} did not create {path}")
 
 
+def exit_reason(ps, proc, who):
+    """Why a process exited, from its stderr (without the scenario's
+    temporary directory, so that the same reason reads the same)."""
+    err = ps.stderr_of(proc).replace(ps.tmp.name + "/", "")
+    err = " / ".join(line.strip() for line in err.splitlines() if line.strip())
+    if len(err) > 200:
+        err = err[:197] + "..."
+    return f"{who} exited with status {proc.returncode}" + (f": {err}" if err else "")
+
+
 def backend(ps, periph="rcc,usart1", extra=(), stdin=False, pin=None):
     sock = ps.path(f"b{len(ps.procs)}.sock")
     p = ps.start([BACKEND, "--socket", sock, "--periph", periph,
                   "--serial", "stdio", *extra], stdin=stdin, pin=pin)
-    wait_path(sock, p)
+    try:
+        wait_path(sock, p)
+    except RuntimeError:
+        if p.poll() is not None:        # e.g. an option this build lacks
+            raise ModeFailed(exit_reason(ps, p, "the backend"))
+        raise
     return p, sock
+
+
+def wait_ext(ps, stream, q, pred, timeout):
+    """stream.wait(pred), but give up as soon as QEMU exits (ModeFailed)."""
+    stream.wait(lambda s: pred(s) or q.poll() is not None, timeout)
+    with stream.cond:
+        if pred(stream):
+            return True
+    if q.poll() is not None:
+        raise ModeFailed(exit_reason(ps, q, "QEMU"))
+    return False
+
+
+def ext_start(ps, mode, elf, periph="rcc,usart1", stdin=False, qemu_extra=()):
+    """Backend and QEMU (vfio-user-mcu) of one external mode."""
+    _, bargs, qargs, pin = mode
+    b, sock = backend(ps, periph=periph, extra=bargs, stdin=stdin, pin=pin)
+    q = qemu_mcu(ps, sock, elf, pin=pin, extra=[*qargs, *qemu_extra])
+    return b, q
 
 
 def qemu_mcu(ps, sock, elf, stdout=False, pin=None, extra=()):
@@ -255,23 +358,23 @@ def lost_bytes(events, op):
 
 # ---------------------------------------------------------------- scenarios
 
-def run_markers(kind, elf, ops, args, extra=(), pin=None):
-    """One firmware run; kind 'inproc' or 'ext'.  Returns the events."""
+def run_markers(elf, ops, args, mode=None):
+    """One firmware run: in-process without @mode, else external in @mode.
+    Returns the events."""
     with Procs() as ps:
-        if kind == "inproc":
+        if mode is None:
             q = qemu_inproc(ps, elf)
-            stream = q.stream
+            ok = q.stream.wait(done_ops(ops, args.min_dt), args.timeout)
+            events = list(q.stream.events)
+            if q.poll() is not None and not events:
+                raise RuntimeError(f"QEMU exited: {Procs.stderr_of(q)}")
         else:
-            b, sock = backend(ps, extra=extra, pin=pin)
-            q = qemu_mcu(ps, sock, elf, pin=pin)
-            stream = b.stream
-        ok = stream.wait(done_ops(ops, args.min_dt), args.timeout)
-        events = list(stream.events)
+            b, q = ext_start(ps, mode, elf)
+            ok = wait_ext(ps, b.stream, q, done_ops(ops, args.min_dt), args.timeout)
+            events = list(b.stream.events)
         if not ok:
-            log(f"  warning: {elf.name} {kind} {' '.join(extra)}: not all of "
-                f"{ops} reached {args.min_dt} s within {args.timeout} s")
-        if q.poll() is not None and not events:
-            raise RuntimeError(f"QEMU exited: {ps.stderr(len(ps.procs) - 1)}")
+            log(f"  warning: {elf.name} {mode[0] if mode else 'in-process'}: not "
+                f"all of {ops} reached {args.min_dt} s within {args.timeout} s")
     return events
 
 
@@ -310,54 +413,38 @@ def summarize(samples):
             "dt": min(s["dt"] for s in samples)}
 
 
-def path_args(args):
-    """Backend options for the standard (messages only) path and for the
-    fast path, from the backend's --help: (std, fast or None)."""
-    if args.fast_backend_args is not None:
-        return args.std_backend_args.split(), args.fast_backend_args.split()
+def ext_modes(args, scen):
+    """key -> (label, backend options, QEMU options, CPU) of the external
+    modes that scenario @scen runs, narrowed by --modes."""
+    return {k: (f"external, {MODES[k][0]}",) + MODES[k][1:]
+            for k in SCENARIO_MODES[scen] if k in args.modes}
+
+
+def attempt(R, scen, key, label, fn, *a, **kw):
+    """fn(*a, **kw); None if the mode failed to start (logged, recorded in
+    R["failed"][scen][key] for the report)."""
     try:
-        h = subprocess.run([BACKEND, "--help"], capture_output=True, text=True,
-                           timeout=5).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        h = ""
-    if "--no-fast-path" in h:           # fast path by default
-        return ["--no-fast-path"], []
-    if "--fast-path" in h:
-        return [], ["--fast-path"]
-    return [], None
-
-
-def ext_modes(args, which):
-    """key -> (label, backend options, CPU to pin to) of the external modes."""
-    std, fast = path_args(args)
-    post = ["--posted-writes"]
-    all_modes = {
-        "std": ("external, standard (messages only)", std, None),
-        "posted": ("external, standard + posted writes", std + post, None),
-        "std_1cpu": ("external, standard, pinned to one CPU", std, 0),
-    }
-    if fast is not None:
-        all_modes["fast"] = ("external, fast path", fast, None)
-        all_modes["fast_posted"] = ("external, fast path + posted writes",
-                                    fast + post, None)
-    return {k: v for k, v in all_modes.items() if k in which}
+        return fn(*a, **kw)
+    except ModeFailed as e:
+        log(f"  warning: {scen}: {label}: {e}; left out")
+        R.setdefault("failed", {}).setdefault(scen, {})[key] = str(e)
+        return None
 
 
 def bench_mmio(args, R):
-    modes = {"inproc": ("in-process (b-l475e-iot01a)", None, None)}
-    modes.update(ext_modes(args, ("std", "posted", "std_1cpu", "fast", "fast_posted")))
+    modes = {"inproc": ("in-process (b-l475e-iot01a)", None, None, None)}
+    modes.update(ext_modes(args, "mmio"))
     R["mmio_modes"] = {k: v[0] for k, v in modes.items()}
-    R["path_args"] = {k: v[1] for k, v in modes.items()}
     raw = {}
     for rep in range(args.runs):
-        for key, (label, extra, pin) in modes.items():
-            log(f"mmio: {label} (run {rep + 1}/{args.runs})")
-            kind = "inproc" if key == "inproc" else "ext"
+        for key, mode in modes.items():
+            log(f"mmio: {mode[0]} (run {rep + 1}/{args.runs})")
+            ext = key != "inproc"
             # The SRAM loop is only a baseline: used as far as it got.
-            ev = run_markers(kind, FW / "bench_mmio.elf", ["read", "write"], args,
-                             extra or (), pin)
-            for op in ["read", "write"] + (["sram"] if kind == "inproc" else []):
-                merge(raw, f"{key}.{op}", ev, op)
+            ev = attempt(R, "mmio", key, mode[0], run_markers, FW / "bench_mmio.elf",
+                         ["read", "write"], args, mode if ext else None)
+            for op in ["read", "write"] + ([] if ext else ["sram"]):
+                merge(raw, f"{key}.{op}", ev or [], op)
         log(f"virt: vfio-user-pci + gpio-pci-idio-16 (run {rep + 1}/{args.runs})")
         ev = run_virt(args)
         merge(raw, "upstream.read", ev, "pio")
@@ -366,16 +453,16 @@ def bench_mmio(args, R):
 
 
 def bench_tx(args, R):
-    modes = {"inproc": ("in-process", None, None)}
-    modes.update(ext_modes(args, ("std", "posted", "fast", "fast_posted")))
+    modes = {"inproc": ("in-process", None, None, None)}
+    modes.update(ext_modes(args, "tx"))
     R["tx_modes"] = {k: v[0] for k, v in modes.items()}
     raw, lost = {}, {}
     for rep in range(args.runs):
-        for key, (label, extra, _) in modes.items():
-            log(f"tx: {label} (run {rep + 1}/{args.runs})")
-            kind = "inproc" if key == "inproc" else "ext"
-            ev = run_markers(kind, FW / "bench_tx.elf", ["txpoll", "txraw"], args,
-                             extra or ())
+        for key, mode in modes.items():
+            log(f"tx: {mode[0]} (run {rep + 1}/{args.runs})")
+            ev = attempt(R, "tx", key, mode[0], run_markers, FW / "bench_tx.elf",
+                         ["txpoll", "txraw"], args,
+                         None if key == "inproc" else mode) or []
             for op in ("txpoll", "txraw"):
                 lost[f"{key}.{op}"] = lost.get(f"{key}.{op}", 0) + lost_bytes(ev, op)
                 merge(raw, f"{key}.{op}", ev, op)
@@ -400,21 +487,27 @@ def echo_rtt(stream, proc, samples):
     return out
 
 
+def irq_ext(args, mode):
+    """TIM6 virtual-time latencies (ns) and RX echo times (s) of one mode."""
+    with Procs() as ps:
+        b, q = ext_start(ps, mode, FW / "bench_irq.elf", periph="rcc,usart1,tim6",
+                         stdin=True)
+        if not wait_ext(ps, b.stream, q, lambda s: s.has_line(b"ready"), 60):
+            raise RuntimeError("bench_irq: no 'ready'")
+        v = [int(line[2:]) * TICK_NS for _, line in b.stream.lines
+             if re.match(rb"^V -?\d+$", line)]
+        return v, echo_rtt(b.stream, b, args.irq_samples)
+
+
 def bench_irq(args, R):
     res = {}
-    modes = ext_modes(args, ("std", "posted", "fast", "fast_posted"))
+    modes = ext_modes(args, "irq")
     R["irq_modes"] = {k: v[0] for k, v in modes.items()}
-    for key, (label, extra, _) in modes.items():
-        with Procs() as ps:
-            log(f"irq: {label} (TIM6 deadline -> ISR; USART RX -> ISR)")
-            b, sock = backend(ps, periph="rcc,usart1,tim6", extra=extra, stdin=True)
-            qemu_mcu(ps, sock, FW / "bench_irq.elf")
-            if not b.stream.wait(lambda s: s.has_line(b"ready"), 60):
-                raise RuntimeError("bench_irq: no 'ready'")
-            v = [int(line[2:]) * TICK_NS for _, line in b.stream.lines
-                 if re.match(rb"^V -?\d+$", line)]
-            res[f"{key}_virtual_ns"] = v
-            res[f"{key}_rx_s"] = echo_rtt(b.stream, b, args.irq_samples)
+    for key, mode in modes.items():
+        log(f"irq: {mode[0]} (TIM6 deadline -> ISR; USART RX -> ISR)")
+        got = attempt(R, "irq", key, mode[0], irq_ext, args, mode)
+        if got:
+            res[f"{key}_virtual_ns"], res[f"{key}_rx_s"] = got
     with Procs() as ps:
         log("irq: in-process (USART RX -> ISR)")
         q = qemu_inproc(ps, FW / "bench_irq.elf", stdin=True, serial="mon:stdio")
@@ -424,28 +517,38 @@ def bench_irq(args, R):
     R["irq"] = res
 
 
+def boot_ext(mode):
+    """Seconds from starting the backend, and from starting QEMU, to the
+    greeting on the host."""
+    with Procs() as ps:
+        t0 = time.perf_counter()
+        b, sock = backend(ps, extra=mode[1], pin=mode[3])
+        t1 = time.perf_counter()
+        q = qemu_mcu(ps, sock, FW / "hello.elf", pin=mode[3], extra=mode[2])
+        if not wait_ext(ps, b.stream, q, lambda s: s.has_line(GREETING), 30):
+            raise RuntimeError("hello.elf: no greeting within 30 s")
+        t = b.stream.line_time(GREETING)
+        return t - t0, t - t1
+
+
 def bench_boot(args, R):
-    modes = ext_modes(args, ("std", "fast"))
+    modes = ext_modes(args, "boot")
+    R["boot_modes"] = {k: v[0] for k, v in modes.items()}
     res = {"inproc": []}
     for rep in range(args.boot_runs):
         log(f"boot: run {rep + 1}/{args.boot_runs}")
         with Procs() as ps:
             t0 = time.perf_counter()
             q = qemu_inproc(ps, FW / "hello.elf")
-            q.stream.wait(lambda s: s.has_line(GREETING), 30)
+            if not q.stream.wait(lambda s: s.has_line(GREETING), 30):
+                raise RuntimeError("hello.elf in-process: no greeting within 30 s")
             res["inproc"].append(q.stream.line_time(GREETING) - t0)
-        for key, (label, extra, _) in modes.items():
-            with Procs() as ps:
-                t0 = time.perf_counter()
-                b, sock = backend(ps, extra=extra)
-                t1 = time.perf_counter()
-                qemu_mcu(ps, sock, FW / "hello.elf")
-                b.stream.wait(lambda s: s.has_line(GREETING), 30)
-                t = b.stream.line_time(GREETING)
-                res.setdefault(f"{key}_cold", []).append(t - t0)
-                res.setdefault(f"{key}_warm", []).append(t - t1)
+        for key, mode in modes.items():
+            got = attempt(R, "boot", key, mode[0], boot_ext, mode)
+            if got:
+                res.setdefault(f"{key}_cold", []).append(got[0])
+                res.setdefault(f"{key}_warm", []).append(got[1])
     R["boot"] = res
-    R["boot_modes"] = {k: v[0] for k, v in modes.items()}
 
 
 def cpu_ns(pid):
@@ -460,21 +563,29 @@ def cpu_ns(pid):
     return total
 
 
+def idle_ext(args, mode):
+    with Procs() as ps:
+        b, q = ext_start(ps, mode, FW / "hello.elf")
+        if not wait_ext(ps, b.stream, q, lambda s: s.has_line(b"ready"), 30):
+            raise RuntimeError("hello.elf: no 'ready' within 30 s")
+        time.sleep(1.0)
+        a = [cpu_ns(q.pid), cpu_ns(b.pid)]
+        time.sleep(args.idle_s)
+        z = [cpu_ns(q.pid), cpu_ns(b.pid)]
+        return {"label": mode[0],
+                "qemu": (z[0] - a[0]) / 1e9 / args.idle_s * 100,
+                "backend": (z[1] - a[1]) / 1e9 / args.idle_s * 100}
+
+
 def bench_idle(args, R):
     res = {}
-    for key, (label, extra, _) in ext_modes(args, ("std", "fast")).items():
-        with Procs() as ps:
-            log(f"idle: {label}, hello.elf in WFI, {args.idle_s} s")
-            b, sock = backend(ps, extra=extra)
-            q = qemu_mcu(ps, sock, FW / "hello.elf")
-            b.stream.wait(lambda s: s.has_line(b"ready"), 30)
-            time.sleep(1.0)
-            a = [cpu_ns(q.pid), cpu_ns(b.pid)]
-            time.sleep(args.idle_s)
-            z = [cpu_ns(q.pid), cpu_ns(b.pid)]
-            res[key] = {"label": label,
-                        "qemu": (z[0] - a[0]) / 1e9 / args.idle_s * 100,
-                        "backend": (z[1] - a[1]) / 1e9 / args.idle_s * 100}
+    modes = ext_modes(args, "idle")
+    R["idle_modes"] = {k: v[0] for k, v in modes.items()}
+    for key, mode in modes.items():
+        log(f"idle: {mode[0]}, hello.elf in WFI, {args.idle_s} s")
+        got = attempt(R, "idle", key, mode[0], idle_ext, args, mode)
+        if got:
+            res[key] = got
     with Procs() as ps:
         log(f"idle: in-process, hello.elf in WFI, {args.idle_s} s")
         q = qemu_inproc(ps, FW / "hello.elf")
@@ -496,18 +607,31 @@ def msg_run(sock, region, args):
     return [float(line.split()[1]) for line in out.stdout.splitlines()]
 
 
+# The message servers: key -> (label, backend options or None for
+# libvfio-user's gpio-pci-idio-16).
+MSG_SERVERS = {
+    "libvup": ("libvup (vup-stm32l4, default options)", []),
+    "libvup_nospin": ("libvup (vup-stm32l4 --spin-us 0)", ["--spin-us", "0"]),
+    "libvfio-user": ("libvfio-user (gpio-pci-idio-16)", None),
+}
+
+
 def bench_msg(args, R):
-    res = {"libvup": [], "libvfio-user": []}
+    res = {k: [] for k in MSG_SERVERS}
+    R["msg_servers"] = {k: v[0] for k, v in MSG_SERVERS.items()}
     for rep in range(args.runs):
-        log(f"msg: REGION_READ round trips (run {rep + 1}/{args.runs})")
-        with Procs() as ps:
-            b, sock = backend(ps, extra=path_args(args)[0])
-            res["libvup"] += msg_run(sock, 1, args)
-        with Procs() as ps:
-            sock = ps.path("gpio.sock")
-            g = ps.start([GPIO, "-M", sock], stdout=False)
-            wait_path(sock, g)
-            res["libvfio-user"] += msg_run(sock, 2, args)
+        for key, (label, extra) in MSG_SERVERS.items():
+            log(f"msg: REGION_READ round trips, {label} (run {rep + 1}/{args.runs})")
+            with Procs() as ps:
+                if extra is not None:
+                    got = attempt(R, "msg", key, label, backend, ps, extra=extra)
+                    if got:
+                        res[key] += msg_run(got[1], 1, args)
+                else:
+                    sock = ps.path("gpio.sock")
+                    g = ps.start([GPIO, "-M", sock], stdout=False)
+                    wait_path(sock, g)
+                    res[key] += msg_run(sock, 2, args)
     R["msg"] = res
 
 
@@ -537,62 +661,86 @@ def stdout_writes(calls):
     return out
 
 
+def read_loop_seen(n_min, after=None):
+    """Predicate: the backend printed a read loop of ≥ n_min reads (one that
+    started after @after, if given)."""
+    return lambda s: any(e["op"] == "read" and e["n"] >= n_min and
+                         (after is None or e["t0"] > after) for e in s.events)
+
+
+def strace_ext(mode):
+    """Syscalls per guest read of one external mode (profile_cut), or None."""
+    with Procs() as ps:
+        b, q = ext_start(ps, mode, FW / "bench_mmio.elf",
+                         qemu_extra=("-name", "bench,debug-threads=on"))
+        if not wait_ext(ps, b.stream, q, read_loop_seen(4096), 60):
+            log("  warning: profile: no read loop of 4096 within 60 s")
+            return None
+        logs = {k: ps.path(f"strace.{k}") for k in ("qemu", "backend")}
+        tr = [subprocess.Popen(["strace", "-f", "-tt", "-s", "32", "-p", str(pid),
+                                "-o", logs[k]], stderr=subprocess.DEVNULL)
+              for k, pid in (("qemu", q.pid), ("backend", b.pid))]
+        time.sleep(1.0)
+        comm = {}
+        for tid in os.listdir(f"/proc/{q.pid}/task"):
+            with open(f"/proc/{q.pid}/task/{tid}/comm") as f:
+                comm[tid] = f.read().strip()
+        comm[str(b.pid)] = "vup-stm32l4"
+        t_att = time.perf_counter()
+        ok = b.stream.wait(read_loop_seen(0, t_att), 120)
+        for t in tr:
+            t.send_signal(signal.SIGINT)
+            t.wait(20)
+        if not ok:
+            return None
+        cut = profile_cut(strace_parse(logs["backend"]), strace_parse(logs["qemu"]),
+                          comm)
+        if cut:
+            cut["label"] = mode[0]
+        return cut
+
+
+def perf_ext(args, mode):
+    """perf's hottest symbols in QEMU and the backend during read loops."""
+    with Procs() as ps:
+        b, q = ext_start(ps, mode, FW / "bench_mmio.elf")
+        wait_ext(ps, b.stream, q, read_loop_seen(4096), 60)
+        data = ps.path("perf.data")
+        p = subprocess.run(["perf", "record", "-q", "-o", data, "-p",
+                            f"{q.pid},{b.pid}", "--", "sleep", str(args.profile_s)],
+                           capture_output=True, text=True)
+        if p.returncode:
+            return None
+        rep = subprocess.run(["perf", "report", "-i", data, "--stdio",
+                              "--no-children", "--sort", "comm,dso,sym",
+                              "--percent-limit", "1.5"],
+                             capture_output=True, text=True)
+        return "\n".join(line for line in rep.stdout.splitlines()
+                         if line and not line.startswith("#"))
+
+
 def bench_profile(args, R):
     """Where one external read's time goes: the syscalls of QEMU's threads
     and of the backend during exactly one read loop (strace -f -tt, cut at
-    the marker writes), per path, and perf's hottest symbols (standard)."""
+    the marker writes), per mode, and perf's hottest symbols (standard)."""
     res = {"strace": {}}
-    modes = ext_modes(args, ("std", "fast"))
-    for key, (label, extra, _) in modes.items():
+    modes = ext_modes(args, "profile")
+    R["profile_modes"] = {k: v[0] for k, v in modes.items()}
+    for key, mode in modes.items():
         if not shutil.which("strace"):
+            log("  warning: profile: no strace")
             break
-        with Procs() as ps:
-            log(f"profile: strace -f -tt on QEMU and the backend, one read loop, {label}")
-            b, sock = backend(ps, extra=extra)
-            q = qemu_mcu(ps, sock, FW / "bench_mmio.elf",
-                         extra=("-name", "bench,debug-threads=on"))
-            b.stream.wait(lambda s: any(e["op"] == "read" and e["n"] >= 4096
-                                        for e in s.events), 60)
-            logs = {k: ps.path(f"strace.{k}") for k in ("qemu", "backend")}
-            tr = [subprocess.Popen(["strace", "-f", "-tt", "-s", "32", "-p", str(pid),
-                                    "-o", logs[k]], stderr=subprocess.DEVNULL)
-                  for k, pid in (("qemu", q.pid), ("backend", b.pid))]
-            time.sleep(1.0)
-            comm = {}
-            for tid in os.listdir(f"/proc/{q.pid}/task"):
-                with open(f"/proc/{q.pid}/task/{tid}/comm") as f:
-                    comm[tid] = f.read().strip()
-            comm[str(b.pid)] = "vup-stm32l4"
-            t_att = time.perf_counter()
-            ok = b.stream.wait(lambda s: any(e["op"] == "read" and e["t0"] > t_att
-                                             for e in s.events), 120)
-            for t in tr:
-                t.send_signal(signal.SIGINT)
-                t.wait(20)
-            if ok:
-                cut = profile_cut(strace_parse(logs["backend"]),
-                                  strace_parse(logs["qemu"]), comm)
-                if cut:
-                    cut["label"] = label
-                    res["strace"][key] = cut
+        log(f"profile: strace -f -tt on QEMU and the backend, one read loop, {mode[0]}")
+        cut = attempt(R, "profile", key, mode[0], strace_ext, mode)
+        if cut:
+            res["strace"][key] = cut
     if shutil.which("perf") and "std" in modes:
-        with Procs() as ps:
-            log("profile: perf record on QEMU and the backend during read loops")
-            b, sock = backend(ps, extra=modes["std"][1])
-            q = qemu_mcu(ps, sock, FW / "bench_mmio.elf")
-            b.stream.wait(lambda s: any(e["op"] == "read" and e["n"] >= 4096
-                                        for e in s.events), 60)
-            data = ps.path("perf.data")
-            p = subprocess.run(["perf", "record", "-q", "-o", data, "-p",
-                                f"{q.pid},{b.pid}", "--", "sleep", str(args.profile_s)],
-                               capture_output=True, text=True)
-            if p.returncode == 0:
-                rep = subprocess.run(["perf", "report", "-i", data, "--stdio",
-                                      "--no-children", "--sort", "comm,dso,sym",
-                                      "--percent-limit", "1.5"],
-                                     capture_output=True, text=True)
-                res["perf"] = "\n".join(line for line in rep.stdout.splitlines()
-                                        if line and not line.startswith("#"))
+        log(f"profile: perf record on QEMU and the backend during read loops, "
+            f"{modes['std'][0]}")
+        perf = attempt(R, "profile", "std", modes["std"][0], perf_ext, args,
+                       modes["std"])
+        if perf:
+            res["perf"] = perf
     R["profile"] = res
 
 
@@ -650,11 +798,34 @@ BENCHES = {"mmio": bench_mmio, "tx": bench_tx, "irq": bench_irq, "boot": bench_b
            "idle": bench_idle, "msg": bench_msg, "profile": bench_profile}
 
 
+def modes_help():
+    """The external modes, for --help (and what each scenario runs)."""
+    out = ["external modes (--modes KEY,...):"]
+    wrap = dict(width=78, break_on_hyphens=False, break_long_words=False)
+    for k, (label, bargs, qargs, pin) in MODES.items():
+        out.append(f"  {k:<10} {label}")
+        out.append(f"{'':13}QEMU:    {' '.join(qargs)}")
+        out.append(f"{'':13}backend: {' '.join(bargs) or '(defaults)'}"
+                   + ("" if pin is None else f"; taskset -c {pin} on both"))
+        out += textwrap.wrap(MODE_NOTES[k], initial_indent=" " * 13,
+                             subsequent_indent=" " * 13, **wrap)
+    out.append("scenarios run, besides their in-process/upstream references:")
+    for scen, keys in SCENARIO_MODES.items():
+        out.append(f"  {scen:<8} {', '.join(keys)}")
+    out.append("  msg      libvup (default, --spin-us 0) and libvfio-user, "
+               "no QEMU")
+    return "\n".join(out)
+
+
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
+    ap = argparse.ArgumentParser(description=__doc__, epilog=modes_help(),
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", default=",".join(BENCHES),
                     help="comma-separated subset of: " + ", ".join(BENCHES))
+    ap.add_argument("--modes", default=",".join(MODES),
+                    help="comma-separated external modes to run (default: all; "
+                         "each scenario runs those of its own list that are "
+                         "given; in-process and upstream references always run)")
     ap.add_argument("--runs", type=int, default=2,
                     help="runs of each MMIO/TX/message scenario (default 2; "
                          "the firmware repeats each n 3 times per run)")
@@ -663,20 +834,20 @@ def main():
                          "used (default 0.3), unless another op in the same "
                          f"firmware run already takes {SLOW_CAP}× as long")
     ap.add_argument("--timeout", type=float, default=90,
-                    help="per firmware run (s)")
-    ap.add_argument("--boot-runs", type=int, default=5)
-    ap.add_argument("--irq-samples", type=int, default=30)
-    ap.add_argument("--idle-s", type=float, default=10)
-    ap.add_argument("--msg-seconds", type=float, default=2)
-    ap.add_argument("--msg-repeat", type=int, default=3)
-    ap.add_argument("--profile-s", type=float, default=3)
-    ap.add_argument("--fast-backend-args", default=None,
-                    help="backend options for the fast path (default: from "
-                         "vup-stm32l4 --help: none if it has --no-fast-path, "
-                         "--fast-path if it has that)")
-    ap.add_argument("--std-backend-args", default="",
-                    help="backend options for the standard path, with "
-                         "--fast-backend-args (default: --no-fast-path if listed)")
+                    help="per firmware run (s, default 90)")
+    ap.add_argument("--boot-runs", type=int, default=5,
+                    help="boot-to-greeting runs per mode (default 5)")
+    ap.add_argument("--irq-samples", type=int, default=30,
+                    help="RX echoes per mode (default 30)")
+    ap.add_argument("--idle-s", type=float, default=10,
+                    help="idle interval per mode (s, default 10)")
+    ap.add_argument("--msg-seconds", type=float, default=2,
+                    help="message throughput: seconds per sample (default 2)")
+    ap.add_argument("--msg-repeat", type=int, default=3,
+                    help="message throughput: samples per server and run "
+                         "(default 3)")
+    ap.add_argument("--profile-s", type=float, default=3,
+                    help="perf record duration (s, default 3)")
     ap.add_argument("--json", default=str(BB / "results.json"),
                     help="where to write the raw results")
     ap.add_argument("--doc", default=None, help="write the report (markdown) here")
@@ -684,6 +855,14 @@ def main():
     ap.add_argument("--command", default=None,
                     help="the command line to quote in the report")
     args = ap.parse_args()
+    only = [x for x in args.only.split(",") if x]
+    bad = [x for x in only if x not in BENCHES]
+    if bad:
+        ap.error(f"--only: unknown {', '.join(bad)} (from: {', '.join(BENCHES)})")
+    args.modes = [x for x in args.modes.split(",") if x]
+    bad = [x for x in args.modes if x not in MODES]
+    if bad:
+        ap.error(f"--modes: unknown {', '.join(bad)} (from: {', '.join(MODES)})")
 
     need = [QEMU, BACKEND, FW / "bench_mmio.elf", GPIO, MSG, VIRT_ELF]
     missing = [str(p) for p in need if not p.exists()]
@@ -692,12 +871,19 @@ def main():
 
     R = {"machine": machine(), "args": vars(args),
          "command": args.command or " ".join(sys.argv),
-         "started": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+         "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+         "modes": {k: {"label": f"external, {v[0]}", "backend": v[1], "qemu": v[2],
+                       "pin": v[3], "note": MODE_NOTES[k]}
+                   for k, v in MODES.items() if k in args.modes},
+         "timing": {}}
     t0 = time.monotonic()
     loads = []
-    for name in args.only.split(","):
+    for name in only:
         loads.append(os.getloadavg()[0])
+        ts = time.monotonic()
         BENCHES[name](args, R)
+        R["timing"][name] = time.monotonic() - ts
+        log(f"bench: {name} took {R['timing'][name]:.3g} s")
     loads.append(os.getloadavg()[0])
     R["machine"]["load_1min_during"] = [min(loads), max(loads)]
     R["machine"]["load_after"] = os.getloadavg()
