@@ -16,8 +16,9 @@ A mode whose QEMU exits before the firmware runs (e.g. a fast-path value
 this QEMU build does not know) is left out with a warning, and the report
 says so.
 
-`make bench` runs this with the defaults (about 10-12 minutes on 2 cores).
-A quick smoke run: --only mmio --runs 1 --modes std
+`make bench` runs this with the defaults (about 7 minutes on 2 cores; the
+report lists each benchmark's time).  A smoke run of about 20 s:
+--only mmio --runs 1 --modes std
 """
 
 import argparse
