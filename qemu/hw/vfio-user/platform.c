@@ -5,9 +5,11 @@
  * (include/hw/vfio-user/vup-control-region.h): MMIO windows with their
  * guest physical addresses, interrupt lines with their NVIC numbers, and
  * hints for the board.  This device validates that description, forwards
- * window accesses as VFIO_USER_REGION_READ/WRITE and turns eventfd
- * signals into qemu_irq outputs.  Boards (e.g. vfio-user-mcu) map the
- * windows and wire the outputs.
+ * window accesses as VFIO_USER_REGION_READ/WRITE (or through a shared
+ * mailbox, or, for side-effect-free registers, reads them from a read-only
+ * mirror the backend shares) and turns eventfd signals into qemu_irq
+ * outputs.  Boards (e.g. vfio-user-mcu) map the windows and wire the
+ * outputs.
  *
  * Copyright (c) 2025 vfio-user-mcu developers
  *
@@ -2037,12 +2039,7 @@ static int vup_direct_cmp(const void *a, const void *b)
     return 0;
 }
 
-/*
- * DIRECT ranges, once every window is known: each in a DIRECT_MAPPED
- * window, aligned to its min_access, inside it, and not overlapping
- * another range of the same window.  Sorted by window and offset, each
- * window gets its slice for the lookup on reads.
- */
+/* The window of vfio region @region, if any. */
 static VFIOUserPlatformWindow *
 vfio_user_platform_region_window(VFIOUserPlatform *vdev, uint32_t region)
 {
@@ -2056,6 +2053,12 @@ vfio_user_platform_region_window(VFIOUserPlatform *vdev, uint32_t region)
     return NULL;
 }
 
+/*
+ * DIRECT ranges, once every window is known: each in a DIRECT_MAPPED
+ * window, aligned to its min_access, inside it, and not overlapping
+ * another range of the same window.  Sorted by window and offset, each
+ * window gets its slice for the lookup on reads.
+ */
 static bool vfio_user_platform_check_direct(VFIOUserPlatform *vdev,
                                             Error **errp)
 {
