@@ -130,11 +130,26 @@ On a retry, vfio_user_get_region_info() used the server's argsz: with
 0xffffffff the uint32 message size overflowed and the request was built
 in a 15-byte buffer.  Refuse an argsz larger than one message."
 
+# 3d. proxy: replies read by the waiting thread
+apply_patch 0009-vfio-user-proxy-recv-inline.patch
+commit "vfio-user: let the waiting thread read its reply
+
+A request sent with vfio_user_send_wait() was answered through the
+proxy's iothread: it read the reply, then woke the waiting thread with
+a condition variable, two wake-ups per round trip.  With
+vfio_user_set_recv_inline(), the waiting thread (a vCPU thread doing
+MMIO) sends what is queued and reads the socket itself under the proxy
+lock, polling it for a bounded time before it sleeps in poll().
+Requests from the server that arrive meanwhile still go to the request
+handler.  Off by default: vfio-user-pci is unchanged."
+
 # 4. the platform device and its control-region header
 add_file include/vup/control-region.h include/hw/vfio-user/vup-control-region.h
 add_file qemu/include/hw/vfio-user/platform.h include/hw/vfio-user/platform.h
 add_file qemu/hw/vfio-user/platform.c hw/vfio-user/platform.c
 apply_patch 0003-vfio-user-platform-trace-events.patch
+apply_patch 0010-vfio-user-platform-fast-path-trace-events.patch
+apply_patch 0011-vfio-user-platform-direct-trace-events.patch
 commit "hw/vfio-user: add vfio-user-platform, a non-PCI vfio-user device
 
 vfio-user-platform connects to a vfio-user server that describes itself
@@ -154,6 +169,12 @@ region's live part.  Guest RAM is offered for DMA through the vfio-user
 container; DMA_READ/DMA_WRITE requests are served too.  A server that
 dies or stops answering stops QEMU with an error naming it and the
 access in progress.
+
+A server may also share memory, which the device maps when offered
+(fast-path property): the live part, a shared-memory request mailbox
+for window accesses, and read-only mirrors of registers without read
+side effects (DIRECT_MAPPED windows with DIRECT ranges), from which
+reads are served without a message.
 
 Boards create the device (it is not user-creatable) and use the
 accessors in hw/vfio-user/platform.h to map the windows and wire the
