@@ -4,6 +4,7 @@
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,25 @@ def test_backend_dies_mid_run(stack):
     backend.p.send_signal(signal.SIGKILL)
     backend.p.wait(5)
     expect_error(qemu, sock)
+
+
+def test_backend_dies_under_a_busy_guest(stack):
+    """With on-failure=stop, QEMU exits with status 1 and the reason, and
+    the guest sees no bus error meanwhile: a fault would run the firmware's
+    fault handler, whose own accesses to a dead backend fault again until
+    the CPU locks up and QEMU aborts.  RCC and USART1 live in two backends,
+    so a fault report would still reach the host."""
+    rcc, rcc_sock = stack.backend("rcc", periph="rcc")
+    uart, uart_sock = stack.backend("uart", periph="usart1")
+    # Every read forwarded, so the failure meets a guest access.
+    qemu = stack.qemu([rcc_sock, uart_sock], firmware="bench_mmio.elf",
+                      machine_opts="msg-timeout=2000,fast-path=live")
+    # Kill it inside a long loop of RCC reads.
+    assert uart.wait_for(b"B read 8192", timeout=20)
+    time.sleep(0.05)
+    rcc.p.send_signal(signal.SIGKILL)
+    rcc.p.wait(5)
+    err = expect_error(qemu, rcc_sock, "stopping")
+    assert qemu.p.returncode == 1, f"exit status {qemu.p.returncode}\n{err}"
+    uart.stop()
+    assert b"FAULT" not in uart.out, uart.out[-300:]

@@ -108,6 +108,18 @@ vfio_user_platform_fail(VFIOUserPlatform *vdev, Error *err,
 }
 
 /*
+ * The result of an access to a failed device.  With on-failure=bus-error
+ * the guest gets its bus error.  When stopping, QEMU exits as soon as the
+ * main loop sees the request: a bus error meanwhile would only send the
+ * guest into its fault handler, whose own accesses fault again until the
+ * CPU locks up and aborts QEMU, so the access reads as 0 instead.
+ */
+static MemTxResult vfio_user_platform_failed_access(VFIOUserPlatform *vdev)
+{
+    return vdev->bus_error ? MEMTX_ERROR : MEMTX_OK;
+}
+
+/*
  * A reply that carries VFIO_USER_ERROR: the backend's answer, or the
  * proxy's own when the connection broke while we waited (the stream could
  * not be trusted any more).  Only the first is a refusal.
@@ -713,7 +725,7 @@ static MemTxResult vfio_user_platform_window_read(void *opaque, hwaddr addr,
 
     *data = 0;
     if (vdev->failed) {
-        return MEMTX_ERROR;
+        return vfio_user_platform_failed_access(vdev);
     }
     if (!(win->region_flags & VFIO_REGION_INFO_FLAG_READ)) {
         qemu_log_mask(LOG_GUEST_ERROR, "%s: read of write-only window "
@@ -730,7 +742,7 @@ static MemTxResult vfio_user_platform_window_read(void *opaque, hwaddr addr,
         ret = vfio_user_platform_mbox_access(vdev, win, addr, data, size,
                                              false, false, &err);
     } else if (!vfio_user_platform_pre_access(vdev, false)) {
-        return MEMTX_ERROR;
+        return vfio_user_platform_failed_access(vdev);
     } else {
         ret = vfio_user_platform_region_read(vdev, win->region_index, addr,
                                              buf, size, &err);
@@ -751,7 +763,7 @@ static MemTxResult vfio_user_platform_window_read(void *opaque, hwaddr addr,
         vfio_user_platform_fail(vdev, err, "read of %s+0x%" HWADDR_PRIx
                                 " failed",
                                 win->name, addr);
-        return MEMTX_ERROR;
+        return vfio_user_platform_failed_access(vdev);
     }
 }
 
@@ -768,7 +780,7 @@ static MemTxResult vfio_user_platform_window_write(void *opaque, hwaddr addr,
     VUPIOResult ret;
 
     if (vdev->failed) {
-        return MEMTX_ERROR;
+        return vfio_user_platform_failed_access(vdev);
     }
     if (!(win->region_flags & VFIO_REGION_INFO_FLAG_WRITE)) {
         qemu_log_mask(LOG_GUEST_ERROR, "%s: write to read-only window "
@@ -782,7 +794,7 @@ static MemTxResult vfio_user_platform_window_write(void *opaque, hwaddr addr,
         ret = vfio_user_platform_mbox_access(vdev, win, addr, &data, size,
                                              true, post, &err);
     } else if (!vfio_user_platform_pre_access(vdev, post)) {
-        return MEMTX_ERROR;
+        return vfio_user_platform_failed_access(vdev);
     } else {
         stn_le_p(buf, size, data);
         ret = vfio_user_platform_region_write(vdev, win->region_index, addr,
@@ -811,7 +823,7 @@ static MemTxResult vfio_user_platform_window_write(void *opaque, hwaddr addr,
         vfio_user_platform_fail(vdev, err, "write to %s+0x%" HWADDR_PRIx
                                 " failed",
                                 win->name, addr);
-        return MEMTX_ERROR;
+        return vfio_user_platform_failed_access(vdev);
     }
 }
 
