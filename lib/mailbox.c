@@ -46,13 +46,18 @@ int vup_shm_init(vup_dev *d)
     if (d->no_fast_path || d->shm) {
         return 0;
     }
-    fd = memfd_create("vup-control-region", MFD_CLOEXEC);
+    fd = memfd_create("vup-control-region", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0) {
         goto fallback;
     }
     if (ftruncate(fd, (off_t)vup_dev_cr_size(d)) < 0) {
         close(fd);
         goto fallback;
+    }
+    /* A client's mapping must never meet a SIGBUS: the size is final. */
+    if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0) {
+        vup_log(VUP_LOG_WARN, "%s: cannot seal the control region's memfd: "
+                "%s", d->name, strerror(errno));
     }
     p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
              (off_t)d->live_offset);

@@ -150,6 +150,8 @@ static void map_cr(struct fixture *f)
     assert_int_equal(f->ri.mmap_offset, h.live_offset);
     assert_int_equal(f->ri.mmap_size, 0x2000);      /* live + mailbox */
     assert_int_equal(f->ri.size, h.live_offset + 0x2000);
+    /* Sealed: nobody can shrink it under our mapping (SIGBUS). */
+    assert_int_equal(ftruncate(f->ri.fd, 0), -1);
     f->map = mmap(NULL, f->ri.mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED,
                   f->ri.fd, (off_t)(f->ri.offset + f->ri.mmap_offset));
     assert_true(f->map != MAP_FAILED);
@@ -251,6 +253,7 @@ static const uint32_t *map_mirror(struct vup_client_region_info *ri,
     assert_int_equal(ri->mmap_offset, 0);
     assert_int_equal(ri->mmap_size, 4096);
     assert_int_equal(ri->offset % 4096, 0);
+    assert_int_equal(ftruncate(ri->fd, 0), -1);
     /* Sealed: the guest can never write behind the model's back. */
     p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, ri->fd,
              (off_t)ri->offset);
