@@ -130,6 +130,14 @@ static int wait_events(vup_dev *d, struct epoll_event *ev, int max,
         } while (now - start < (uint64_t)d->spin_us * 1000u);
     }
     d->replied = false;
+    /*
+     * Nothing may wait in a buffer while we sleep: output coalesced while
+     * the mailbox was busy is flushed there once the guest pauses, but a
+     * spin cut short (the thread descheduled past its end) skips that.
+     */
+    if (timeout_ms != 0) {
+        vup_chardev_flush_all(d);
+    }
     return epoll_wait(d->epfd, ev, max, timeout_ms);
 }
 

@@ -14,6 +14,20 @@ def test_greeting_arrives_through_external_usart(stack):
     assert qemu.p.poll() is None, "QEMU exited while the firmware should idle"
 
 
+def test_output_not_held_back_without_polling(stack):
+    """The backend coalesces output while the mailbox is busy; nothing may
+    stay buffered once it sleeps, even when it does not poll at all (the
+    same as a poll cut short by a loaded host)."""
+    backend, sock = stack.backend(extra=("--spin-us", "0"))
+    stack.qemu([sock])
+    assert backend.wait_for(GREETING + b"\r\nready\r\n", timeout=20), \
+        backend.out[-200:]
+    for ch in b"abc":
+        backend.write(bytes([ch]))
+        assert backend.wait_for(b"ready\r\n" + b"abc"[:b"abc".index(ch) + 1],
+                                timeout=20), backend.out[-200:]
+
+
 def test_rx_byte_raises_usart_irq_and_firmware_echoes(stack):
     backend, sock = stack.backend()
     stack.qemu([sock])
