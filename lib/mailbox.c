@@ -255,18 +255,19 @@ void vup_mbox_idle(vup_dev *d)
     if (!m || d->kick_fd < 0) {
         return;
     }
-    if (!vup_mbox_serve(d) && mbox_sleep(m)) {
-        return;
-    }
     /*
-     * Active: a polling guest sends the next request within microseconds.
-     * Busy-poll for the first few, then yield between polls so that on a
-     * loaded host QEMU's vCPU thread gets the CPU instead of being spun
-     * against.
+     * Sleep only once a serve found nothing and no request came in while
+     * arming the kick; a request that did is served by the next round.
      */
-    do {
+    while (vup_mbox_serve(d) || !mbox_sleep(m)) {
         uint64_t start = vup_mono_ns(), now = start;
 
+        /*
+         * Active: a polling guest sends the next request within
+         * microseconds.  Busy-poll for the first few, then yield between
+         * polls so that on a loaded host QEMU's vCPU thread gets the CPU
+         * instead of being spun against (spin_us 0: straight back).
+         */
         until = start + (uint64_t)d->spin_us * 1000u;
         while (now < until) {
             if (vup_mbox_serve(d)) {
@@ -284,7 +285,7 @@ void vup_mbox_idle(vup_dev *d)
                 return;
             }
         }
-    } while (!mbox_sleep(m));
+    }
 }
 
 static void kick_ready(void *opaque, int fd, uint32_t events)
