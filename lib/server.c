@@ -786,28 +786,12 @@ static int send_reply(vup_dev *d, const struct vup_msg_hdr *req, int err,
         { .iov_base = &h, .iov_len = sizeof(h) },
         { .iov_base = r->data, .iov_len = plen },
     };
-    struct msghdr mh = { .msg_iov = iov, .msg_iovlen = plen ? 2 : 1 };
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } cmsg;
     int fd = err ? -1 : r->fd;
     ssize_t n;
     size_t sent, rest;
 
-    if (fd >= 0) {
-        struct cmsghdr *cm;
-
-        memset(&cmsg, 0, sizeof(cmsg));
-        mh.msg_control = cmsg.buf;
-        mh.msg_controllen = sizeof(cmsg.buf);
-        cm = CMSG_FIRSTHDR(&mh);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-    }
-    n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    n = vup_sendmsg_fds(c->fd, iov, plen ? 2 : 1, &fd, fd >= 0 ? 1 : 0,
+                        MSG_NOSIGNAL | MSG_DONTWAIT);
 
     if (n < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -947,26 +931,10 @@ static void conn_write(vup_dev *d)
     struct vup_conn *c = &d->conn;
     struct iovec iov = { .iov_base = c->out + c->out_off,
                          .iov_len = c->out_len - c->out_off };
-    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } cmsg;
     ssize_t n;
 
-    if (c->out_fd >= 0) {
-        struct cmsghdr *cm;
-
-        memset(&cmsg, 0, sizeof(cmsg));
-        mh.msg_control = cmsg.buf;
-        mh.msg_controllen = sizeof(cmsg.buf);
-        cm = CMSG_FIRSTHDR(&mh);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cm), &c->out_fd, sizeof(int));
-    }
-    n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    n = vup_sendmsg_fds(c->fd, &iov, 1, &c->out_fd, c->out_fd >= 0 ? 1 : 0,
+                        MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
         c->out_fd = -1;
     }
