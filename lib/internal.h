@@ -38,6 +38,7 @@ struct vup_periph {
     /* Direct-mapped window (mirror.c): NULL and 0 without one. */
     uint32_t *mirror;              /* the window's page(s) in d->mirror */
     uint64_t mirror_offset;        /* in the mirror memfd */
+    uint32_t mirror_size;          /* the window, page rounded */
     size_t num_direct;             /* DIRECT ranges published */
 };
 

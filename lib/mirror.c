@@ -85,7 +85,8 @@ int vup_mirror_init(vup_dev *d)
         }
         p->num_direct = n;
         p->mirror_offset = size;
-        size += page_round(p->desc.size);
+        p->mirror_size = page_round(p->desc.size);
+        size += p->mirror_size;
         budget -= n;
         total += n;
     }

@@ -403,7 +403,7 @@ static int h_region_info(vup_dev *d, const struct vup_msg_hdr *h,
             sp->header.version = 1;
             sp->nr_areas = 1;
             sp->offset = 0;
-            sp->size = (win->desc.size + 4095u) & ~(uint64_t)4095u;
+            sp->size = win->mirror_size;
             r->fd = d->mirror_fd;
         }
     }
