@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <vup/control-region.h>
+#include "control-region.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,0 +1,606 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control-region decoder and validator (include/vup/cr.h): every
+ * reader of a peer's control region runs it before trusting a byte.
+ *
+ * Self-contained on purpose (C11 and libc only): QEMU's vfio-user-platform
+ * device builds this very file, so libvup, vup-info, the encoder's
+ * self-check and QEMU apply one set of rules.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vup/cr.h"
+
+#define NVIC_MAX_LINES  480u    /* armv7m: at most 480 external inputs */
+#define ARRAY_LEN(a)    (sizeof(a) / sizeof((a)[0]))
+
+struct ctx {
+    const uint8_t *buf;
+    char *err;
+    size_t errlen;
+    char where[96];        /* "entry 3 (mmio \"usart1\") at offset 0x88" */
+};
+
+static int fail(struct ctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int fail(struct ctx *c, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    snprintf(c->err, c->errlen, "%s: %s", c->where, msg);
+    return -EINVAL;
+}
+
+const char *vup_cr_entry_type_name(uint32_t type)
+{
+    static const char *const names[] = {
+        [VUP_CR_ENTRY_MMIO] = "mmio", [VUP_CR_ENTRY_IRQ] = "irq",
+        [VUP_CR_ENTRY_CLOCK] = "clock", [VUP_CR_ENTRY_MEMORY] = "memory",
+        [VUP_CR_ENTRY_CPU] = "cpu", [VUP_CR_ENTRY_CAP] = "cap",
+        [VUP_CR_ENTRY_DIRECT] = "direct",
+    };
+
+    return type < ARRAY_LEN(names) && names[type] ? names[type]
+                                                       : "unknown";
+}
+
+static bool terminated(const char *s)
+{
+    return memchr(s, '\0', VUP_CR_NAME_LEN) != NULL;
+}
+
+static int check_name(struct ctx *c, const char *field, const char *s)
+{
+    if (!terminated(s)) {
+        return fail(c, "%s is not NUL-terminated within %u bytes", field,
+                    VUP_CR_NAME_LEN);
+    }
+    if (!s[0]) {
+        return fail(c, "%s is empty", field);
+    }
+    return 0;
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool overlaps(uint64_t a, uint64_t asize, uint64_t b, uint64_t bsize)
+{
+    return a < b + bsize && b < a + asize;
+}
+
+static bool access_ok(uint8_t n)
+{
+    return n == 1 || n == 2 || n == 4 || n == 8;
+}
+
+static int check_range(struct ctx *c, uint64_t base, uint64_t size,
+                       const struct vup_cr_view *v)
+{
+    if (!size) {
+        return fail(c, "size 0 is not allowed");
+    }
+    if (base > UINT64_MAX - size) {
+        return fail(c, "base 0x%" PRIx64 " + size 0x%" PRIx64 " overflows",
+                    base, size);
+    }
+    for (size_t i = 0; i < v->num_mmio; i++) {
+        if (overlaps(base, size, v->mmio[i]->base, v->mmio[i]->size)) {
+            return fail(c, "0x%" PRIx64 "+0x%" PRIx64 " overlaps mmio \"%s\"",
+                        base, size, v->mmio[i]->name);
+        }
+    }
+    for (size_t i = 0; i < v->num_memory; i++) {
+        if (overlaps(base, size, v->memory[i]->base, v->memory[i]->size)) {
+            return fail(c, "0x%" PRIx64 "+0x%" PRIx64 " overlaps memory "
+                        "\"%s\"", base, size, v->memory[i]->name);
+        }
+    }
+    return 0;
+}
+
+static int check_mmio(struct ctx *c, const struct vup_cr_mmio *m,
+                      const struct vup_cr_device_limits *lim,
+                      struct vup_cr_view *v)
+{
+    int ret = check_name(c, "name", m->name);
+
+    if (ret < 0) {
+        return ret;
+    }
+    if (m->region_index == VUP_CR_REGION_INDEX) {
+        return fail(c, "region_index %u is the control region",
+                    m->region_index);
+    }
+    if (lim && m->region_index >= lim->num_regions) {
+        return fail(c, "region_index %u but the device has %u regions",
+                    m->region_index, lim->num_regions);
+    }
+    if (m->flags & ~VUP_CR_MMIO_FLAGS_KNOWN) {
+        return fail(c, "unknown flags 0x%x",
+                    m->flags & ~VUP_CR_MMIO_FLAGS_KNOWN);
+    }
+    if (!access_ok(m->min_access) || !access_ok(m->max_access) ||
+        m->min_access > m->max_access) {
+        return fail(c, "access sizes %u..%u: each must be 1, 2, 4 or 8 and "
+                    "min <= max", m->min_access, m->max_access);
+    }
+    if (!all_zero(m->reserved, sizeof(m->reserved))) {
+        return fail(c, "reserved bytes are not zero");
+    }
+    if (m->base % m->min_access) {
+        return fail(c, "base 0x%" PRIx64 " is not aligned to min_access %u",
+                    m->base, m->min_access);
+    }
+    if (lim && lim->region_size && m->size > lim->region_size[m->region_index]) {
+        return fail(c, "size 0x%" PRIx64 " exceeds region %u's size 0x%"
+                    PRIx64, m->size, m->region_index,
+                    lim->region_size[m->region_index]);
+    }
+    ret = check_range(c, m->base, m->size, v);
+    if (ret < 0) {
+        return ret;
+    }
+    for (size_t i = 0; i < v->num_mmio; i++) {
+        if (v->mmio[i]->region_index == m->region_index) {
+            return fail(c, "region_index %u already used by \"%s\"",
+                        m->region_index, v->mmio[i]->name);
+        }
+        if (!strcmp(v->mmio[i]->name, m->name)) {
+            return fail(c, "name already used by another mmio entry");
+        }
+    }
+    v->mmio[v->num_mmio++] = m;
+    return 0;
+}
+
+static int check_irq(struct ctx *c, const struct vup_cr_irq *q,
+                     const struct vup_cr_device_limits *lim,
+                     struct vup_cr_view *v)
+{
+    int ret = check_name(c, "name", q->name);
+
+    if (ret < 0) {
+        return ret;
+    }
+    if (q->irq_index >= VUP_CR_MAX_IRQS ||
+        (lim && q->irq_index >= lim->num_irqs)) {
+        return fail(c, "irq_index %u is out of range (device has %u)",
+                    q->irq_index,
+                    lim ? lim->num_irqs : VUP_CR_MAX_IRQS);
+    }
+    if (q->flags != VUP_CR_IRQ_LEVEL && q->flags != VUP_CR_IRQ_EDGE) {
+        return fail(c, "flags 0x%x must be exactly one of LEVEL, EDGE",
+                    q->flags);
+    }
+    if (q->line >= NVIC_MAX_LINES) {
+        return fail(c, "line %u is above the NVIC's %u inputs", q->line,
+                    NVIC_MAX_LINES);
+    }
+    if (q->reserved) {
+        return fail(c, "reserved is 0x%x, not zero", q->reserved);
+    }
+    for (size_t i = 0; i < v->num_irq; i++) {
+        if (v->irq[i]->irq_index == q->irq_index) {
+            return fail(c, "irq_index %u already used by \"%s\"",
+                        q->irq_index, v->irq[i]->name);
+        }
+    }
+    v->irq[v->num_irq++] = q;
+    return 0;
+}
+
+static int check_clock(struct ctx *c, const struct vup_cr_clock *k,
+                       struct vup_cr_view *v)
+{
+    const uint32_t dir = k->flags & (VUP_CR_CLOCK_OUTPUT | VUP_CR_CLOCK_INPUT);
+    const uint32_t roles = VUP_CR_CLOCK_ROLE_CPU | VUP_CR_CLOCK_ROLE_REFCLK;
+    int ret = check_name(c, "name", k->name);
+
+    if (ret < 0) {
+        return ret;
+    }
+    if (k->flags & ~VUP_CR_CLOCK_FLAGS_KNOWN) {
+        return fail(c, "unknown flags 0x%x",
+                    k->flags & ~VUP_CR_CLOCK_FLAGS_KNOWN);
+    }
+    if (dir != VUP_CR_CLOCK_OUTPUT && dir != VUP_CR_CLOCK_INPUT) {
+        return fail(c, "flags 0x%x must have exactly one of OUTPUT, INPUT",
+                    k->flags);
+    }
+    if (dir == VUP_CR_CLOCK_INPUT && (k->flags & roles)) {
+        return fail(c, "an input clock cannot have a role");
+    }
+    if (k->live_index >= VUP_CR_MAX_CLOCKS) {
+        return fail(c, "live_index %u is not below %u", k->live_index,
+                    VUP_CR_MAX_CLOCKS);
+    }
+    if (k->freq_hz > VUP_CR_CLOCK_MAX_HZ) {
+        return fail(c, "freq_hz %" PRIu64 " is above the maximum",
+                    k->freq_hz);
+    }
+    for (size_t i = 0; i < v->num_clock; i++) {
+        const struct vup_cr_clock *o = v->clock[i];
+
+        if (o->live_index == k->live_index) {
+            return fail(c, "live_index %u already used by \"%s\"",
+                        k->live_index, o->name);
+        }
+        if (!strcmp(o->name, k->name)) {
+            return fail(c, "name already used by another clock");
+        }
+        if (o->flags & k->flags & roles) {
+            return fail(c, "role 0x%x already taken by \"%s\"",
+                        o->flags & k->flags & roles, o->name);
+        }
+    }
+    v->clock[v->num_clock++] = k;
+    return 0;
+}
+
+static int check_memory(struct ctx *c, const struct vup_cr_memory *m,
+                        struct vup_cr_view *v)
+{
+    int ret = check_name(c, "name", m->name);
+
+    if (ret < 0) {
+        return ret;
+    }
+    if (m->kind != VUP_CR_MEMORY_FLASH && m->kind != VUP_CR_MEMORY_RAM) {
+        return fail(c, "unknown kind %u", m->kind);
+    }
+    if (m->flags) {
+        return fail(c, "flags 0x%x: none are defined", m->flags);
+    }
+    ret = check_range(c, m->base, m->size, v);
+    if (ret < 0) {
+        return ret;
+    }
+    v->memory[v->num_memory++] = m;
+    return 0;
+}
+
+static int check_cpu(struct ctx *c, const struct vup_cr_cpu *k,
+                     struct vup_cr_view *v)
+{
+    if (v->cpu) {
+        return fail(c, "a second cpu entry");
+    }
+    if (k->flags) {
+        return fail(c, "flags 0x%x: none are defined", k->flags);
+    }
+    if (k->num_irq > NVIC_MAX_LINES) {
+        return fail(c, "num_irq %u is above the NVIC's %u inputs",
+                    k->num_irq, NVIC_MAX_LINES);
+    }
+    if (!terminated(k->cpu_type)) {
+        return fail(c, "cpu_type is not NUL-terminated within %u bytes",
+                    VUP_CR_NAME_LEN);
+    }
+    v->cpu = k;
+    return 0;
+}
+
+static int check_cap(struct ctx *c, const struct vup_cr_cap *k,
+                     struct vup_cr_view *v)
+{
+    for (size_t i = 0; i < v->num_cap; i++) {
+        if (v->cap[i]->id == k->id) {
+            return fail(c, "capability %u listed twice", k->id);
+        }
+    }
+    v->cap[v->num_cap++] = k;
+    return 0;
+}
+
+/* What needs no window: the rest is checked once all entries are read. */
+static int check_direct(struct ctx *c, const struct vup_cr_direct *r,
+                        struct vup_cr_view *v)
+{
+    if (v->num_direct == VUP_CR_MAX_DIRECT) {
+        return fail(c, "more than %u direct ranges", VUP_CR_MAX_DIRECT);
+    }
+    if (r->flags) {
+        return fail(c, "flags 0x%x: none are defined", r->flags);
+    }
+    if (!r->size || r->offset > UINT64_MAX - r->size) {
+        return fail(c, "offset 0x%" PRIx64 " size 0x%" PRIx64 ": the size "
+                    "must be > 0 and the range must not wrap", r->offset,
+                    r->size);
+    }
+    v->direct[v->num_direct++] = r;
+    return 0;
+}
+
+/* A direct range against its window and the other ranges of that window. */
+static int check_direct_window(struct ctx *c, const struct vup_cr_direct *r,
+                               const struct vup_cr_view *v, size_t index)
+{
+    const struct vup_cr_mmio *m = NULL;
+
+    for (size_t i = 0; i < v->num_mmio && !m; i++) {
+        if (v->mmio[i]->region_index == r->region_index) {
+            m = v->mmio[i];
+        }
+    }
+    if (!m) {
+        return fail(c, "region_index %u is no MMIO window's",
+                    r->region_index);
+    }
+    if (!(m->flags & VUP_CR_MMIO_DIRECT_MAPPED)) {
+        return fail(c, "mmio \"%s\" (region %u) is not DIRECT_MAPPED",
+                    m->name, r->region_index);
+    }
+    if (r->offset % m->min_access || r->size % m->min_access ||
+        r->offset + r->size > m->size) {
+        return fail(c, "offset 0x%" PRIx64 " size 0x%" PRIx64 ": must be "
+                    "aligned to min_access %u and inside mmio \"%s\" "
+                    "(0x%" PRIx64 " bytes)", r->offset, r->size,
+                    m->min_access, m->name, m->size);
+    }
+    for (size_t i = 0; i < index; i++) {
+        const struct vup_cr_direct *o = v->direct[i];
+
+        if (o->region_index == r->region_index &&
+            overlaps(r->offset, r->size, o->offset, o->size)) {
+            return fail(c, "offset 0x%" PRIx64 " size 0x%" PRIx64 " overlaps "
+                        "another range of mmio \"%s\"", r->offset, r->size,
+                        m->name);
+        }
+    }
+    return 0;
+}
+
+static const size_t type_size[] = {
+    [VUP_CR_ENTRY_MMIO] = sizeof(struct vup_cr_mmio),
+    [VUP_CR_ENTRY_IRQ] = sizeof(struct vup_cr_irq),
+    [VUP_CR_ENTRY_CLOCK] = sizeof(struct vup_cr_clock),
+    [VUP_CR_ENTRY_MEMORY] = sizeof(struct vup_cr_memory),
+    [VUP_CR_ENTRY_CPU] = sizeof(struct vup_cr_cpu),
+    [VUP_CR_ENTRY_CAP] = sizeof(struct vup_cr_cap),
+    [VUP_CR_ENTRY_DIRECT] = sizeof(struct vup_cr_direct),
+};
+
+/*
+ * "entry 3 (mmio "usart1") at offset 0x88", the name only if it is sane:
+ * the entry must hold its type's struct within the @avail bytes left before
+ * desc_size (its length is checked only after this).
+ */
+static void set_where(struct ctx *c, uint32_t i, uint32_t off, uint32_t avail,
+                      const struct vup_cr_entry_hdr *e)
+{
+    const char *tn = vup_cr_entry_type_name(e->type);
+    const char *name = NULL;
+
+    if (e->length >= 8 && e->type < ARRAY_LEN(type_size) &&
+        type_size[e->type] && e->length >= type_size[e->type] &&
+        type_size[e->type] <= avail) {
+        switch (e->type) {
+        case VUP_CR_ENTRY_MMIO:
+            name = ((const struct vup_cr_mmio *)e)->name;
+            break;
+        case VUP_CR_ENTRY_IRQ:
+            name = ((const struct vup_cr_irq *)e)->name;
+            break;
+        case VUP_CR_ENTRY_CLOCK:
+            name = ((const struct vup_cr_clock *)e)->name;
+            break;
+        case VUP_CR_ENTRY_MEMORY:
+            name = ((const struct vup_cr_memory *)e)->name;
+            break;
+        }
+    }
+    if (name && terminated(name) && name[0]) {
+        snprintf(c->where, sizeof(c->where), "entry %u (%s \"%.31s\") at "
+                 "offset 0x%x", i, tn, name, off);
+    } else if (e->type < ARRAY_LEN(type_size) && type_size[e->type]) {
+        snprintf(c->where, sizeof(c->where), "entry %u (%s) at offset 0x%x",
+                 i, tn, off);
+    } else {
+        snprintf(c->where, sizeof(c->where), "entry %u (type %u) at offset "
+                 "0x%x", i, e->type, off);
+    }
+}
+
+static int check_header(struct ctx *c, const struct vup_cr_header *h,
+                        size_t len, const struct vup_cr_device_limits *lim)
+{
+    uint64_t end;
+
+    snprintf(c->where, sizeof(c->where), "header at offset 0x0");
+    if (h->magic != VUP_CR_MAGIC) {
+        return fail(c, "magic 0x%08x is not 0x%08x", h->magic, VUP_CR_MAGIC);
+    }
+    if (h->version_major != VUP_CR_VERSION_MAJOR) {
+        return fail(c, "version %u.%u: major %u is not supported (%u is)",
+                    h->version_major, h->version_minor, h->version_major,
+                    VUP_CR_VERSION_MAJOR);
+    }
+    if (h->header_size < sizeof(*h) || h->header_size % 8) {
+        return fail(c, "header_size %u must be >= %zu and 8-byte aligned",
+                    h->header_size, sizeof(*h));
+    }
+    if (h->desc_size > VUP_CR_MAX_DESC_SIZE || h->desc_size < h->header_size) {
+        return fail(c, "desc_size %u must be in [header_size %u, %u]",
+                    h->desc_size, h->header_size, VUP_CR_MAX_DESC_SIZE);
+    }
+    if (h->desc_size > len) {
+        return fail(c, "desc_size %u but only %zu bytes are available",
+                    h->desc_size, len);
+    }
+    if (h->num_entries > VUP_CR_MAX_ENTRIES) {
+        return fail(c, "num_entries %u is above %u", h->num_entries,
+                    VUP_CR_MAX_ENTRIES);
+    }
+    if (h->flags) {
+        return fail(c, "flags 0x%x: none are defined", h->flags);
+    }
+    if (!terminated(h->device_name)) {
+        return fail(c, "device_name is not NUL-terminated within %u bytes",
+                    VUP_CR_NAME_LEN);
+    }
+    if (!h->live_offset) {
+        if (h->live_size) {
+            return fail(c, "live_size %u without a live_offset",
+                        h->live_size);
+        }
+        end = h->desc_size;
+    } else {
+        if (h->live_offset % VUP_CR_LIVE_ALIGN ||
+            h->live_offset < h->desc_size) {
+            return fail(c, "live_offset 0x%x must be %u-aligned and after "
+                        "desc_size 0x%x", h->live_offset, VUP_CR_LIVE_ALIGN,
+                        h->desc_size);
+        }
+        if (h->live_size < sizeof(struct vup_cr_live)) {
+            return fail(c, "live_size %u is below %zu", h->live_size,
+                        sizeof(struct vup_cr_live));
+        }
+        end = (uint64_t)h->live_offset + h->live_size;
+    }
+    if (lim && lim->region_size && lim->num_regions > VUP_CR_REGION_INDEX &&
+        lim->region_size[VUP_CR_REGION_INDEX] < end) {
+        return fail(c, "describes 0x%" PRIx64 " bytes but the region has "
+                    "0x%" PRIx64, end, lim->region_size[VUP_CR_REGION_INDEX]);
+    }
+    return 0;
+}
+
+static int check_entry(struct ctx *c, const struct vup_cr_entry_hdr *e,
+                       const struct vup_cr_device_limits *lim,
+                       struct vup_cr_view *v)
+{
+    if (e->flags & ~VUP_CR_ENTRY_REQUIRED) {
+        return fail(c, "unknown entry flags 0x%x",
+                    e->flags & ~VUP_CR_ENTRY_REQUIRED);
+    }
+    if (e->type >= ARRAY_LEN(type_size) || !type_size[e->type]) {
+        if (e->flags & VUP_CR_ENTRY_REQUIRED) {
+            return fail(c, "unknown type %u is marked REQUIRED", e->type);
+        }
+        v->num_skipped++;
+        return 0;
+    }
+    if (e->length < type_size[e->type]) {
+        return fail(c, "length %u is below the %zu bytes of a %s entry",
+                    e->length, type_size[e->type],
+                    vup_cr_entry_type_name(e->type));
+    }
+    switch (e->type) {
+    case VUP_CR_ENTRY_MMIO:
+        return check_mmio(c, (const struct vup_cr_mmio *)e, lim, v);
+    case VUP_CR_ENTRY_IRQ:
+        return check_irq(c, (const struct vup_cr_irq *)e, lim, v);
+    case VUP_CR_ENTRY_CLOCK:
+        return check_clock(c, (const struct vup_cr_clock *)e, v);
+    case VUP_CR_ENTRY_MEMORY:
+        return check_memory(c, (const struct vup_cr_memory *)e, v);
+    case VUP_CR_ENTRY_CPU:
+        return check_cpu(c, (const struct vup_cr_cpu *)e, v);
+    case VUP_CR_ENTRY_DIRECT:
+        return check_direct(c, (const struct vup_cr_direct *)e, v);
+    default:
+        return check_cap(c, (const struct vup_cr_cap *)e, v);
+    }
+}
+
+int vup_cr_decode(const void *buf, size_t len,
+                  const struct vup_cr_device_limits *lim,
+                  struct vup_cr_view *v, char *err, size_t errlen)
+{
+    struct ctx c = { .buf = buf, .err = err, .errlen = errlen };
+    const struct vup_cr_header *h = buf;
+    uint32_t irq_entry[VUP_CR_MAX_ENTRIES];
+    uint32_t direct_entry[VUP_CR_MAX_DIRECT];
+    uint32_t off;
+    int ret;
+
+    memset(v, 0, sizeof(*v));
+    snprintf(c.where, sizeof(c.where), "header at offset 0x0");
+    if ((uintptr_t)buf % 8) {
+        return fail(&c, "buffer is not 8-byte aligned");
+    }
+    if (len < sizeof(*h)) {
+        return fail(&c, "%zu bytes, a header needs %zu", len, sizeof(*h));
+    }
+    ret = check_header(&c, h, len, lim);
+    if (ret < 0) {
+        return ret;
+    }
+    off = h->header_size;
+    for (uint32_t i = 0; i < h->num_entries; i++) {
+        const struct vup_cr_entry_hdr *e = (const void *)(c.buf + off);
+
+        if (h->desc_size - off < sizeof(*e)) {
+            snprintf(c.where, sizeof(c.where), "entry %u at offset 0x%x", i,
+                     off);
+            return fail(&c, "runs past desc_size 0x%x", h->desc_size);
+        }
+        set_where(&c, i, off, h->desc_size - off, e);
+        if (e->length < sizeof(*e) || e->length % 8 ||
+            e->length > h->desc_size - off) {
+            return fail(&c, "length %u must be >= 8, 8-byte aligned and end "
+                        "by desc_size 0x%x", e->length, h->desc_size);
+        }
+        if (e->type == VUP_CR_ENTRY_IRQ) {
+            irq_entry[v->num_irq] = i;
+        } else if (e->type == VUP_CR_ENTRY_DIRECT &&
+                   v->num_direct < VUP_CR_MAX_DIRECT) {
+            direct_entry[v->num_direct] = i;
+        }
+        ret = check_entry(&c, e, lim, v);
+        if (ret < 0) {
+            return ret;
+        }
+        off += e->length;
+    }
+    if (off != h->desc_size) {
+        snprintf(c.where, sizeof(c.where), "entries");
+        return fail(&c, "end at 0x%x but desc_size is 0x%x", off,
+                    h->desc_size);
+    }
+    /* The CPU entry may come after the IRQ lines it bounds. */
+    for (size_t i = 0; v->cpu && v->cpu->num_irq && i < v->num_irq; i++) {
+        if (v->irq[i]->line >= v->cpu->num_irq) {
+            snprintf(c.where, sizeof(c.where), "entry %u (irq \"%s\") at "
+                     "offset 0x%tx", irq_entry[i], v->irq[i]->name,
+                     (const uint8_t *)v->irq[i] - c.buf);
+            return fail(&c, "line %u is not below the CPU's num_irq %u",
+                        v->irq[i]->line, v->cpu->num_irq);
+        }
+    }
+    /* Direct ranges may come before their window. */
+    for (size_t i = 0; i < v->num_direct; i++) {
+        snprintf(c.where, sizeof(c.where), "entry %u (direct) at offset "
+                 "0x%tx", direct_entry[i],
+                 (const uint8_t *)v->direct[i] - c.buf);
+        ret = check_direct_window(&c, v->direct[i], v, i);
+        if (ret < 0) {
+            return ret;
+        }
+    }
+    v->hdr = h;
+    if (h->live_offset && len >= (uint64_t)h->live_offset +
+                                 sizeof(struct vup_cr_live)) {
+        v->live = (const void *)(c.buf + h->live_offset);
+    }
+    return 0;
+}
