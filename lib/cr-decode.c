@@ -4,8 +4,8 @@
  * reader of a peer's control region runs it before trusting a byte.
  *
  * Self-contained on purpose (C11 and libc only): QEMU's vfio-user-platform
- * device builds this very file, so libvup, vup-info, the encoder's
- * self-check and QEMU apply one set of rules.
+ * device builds this very file, so libvup's encoder, vup-info and QEMU
+ * apply one set of rules (docs/control-region.md, "Validation").
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -17,14 +17,15 @@
 
 #include "vup/cr.h"
 
-#define NVIC_MAX_LINES  480u    /* armv7m: at most 480 external inputs */
 #define ARRAY_LEN(a)    (sizeof(a) / sizeof((a)[0]))
 
 struct ctx {
     const uint8_t *buf;
+    const struct vup_cr_device_limits *lim;   /* never NULL: zeroes */
+    uint32_t max_lines;
     char *err;
     size_t errlen;
-    char where[96];        /* "entry 3 (mmio \"usart1\") at offset 0x88" */
+    char where[112];  /* control region entry 3 (mmio "usart1") at 0x88 */
 };
 
 static int fail(struct ctx *c, const char *fmt, ...)
@@ -51,8 +52,18 @@ const char *vup_cr_entry_type_name(uint32_t type)
         [VUP_CR_ENTRY_DIRECT] = "direct",
     };
 
-    return type < ARRAY_LEN(names) && names[type] ? names[type]
-                                                       : "unknown";
+    return type < ARRAY_LEN(names) && names[type] ? names[type] : "unknown";
+}
+
+/* Names end up in messages, traces and QOM paths: printable ASCII only. */
+static bool printable(const char *s)
+{
+    for (; *s; s++) {
+        if (*s < 0x20 || *s > 0x7e) {
+            return false;
+        }
+    }
+    return true;
 }
 
 static bool terminated(const char *s)
@@ -60,14 +71,18 @@ static bool terminated(const char *s)
     return memchr(s, '\0', VUP_CR_NAME_LEN) != NULL;
 }
 
-static int check_name(struct ctx *c, const char *field, const char *s)
+static int check_name(struct ctx *c, const char *field, const char *s,
+                      bool may_be_empty)
 {
     if (!terminated(s)) {
         return fail(c, "%s is not NUL-terminated within %u bytes", field,
                     VUP_CR_NAME_LEN);
     }
-    if (!s[0]) {
+    if (!s[0] && !may_be_empty) {
         return fail(c, "%s is empty", field);
+    }
+    if (!printable(s)) {
+        return fail(c, "%s contains a non-printable character", field);
     }
     return 0;
 }
@@ -92,6 +107,21 @@ static bool access_ok(uint8_t n)
     return n == 1 || n == 2 || n == 4 || n == 8;
 }
 
+/* The entry number of @e in the descriptor (for messages only). */
+unsigned vup_cr_entry_number(const struct vup_cr_view *v, const void *e)
+{
+    const uint8_t *base = (const uint8_t *)v->hdr;
+    uint32_t off = v->hdr->header_size;
+    unsigned n = 0;
+
+    while (base + off < (const uint8_t *)e && n < v->hdr->num_entries) {
+        off += ((const struct vup_cr_entry_hdr *)(base + off))->length;
+        n++;
+    }
+    return n;
+}
+
+/* A guest-physical range: not empty, not wrapping, overlapping nothing. */
 static int check_range(struct ctx *c, uint64_t base, uint64_t size,
                        const struct vup_cr_view *v)
 {
@@ -104,33 +134,35 @@ static int check_range(struct ctx *c, uint64_t base, uint64_t size,
     }
     for (size_t i = 0; i < v->num_mmio; i++) {
         if (overlaps(base, size, v->mmio[i]->base, v->mmio[i]->size)) {
-            return fail(c, "0x%" PRIx64 "+0x%" PRIx64 " overlaps mmio \"%s\"",
-                        base, size, v->mmio[i]->name);
+            return fail(c, "0x%" PRIx64 "+0x%" PRIx64 " overlaps mmio \"%s\" "
+                        "(entry %u)", base, size, v->mmio[i]->name,
+                        vup_cr_entry_number(v, v->mmio[i]));
         }
     }
     for (size_t i = 0; i < v->num_memory; i++) {
         if (overlaps(base, size, v->memory[i]->base, v->memory[i]->size)) {
             return fail(c, "0x%" PRIx64 "+0x%" PRIx64 " overlaps memory "
-                        "\"%s\"", base, size, v->memory[i]->name);
+                        "\"%s\" (entry %u)", base, size, v->memory[i]->name,
+                        vup_cr_entry_number(v, v->memory[i]));
         }
     }
     return 0;
 }
 
 static int check_mmio(struct ctx *c, const struct vup_cr_mmio *m,
-                      const struct vup_cr_device_limits *lim,
                       struct vup_cr_view *v)
 {
-    int ret = check_name(c, "name", m->name);
+    const struct vup_cr_device_limits *lim = c->lim;
+    int ret = check_name(c, "name", m->name, false);
 
     if (ret < 0) {
         return ret;
     }
-    if (m->region_index == VUP_CR_REGION_INDEX) {
+    if (m->region_index == lim->cr_index) {
         return fail(c, "region_index %u is the control region",
                     m->region_index);
     }
-    if (lim && m->region_index >= lim->num_regions) {
+    if (lim->num_regions && m->region_index >= lim->num_regions) {
         return fail(c, "region_index %u but the device has %u regions",
                     m->region_index, lim->num_regions);
     }
@@ -140,8 +172,10 @@ static int check_mmio(struct ctx *c, const struct vup_cr_mmio *m,
     }
     if (!access_ok(m->min_access) || !access_ok(m->max_access) ||
         m->min_access > m->max_access) {
-        return fail(c, "access sizes %u..%u: each must be 1, 2, 4 or 8 and "
-                    "min <= max", m->min_access, m->max_access);
+        return fail(c, "access sizes %u..%u (min_access %u, max_access %u): "
+                    "each must be 1, 2, 4 or 8 and min <= max",
+                    m->min_access, m->max_access, m->min_access,
+                    m->max_access);
     }
     if (!all_zero(m->reserved, sizeof(m->reserved))) {
         return fail(c, "reserved bytes are not zero");
@@ -150,10 +184,21 @@ static int check_mmio(struct ctx *c, const struct vup_cr_mmio *m,
         return fail(c, "base 0x%" PRIx64 " is not aligned to min_access %u",
                     m->base, m->min_access);
     }
-    if (lim && lim->region_size && m->size > lim->region_size[m->region_index]) {
+    if (m->size % m->min_access) {
+        return fail(c, "size 0x%" PRIx64 " is not a multiple of min_access "
+                    "%u", m->size, m->min_access);
+    }
+    if (lim->num_regions && lim->region_size &&
+        m->size > lim->region_size[m->region_index]) {
         return fail(c, "size 0x%" PRIx64 " exceeds region %u's size 0x%"
                     PRIx64, m->size, m->region_index,
                     lim->region_size[m->region_index]);
+    }
+    if (lim->num_regions && lim->region_flags &&
+        !(lim->region_flags[m->region_index] &
+          (VUP_CR_REGION_READABLE | VUP_CR_REGION_WRITABLE))) {
+        return fail(c, "region %u is neither readable nor writable",
+                    m->region_index);
     }
     ret = check_range(c, m->base, m->size, v);
     if (ret < 0) {
@@ -161,11 +206,13 @@ static int check_mmio(struct ctx *c, const struct vup_cr_mmio *m,
     }
     for (size_t i = 0; i < v->num_mmio; i++) {
         if (v->mmio[i]->region_index == m->region_index) {
-            return fail(c, "region_index %u already used by \"%s\"",
-                        m->region_index, v->mmio[i]->name);
+            return fail(c, "region_index %u already used by entry %u (\"%s\")",
+                        m->region_index, vup_cr_entry_number(v, v->mmio[i]),
+                        v->mmio[i]->name);
         }
         if (!strcmp(v->mmio[i]->name, m->name)) {
-            return fail(c, "name already used by another mmio entry");
+            return fail(c, "name also used by entry %u (mmio)",
+                        vup_cr_entry_number(v, v->mmio[i]));
         }
     }
     v->mmio[v->num_mmio++] = m;
@@ -173,35 +220,44 @@ static int check_mmio(struct ctx *c, const struct vup_cr_mmio *m,
 }
 
 static int check_irq(struct ctx *c, const struct vup_cr_irq *q,
-                     const struct vup_cr_device_limits *lim,
                      struct vup_cr_view *v)
 {
-    int ret = check_name(c, "name", q->name);
+    const struct vup_cr_device_limits *lim = c->lim;
+    int ret = check_name(c, "name", q->name, false);
 
     if (ret < 0) {
         return ret;
     }
     if (q->irq_index >= VUP_CR_MAX_IRQS ||
-        (lim && q->irq_index >= lim->num_irqs)) {
-        return fail(c, "irq_index %u is out of range (device has %u)",
+        (lim->num_irqs && q->irq_index >= lim->num_irqs)) {
+        return fail(c, "irq_index %u is out of range (the device has %u)",
                     q->irq_index,
-                    lim ? lim->num_irqs : VUP_CR_MAX_IRQS);
+                    lim->num_irqs ? lim->num_irqs : VUP_CR_MAX_IRQS);
     }
     if (q->flags != VUP_CR_IRQ_LEVEL && q->flags != VUP_CR_IRQ_EDGE) {
         return fail(c, "flags 0x%x must be exactly one of LEVEL, EDGE",
                     q->flags);
     }
-    if (q->line >= NVIC_MAX_LINES) {
+    if (q->flags == VUP_CR_IRQ_LEVEL && !v->hdr->live_offset) {
+        return fail(c, "a LEVEL line needs the live part, but the header "
+                    "has no live_offset");
+    }
+    if (q->line >= c->max_lines) {
         return fail(c, "line %u is above the NVIC's %u inputs", q->line,
-                    NVIC_MAX_LINES);
+                    c->max_lines);
     }
     if (q->reserved) {
         return fail(c, "reserved is 0x%x, not zero", q->reserved);
     }
     for (size_t i = 0; i < v->num_irq; i++) {
         if (v->irq[i]->irq_index == q->irq_index) {
-            return fail(c, "irq_index %u already used by \"%s\"",
-                        q->irq_index, v->irq[i]->name);
+            return fail(c, "irq_index %u already used by entry %u (\"%s\")",
+                        q->irq_index, vup_cr_entry_number(v, v->irq[i]),
+                        v->irq[i]->name);
+        }
+        if (!strcmp(v->irq[i]->name, q->name)) {
+            return fail(c, "name also used by entry %u (irq)",
+                        vup_cr_entry_number(v, v->irq[i]));
         }
     }
     v->irq[v->num_irq++] = q;
@@ -213,7 +269,7 @@ static int check_clock(struct ctx *c, const struct vup_cr_clock *k,
 {
     const uint32_t dir = k->flags & (VUP_CR_CLOCK_OUTPUT | VUP_CR_CLOCK_INPUT);
     const uint32_t roles = VUP_CR_CLOCK_ROLE_CPU | VUP_CR_CLOCK_ROLE_REFCLK;
-    int ret = check_name(c, "name", k->name);
+    int ret = check_name(c, "name", k->name, false);
 
     if (ret < 0) {
         return ret;
@@ -227,29 +283,36 @@ static int check_clock(struct ctx *c, const struct vup_cr_clock *k,
                     k->flags);
     }
     if (dir == VUP_CR_CLOCK_INPUT && (k->flags & roles)) {
-        return fail(c, "an input clock cannot have a role");
+        return fail(c, "an input clock cannot have a role (flags 0x%x)",
+                    k->flags);
+    }
+    if (dir == VUP_CR_CLOCK_INPUT && !v->hdr->live_offset) {
+        return fail(c, "an input clock needs the live part, but the header "
+                    "has no live_offset");
     }
     if (k->live_index >= VUP_CR_MAX_CLOCKS) {
         return fail(c, "live_index %u is not below %u", k->live_index,
                     VUP_CR_MAX_CLOCKS);
     }
     if (k->freq_hz > VUP_CR_CLOCK_MAX_HZ) {
-        return fail(c, "freq_hz %" PRIu64 " is above the maximum",
-                    k->freq_hz);
+        return fail(c, "freq_hz %" PRIu64 " is above the maximum %" PRIu64,
+                    k->freq_hz, VUP_CR_CLOCK_MAX_HZ);
     }
     for (size_t i = 0; i < v->num_clock; i++) {
         const struct vup_cr_clock *o = v->clock[i];
 
         if (o->live_index == k->live_index) {
-            return fail(c, "live_index %u already used by \"%s\"",
-                        k->live_index, o->name);
+            return fail(c, "live_index %u already used by \"%s\" (entry %u)",
+                        k->live_index, o->name, vup_cr_entry_number(v, o));
         }
         if (!strcmp(o->name, k->name)) {
-            return fail(c, "name already used by another clock");
+            return fail(c, "name also used by entry %u (clock)",
+                        vup_cr_entry_number(v, o));
         }
         if (o->flags & k->flags & roles) {
-            return fail(c, "role 0x%x already taken by \"%s\"",
-                        o->flags & k->flags & roles, o->name);
+            return fail(c, "role 0x%x already taken by \"%s\" (entry %u)",
+                        o->flags & k->flags & roles, o->name,
+                        vup_cr_entry_number(v, o));
         }
     }
     v->clock[v->num_clock++] = k;
@@ -259,7 +322,7 @@ static int check_clock(struct ctx *c, const struct vup_cr_clock *k,
 static int check_memory(struct ctx *c, const struct vup_cr_memory *m,
                         struct vup_cr_view *v)
 {
-    int ret = check_name(c, "name", m->name);
+    int ret = check_name(c, "name", m->name, false);
 
     if (ret < 0) {
         return ret;
@@ -269,6 +332,12 @@ static int check_memory(struct ctx *c, const struct vup_cr_memory *m,
     }
     if (m->flags) {
         return fail(c, "flags 0x%x: none are defined", m->flags);
+    }
+    for (size_t i = 0; i < v->num_memory; i++) {
+        if (!strcmp(v->memory[i]->name, m->name)) {
+            return fail(c, "name also used by entry %u (memory)",
+                        vup_cr_entry_number(v, v->memory[i]));
+        }
     }
     ret = check_range(c, m->base, m->size, v);
     if (ret < 0) {
@@ -282,18 +351,18 @@ static int check_cpu(struct ctx *c, const struct vup_cr_cpu *k,
                      struct vup_cr_view *v)
 {
     if (v->cpu) {
-        return fail(c, "a second cpu entry");
+        return fail(c, "a second cpu entry (the first is entry %u)",
+                    vup_cr_entry_number(v, v->cpu));
     }
     if (k->flags) {
         return fail(c, "flags 0x%x: none are defined", k->flags);
     }
-    if (k->num_irq > NVIC_MAX_LINES) {
+    if (k->num_irq > c->max_lines) {
         return fail(c, "num_irq %u is above the NVIC's %u inputs",
-                    k->num_irq, NVIC_MAX_LINES);
+                    k->num_irq, c->max_lines);
     }
-    if (!terminated(k->cpu_type)) {
-        return fail(c, "cpu_type is not NUL-terminated within %u bytes",
-                    VUP_CR_NAME_LEN);
+    if (check_name(c, "cpu_type", k->cpu_type, true) < 0) {
+        return -EINVAL;
     }
     v->cpu = k;
     return 0;
@@ -302,10 +371,43 @@ static int check_cpu(struct ctx *c, const struct vup_cr_cpu *k,
 static int check_cap(struct ctx *c, const struct vup_cr_cap *k,
                      struct vup_cr_view *v)
 {
+    const struct vup_cr_device_limits *lim = c->lim;
+
     for (size_t i = 0; i < v->num_cap; i++) {
         if (v->cap[i]->id == k->id) {
-            return fail(c, "capability %u listed twice", k->id);
+            return fail(c, "capability %u listed twice (entry %u too)",
+                        k->id, vup_cr_entry_number(v, v->cap[i]));
         }
+    }
+    switch (k->id) {
+    case VUP_CR_CAP_VIRTUAL_TIME:
+        if (!v->hdr->live_offset) {
+            return fail(c, "VIRTUAL_TIME needs the live part, but the header "
+                        "has no live_offset");
+        }
+        v->cap_vtime = k;
+        break;
+    case VUP_CR_CAP_FAST_PATH:
+        if (lim->region_size && lim->cr_index < lim->num_regions &&
+            (uint64_t)k->offset + k->size >
+            lim->region_size[lim->cr_index]) {
+            return fail(c, "mailbox 0x%x+0x%x is outside the control region "
+                        "(0x%" PRIx64 " bytes)", k->offset, k->size,
+                        lim->region_size[lim->cr_index]);
+        }
+        v->cap_fast_path = k;
+        break;
+    case VUP_CR_CAP_DOORBELL:
+        if (k->offset >= VUP_CR_MAX_IRQS ||
+            (lim->num_irqs && k->offset >= lim->num_irqs)) {
+            return fail(c, "doorbell irq index %u does not exist (the device "
+                        "has %u)", k->offset,
+                        lim->num_irqs ? lim->num_irqs : VUP_CR_MAX_IRQS);
+        }
+        v->cap_doorbell = k;
+        break;
+    default:
+        break;          /* unknown capabilities are ignored */
     }
     v->cap[v->num_cap++] = k;
     return 0;
@@ -316,15 +418,18 @@ static int check_direct(struct ctx *c, const struct vup_cr_direct *r,
                         struct vup_cr_view *v)
 {
     if (v->num_direct == VUP_CR_MAX_DIRECT) {
-        return fail(c, "more than %u direct ranges", VUP_CR_MAX_DIRECT);
+        return fail(c, "more than %u direct entries in the device",
+                    VUP_CR_MAX_DIRECT);
     }
     if (r->flags) {
-        return fail(c, "flags 0x%x: none are defined", r->flags);
+        return fail(c, "unknown flags 0x%x: none are defined", r->flags);
     }
-    if (!r->size || r->offset > UINT64_MAX - r->size) {
-        return fail(c, "offset 0x%" PRIx64 " size 0x%" PRIx64 ": the size "
-                    "must be > 0 and the range must not wrap", r->offset,
-                    r->size);
+    if (!r->size) {
+        return fail(c, "size 0x0 is empty: the size must be > 0");
+    }
+    if (r->offset > UINT64_MAX - r->size) {
+        return fail(c, "offset 0x%" PRIx64 " + size 0x%" PRIx64 " wraps "
+                    "around: the range must not wrap", r->offset, r->size);
     }
     v->direct[v->num_direct++] = r;
     return 0;
@@ -346,24 +451,44 @@ static int check_direct_window(struct ctx *c, const struct vup_cr_direct *r,
                     r->region_index);
     }
     if (!(m->flags & VUP_CR_MMIO_DIRECT_MAPPED)) {
-        return fail(c, "mmio \"%s\" (region %u) is not DIRECT_MAPPED",
-                    m->name, r->region_index);
+        return fail(c, "mmio \"%s\" (region %u) is not DIRECT_MAPPED "
+                    "(entry %u)", m->name, r->region_index,
+                    vup_cr_entry_number(v, m));
     }
-    if (r->offset % m->min_access || r->size % m->min_access ||
-        r->offset + r->size > m->size) {
-        return fail(c, "offset 0x%" PRIx64 " size 0x%" PRIx64 ": must be "
-                    "aligned to min_access %u and inside mmio \"%s\" "
-                    "(0x%" PRIx64 " bytes)", r->offset, r->size,
-                    m->min_access, m->name, m->size);
+    if (r->offset % m->min_access || r->size % m->min_access) {
+        return fail(c, "offset 0x%" PRIx64 " or size 0x%" PRIx64 " is not "
+                    "a multiple of min_access %u of mmio \"%s\"", r->offset,
+                    r->size, m->min_access, m->name);
+    }
+    if (r->offset >= m->size || r->size > m->size - r->offset) {
+        return fail(c, "offset 0x%" PRIx64 " + size 0x%" PRIx64 " is "
+                    "outside mmio \"%s\" (0x%" PRIx64 " bytes)", r->offset,
+                    r->size, m->name, m->size);
     }
     for (size_t i = 0; i < index; i++) {
         const struct vup_cr_direct *o = v->direct[i];
 
         if (o->region_index == r->region_index &&
             overlaps(r->offset, r->size, o->offset, o->size)) {
-            return fail(c, "offset 0x%" PRIx64 " size 0x%" PRIx64 " overlaps "
-                        "another range of mmio \"%s\"", r->offset, r->size,
-                        m->name);
+            return fail(c, "0x%" PRIx64 "+0x%" PRIx64 " overlaps entry %u "
+                        "(0x%" PRIx64 "+0x%" PRIx64 ") of mmio \"%s\"",
+                        r->offset, r->size, vup_cr_entry_number(v, o),
+                        o->offset, o->size, m->name);
+        }
+    }
+    return 0;
+}
+
+/* The doorbell is an IRQ index that no IRQ entry uses. */
+static int check_doorbell(struct ctx *c, const struct vup_cr_view *v)
+{
+    const struct vup_cr_cap *k = v->cap_doorbell;
+
+    for (size_t i = 0; k && i < v->num_irq; i++) {
+        if (v->irq[i]->irq_index == k->offset) {
+            return fail(c, "the DOORBELL capability uses irq index %u, which "
+                        "irq entry %u (\"%s\") drives", k->offset,
+                        vup_cr_entry_number(v, v->irq[i]), v->irq[i]->name);
         }
     }
     return 0;
@@ -379,53 +504,79 @@ static const size_t type_size[] = {
     [VUP_CR_ENTRY_DIRECT] = sizeof(struct vup_cr_direct),
 };
 
+static bool known_type(uint16_t type)
+{
+    return type < ARRAY_LEN(type_size) && type_size[type];
+}
+
+/* The entry's name if it has a sane one, else NULL. */
+static const char *entry_name(const struct vup_cr_entry_hdr *e,
+                              uint32_t avail)
+{
+    const char *name = NULL;
+
+    if (!known_type(e->type) || e->length < type_size[e->type] ||
+        type_size[e->type] > avail) {
+        return NULL;
+    }
+    switch (e->type) {
+    case VUP_CR_ENTRY_MMIO:
+        name = ((const struct vup_cr_mmio *)e)->name;
+        break;
+    case VUP_CR_ENTRY_IRQ:
+        name = ((const struct vup_cr_irq *)e)->name;
+        break;
+    case VUP_CR_ENTRY_CLOCK:
+        name = ((const struct vup_cr_clock *)e)->name;
+        break;
+    case VUP_CR_ENTRY_MEMORY:
+        name = ((const struct vup_cr_memory *)e)->name;
+        break;
+    }
+    return name && terminated(name) && name[0] && printable(name) ? name
+                                                                  : NULL;
+}
+
 /*
- * "entry 3 (mmio "usart1") at offset 0x88", the name only if it is sane:
- * the entry must hold its type's struct within the @avail bytes left before
- * desc_size (its length is checked only after this).
+ * "control region entry 3 (mmio "usart1") at offset 0x88"; the name only
+ * if the entry holds its type's struct within the @avail bytes left before
+ * desc_size (its length is checked only after this) and the name is sane.
  */
 static void set_where(struct ctx *c, uint32_t i, uint32_t off, uint32_t avail,
                       const struct vup_cr_entry_hdr *e)
 {
-    const char *tn = vup_cr_entry_type_name(e->type);
-    const char *name = NULL;
+    const char *name = entry_name(e, avail);
 
-    if (e->length >= 8 && e->type < ARRAY_LEN(type_size) &&
-        type_size[e->type] && e->length >= type_size[e->type] &&
-        type_size[e->type] <= avail) {
-        switch (e->type) {
-        case VUP_CR_ENTRY_MMIO:
-            name = ((const struct vup_cr_mmio *)e)->name;
-            break;
-        case VUP_CR_ENTRY_IRQ:
-            name = ((const struct vup_cr_irq *)e)->name;
-            break;
-        case VUP_CR_ENTRY_CLOCK:
-            name = ((const struct vup_cr_clock *)e)->name;
-            break;
-        case VUP_CR_ENTRY_MEMORY:
-            name = ((const struct vup_cr_memory *)e)->name;
-            break;
-        }
-    }
-    if (name && terminated(name) && name[0]) {
-        snprintf(c->where, sizeof(c->where), "entry %u (%s \"%.31s\") at "
-                 "offset 0x%x", i, tn, name, off);
-    } else if (e->type < ARRAY_LEN(type_size) && type_size[e->type]) {
-        snprintf(c->where, sizeof(c->where), "entry %u (%s) at offset 0x%x",
-                 i, tn, off);
+    if (name) {
+        snprintf(c->where, sizeof(c->where), "control region entry %u (%s "
+                 "\"%s\") at offset 0x%x", i, vup_cr_entry_type_name(e->type),
+                 name, off);
+    } else if (known_type(e->type)) {
+        snprintf(c->where, sizeof(c->where), "control region entry %u (%s) "
+                 "at offset 0x%x", i, vup_cr_entry_type_name(e->type), off);
     } else {
-        snprintf(c->where, sizeof(c->where), "entry %u (type %u) at offset "
-                 "0x%x", i, e->type, off);
+        snprintf(c->where, sizeof(c->where), "control region entry %u (type "
+                 "%u) at offset 0x%x", i, e->type, off);
     }
 }
 
-static int check_header(struct ctx *c, const struct vup_cr_header *h,
-                        size_t len, const struct vup_cr_device_limits *lim)
+/* The same for an entry already in the view. */
+static void set_where_entry(struct ctx *c, const struct vup_cr_view *v,
+                            const void *entry)
 {
-    uint64_t end;
+    const struct vup_cr_entry_hdr *e = entry;
+    uint32_t off = (uint32_t)((const uint8_t *)entry - c->buf);
 
-    snprintf(c->where, sizeof(c->where), "header at offset 0x0");
+    set_where(c, vup_cr_entry_number(v, entry), off, e->length, e);
+}
+
+static int check_header(struct ctx *c, const struct vup_cr_header *h,
+                        size_t len)
+{
+    const struct vup_cr_device_limits *lim = c->lim;
+    uint64_t end, region = 0;
+    int ret;
+
     if (h->magic != VUP_CR_MAGIC) {
         return fail(c, "magic 0x%08x is not 0x%08x", h->magic, VUP_CR_MAGIC);
     }
@@ -438,9 +589,14 @@ static int check_header(struct ctx *c, const struct vup_cr_header *h,
         return fail(c, "header_size %u must be >= %zu and 8-byte aligned",
                     h->header_size, sizeof(*h));
     }
-    if (h->desc_size > VUP_CR_MAX_DESC_SIZE || h->desc_size < h->header_size) {
-        return fail(c, "desc_size %u must be in [header_size %u, %u]",
-                    h->desc_size, h->header_size, VUP_CR_MAX_DESC_SIZE);
+    if (lim->region_size && lim->cr_index < lim->num_regions) {
+        region = lim->region_size[lim->cr_index];
+    }
+    if (h->desc_size > VUP_CR_MAX_DESC_SIZE || h->desc_size < h->header_size ||
+        (region && h->desc_size > region)) {
+        return fail(c, "desc_size %u must be in [header_size %u, %u] and "
+                    "inside the region", h->desc_size, h->header_size,
+                    VUP_CR_MAX_DESC_SIZE);
     }
     if (h->desc_size > len) {
         return fail(c, "desc_size %u but only %zu bytes are available",
@@ -453,9 +609,9 @@ static int check_header(struct ctx *c, const struct vup_cr_header *h,
     if (h->flags) {
         return fail(c, "flags 0x%x: none are defined", h->flags);
     }
-    if (!terminated(h->device_name)) {
-        return fail(c, "device_name is not NUL-terminated within %u bytes",
-                    VUP_CR_NAME_LEN);
+    ret = check_name(c, "device_name", h->device_name, false);
+    if (ret < 0) {
+        return ret;
     }
     if (!h->live_offset) {
         if (h->live_size) {
@@ -476,25 +632,25 @@ static int check_header(struct ctx *c, const struct vup_cr_header *h,
         }
         end = (uint64_t)h->live_offset + h->live_size;
     }
-    if (lim && lim->region_size && lim->num_regions > VUP_CR_REGION_INDEX &&
-        lim->region_size[VUP_CR_REGION_INDEX] < end) {
-        return fail(c, "describes 0x%" PRIx64 " bytes but the region has "
-                    "0x%" PRIx64, end, lim->region_size[VUP_CR_REGION_INDEX]);
+    if (region && end > region) {
+        return fail(c, "the live part 0x%x+0x%x is outside the region: it "
+                    "describes 0x%" PRIx64 " bytes but the region has 0x%"
+                    PRIx64, h->live_offset, h->live_size, end, region);
     }
     return 0;
 }
 
 static int check_entry(struct ctx *c, const struct vup_cr_entry_hdr *e,
-                       const struct vup_cr_device_limits *lim,
                        struct vup_cr_view *v)
 {
     if (e->flags & ~VUP_CR_ENTRY_REQUIRED) {
         return fail(c, "unknown entry flags 0x%x",
                     e->flags & ~VUP_CR_ENTRY_REQUIRED);
     }
-    if (e->type >= ARRAY_LEN(type_size) || !type_size[e->type]) {
+    if (!known_type(e->type)) {
         if (e->flags & VUP_CR_ENTRY_REQUIRED) {
-            return fail(c, "unknown type %u is marked REQUIRED", e->type);
+            return fail(c, "unknown type %u is marked REQUIRED (a newer "
+                        "control region version?)", e->type);
         }
         v->num_skipped++;
         return 0;
@@ -506,9 +662,9 @@ static int check_entry(struct ctx *c, const struct vup_cr_entry_hdr *e,
     }
     switch (e->type) {
     case VUP_CR_ENTRY_MMIO:
-        return check_mmio(c, (const struct vup_cr_mmio *)e, lim, v);
+        return check_mmio(c, (const struct vup_cr_mmio *)e, v);
     case VUP_CR_ENTRY_IRQ:
-        return check_irq(c, (const struct vup_cr_irq *)e, lim, v);
+        return check_irq(c, (const struct vup_cr_irq *)e, v);
     case VUP_CR_ENTRY_CLOCK:
         return check_clock(c, (const struct vup_cr_clock *)e, v);
     case VUP_CR_ENTRY_MEMORY:
@@ -522,37 +678,68 @@ static int check_entry(struct ctx *c, const struct vup_cr_entry_hdr *e,
     }
 }
 
+/* Rules between entries that may come in any order. */
+static int check_cross(struct ctx *c, struct vup_cr_view *v)
+{
+    int ret;
+
+    for (size_t i = 0; v->cpu && v->cpu->num_irq && i < v->num_irq; i++) {
+        if (v->irq[i]->line >= v->cpu->num_irq) {
+            set_where_entry(c, v, v->irq[i]);
+            return fail(c, "line %u is not below the CPU's num_irq %u",
+                        v->irq[i]->line, v->cpu->num_irq);
+        }
+    }
+    for (size_t i = 0; i < v->num_direct; i++) {
+        set_where_entry(c, v, v->direct[i]);
+        ret = check_direct_window(c, v->direct[i], v, i);
+        if (ret < 0) {
+            return ret;
+        }
+    }
+    if (v->cap_doorbell) {
+        set_where_entry(c, v, v->cap_doorbell);
+        return check_doorbell(c, v);
+    }
+    return 0;
+}
+
 int vup_cr_decode(const void *buf, size_t len,
                   const struct vup_cr_device_limits *lim,
                   struct vup_cr_view *v, char *err, size_t errlen)
 {
-    struct ctx c = { .buf = buf, .err = err, .errlen = errlen };
+    static const struct vup_cr_device_limits none;
+    struct ctx c = {
+        .buf = buf, .lim = lim ? lim : &none, .err = err, .errlen = errlen,
+    };
     const struct vup_cr_header *h = buf;
-    uint32_t irq_entry[VUP_CR_MAX_ENTRIES];
-    uint32_t direct_entry[VUP_CR_MAX_DIRECT];
     uint32_t off;
     int ret;
 
+    c.max_lines = c.lim->max_nvic_lines ? c.lim->max_nvic_lines
+                                        : VUP_CR_MAX_NVIC_LINES;
     memset(v, 0, sizeof(*v));
-    snprintf(c.where, sizeof(c.where), "header at offset 0x0");
+    snprintf(c.where, sizeof(c.where), "control region header");
     if ((uintptr_t)buf % 8) {
         return fail(&c, "buffer is not 8-byte aligned");
     }
     if (len < sizeof(*h)) {
         return fail(&c, "%zu bytes, a header needs %zu", len, sizeof(*h));
     }
-    ret = check_header(&c, h, len, lim);
+    ret = check_header(&c, h, len);
     if (ret < 0) {
         return ret;
     }
+    v->hdr = h;
     off = h->header_size;
     for (uint32_t i = 0; i < h->num_entries; i++) {
         const struct vup_cr_entry_hdr *e = (const void *)(c.buf + off);
 
         if (h->desc_size - off < sizeof(*e)) {
-            snprintf(c.where, sizeof(c.where), "entry %u at offset 0x%x", i,
-                     off);
-            return fail(&c, "runs past desc_size 0x%x", h->desc_size);
+            snprintf(c.where, sizeof(c.where), "control region entry %u at "
+                     "offset 0x%x", i, off);
+            return fail(&c, "runs past desc_size 0x%x (num_entries %u)",
+                        h->desc_size, h->num_entries);
         }
         set_where(&c, i, off, h->desc_size - off, e);
         if (e->length < sizeof(*e) || e->length % 8 ||
@@ -560,44 +747,21 @@ int vup_cr_decode(const void *buf, size_t len,
             return fail(&c, "length %u must be >= 8, 8-byte aligned and end "
                         "by desc_size 0x%x", e->length, h->desc_size);
         }
-        if (e->type == VUP_CR_ENTRY_IRQ) {
-            irq_entry[v->num_irq] = i;
-        } else if (e->type == VUP_CR_ENTRY_DIRECT &&
-                   v->num_direct < VUP_CR_MAX_DIRECT) {
-            direct_entry[v->num_direct] = i;
-        }
-        ret = check_entry(&c, e, lim, v);
+        ret = check_entry(&c, e, v);
         if (ret < 0) {
             return ret;
         }
         off += e->length;
     }
     if (off != h->desc_size) {
-        snprintf(c.where, sizeof(c.where), "entries");
-        return fail(&c, "end at 0x%x but desc_size is 0x%x", off,
-                    h->desc_size);
+        snprintf(c.where, sizeof(c.where), "control region entries");
+        return fail(&c, "end at 0x%x but desc_size is 0x%x (num_entries %u)",
+                    off, h->desc_size, h->num_entries);
     }
-    /* The CPU entry may come after the IRQ lines it bounds. */
-    for (size_t i = 0; v->cpu && v->cpu->num_irq && i < v->num_irq; i++) {
-        if (v->irq[i]->line >= v->cpu->num_irq) {
-            snprintf(c.where, sizeof(c.where), "entry %u (irq \"%s\") at "
-                     "offset 0x%tx", irq_entry[i], v->irq[i]->name,
-                     (const uint8_t *)v->irq[i] - c.buf);
-            return fail(&c, "line %u is not below the CPU's num_irq %u",
-                        v->irq[i]->line, v->cpu->num_irq);
-        }
+    ret = check_cross(&c, v);
+    if (ret < 0) {
+        return ret;
     }
-    /* Direct ranges may come before their window. */
-    for (size_t i = 0; i < v->num_direct; i++) {
-        snprintf(c.where, sizeof(c.where), "entry %u (direct) at offset "
-                 "0x%tx", direct_entry[i],
-                 (const uint8_t *)v->direct[i] - c.buf);
-        ret = check_direct_window(&c, v->direct[i], v, i);
-        if (ret < 0) {
-            return ret;
-        }
-    }
-    v->hdr = h;
     if (h->live_offset && len >= (uint64_t)h->live_offset +
                                  sizeof(struct vup_cr_live)) {
         v->live = (const void *)(c.buf + h->live_offset);

@@ -41,6 +41,7 @@
 #define VUP_CR_MAX_IRQS         128u  /* vfio IRQ indices a device may use */
 #define VUP_CR_MAX_CLOCKS       16u
 #define VUP_CR_MAX_DIRECT       64u   /* DIRECT entries per device */
+#define VUP_CR_MAX_NVIC_LINES   496u  /* ARMv7-M: external interrupts */
 #define VUP_CR_NAME_LEN         32u   /* names are NUL-terminated in this */
 #define VUP_CR_LIVE_ALIGN       4096u
 

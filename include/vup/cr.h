@@ -4,8 +4,13 @@
  *
  * vup_cr_decode() checks every field of a control region read from a peer
  * before anything is trusted, and gives a view with the entries sorted by
- * type.  Messages name the entry and its offset, e.g.
- *   entry 3 (mmio "usart1") at offset 0x88: size 0 is not allowed
+ * type.  It is the one set of rules: libvup's encoder checks what it
+ * serves with it, vup-info checks backends with it, and QEMU's
+ * vfio-user-platform device builds this very decoder.  What a reader knows
+ * about the device beyond the descriptor (its regions, IRQ indices, the
+ * reader's own NVIC bound) comes in as limits.  Messages name the entry
+ * and its offset, e.g.
+ *   control region entry 3 (mmio "usart1") at offset 0x88: size 0x0 is empty
  */
 #ifndef VUP_CR_H
 #define VUP_CR_H
@@ -19,16 +24,28 @@
 extern "C" {
 #endif
 
-/* What the device says about itself, to cross-check entries (optional). */
+/* Region flags, with the values of VFIO_REGION_INFO_FLAG_READ/WRITE. */
+#define VUP_CR_REGION_READABLE  (1u << 0)
+#define VUP_CR_REGION_WRITABLE  (1u << 1)
+
+/*
+ * What the reader knows about the device and itself, to cross-check the
+ * entries.  Every member may be left 0/NULL: then that check is not made
+ * (max_nvic_lines 0 means VUP_CR_MAX_NVIC_LINES).
+ */
 struct vup_cr_device_limits {
     uint32_t num_regions;          /* DEVICE_GET_INFO num_regions */
     uint32_t num_irqs;             /* DEVICE_GET_INFO num_irqs */
     const uint64_t *region_size;   /* [num_regions], or NULL */
+    const uint32_t *region_flags;  /* [num_regions] VUP_CR_REGION_*, or NULL */
+    uint32_t cr_index;             /* the control region's region index */
+    uint32_t max_nvic_lines;       /* the reader's NVIC inputs, 0: default */
 };
 
 /*
  * Pointers into the decoded buffer (which must stay alive and be 8-byte
- * aligned, as malloc gives).  Entries of a type appear in region order.
+ * aligned, as malloc gives).  Entries of a type appear in descriptor
+ * order.
  */
 struct vup_cr_view {
     const struct vup_cr_header *hdr;
@@ -42,6 +59,8 @@ struct vup_cr_view {
     const struct vup_cr_direct *direct[VUP_CR_MAX_DIRECT];
     size_t num_mmio, num_irq, num_clock, num_memory, num_cap, num_direct;
     size_t num_skipped;                    /* unknown optional entries */
+    /* Capabilities, found in cap[]: NULL if not published. */
+    const struct vup_cr_cap *cap_vtime, *cap_fast_path, *cap_doorbell;
 };
 
 /*
@@ -55,6 +74,10 @@ int vup_cr_decode(const void *buf, size_t len,
 
 /* "mmio", "irq", ... or "unknown". */
 const char *vup_cr_entry_type_name(uint32_t type);
+
+/* The descriptor entry number of an entry of @view (from its pointer). */
+unsigned vup_cr_entry_number(const struct vup_cr_view *view,
+                             const void *entry);
 
 #ifdef __cplusplus
 }

@@ -136,7 +136,9 @@ static void test_round_trip(void **state)
     struct fixture *f = *state;
     const struct vup_cr_view *v = &f->view;
     uint64_t sizes[] = { 0x2000, 0x400, 0x400 };
-    struct vup_cr_device_limits lim = { 3, 2, sizes };
+    struct vup_cr_device_limits lim = {
+        .num_regions = 3, .num_irqs = 3, .region_size = sizes,
+    };
 
     assert_int_equal(vup_cr_decode(f->desc, f->size, &lim, &f->view, f->err,
                                    sizeof(f->err)), 0);
@@ -192,8 +194,8 @@ static void test_error_names_entry(void **state)
     char want[128];
 
     m->size = 0;
-    snprintf(want, sizeof(want), "entry 1 (mmio \"rcc\") at offset 0x%x: "
-             "size 0 is not allowed", entry_off(f, E_RCC));
+    snprintf(want, sizeof(want), "control region entry 1 (mmio \"rcc\") at "
+             "offset 0x%x: size 0 is not allowed", entry_off(f, E_RCC));
     assert_int_equal(decode(f, NULL), -EINVAL);
     assert_string_equal(f->err, want);
 }
@@ -328,7 +330,7 @@ static const struct entry_case entry_cases[] = {
     { E_IRQ1, F(vup_cr_irq, irq_index), 0, "irq_index 0 already used" },
     { E_IRQ0, F(vup_cr_irq, flags), 3, "exactly one of LEVEL, EDGE" },
     { E_IRQ0, F(vup_cr_irq, flags), 0, "exactly one of LEVEL, EDGE" },
-    { E_IRQ0, F(vup_cr_irq, line), 480, "line 480" },
+    { E_IRQ0, F(vup_cr_irq, line), 496, "line 496 is above the NVIC's 496" },
     { E_IRQ1, F(vup_cr_irq, line), 82, "not below the CPU's num_irq 82" },
     { E_IRQ0, F(vup_cr_irq, reserved), 1, "reserved is 0x1" },
     { E_IRQ0, offsetof(struct vup_cr_irq, name), 0, 0, "not NUL-terminated" },
@@ -352,7 +354,7 @@ static const struct entry_case entry_cases[] = {
     { E_SRAM, F(vup_cr_entry_hdr, type), VUP_CR_ENTRY_CPU,
       "a second cpu entry" },
     { E_CPU, F(vup_cr_cpu, flags), 1, "flags 0x1" },
-    { E_CPU, F(vup_cr_cpu, num_irq), 481, "num_irq 481" },
+    { E_CPU, F(vup_cr_cpu, num_irq), 497, "num_irq 497" },
     { E_CPU, offsetof(struct vup_cr_cpu, cpu_type), 0, 0,
       "cpu_type is not NUL-terminated" },
 };
@@ -465,12 +467,12 @@ static void test_direct_rules(void **state)
     r1->offset = UINT64_MAX - 3;
     refused(f, "must not wrap");
     r1->offset = 0x3fc;
-    refused(f, "inside mmio \"rcc\" (0x400 bytes)");
+    refused(f, "outside mmio \"rcc\" (0x400 bytes)");
     r1->offset = 0x8;
-    refused(f, "overlaps another range of mmio \"rcc\"");
+    refused(f, "0x8+0x8 overlaps entry 2 (0x0+0x10) of mmio \"rcc\"");
     r1->offset = 0x22;
     rcc_m->min_access = 4;
-    refused(f, "aligned to min_access 4");
+    refused(f, "offset 0x22 or size 0x8 is not a multiple of min_access 4");
     rcc_m->min_access = 1;
     assert_int_equal(decode(f, NULL), 0);
     r1->region_index = 1;
@@ -483,7 +485,9 @@ static void test_device_limits(void **state)
 {
     struct fixture *f = *state;
     uint64_t sizes[] = { 0x2000, 0x400, 0x400 };
-    struct vup_cr_device_limits lim = { 3, 2, sizes };
+    struct vup_cr_device_limits lim = {
+        .num_regions = 3, .num_irqs = 3, .region_size = sizes,
+    };
 
     assert_int_equal(decode(f, &lim), 0);
     lim.num_regions = 2;

@@ -247,7 +247,9 @@ static void test_control_region(void **state)
     struct fixture *f = *state;
     struct vup_client_device_info di;
     uint64_t sizes[3] = { 0x2000, 0x100, 0x40 };
-    struct vup_cr_device_limits lim = { 3, 2, sizes };
+    struct vup_cr_device_limits lim = {
+        .num_regions = 3, .num_irqs = 2, .region_size = sizes,
+    };
     struct vup_cr_view *v = malloc(sizeof(*v));
     char err[256];
     void *buf;

@@ -271,7 +271,9 @@ static void test_caps(void **state)
     struct vup_cr_view *v = malloc(sizeof(*v));
     uint32_t flags, count;
     uint64_t sizes[2];
-    struct vup_cr_device_limits lim = { 2, 2, sizes };
+    struct vup_cr_device_limits lim = {
+        .num_regions = 2, .num_irqs = 2, .region_size = sizes,
+    };
     char err[256];
     bool vt = false, db = false;
     void *buf;
