@@ -107,6 +107,12 @@ static bool access_ok(uint8_t n)
     return n == 1 || n == 2 || n == 4 || n == 8;
 }
 
+bool vup_cr_lines_in_live(const struct vup_cr_view *v)
+{
+    return v->cap_doorbell && v->hdr->version_minor >= 3 &&
+           v->hdr->live_size >= sizeof(struct vup_cr_live);
+}
+
 /* The entry number of @e in the descriptor (for messages only). */
 unsigned vup_cr_entry_number(const struct vup_cr_view *v, const void *e)
 {
@@ -295,7 +301,7 @@ static int check_clock(struct ctx *c, const struct vup_cr_clock *k,
                     VUP_CR_MAX_CLOCKS);
     }
     if (k->freq_hz > VUP_CR_CLOCK_MAX_HZ) {
-        return fail(c, "freq_hz %" PRIu64 " is above the maximum %" PRIu64,
+        return fail(c, "freq_hz %" PRIu64 " is above %" PRIu64 " (10 GHz)",
                     k->freq_hz, VUP_CR_CLOCK_MAX_HZ);
     }
     for (size_t i = 0; i < v->num_clock; i++) {
@@ -626,9 +632,9 @@ static int check_header(struct ctx *c, const struct vup_cr_header *h,
                         "desc_size 0x%x", h->live_offset, VUP_CR_LIVE_ALIGN,
                         h->desc_size);
         }
-        if (h->live_size < sizeof(struct vup_cr_live)) {
+        if (h->live_size < VUP_CR_LIVE_SIZE_MIN) {
             return fail(c, "live_size %u is below %zu", h->live_size,
-                        sizeof(struct vup_cr_live));
+                        VUP_CR_LIVE_SIZE_MIN);
         }
         end = (uint64_t)h->live_offset + h->live_size;
     }
@@ -763,7 +769,7 @@ int vup_cr_decode(const void *buf, size_t len,
         return ret;
     }
     if (h->live_offset && len >= (uint64_t)h->live_offset +
-                                 sizeof(struct vup_cr_live)) {
+                                 VUP_CR_LIVE_SIZE_MIN) {
         v->live = (const void *)(c.buf + h->live_offset);
     }
     return 0;

@@ -24,6 +24,7 @@
 #ifndef VUP_CONTROL_REGION_H
 #define VUP_CONTROL_REGION_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Region identification: VFIO_REGION_INFO_CAP_TYPE type/subtype. */
@@ -194,7 +195,12 @@ struct vup_cr_live {
     uint64_t deadline_ns;    /* B: next wake-up, VUP_CR_NO_DEADLINE = none */
     uint32_t irq_level[VUP_CR_MAX_IRQS / 32]; /* B: level of IRQ index i */
     uint64_t clock_hz[VUP_CR_MAX_CLOCKS];     /* B: outputs, Q: inputs */
+    /* 1.3, where live_size covers it: */
+    uint8_t  irq_pulses[VUP_CR_MAX_IRQS];     /* B: EDGE pulses, mod 256 */
 };
+
+/* The live part of a 1.0 to 1.2 backend; 1.3 fields exist if they fit. */
+#define VUP_CR_LIVE_SIZE_MIN    offsetof(struct vup_cr_live, irq_pulses)
 
 /*
  * Memory ordering of the mapped live part (docs/control-region.md): the
@@ -270,7 +276,8 @@ _Static_assert(sizeof(struct vup_cr_clock) == 56, "vup_cr_clock");
 _Static_assert(sizeof(struct vup_cr_memory) == 64, "vup_cr_memory");
 _Static_assert(sizeof(struct vup_cr_cpu) == 48, "vup_cr_cpu");
 _Static_assert(sizeof(struct vup_cr_cap) == 24, "vup_cr_cap");
-_Static_assert(sizeof(struct vup_cr_live) == 168, "vup_cr_live");
+_Static_assert(sizeof(struct vup_cr_live) == 296, "vup_cr_live");
+_Static_assert(VUP_CR_LIVE_SIZE_MIN == 168, "vup_cr_live 1.0");
 _Static_assert(sizeof(struct vup_cr_mbox_req) == 32, "vup_cr_mbox_req");
 _Static_assert(sizeof(struct vup_cr_mailbox) == 128 + 32 * VUP_CR_MBOX_SLOTS,
                "vup_cr_mailbox");

@@ -15,6 +15,7 @@
 #ifndef VUP_CR_H
 #define VUP_CR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,6 +72,13 @@ struct vup_cr_view {
 int vup_cr_decode(const void *buf, size_t len,
                   const struct vup_cr_device_limits *limits,
                   struct vup_cr_view *view, char *err, size_t errlen);
+
+/*
+ * From 1.3, with a doorbell, the live part carries every line (levels and
+ * EDGE pulse counts) and the doorbell says when it changed: a client
+ * registers no eventfd per line.  Earlier backends signal each line's.
+ */
+bool vup_cr_lines_in_live(const struct vup_cr_view *view);
 
 /* "mmio", "irq", ... or "unknown". */
 const char *vup_cr_entry_type_name(uint32_t type);

@@ -31,7 +31,7 @@ static void walk(const struct vup_cr_view *v)
     touch(v->hdr, sizeof(*v->hdr));
     sink += strlen(v->hdr->device_name);
     if (v->live) {
-        touch(v->live, sizeof(*v->live));
+        touch(v->live, VUP_CR_LIVE_SIZE_MIN);   /* 1.3 fields may not fit */
     }
     for (size_t i = 0; i < v->num_mmio; i++) {
         touch(v->mmio[i], sizeof(*v->mmio[i]));

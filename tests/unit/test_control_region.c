@@ -344,7 +344,7 @@ static const struct entry_case entry_cases[] = {
     { E_REFCLK, F(vup_cr_clock, flags), VUP_CR_CLOCK_OUTPUT |
       VUP_CR_CLOCK_ROLE_CPU, "role 0x100 already taken by \"sysclk\"" },
     { E_SYSCLK, F(vup_cr_clock, freq_hz), VUP_CR_CLOCK_MAX_HZ + 1,
-      "above the maximum" },
+      "freq_hz 10000000001 is above 10000000000" },
     { E_LSE, offsetof(struct vup_cr_clock, name), 0, 0, "not NUL-terminated" },
     { E_FLASH, F(vup_cr_memory, kind), 3, "unknown kind 3" },
     { E_FLASH, F(vup_cr_memory, flags), 1, "flags 0x1" },
