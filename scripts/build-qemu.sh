@@ -10,8 +10,9 @@
 #    source (checksum verified) and unpacked with Debian's patches into
 #    DIR/src; ../shared/qemu-src is the fallback if the archive fails.
 # 2. Overlay: qemu/ (new files, laid out like QEMU's tree) is copied in,
-#    include/vup/control-region.h is installed as
-#    include/hw/vfio-user/vup-control-region.h, and qemu/patches/*.patch
+#    the files shared with libvup (scripts/qemu-shared.sh: the control-region
+#    header and decoder) are installed with QEMU's include paths, and
+#    qemu/patches/*.patch
 #    (changes to existing QEMU files) are applied.  Changed overlay files
 #    are re-copied; a changed patch set is reverted and re-applied.
 # 3. Configure once (again only if the options change), then ninja.
@@ -77,8 +78,13 @@ copy_if_changed() {   # SRC DST
 while read -r f; do
     copy_if_changed "$here/qemu/$f" "$src/${f#./}"
 done
-copy_if_changed "$here/include/vup/control-region.h" \
-    "$src/include/hw/vfio-user/vup-control-region.h"
+# The control-region header and decoder, shared with libvup.
+. "$here/scripts/qemu-shared.sh"
+vup_shared_files | while read -r from to; do
+    vup_shared_render "$here/$from" > "$dir/shared.tmp"
+    copy_if_changed "$dir/shared.tmp" "$src/$to"
+done
+rm -f "$dir/shared.tmp"
 
 # --- overlay: patches to existing files --------------------------------------
 applied=$src/.vup-applied-patches

@@ -18,6 +18,7 @@
 #include "qemu/cutils.h"
 #include "qemu/error-report.h"
 #include "qemu/units.h"
+#include "qobject/qdict.h"
 #include "hw/arm/armv7m.h"
 #include "hw/arm/boot.h"
 #include "hw/arm/machines-qom.h"
@@ -119,10 +120,7 @@ struct VfioUserMcuMachineState {
 
     char *sockets;
     char *cpu_type;
-    uint32_t msg_timeout;
-    char *on_failure;            /* NULL: "stop" */
-    uint32_t reconnect_ms;
-    char *fast_path;             /* NULL: "auto" */
+    QDict *backend_opts;         /* vfio-user-platform options set here */
     uint64_t val[VUM_NUM_PROPS];
     bool set[VUM_NUM_PROPS];
 
@@ -199,7 +197,6 @@ static void vum_create_backends(VfioUserMcuMachineState *s)
     s->backends = g_new0(VFIOUserPlatform *, n);
     for (i = 0; i < n; i++) {
         g_autofree char *child = NULL;
-        DeviceState *dev;
         unsigned int j;
 
         if (!paths[i][0]) {
@@ -214,20 +211,10 @@ static void vum_create_backends(VfioUserMcuMachineState *s)
                 exit(EXIT_FAILURE);
             }
         }
-        dev = qdev_new(TYPE_VFIO_USER_PLATFORM);
-        qdev_prop_set_string(dev, "socket", paths[i]);
-        qdev_prop_set_uint32(dev, "msg-timeout", s->msg_timeout);
-        if (s->on_failure) {
-            qdev_prop_set_string(dev, "on-failure", s->on_failure);
-        }
-        qdev_prop_set_uint32(dev, "reconnect-ms", s->reconnect_ms);
-        if (s->fast_path) {
-            qdev_prop_set_string(dev, "fast-path", s->fast_path);
-        }
         child = g_strdup_printf("backend[%u]", i);
-        object_property_add_child(OBJECT(machine), child, OBJECT(dev));
-        sysbus_realize_and_unref(SYS_BUS_DEVICE(dev), &error_fatal);
-        s->backends[s->num_backends++] = VFIO_USER_PLATFORM(dev);
+        s->backends[s->num_backends++] =
+            vfio_user_platform_create(OBJECT(machine), child, paths[i],
+                                      s->backend_opts, &error_fatal);
     }
 }
 
@@ -243,7 +230,7 @@ static void vum_choose_cpu(VfioUserMcuMachineState *s, uint32_t *num_irq,
 
     for (i = 0; i < s->num_backends; i++) {
         VFIOUserPlatform *b = s->backends[i];
-        const VFIOUserPlatformCPUHint *h = vfio_user_platform_cpu_hint(b);
+        const struct vup_cr_cpu *h = vfio_user_platform_cpu_hint(b);
         const char *sock = vfio_user_platform_socket(b);
 
         if (!h) {
@@ -323,7 +310,7 @@ static void vum_add_memory(VfioUserMcuMachineState *s, const char *name,
 
 /* Did a backend before @upto give the same memory hint? */
 static bool vum_hint_seen(VfioUserMcuMachineState *s, unsigned int upto,
-                          const VFIOUserPlatformMemory *m)
+                          const struct vup_cr_memory *m)
 {
     unsigned int i, j;
 
@@ -331,7 +318,7 @@ static bool vum_hint_seen(VfioUserMcuMachineState *s, unsigned int upto,
         VFIOUserPlatform *b = s->backends[i];
 
         for (j = 0; j < vfio_user_platform_num_memories(b); j++) {
-            const VFIOUserPlatformMemory *o = vfio_user_platform_memory(b, j);
+            const struct vup_cr_memory *o = vfio_user_platform_memory(b, j);
 
             if (o->kind == m->kind && o->base == m->base &&
                 o->size == m->size && !strcmp(o->name, m->name)) {
@@ -348,7 +335,7 @@ static bool vum_hint_seen(VfioUserMcuMachineState *s, unsigned int upto,
  */
 static void vum_plan_memories(VfioUserMcuMachineState *s)
 {
-    const VFIOUserPlatformMemory *flash = NULL, *ram[2] = { NULL, NULL };
+    const struct vup_cr_memory *flash = NULL, *ram[2] = { NULL, NULL };
     const char *flash_from = NULL, *ram_from[2] = { NULL, NULL };
     unsigned int i, j, total = 3, num_ram = 0;
 
@@ -362,7 +349,7 @@ static void vum_plan_memories(VfioUserMcuMachineState *s)
         const char *sock = vfio_user_platform_socket(b);
 
         for (j = 0; j < vfio_user_platform_num_memories(b); j++) {
-            const VFIOUserPlatformMemory *m = vfio_user_platform_memory(b, j);
+            const struct vup_cr_memory *m = vfio_user_platform_memory(b, j);
 
             /* Backends of one chip repeat its hints: keep one copy. */
             if (vum_hint_seen(s, i, m)) {
@@ -397,7 +384,7 @@ static void vum_plan_memories(VfioUserMcuMachineState *s)
     for (i = 0; i < 2; i++) {
         unsigned int pb = i ? VUM_SRAM2_BASE : VUM_SRAM1_BASE;
         unsigned int ps = i ? VUM_SRAM2_SIZE : VUM_SRAM1_SIZE;
-        const VFIOUserPlatformMemory *m = ram[i];
+        const struct vup_cr_memory *m = ram[i];
         g_autofree char *dflt = g_strdup_printf("SRAM%u", i + 1);
 
         /* With RAM hints, an unhinted SRAMn exists only if the user asks. */
@@ -477,7 +464,7 @@ static void vum_map_windows(VfioUserMcuMachineState *s)
         VFIOUserPlatform *b = s->backends[i];
 
         for (j = 0; j < vfio_user_platform_num_windows(b); j++) {
-            const VFIOUserPlatformWindow *w = vfio_user_platform_window(b, j);
+            const struct vup_cr_mmio *w = vfio_user_platform_window(b, j);
             char *what = g_strdup_printf("window \"%s\" of %s", w->name,
                                          vfio_user_platform_socket(b));
 
@@ -505,7 +492,7 @@ static void vum_wire_irqs(VfioUserMcuMachineState *s, uint32_t num_irq)
         const char *sock = vfio_user_platform_socket(b);
 
         for (j = 0; j < vfio_user_platform_num_irqs(b); j++) {
-            const VFIOUserPlatformIRQ *irq = vfio_user_platform_irq(b, j);
+            const struct vup_cr_irq *irq = vfio_user_platform_irq(b, j);
 
             if (irq->line >= num_irq) {
                 error_report("vfio-user-mcu: irq \"%s\" of %s drives NVIC "
@@ -522,7 +509,7 @@ static void vum_wire_irqs(VfioUserMcuMachineState *s, uint32_t num_irq)
             }
             owner[irq->line] = irq->name;
             owner_sock[irq->line] = sock;
-            sysbus_connect_irq(SYS_BUS_DEVICE(b), irq->out,
+            sysbus_connect_irq(SYS_BUS_DEVICE(b), j,
                                qdev_get_gpio_in(DEVICE(&s->armv7m),
                                                 irq->line));
         }
@@ -535,7 +522,7 @@ typedef struct VumClockRef {
     unsigned int n;
 } VumClockRef;
 
-static const VFIOUserPlatformClock *vum_clock(const VumClockRef *r)
+static const struct vup_cr_clock *vum_clock(const VumClockRef *r)
 {
     return vfio_user_platform_clock(r->backend, r->n);
 }
@@ -550,7 +537,7 @@ static bool vum_find_output(VfioUserMcuMachineState *s, const char *name,
         VFIOUserPlatform *b = s->backends[i];
 
         for (j = 0; j < vfio_user_platform_num_clocks(b); j++) {
-            const VFIOUserPlatformClock *c = vfio_user_platform_clock(b, j);
+            const struct vup_cr_clock *c = vfio_user_platform_clock(b, j);
 
             if ((c->flags & VUP_CR_CLOCK_OUTPUT) && !strcmp(c->name, name)) {
                 *out = (VumClockRef) { .backend = b, .n = j };
@@ -579,7 +566,7 @@ static void vum_route_clocks(VfioUserMcuMachineState *s, Clock **cpuclk,
         const char *sock = vfio_user_platform_socket(b);
 
         for (j = 0; j < vfio_user_platform_num_clocks(b); j++) {
-            const VFIOUserPlatformClock *c = vfio_user_platform_clock(b, j);
+            const struct vup_cr_clock *c = vfio_user_platform_clock(b, j);
             VumClockRef r = { .backend = b, .n = j }, o;
 
             if (c->flags & VUP_CR_CLOCK_INPUT) {
@@ -760,87 +747,6 @@ static void vum_set_cpu_type(Object *obj, const char *value, Error **errp)
     s->cpu_type = g_strdup(value);
 }
 
-static void vum_get_msg_timeout(Object *obj, Visitor *v, const char *name,
-                                void *opaque, Error **errp)
-{
-    VfioUserMcuMachineState *s = VFIO_USER_MCU_MACHINE(obj);
-
-    visit_type_uint32(v, name, &s->msg_timeout, errp);
-}
-
-static void vum_set_msg_timeout(Object *obj, Visitor *v, const char *name,
-                                void *opaque, Error **errp)
-{
-    VfioUserMcuMachineState *s = VFIO_USER_MCU_MACHINE(obj);
-    uint32_t value;
-
-    if (!visit_type_uint32(v, name, &value, errp)) {
-        return;
-    }
-    if (value == 0) {
-        error_setg(errp, "msg-timeout must be at least 1 ms");
-        return;
-    }
-    s->msg_timeout = value;
-}
-
-static char *vum_get_on_failure(Object *obj, Error **errp)
-{
-    VfioUserMcuMachineState *s = VFIO_USER_MCU_MACHINE(obj);
-
-    return g_strdup(s->on_failure ? s->on_failure : "stop");
-}
-
-static void vum_set_on_failure(Object *obj, const char *value, Error **errp)
-{
-    VfioUserMcuMachineState *s = VFIO_USER_MCU_MACHINE(obj);
-
-    if (strcmp(value, "stop") && strcmp(value, "bus-error")) {
-        error_setg(errp, "on-failure must be \"stop\" or \"bus-error\"");
-        return;
-    }
-    g_free(s->on_failure);
-    s->on_failure = g_strdup(value);
-}
-
-static void vum_get_reconnect_ms(Object *obj, Visitor *v, const char *name,
-                                 void *opaque, Error **errp)
-{
-    VfioUserMcuMachineState *s = VFIO_USER_MCU_MACHINE(obj);
-
-    visit_type_uint32(v, name, &s->reconnect_ms, errp);
-}
-
-static void vum_set_reconnect_ms(Object *obj, Visitor *v, const char *name,
-                                 void *opaque, Error **errp)
-{
-    VfioUserMcuMachineState *s = VFIO_USER_MCU_MACHINE(obj);
-
-    visit_type_uint32(v, name, &s->reconnect_ms, errp);
-}
-
-static char *vum_get_fast_path(Object *obj, Error **errp)
-{
-    VfioUserMcuMachineState *s = VFIO_USER_MCU_MACHINE(obj);
-
-    return g_strdup(s->fast_path ? s->fast_path : "auto");
-}
-
-static void vum_set_fast_path(Object *obj, const char *value, Error **errp)
-{
-    VfioUserMcuMachineState *s = VFIO_USER_MCU_MACHINE(obj);
-
-    if (strcmp(value, "auto") && strcmp(value, "mailbox") &&
-        strcmp(value, "direct") && strcmp(value, "live") &&
-        strcmp(value, "off")) {
-        error_setg(errp, "fast-path=%s is not one of auto, mailbox, direct, "
-                   "live, off", value);
-        return;
-    }
-    g_free(s->fast_path);
-    s->fast_path = g_strdup(value);
-}
-
 static void vfio_user_mcu_instance_init(Object *obj)
 {
     VfioUserMcuMachineState *s = VFIO_USER_MCU_MACHINE(obj);
@@ -849,7 +755,6 @@ static void vfio_user_mcu_instance_init(Object *obj)
     for (i = 0; i < VUM_NUM_PROPS; i++) {
         s->val[i] = vum_props[i].def;
     }
-    s->msg_timeout = 5000;
 }
 
 static void vfio_user_mcu_instance_finalize(Object *obj)
@@ -858,8 +763,7 @@ static void vfio_user_mcu_instance_finalize(Object *obj)
 
     g_free(s->sockets);
     g_free(s->cpu_type);
-    g_free(s->on_failure);
-    g_free(s->fast_path);
+    qobject_unref(s->backend_opts);
 }
 
 static void vfio_user_mcu_class_init(ObjectClass *oc, const void *data)
@@ -882,33 +786,9 @@ static void vfio_user_mcu_class_init(ObjectClass *oc, const void *data)
     object_class_property_set_description(oc, "cpu-type",
         "Cortex-M CPU, e.g. cortex-m4 (default: -cpu, else a backend's "
         "CPU hint, else cortex-m4)");
-    object_class_property_add(oc, "msg-timeout", "uint32",
-                              vum_get_msg_timeout, vum_set_msg_timeout,
-                              NULL, NULL);
-    object_class_property_set_description(oc, "msg-timeout",
-        "milliseconds to wait for a backend reply before giving up on it "
-        "(default 5000)");
-    object_class_property_add_str(oc, "on-failure", vum_get_on_failure,
-                                  vum_set_on_failure);
-    object_class_property_set_description(oc, "on-failure",
-        "when a backend dies, breaks the protocol or times out: \"stop\" "
-        "QEMU with an error (default), or \"bus-error\": its windows give "
-        "the guest bus errors and the VM keeps running");
-    object_class_property_add(oc, "reconnect-ms", "uint32",
-                              vum_get_reconnect_ms, vum_set_reconnect_ms,
-                              NULL, NULL);
-    object_class_property_set_description(oc, "reconnect-ms",
-        "with on-failure=bus-error: try to reconnect to a failed backend "
-        "every so many milliseconds (default 0: never)");
-    object_class_property_add_str(oc, "fast-path", vum_get_fast_path,
-                                  vum_set_fast_path);
-    object_class_property_set_description(oc, "fast-path",
-        "shared memory with the backends: \"auto\" (default: mapped live "
-        "part, direct reads of direct-mapped windows and shared-memory "
-        "mailbox where offered), \"mailbox\" (no direct reads), "
-        "\"direct\" (direct reads, other accesses by messages), \"live\" "
-        "(mapped live part, accesses by messages) or \"off\" (messages "
-        "only)");
+    /* msg-timeout, on-failure, fast-path...: each backend's options */
+    vfio_user_platform_class_add_board_options(oc,
+        offsetof(VfioUserMcuMachineState, backend_opts));
     for (i = 0; i < VUM_NUM_PROPS; i++) {
         object_class_property_add(oc, vum_props[i].name,
                                   vum_props[i].is_size ? "size" : "uint64",
