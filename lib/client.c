@@ -14,12 +14,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "internal.h"
 #include "vup/client.h"
 
-#define CLIENT_CAPS "{\"capabilities\":{\"max_msg_fds\":8," \
-                    "\"max_data_xfer_size\":1048576,\"pgsizes\":4096," \
-                    "\"max_dma_maps\":64,\"write_multiple\":true}}"
 #define CR_READ_MAX     (1024u * 1024u)   /* largest region read whole */
 #define CR_READ_CHUNK   65536u
 #define REGION_INFO_MAX 4096u             /* argsz we are ready to take */
@@ -99,7 +98,7 @@ vup_client *vup_client_connect(const char *path, int timeout_ms, char *err,
 {
     vup_client *c = vup_client_connect_raw(path, timeout_ms, err, errlen);
 
-    if (c && vup_client_version(c, CLIENT_CAPS) < 0) {
+    if (c && vup_client_version(c, VUP_CLIENT_CAPS) < 0) {
         snprintf(err, errlen, "%s: %s", path, c->err);
         vup_client_free(c);
         return NULL;
@@ -215,6 +214,61 @@ int vup_client_request(vup_client *c, uint16_t cmd, uint32_t flags,
     return ret;
 }
 
+/*
+ * The server's capabilities, as QEMU reads them: one JSON object whose
+ * "capabilities", if there, is an object of known keys with values of the
+ * right type (unknown keys are the server's business).
+ */
+static int check_caps(vup_client *c, const char *js)
+{
+    static const struct {
+        const char *key;
+        json_type type;
+    } known[] = {
+        { "max_msg_fds", json_type_int },
+        { "max_data_xfer_size", json_type_int },
+        { "pgsizes", json_type_int },
+        { "max_dma_maps", json_type_int },
+        { "write_multiple", json_type_boolean },
+        { "migration", json_type_object },
+    };
+    json_tokener *tok = json_tokener_new();
+    json_object *obj = NULL, *caps;
+    const char *bad = NULL;
+
+    if (!tok) {
+        return cfail(c, ENOMEM, "out of memory");
+    }
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+    obj = json_tokener_parse_ex(tok, js, (int)strlen(js));
+    if (!obj || json_tokener_get_error(tok) != json_tokener_success ||
+        (size_t)json_tokener_get_parse_end(tok) != strlen(js)) {
+        bad = "is not valid JSON";
+    } else if (!json_object_is_type(obj, json_type_object)) {
+        bad = "is not a JSON object";
+    } else if (json_object_object_get_ex(obj, "capabilities", &caps)) {
+        if (!json_object_is_type(caps, json_type_object)) {
+            bad = "has a \"capabilities\" that is not an object";
+        }
+        for (size_t i = 0; !bad && i < sizeof(known) / sizeof(known[0]);
+             i++) {
+            json_object *val;
+
+            if (json_object_object_get_ex(caps, known[i].key, &val) &&
+                (!json_object_is_type(val, known[i].type) ||
+                 (known[i].type == json_type_int &&
+                  json_object_get_int64(val) < 0))) {
+                bad = known[i].key;
+            }
+        }
+    }
+    json_object_put(obj);
+    json_tokener_free(tok);
+    return bad ? cfail(c, EPROTO, "the VERSION reply's JSON %s%s", bad,
+                       strchr(bad, ' ') ? "" : " has the wrong type")
+               : 0;
+}
+
 int vup_client_version(vup_client *c, const char *json)
 {
     size_t jlen = json ? strlen(json) + 1 : 0;
@@ -247,10 +301,17 @@ int vup_client_version(vup_client *c, const char *json)
     }
     c->server_caps[0] = '\0';
     if (rlen > sizeof(*v)) {
-        if (reply[rlen - 1] != '\0') {
-            return cfail(c, EPROTO, "VERSION reply JSON not NUL-terminated");
+        const char *js = (const char *)reply + sizeof(*v);
+
+        if (reply[rlen - 1] != '\0' || strlen(js) != rlen - sizeof(*v) - 1) {
+            return cfail(c, EPROTO, "VERSION reply JSON not one "
+                         "NUL-terminated string");
         }
-        memcpy(c->server_caps, reply + sizeof(*v), rlen - sizeof(*v));
+        ret = check_caps(c, js);
+        if (ret < 0) {
+            return ret;
+        }
+        memcpy(c->server_caps, js, rlen - sizeof(*v));
     }
     return 0;
 }

@@ -27,6 +27,7 @@ struct info {
     struct vup_client_device_info dev;
     struct vup_client_region_info region[MAX_REGIONS];
     uint64_t region_size[MAX_REGIONS];
+    uint32_t region_flags[MAX_REGIONS];    /* VUP_CR_REGION_* */
     uint32_t irq_flags[MAX_IRQS], irq_count[MAX_IRQS];
     uint32_t cr_index;
     void *cr;
@@ -88,6 +89,36 @@ static bool is_cr(const struct vup_client_region_info *r)
     return false;
 }
 
+/*
+ * The IRQ indices QEMU registers an eventfd on must take one (count >= 1,
+ * VFIO_IRQ_INFO_EVENTFD): the doorbell, and the lines unless the live
+ * part carries them (vup_cr_lines_in_live()).
+ */
+static int check_eventfd(const struct info *in, uint32_t index,
+                         const char *what)
+{
+    if (in->irq_count[index] < 1 ||
+        !(in->irq_flags[index] & VFIO_IRQ_INFO_EVENTFD)) {
+        return nonconform("%s: irq index %u does not support eventfd "
+                          "signalling (flags 0x%x, count %u)", what, index,
+                          in->irq_flags[index], in->irq_count[index]);
+    }
+    return 0;
+}
+
+static int check_eventfds(const struct info *in)
+{
+    const struct vup_cr_view *v = &in->view;
+
+    for (size_t i = 0; !vup_cr_lines_in_live(v) && i < v->num_irq; i++) {
+        if (check_eventfd(in, v->irq[i]->irq_index, v->irq[i]->name)) {
+            return 1;
+        }
+    }
+    return v->cap_doorbell ? check_eventfd(in, v->cap_doorbell->offset,
+                                           "doorbell") : 0;
+}
+
 static int probe(vup_client *c, struct info *in)
 {
     struct vup_cr_device_limits lim;
@@ -113,6 +144,8 @@ static int probe(vup_client *c, struct info *in)
             return nonconform("region %u: %s", i, vup_client_error(c));
         }
         in->region_size[i] = r->size;
+        in->region_flags[i] = r->flags & (VFIO_REGION_INFO_FLAG_READ |
+                                          VFIO_REGION_INFO_FLAG_WRITE);
         if (is_cr(r)) {
             if (found) {
                 return nonconform("regions %u and %u are both control "
@@ -127,24 +160,15 @@ static int probe(vup_client *c, struct info *in)
                                 &in->irq_count[i]) < 0) {
             return nonconform("IRQ %u: %s", i, vup_client_error(c));
         }
-        if (in->irq_count[i] != 1 ||
-            !(in->irq_flags[i] & VFIO_IRQ_INFO_EVENTFD)) {
-            return nonconform("IRQ %u: count %u flags 0x%x, want count 1 "
-                              "with EVENTFD", i, in->irq_count[i],
-                              in->irq_flags[i]);
-        }
     }
     if (!found) {
         return nonconform("no region has the control-region type "
                           "capability (0x%x/%u)", VUP_CR_REGION_TYPE,
                           VUP_CR_REGION_SUBTYPE);
     }
-    if (in->cr_index != VUP_CR_REGION_INDEX) {
-        return nonconform("the control region is region %u, not %u",
-                          in->cr_index, VUP_CR_REGION_INDEX);
-    }
     if (!(in->region[in->cr_index].flags & VFIO_REGION_INFO_FLAG_READ)) {
-        return nonconform("the control region is not readable");
+        return nonconform("the control region (region %u) is not readable",
+                          in->cr_index);
     }
     if (vup_client_read_cr(c, in->cr_index, in->region_size[in->cr_index],
                            &in->cr, &in->cr_len) < 0) {
@@ -153,13 +177,14 @@ static int probe(vup_client *c, struct info *in)
     }
     lim = (struct vup_cr_device_limits){
         .num_regions = in->dev.num_regions, .num_irqs = in->dev.num_irqs,
-        .region_size = in->region_size,
+        .region_size = in->region_size, .region_flags = in->region_flags,
+        .cr_index = in->cr_index,
     };
     if (vup_cr_decode(in->cr, in->cr_len, &lim, &in->view, err,
                       sizeof(err)) < 0) {
-        return nonconform("control region: %s", err);
+        return nonconform("%s", err);
     }
-    return 0;
+    return check_eventfds(in);
 }
 
 static const char *clock_dir(uint32_t f)
@@ -505,10 +530,15 @@ int main(int argc, char **argv)
         return 2;
     }
     sock_path = argv[optind];
-    c = vup_client_connect(sock_path, (int)timeout, err, sizeof(err));
+    c = vup_client_connect_raw(sock_path, (int)timeout, err, sizeof(err));
     if (!c) {
         fprintf(stderr, "vup-info: %s\n", err);
         return 1;
+    }
+    if (vup_client_version(c, VUP_CLIENT_CAPS) < 0) {
+        ret = nonconform("version negotiation: %s", vup_client_error(c));
+        vup_client_free(c);
+        return ret;
     }
     in = calloc(1, sizeof(*in));
     if (!in) {

@@ -46,6 +46,11 @@ struct vup_client_region_info {
     uint64_t mmap_offset, mmap_size;
 };
 
+/* The capabilities vup_client_connect() proposes, as QEMU's client does. */
+#define VUP_CLIENT_CAPS "{\"capabilities\":{\"max_msg_fds\":8," \
+                        "\"max_data_xfer_size\":1048576,\"pgsizes\":4096," \
+                        "\"max_dma_maps\":64,\"write_multiple\":true}}"
+
 /* Connects to @path and negotiates the version (with our capabilities). */
 vup_client *vup_client_connect(const char *path, int timeout_ms,
                                char *err, size_t errlen);
