@@ -40,6 +40,12 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 # The shared fixture every unit test links (not a test itself).
 UNIT_HARNESS := $(BUILD)/obj/tests/unit/harness.o
 
+# The control-region decoder's verdicts, from libvup's build of it and
+# from QEMU's (the object its meson made of hw/vfio-user/vup-cr.c):
+# tests/e2e/test_validator.py compares them.
+QEMU_CR_OBJ  := $(dir $(QEMU))libsystem.a.p/hw_vfio-user_vup-cr.c.o
+VERDICT_BINS := $(BUILD)/tests/cr-verdicts $(BUILD)/tests/cr-verdicts-qemu
+
 # Sanitizer build of everything the suite runs (QEMU stays the normal one).
 ASAN_BUILD  := $(BUILD)/asan
 ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined \
@@ -119,6 +125,19 @@ $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(UNIT_HARNESS) $(LIBVUP
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(JSONC_LIBS)
 
+$(BUILD)/tests/cr-verdicts: $(BUILD)/obj/tests/validator/cr-verdicts.o \
+                            $(BUILD)/obj/lib/cr-decode.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^
+
+$(BUILD)/tests/cr-verdicts-qemu: $(BUILD)/obj/tests/validator/cr-verdicts.o \
+                                 $(QEMU_CR_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^
+
+$(QEMU_CR_OBJ):
+	@echo "$@ is missing: make qemu builds it"; exit 1
+
 firmware:
 	@$(MAKE) --no-print-directory -C firmware BUILD=$(abspath $(BUILD))/firmware ARM_CC=$(ARM_CC)
 
@@ -129,6 +148,7 @@ demo: deps all qemu
 	@bash scripts/demo.sh
 
 check: deps all qemu $(UNIT_BINS)
+	@$(MAKE) --no-print-directory $(VERDICT_BINS)
 	@bash tests/run-all.sh
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory check-asan
@@ -139,6 +159,7 @@ check-unit: $(UNIT_BINS)
 	@bash tests/run-all.sh --unit-only
 
 check-e2e: all qemu
+	@$(MAKE) --no-print-directory $(VERDICT_BINS)
 	@bash tests/run-all.sh --e2e-only
 
 unit-tests: $(UNIT_BINS)
@@ -148,7 +169,7 @@ unit-tests: $(UNIT_BINS)
 check-asan: firmware
 	@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) CC=gcc \
 	    CFLAGS="$(ASAN_CFLAGS)" QEMU=$(abspath $(QEMU)) \
-	    lib backends tools unit-tests
+	    lib backends tools unit-tests $(VERDICT_BINS:$(BUILD)/%=$(ASAN_BUILD)/%)
 	@[ -L $(ASAN_BUILD)/firmware ] || rm -rf $(ASAN_BUILD)/firmware
 	@ln -sfn $(abspath $(BUILD))/firmware $(ASAN_BUILD)/firmware
 	@echo "=== sanitizer build ($(ASAN_BUILD)): unit and end-to-end tests"

@@ -63,6 +63,7 @@ CLOCK_MAX_HZ = 10_000_000_000
 LIVE_CLOCK_HZ = 40          # offsetof(struct vup_cr_live, clock_hz)
 LEVEL = 1 << 0
 LIVE_OFFSET = 4096
+HDR_SIZE = 64              # sizeof(struct vup_cr_header)
 CR_SIZE = 8192
 WIN_BASE, WIN_SIZE = 0x40013800, 0x400
 PAGE = 4096
@@ -151,7 +152,9 @@ def build_cr(mutate):
     elif mutate == "same-nvic-line":
         hdr["nent"] = 3
         extra = irq_entry(1, 37, b"usart2")
-    elif mutate == "irq-beyond-num-irq":
+    elif mutate == "irq-beyond-num-irq":   # a valid NVIC line the board lacks
+        irq["line"] = 200
+    elif mutate == "irq-beyond-nvic":
         irq["line"] = 0xffffffff
     elif mutate == "absurd-clock":
         hdr["nent"] = 3
@@ -212,7 +215,7 @@ CR_MUTATIONS = ["none", "bad-magic", "bad-major", "zero-size-window", "entry-ove
                 "unknown-required-entry", "unknown-optional-entry", "newer-minor",
                 "misaligned-window", "window-wraps", "window-above-4g",
                 "bad-access-size", "overlapping-windows", "duplicate-window-names",
-                "duplicate-irq-names", "same-nvic-line", "irq-beyond-num-irq",
+                "duplicate-irq-names", "same-nvic-line", "irq-beyond-num-irq", "irq-beyond-nvic",
                 "absurd-clock", "live-outside-region", "desc-size-huge",
                 "header-size-odd", "direct-not-direct-mapped", "direct-no-window",
                 "direct-outside-window", "direct-overlap", "direct-bad-flags",
@@ -278,6 +281,7 @@ class Conn:
         self.s, self.cr, self.log, self.mutate = s, cr, log, mutate
         self.window = bytearray(WIN_SIZE)
         self.cr_reads = 0
+        self.cr_faulted = False
         self.triggered = False
 
     def hang(self):
@@ -429,9 +433,12 @@ class Conn:
             mem = self.cr if region == 0 else self.window
             if region == 0 and cmd == REGION_READ:
                 self.cr_reads += 1
-                if self.cr_reads == 2 and m in ("cr-read-truncated", "cr-read-stall",
-                                               "cr-read-die"):
-                    # the descriptor read, after the header's
+                # The first read of the entries (QEMU reads the header first,
+                # vup-info the whole region at once).
+                if off + count > HDR_SIZE and off < LIVE_OFFSET and \
+                        not self.cr_faulted and m in ("cr-read-truncated",
+                                                      "cr-read-stall", "cr-read-die"):
+                    self.cr_faulted = True
                     if m == "cr-read-truncated":
                         self.reply(mid, cmd, body[:16] + bytes(mem[off:off + count // 2]))
                         return
