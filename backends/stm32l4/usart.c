@@ -372,17 +372,17 @@ static void tdr_write(vup_periph *p, const struct vup_reg *reg, uint32_t old,
  */
 static const struct vup_reg usart_regs[] = {
     /* name    offset      reset      wmask        w1c  read      write */
-    { "CR1",  USART_CR1,  0,         CR1_WMASK,   0,   NULL,     cr1_write },
-    { "CR2",  USART_CR2,  0,         CR2_WMASK,   0,   NULL,     cr_write },
-    { "CR3",  USART_CR3,  0,         CR3_WMASK,   0,   NULL,     cr_write },
-    { "BRR",  USART_BRR,  0,         0x0000ffff,  0,   NULL,     brr_write },
-    { "GTPR", USART_GTPR, 0,         0x0000ffff,  0,   NULL,     NULL },
-    { "RTOR", USART_RTOR, 0,         0xffffffff,  0,   NULL,     NULL },
-    { "RQR",  USART_RQR,  0,         0,           0,   NULL,     rqr_write },
-    { "ISR",  USART_ISR,  ISR_RESET, 0,           0,   NULL,     NULL },
-    { "ICR",  USART_ICR,  0,         0,           0,   NULL,     icr_write },
-    { "RDR",  USART_RDR,  0,         0,           0,   rdr_read, NULL },
-    { "TDR",  USART_TDR,  0,         DATA_MASK,   0,   NULL,     tdr_write },
+    { .name = "CR1", .offset = USART_CR1, .reset = 0, .wmask = CR1_WMASK, .write = cr1_write },
+    { .name = "CR2", .offset = USART_CR2, .reset = 0, .wmask = CR2_WMASK, .write = cr_write },
+    { .name = "CR3", .offset = USART_CR3, .reset = 0, .wmask = CR3_WMASK, .write = cr_write },
+    { .name = "BRR", .offset = USART_BRR, .reset = 0, .wmask = 0x0000ffff, .write = brr_write },
+    { .name = "GTPR", .offset = USART_GTPR, .reset = 0, .wmask = 0x0000ffff },
+    { .name = "RTOR", .offset = USART_RTOR, .reset = 0, .wmask = 0xffffffff },
+    { .name = "RQR", .offset = USART_RQR, .reset = 0, .wmask = 0, .write = rqr_write },
+    { .name = "ISR", .offset = USART_ISR, .reset = ISR_RESET, .wmask = 0 },
+    { .name = "ICR", .offset = USART_ICR, .reset = 0, .wmask = 0, .write = icr_write },
+    { .name = "RDR", .offset = USART_RDR, .reset = 0, .wmask = 0, .read = rdr_read },
+    { .name = "TDR", .offset = USART_TDR, .reset = 0, .wmask = DATA_MASK, .write = tdr_write },
 };
 
 static void usart_reset(vup_periph *p)
