@@ -180,15 +180,15 @@ static void test_rcc_msi_ranges(void **state)
     };
 
     for (uint32_t r = 0; r < 12; r++) {
-        wr(f, R_RCC, RCC_CR, 0x1u | CR_MSIRGSEL | r << 4);
+        wr(f, R_RCC, A_CR, 0x1u | R_CR_MSIRGSEL_MASK | r << 4);
         assert_int_equal(hz(f, "sysclk"), table[r]);
     }
     /* Reserved range: the frequency stays. */
-    wr(f, R_RCC, RCC_CR, 0x1u | CR_MSIRGSEL | 13u << 4);
+    wr(f, R_RCC, A_CR, 0x1u | R_CR_MSIRGSEL_MASK | 13u << 4);
     assert_int_equal(hz(f, "sysclk"), 48000000);
     /* MSION cannot be cleared while MSI is SYSCLK. */
-    wr(f, R_RCC, RCC_CR, CR_MSIRGSEL | 6u << 4);
-    assert_int_equal(rd(f, R_RCC, RCC_CR) & 0x3, 0x3);
+    wr(f, R_RCC, A_CR, R_CR_MSIRGSEL_MASK | 6u << 4);
+    assert_int_equal(rd(f, R_RCC, A_CR) & 0x3, 0x3);
 }
 
 static void test_rcc_pll80(void **state)
@@ -196,30 +196,30 @@ static void test_rcc_pll80(void **state)
     struct fixture *f = *state;
 
     /* MSI 4 MHz / M1 * N40 / R2: RM0351's 80 MHz. */
-    wr(f, R_RCC, RCC_PLLCFGR, 1u | 0u << 4 | 40u << 8 | PLLCFGR_REN);
-    assert_int_equal(rd(f, R_RCC, RCC_CR) & (1u << 25), 0);
-    wr(f, R_RCC, RCC_CR, rd(f, R_RCC, RCC_CR) | CR_PLLON);
-    assert_int_equal(rd(f, R_RCC, RCC_CR) & (1u << 25), 1u << 25);
+    wr(f, R_RCC, A_PLLCFGR, 1u | 0u << 4 | 40u << 8 | R_PLLCFGR_PLLREN_MASK);
+    assert_int_equal(rd(f, R_RCC, A_CR) & (1u << 25), 0);
+    wr(f, R_RCC, A_CR, rd(f, R_RCC, A_CR) | R_CR_PLLON_MASK);
+    assert_int_equal(rd(f, R_RCC, A_CR) & (1u << 25), 1u << 25);
     assert_int_equal(hz(f, "sysclk"), 4000000);
-    wr(f, R_RCC, RCC_CFGR, 3);
-    assert_int_equal(rd(f, R_RCC, RCC_CFGR) & 0xf, 0xf);   /* SWS = PLL */
+    wr(f, R_RCC, A_CFGR, 3);
+    assert_int_equal(rd(f, R_RCC, A_CFGR) & 0xf, 0xf);   /* SWS = PLL */
     assert_int_equal(hz(f, "sysclk"), 80000000);
     assert_int_equal(hz(f, "hclk"), 80000000);
     assert_int_equal(hz(f, "systick_ref"), 10000000);
     /* PLLON stays while the PLL is SYSCLK. */
-    wr(f, R_RCC, RCC_CR, rd(f, R_RCC, RCC_CR) & ~CR_PLLON);
+    wr(f, R_RCC, A_CR, rd(f, R_RCC, A_CR) & ~R_CR_PLLON_MASK);
     assert_int_equal(hz(f, "sysclk"), 80000000);
     /* HSI16 source, M 2, N 20, R 4: 16 / 2 * 20 / 4 = 40 MHz. */
-    wr(f, R_RCC, RCC_CFGR, 0);
-    wr(f, R_RCC, RCC_CR, rd(f, R_RCC, RCC_CR) & ~CR_PLLON);
-    wr(f, R_RCC, RCC_PLLCFGR, 2u | 1u << 4 | 20u << 8 | PLLCFGR_REN |
+    wr(f, R_RCC, A_CFGR, 0);
+    wr(f, R_RCC, A_CR, rd(f, R_RCC, A_CR) & ~R_CR_PLLON_MASK);
+    wr(f, R_RCC, A_PLLCFGR, 2u | 1u << 4 | 20u << 8 | R_PLLCFGR_PLLREN_MASK |
                               1u << 25);
-    wr(f, R_RCC, RCC_CR, rd(f, R_RCC, RCC_CR) | CR_PLLON);
-    assert_int_equal(rd(f, R_RCC, RCC_CR) & (1u << 10), 1u << 10); /* HSIRDY */
-    wr(f, R_RCC, RCC_CFGR, 3);
+    wr(f, R_RCC, A_CR, rd(f, R_RCC, A_CR) | R_CR_PLLON_MASK);
+    assert_int_equal(rd(f, R_RCC, A_CR) & (1u << 10), 1u << 10); /* HSIRDY */
+    wr(f, R_RCC, A_CFGR, 3);
     assert_int_equal(hz(f, "sysclk"), 40000000);
     /* Without PLLREN the R output is off. */
-    wr(f, R_RCC, RCC_PLLCFGR, 2u | 1u << 4 | 20u << 8 | 1u << 25);
+    wr(f, R_RCC, A_PLLCFGR, 2u | 1u << 4 | 20u << 8 | 1u << 25);
     assert_int_equal(hz(f, "sysclk"), 0);
 }
 
@@ -227,9 +227,9 @@ static void test_rcc_prescalers(void **state)
 {
     struct fixture *f = *state;
 
-    wr(f, R_RCC, RCC_CR, 0x1u | CR_MSIRGSEL | 11u << 4);    /* 48 MHz */
+    wr(f, R_RCC, A_CR, 0x1u | R_CR_MSIRGSEL_MASK | 11u << 4);    /* 48 MHz */
     /* HPRE /2, PPRE1 /2, PPRE2 /4. */
-    wr(f, R_RCC, RCC_CFGR, 8u << 4 | 4u << 8 | 5u << 11);
+    wr(f, R_RCC, A_CFGR, 8u << 4 | 4u << 8 | 5u << 11);
     assert_int_equal(hz(f, "hclk"), 24000000);
     assert_int_equal(hz(f, "systick_ref"), 3000000);
     assert_int_equal(hz(f, "pclk1"), 12000000);
@@ -237,7 +237,7 @@ static void test_rcc_prescalers(void **state)
     assert_int_equal(hz(f, "pclk2"), 6000000);
     assert_int_equal(hz(f, "tim_pclk2"), 12000000);
     /* HPRE 1100 is /64 (RM0351). */
-    wr(f, R_RCC, RCC_CFGR, 12u << 4);
+    wr(f, R_RCC, A_CFGR, 12u << 4);
     assert_int_equal(hz(f, "hclk"), 750000);
     assert_int_equal(hz(f, "tim_pclk1"), 750000);           /* x1 */
 }
@@ -246,23 +246,23 @@ static void test_rcc_usart_kernel_clocks(void **state)
 {
     struct fixture *f = *state;
 
-    wr(f, R_RCC, RCC_CFGR, 4u << 11);                        /* PCLK2 /2 */
-    wr(f, R_RCC, RCC_APB2ENR, 1u << 14);
+    wr(f, R_RCC, A_CFGR, 4u << 11);                        /* PCLK2 /2 */
+    wr(f, R_RCC, A_APB2ENR, 1u << 14);
     assert_int_equal(hz(f, "usart1_ker"), 2000000);          /* PCLK2 */
-    wr(f, R_RCC, RCC_CCIPR, 1);
+    wr(f, R_RCC, A_CCIPR, 1);
     assert_int_equal(hz(f, "usart1_ker"), 4000000);          /* SYSCLK */
-    wr(f, R_RCC, RCC_CCIPR, 2);
+    wr(f, R_RCC, A_CCIPR, 2);
     assert_int_equal(hz(f, "usart1_ker"), 0);                /* HSI16 off */
-    wr(f, R_RCC, RCC_CR, rd(f, R_RCC, RCC_CR) | 1u << 8);
+    wr(f, R_RCC, A_CR, rd(f, R_RCC, A_CR) | 1u << 8);
     assert_int_equal(hz(f, "usart1_ker"), 16000000);
-    wr(f, R_RCC, RCC_CCIPR, 3);
-    wr(f, R_RCC, RCC_BDCR, 1);                               /* LSEON */
+    wr(f, R_RCC, A_CCIPR, 3);
+    wr(f, R_RCC, A_BDCR, 1);                               /* LSEON */
     assert_int_equal(hz(f, "usart1_ker"), 32768);
     /* USART2 on PCLK1, gated by APB1ENR1.USART2EN. */
     assert_int_equal(hz(f, "usart2_ker"), 0);
-    wr(f, R_RCC, RCC_APB1ENR1, 1u << 17);
+    wr(f, R_RCC, A_APB1ENR1, 1u << 17);
     assert_int_equal(hz(f, "usart2_ker"), 4000000);
-    wr(f, R_RCC, RCC_CCIPR, 3u | 2u << 2);
+    wr(f, R_RCC, A_CCIPR, 3u | 2u << 2);
     assert_int_equal(hz(f, "usart2_ker"), 16000000);
 }
 
@@ -349,7 +349,7 @@ static void test_tim_clock_change(void **state)
 
     tim6_start(f);
     set_vtime(f, 1000 + 200000);                /* CNT 200 */
-    wr(f, R_RCC, RCC_CFGR, 8u << 4);            /* HCLK /2: 2 MHz timers */
+    wr(f, R_RCC, A_CFGR, 8u << 4);            /* HCLK /2: 2 MHz timers */
     assert_int_equal(hz(f, "tim_pclk1"), 2000000);
     set_vtime(f, 1000 + 400000);
     assert_int_equal(rd(f, R_TIM6, TIM_CNT), 300);
