@@ -169,13 +169,10 @@ struct vup_reg {
     const char *name;
     uint32_t offset;             /* 4-byte aligned, inside the window */
     uint32_t reset;              /* value after reset (fields only) */
-    /* Transitional, until every table has fields: without fields. */
-    uint32_t wmask;              /* bits a guest write stores */
-    uint32_t w1c;                /* bits a guest write of 1 clears */
-    vup_reg_read_fn read;        /* optional */
-    vup_reg_write_fn write;      /* optional */
     const struct vup_field *fields;  /* referenced, not copied */
     size_t num_fields;
+    vup_reg_read_fn read;        /* optional */
+    vup_reg_write_fn write;      /* optional */
     vup_reg_pre_write_fn pre_write;  /* optional */
 };
 

@@ -147,10 +147,8 @@ static int reg_sem(const char *pn, const struct vup_reg *r,
 {
     *m = (struct vup_reg_sem){ 0 };
     if (r->num_fields == 0) {
-        /* Transitional: wmask bits stored, w1c bits cleared by a 1. */
-        m->exists = UINT32_MAX;
-        m->clr_any = m->set1 = r->wmask & ~r->w1c;
-        m->clr1 = r->w1c;
+        /* No field table: a plain read-write register of 32 bits. */
+        m->exists = m->clr_any = m->set1 = UINT32_MAX;
         return 0;
     }
     if (!r->fields) {

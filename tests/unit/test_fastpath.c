@@ -73,12 +73,20 @@ static uint32_t cnt_read(vup_periph *p, const struct vup_reg *r,
     return value;
 }
 
+static const struct vup_field ctl_fields[] = {
+    VUP_FIELD("CTL", 0, 8, VUP_RW),
+};
+static const struct vup_field ro32[] = {
+    VUP_FIELD("VALUE", 0, 32, VUP_RO),
+};
+
 static const struct vup_reg regs[] = {
-    { .name = "CTL", .offset = 0x0, .reset = 0, .wmask = 0xff, .write = ctl_write },
-    { .name = "DATA", .offset = 0x4, .reset = 0x1234, .wmask = 0xffffffff },
-    { .name = "STAT", .offset = 0xc, .reset = 0x5, .wmask = 0 },
-    { .name = "CNT", .offset = 0x10, .reset = 0, .wmask = 0, .read = cnt_read },
-    { .name = "ID", .offset = 0x14, .reset = 0x4c4, .wmask = 0 },
+    { .name = "CTL", .offset = 0x0, VUP_FIELDS(ctl_fields),
+      .write = ctl_write },
+    { .name = "DATA", .offset = 0x4, .reset = 0x1234 },
+    { .name = "STAT", .offset = 0xc, .reset = 0x5, VUP_FIELDS(ro32) },
+    { .name = "CNT", .offset = 0x10, VUP_FIELDS(ro32), .read = cnt_read },
+    { .name = "ID", .offset = 0x14, .reset = 0x4c4, VUP_FIELDS(ro32) },
 };
 
 static const struct vup_irq_desc irqs[] = {

@@ -140,7 +140,7 @@ static const struct vup_reg regs[] = {
     { VUP_REG_AT(ONCE), VUP_FIELDS(once_fields), .write = record },
     { VUP_REG_AT(PW), VUP_FIELDS(pw_fields), .write = record,
       .pre_write = pw_pre_write },
-    { VUP_REG_AT(PLAIN), .reset = 0x12345678, .wmask = UINT32_MAX },
+    { VUP_REG_AT(PLAIN), .reset = 0x12345678 },
 };
 
 static const struct vup_periph_desc desc = {
@@ -189,7 +189,7 @@ static void wr(struct fixture *f, uint64_t off, uint32_t v, uint32_t count)
     assert_int_equal(vup_client_write(f->c, 1, off, &v, count, false), 0);
 }
 
-/* ---- access ---------------------------------------------------------- */
+/* ---- access ------------------------------------------------------------- */
 
 static void test_read_write_and_read_only(void **state)
 {
@@ -234,7 +234,7 @@ static void test_plain_register_without_fields(void **state)
     assert_int_equal(rd(f, A_PLAIN, 4), 0xfedcba98);
 }
 
-/* ---- write actions (modifiedWriteValues) ----------------------------- */
+/* ---- write actions (modifiedWriteValues) -------------------------------- */
 
 static void test_one_to_clear_set_toggle(void **state)
 {
@@ -274,7 +274,7 @@ static void test_clear_and_set_on_any_write(void **state)
     assert_int_equal(rd(f, A_WANY, 4), 0xffff);
 }
 
-/* ---- read actions (readAction) ----------------------------------------- */
+/* ---- read actions (readAction) ------------------------------------------ */
 
 static void test_read_to_clear_and_set(void **state)
 {
@@ -401,7 +401,7 @@ static void test_read_actions_are_not_direct(void **state)
     close(ri.fd);
 }
 
-/* ---- validation ----------------------------------------------------------- */
+/* ---- validation --------------------------------------------------------- */
 
 /* The error of adding a one-register peripheral with @fields. */
 static void expect_refused(const struct vup_field *fields, size_t n,
@@ -436,8 +436,12 @@ static void test_validation(void **state)
         VUP_FIELD("A", 0, 1, VUP_RW), VUP_FIELD("A", 1, 1, VUP_RW),
     };
     const struct vup_field noname[] = { VUP_FIELD("", 0, 1, VUP_RW) };
-    const struct vup_field ro_w1c[] = { VUP_FIELD("F", 0, 1, VUP_RO | VUP_W1C) };
-    const struct vup_field wo_rc[] = { VUP_FIELD("F", 0, 1, VUP_WO | VUP_RCLR) };
+    const struct vup_field ro_w1c[] = {
+        VUP_FIELD("F", 0, 1, VUP_RO | VUP_W1C),
+    };
+    const struct vup_field wo_rc[] = {
+        VUP_FIELD("F", 0, 1, VUP_WO | VUP_RCLR),
+    };
     const struct vup_field two[] = { VUP_FIELD("F", 0, 1, VUP_W1C | VUP_W0C) };
     const struct vup_field ok[] = { VUP_FIELD("F", 0, 4, VUP_RW) };
 
@@ -457,7 +461,7 @@ static void test_validation(void **state)
     expect_refused(NULL, 1, 0, "p.R: num_fields 1 but no fields");
 }
 
-/* ---- the declaration macros ------------------------------------------------ */
+/* ---- the declaration macros --------------------------------------------- */
 
 REG32(TST, 0x2c)
     FIELD(TST, LOW, 0, 3)
