@@ -35,9 +35,10 @@ typedef struct vup_periph vup_periph;
 struct vup_reg;
 
 /*
- * Read hook: the guest reads @reg whose stored value is @value; return what
- * the guest sees.  May change state (read side effects, e.g. clear RXNE).
- * A register without one is direct-mapped when the client maps shared
+ * Read hook: the guest reads @reg whose stored value is @value (its
+ * readable bits); return what the guest sees.  May change state (read side
+ * effects, e.g. clear RXNE).  A register without one, and without fields
+ * that have a read action, is direct-mapped when the client maps shared
  * memory: QEMU then reads its stored value from memory, without a message
  * (docs/libvup.md, "Direct-mapped windows").  So a register whose value is
  * computed at read time needs a hook even if the read changes nothing.
@@ -45,23 +46,141 @@ struct vup_reg;
 typedef uint32_t (*vup_reg_read_fn)(vup_periph *p, const struct vup_reg *reg,
                                     uint32_t value);
 /*
- * Write hook: called after the stored value went from @old to @value (only
- * wmask bits changed, w1c bits cleared).  @written is what the guest wrote.
+ * Write hook: called after the fields' semantics went from @old to @value
+ * (the whole stored value, write-only bits included).  @written is what the
+ * guest wrote, shifted into its byte lanes (other lanes 0).
  */
 typedef void (*vup_reg_write_fn)(vup_periph *p, const struct vup_reg *reg,
                                  uint32_t old, uint32_t value,
                                  uint32_t written);
+/*
+ * Pre-write hook: called before a guest write is applied, for models whose
+ * state follows virtual time lazily: what happened before the write (a
+ * timer's update flag) must be stored for the write to act on it (clear
+ * it).  Reads do that in their read hook.
+ */
+typedef void (*vup_reg_pre_write_fn)(vup_periph *p, const struct vup_reg *reg);
 
-/* One 32-bit register.  Narrower guest accesses are merged by the library. */
+/*
+ * Field semantics, one to one with CMSIS-SVD (docs/libvup.md, "Registers
+ * and fields").  What a guest access may do: SVD <access>.
+ */
+enum vup_access {
+    VUP_ACCESS_READ_WRITE,       /* read-write (the default) */
+    VUP_ACCESS_READ_ONLY,        /* read-only: writes leave it alone */
+    VUP_ACCESS_WRITE_ONLY,       /* write-only: stored, reads as 0 */
+    VUP_ACCESS_WRITE_ONCE,       /* writeOnce: write-only, and only the
+                                    first write after reset has an effect */
+    VUP_ACCESS_READ_WRITE_ONCE,  /* read-writeOnce: readable, only the first
+                                    write after reset has an effect */
+};
+
+/* What a guest write does to the field: SVD <modifiedWriteValues>. */
+enum vup_write_action {
+    VUP_WRITE_MODIFY,            /* modify: the written value (default) */
+    VUP_WRITE_ONE_TO_CLEAR,      /* oneToClear: a 1 clears the bit, 0 keeps */
+    VUP_WRITE_ONE_TO_SET,        /* oneToSet: a 1 sets the bit, 0 keeps */
+    VUP_WRITE_ONE_TO_TOGGLE,     /* oneToToggle: a 1 inverts the bit */
+    VUP_WRITE_ZERO_TO_CLEAR,     /* zeroToClear: a 0 clears the bit, 1 keeps */
+    VUP_WRITE_ZERO_TO_SET,       /* zeroToSet: a 0 sets the bit, 1 keeps */
+    VUP_WRITE_ZERO_TO_TOGGLE,    /* zeroToToggle: a 0 inverts the bit */
+    VUP_WRITE_CLEAR,             /* clear: any write clears the field */
+    VUP_WRITE_SET,               /* set: any write sets the whole field */
+};
+
+/* What a read does to the field once its value is taken: SVD <readAction>. */
+enum vup_read_action {
+    VUP_READ_NONE,               /* nothing (no readAction) */
+    VUP_READ_CLEAR,              /* clear: the field is cleared */
+    VUP_READ_SET,                /* set: the whole field is set */
+    VUP_READ_MODIFY,             /* modify: changed otherwise (read hook) */
+    VUP_READ_MODIFY_EXTERNAL,    /* modifyExternal: the read changes other
+                                    state (reading RDR clears ISR.RXNE), by
+                                    the read hook */
+};
+
+/*
+ * Set by hardware: the silicon changes the field by itself (status flags,
+ * ready bits), whatever its access.  Information for tools and messages
+ * (which bit a stuck polling loop waits for); the engine does not use it.
+ */
+#define VUP_FIELD_HW 0x1u
+
+/*
+ * One field of a register: bits @shift .. @shift + @width - 1.  Bits that
+ * no field covers are reserved: they read as 0 and ignore writes.
+ */
+struct vup_field {
+    const char *name;
+    uint8_t shift, width;
+    enum vup_access access;
+    enum vup_write_action write;
+    enum vup_read_action read;
+    unsigned flags;              /* VUP_FIELD_* */
+};
+
+/*
+ * A field in one line: VUP_FIELD("UIF", 0, 1, VUP_W0C | VUP_HW), or with
+ * QEMU-style names (vup/registerfields.h) VUP_FIELD_OF(SR, UIF, VUP_W0C |
+ * VUP_HW) for FIELD(SR, UIF, 0, 1).  @sem ORs at most one access, one write
+ * action and one read action (none: read-write, modify, no read action)
+ * and VUP_HW; two of a kind are refused when the table is added.
+ */
+#define VUP_RW       0u                 /* read-write */
+#define VUP_RO       0x1u               /* read-only */
+#define VUP_WO       0x2u               /* write-only */
+#define VUP_WONCE    0x4u               /* writeOnce */
+#define VUP_RWONCE   0x8u               /* read-writeOnce */
+#define VUP_W1C      0x010u             /* oneToClear */
+#define VUP_W1S      0x020u             /* oneToSet */
+#define VUP_W1T      0x040u             /* oneToToggle */
+#define VUP_W0C      0x080u             /* zeroToClear */
+#define VUP_W0S      0x100u             /* zeroToSet */
+#define VUP_W0T      0x200u             /* zeroToToggle */
+#define VUP_WCLR     0x400u             /* clear */
+#define VUP_WSET     0x800u             /* set */
+#define VUP_RCLR     0x1000u            /* readAction clear */
+#define VUP_RSET     0x2000u            /* readAction set */
+#define VUP_RMOD     0x4000u            /* readAction modify */
+#define VUP_RMODEXT  0x8000u            /* readAction modifyExternal */
+#define VUP_HW       0x10000u           /* VUP_FIELD_HW */
+
+/* Internal: the position of the one bit set in @x, 0 for none, 99 for two. */
+#define VUP_ONE_OF_(x) \
+    ((x) == 0 ? 0 : (x) == 1 ? 1 : (x) == 2 ? 2 : (x) == 4 ? 3 : \
+     (x) == 8 ? 4 : (x) == 16 ? 5 : (x) == 32 ? 6 : (x) == 64 ? 7 : \
+     (x) == 128 ? 8 : 99)
+#define VUP_FIELD(name_, shift_, width_, sem_) \
+    { (name_), (shift_), (width_), \
+      (enum vup_access)VUP_ONE_OF_((sem_) & 0xfu), \
+      (enum vup_write_action)VUP_ONE_OF_(((sem_) >> 4) & 0xffu), \
+      (enum vup_read_action)VUP_ONE_OF_(((sem_) >> 12) & 0xfu), \
+      (unsigned)((sem_) >> 16) }
+#define VUP_FIELD_OF(reg, field, sem_) \
+    VUP_FIELD(#field, R_##reg##_##field##_SHIFT, \
+              R_##reg##_##field##_LENGTH, sem_)
+
+/*
+ * One 32-bit register.  Narrower guest accesses are merged by the library.
+ * Without fields (num_fields 0) it is a plain read-write register of 32
+ * bits; with them, only the fields exist, with their semantics.
+ */
 struct vup_reg {
     const char *name;
-    uint32_t offset;         /* 4-byte aligned, inside the window */
-    uint32_t reset;          /* value after reset */
-    uint32_t wmask;          /* bits a guest write stores */
-    uint32_t w1c;            /* bits a guest write of 1 clears */
-    vup_reg_read_fn read;    /* optional */
-    vup_reg_write_fn write;  /* optional */
+    uint32_t offset;             /* 4-byte aligned, inside the window */
+    uint32_t reset;              /* value after reset (fields only) */
+    const struct vup_field *fields;  /* referenced, not copied */
+    size_t num_fields;
+    vup_reg_read_fn read;        /* optional */
+    vup_reg_write_fn write;      /* optional */
+    vup_reg_pre_write_fn pre_write;  /* optional */
 };
+
+/* .fields and .num_fields of a register from a field array. */
+#define VUP_FIELDS(array) \
+    .fields = (array), .num_fields = sizeof(array) / sizeof((array)[0])
+/* .name and .offset of a register from REG32(reg, addr). */
+#define VUP_REG_AT(reg) .name = #reg, .offset = A_##reg
 
 struct vup_irq_desc {
     const char *name;        /* e.g. "usart1" */
@@ -210,7 +329,11 @@ void vup_dev_unwatch_fd(vup_dev *d, int fd);
 void *vup_periph_opaque(const vup_periph *p);
 vup_dev *vup_periph_dev(const vup_periph *p);
 const char *vup_periph_name(const vup_periph *p);
-/* Stored register value / store a value, bypassing hooks and masks. */
+/*
+ * The stored value of a register (write-only bits included) / store one,
+ * bypassing hooks and field semantics (a model setting a status flag);
+ * bits outside the register's fields are not stored.
+ */
 uint32_t vup_reg_get(const vup_periph *p, uint32_t offset);
 void vup_reg_set(vup_periph *p, uint32_t offset, uint32_t value);
 /* IRQ @n of this peripheral (index into desc->irqs). */

@@ -24,6 +24,27 @@
 
 #define VUP_ARRAY_SIZE(a)   (sizeof(a) / sizeof((a)[0]))
 
+/*
+ * A register's field semantics as masks, computed once from its field table
+ * (regs.c), and the state they need.  A guest write of the bits w in the
+ * written lanes L (minus the locked ones) does
+ *     clr = L & (clr_any | w & clr1 | ~w & clr0)
+ *     set = L & (set_any | w & set1 | ~w & set0)
+ *     new = ((old & ~clr) | set) ^ (L & (w & tog1 | ~w & tog0))
+ */
+struct vup_reg_sem {
+    uint32_t exists;               /* bits of some field; others reserved */
+    uint32_t clr_any, clr1, clr0;
+    uint32_t set_any, set1, set0;
+    uint32_t tog1, tog0;
+    uint32_t once;                 /* writeOnce / read-writeOnce bits */
+    uint32_t wo;                   /* write-only bits: stored in hidden */
+    uint32_t rclr, rset;           /* read actions clear / set */
+    bool read_effect;              /* any read action: never direct-mapped */
+    uint32_t locked;               /* once bits written since reset */
+    uint32_t hidden;               /* the stored write-only bits */
+};
+
 struct vup_periph {
     vup_dev *dev;
     struct vup_periph_desc desc;   /* tables still point at the caller's */
@@ -32,7 +53,9 @@ struct vup_periph {
     uint32_t region;               /* vfio region index */
     uint32_t irq_base;             /* vfio IRQ index of desc->irqs[0] */
     const struct vup_reg **sorted; /* by offset, for binary search */
-    uint32_t *values;              /* parallel to sorted */
+    uint32_t *values;              /* parallel to sorted: what reads see */
+    struct vup_reg_sem *sem;       /* parallel to sorted (regs.c); in the
+                                      allocation of values */
     uint32_t unmapped[VUP_UNMAPPED_LOG];
     unsigned num_unmapped;
     /* Direct-mapped window (mirror.c): NULL and 0 without one. */

@@ -21,10 +21,13 @@ static uint32_t page_round(uint32_t n)
     return (n + PAGE - 1) & ~(PAGE - 1);
 }
 
-static bool direct_reg(const struct vup_reg *r)
+static bool direct_reg(const vup_periph *p, size_t i)
 {
-    /* A read hook means a side effect or a value computed at read time. */
-    return r->read == NULL;
+    /*
+     * A read hook means a side effect or a value computed at read time; a
+     * field's read action (read-to-clear...) a side effect.
+     */
+    return p->sorted[i]->read == NULL && !p->sem[i].read_effect;
 }
 
 size_t vup_mirror_ranges(const vup_periph *p, struct vup_range *out,
@@ -40,7 +43,7 @@ size_t vup_mirror_ranges(const vup_periph *p, struct vup_range *out,
     for (size_t i = 0; i < p->desc.num_regs; i++) {
         const struct vup_reg *r = p->sorted[i];
 
-        if (!direct_reg(r)) {
+        if (!direct_reg(p, i)) {
             extend = false;
             continue;
         }
@@ -152,7 +155,7 @@ void vup_mirror_store(vup_periph *p, size_t i)
 {
     const struct vup_reg *r = p->sorted[i];
 
-    if (p->mirror && direct_reg(r)) {
+    if (p->mirror && direct_reg(p, i)) {
         /* Untorn; the reply (a syscall) or a release store orders it. */
         __atomic_store_n(&p->mirror[r->offset / 4], p->values[i],
                          __ATOMIC_RELAXED);

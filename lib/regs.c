@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Declarative register tables: validation, reset, and guest accesses of
- * 1, 2 or 4 bytes merged into the 32-bit registers.
+ * 1, 2 or 4 bytes merged into the 32-bit registers.  Each register's field
+ * table is turned into masks once (struct vup_reg_sem), so an access costs
+ * a few mask operations whatever the number of fields.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -15,6 +18,175 @@ static int cmp_reg(const void *a, const void *b)
     const struct vup_reg *rb = *(const struct vup_reg *const *)b;
 
     return ra->offset < rb->offset ? -1 : ra->offset > rb->offset;
+}
+
+static const char *const access_names[] = {
+    "read-write", "read-only", "write-only", "writeOnce", "read-writeOnce",
+};
+static const char *const write_names[] = {
+    "modify", "oneToClear", "oneToSet", "oneToToggle", "zeroToClear",
+    "zeroToSet", "zeroToToggle", "clear", "set",
+};
+static const char *const read_names[] = {
+    "none", "clear", "set", "modify", "modifyExternal",
+};
+
+static uint32_t field_bits(const struct vup_field *f)
+{
+    return (UINT32_MAX >> (32 - f->width)) << f->shift;
+}
+
+/* Checks @f of @r (periph @pn) and adds its bits to @m. */
+static int add_field(const char *pn, const struct vup_reg *r,
+                     const struct vup_field *f, size_t i,
+                     struct vup_reg_sem *m, char *err, size_t errlen)
+{
+    uint32_t bits;
+
+    if (!f->name || !f->name[0]) {
+        snprintf(err, errlen, "%s.%s: field %zu has no name", pn, r->name, i);
+        return -EINVAL;
+    }
+    if (f->width == 0) {
+        snprintf(err, errlen, "%s.%s.%s: width 0", pn, r->name, f->name);
+        return -EINVAL;
+    }
+    if (f->shift >= 32 || f->width > 32 - f->shift) {
+        snprintf(err, errlen, "%s.%s.%s: bits %u..%u are not inside the "
+                 "32-bit register", pn, r->name, f->name, f->shift,
+                 f->shift + f->width - 1);
+        return -EINVAL;
+    }
+    if ((unsigned)f->access >= VUP_ARRAY_SIZE(access_names) ||
+        (unsigned)f->write >= VUP_ARRAY_SIZE(write_names) ||
+        (unsigned)f->read >= VUP_ARRAY_SIZE(read_names) ||
+        (f->flags & ~VUP_FIELD_HW)) {
+        snprintf(err, errlen, "%s.%s.%s: access %d, write action %d, read "
+                 "action %d, flags 0x%x: not one of each kind (two VUP_W* "
+                 "or VUP_R* ORed?)", pn, r->name, f->name, (int)f->access,
+                 (int)f->write, (int)f->read, f->flags);
+        return -EINVAL;
+    }
+    if (f->access == VUP_ACCESS_READ_ONLY && f->write != VUP_WRITE_MODIFY) {
+        snprintf(err, errlen, "%s.%s.%s: a read-only field cannot have the "
+                 "write action %s", pn, r->name, f->name,
+                 write_names[f->write]);
+        return -EINVAL;
+    }
+    if ((f->access == VUP_ACCESS_WRITE_ONLY ||
+         f->access == VUP_ACCESS_WRITE_ONCE) && f->read != VUP_READ_NONE) {
+        snprintf(err, errlen, "%s.%s.%s: a %s field cannot have the read "
+                 "action %s", pn, r->name, f->name, access_names[f->access],
+                 read_names[f->read]);
+        return -EINVAL;
+    }
+    bits = field_bits(f);
+    m->exists |= bits;
+    if (f->access != VUP_ACCESS_READ_ONLY) {
+        switch (f->write) {
+        case VUP_WRITE_MODIFY:
+            m->clr_any |= bits;
+            m->set1 |= bits;
+            break;
+        case VUP_WRITE_ONE_TO_CLEAR:
+            m->clr1 |= bits;
+            break;
+        case VUP_WRITE_ONE_TO_SET:
+            m->set1 |= bits;
+            break;
+        case VUP_WRITE_ONE_TO_TOGGLE:
+            m->tog1 |= bits;
+            break;
+        case VUP_WRITE_ZERO_TO_CLEAR:
+            m->clr0 |= bits;
+            break;
+        case VUP_WRITE_ZERO_TO_SET:
+            m->set0 |= bits;
+            break;
+        case VUP_WRITE_ZERO_TO_TOGGLE:
+            m->tog0 |= bits;
+            break;
+        case VUP_WRITE_CLEAR:
+            m->clr_any |= bits;
+            break;
+        case VUP_WRITE_SET:
+            m->set_any |= bits;
+            break;
+        }
+    }
+    if (f->access == VUP_ACCESS_WRITE_ONLY ||
+        f->access == VUP_ACCESS_WRITE_ONCE) {
+        m->wo |= bits;
+    }
+    if (f->access == VUP_ACCESS_WRITE_ONCE ||
+        f->access == VUP_ACCESS_READ_WRITE_ONCE) {
+        m->once |= bits;
+    }
+    switch (f->read) {
+    case VUP_READ_NONE:
+        break;
+    case VUP_READ_CLEAR:
+        m->rclr |= bits;
+        m->read_effect = true;
+        break;
+    case VUP_READ_SET:
+        m->rset |= bits;
+        m->read_effect = true;
+        break;
+    case VUP_READ_MODIFY:
+    case VUP_READ_MODIFY_EXTERNAL:
+        m->read_effect = true;
+        break;
+    }
+    return 0;
+}
+
+/* The masks of register @r (periph @pn), or an error naming the field. */
+static int reg_sem(const char *pn, const struct vup_reg *r,
+                   struct vup_reg_sem *m, char *err, size_t errlen)
+{
+    *m = (struct vup_reg_sem){ 0 };
+    if (r->num_fields == 0) {
+        /* No field table: a plain read-write register of 32 bits. */
+        m->exists = m->clr_any = m->set1 = UINT32_MAX;
+        return 0;
+    }
+    if (!r->fields) {
+        snprintf(err, errlen, "%s.%s: num_fields %zu but no fields", pn,
+                 r->name, r->num_fields);
+        return -EINVAL;
+    }
+    for (size_t i = 0; i < r->num_fields; i++) {
+        const struct vup_field *f = &r->fields[i];
+        int ret = add_field(pn, r, f, i, m, err, errlen);
+
+        if (ret < 0) {
+            return ret;
+        }
+        /* Only when the table is added: quadratic in the fields is fine. */
+        for (size_t j = 0; j < i; j++) {
+            const struct vup_field *o = &r->fields[j];
+
+            if (field_bits(o) & field_bits(f)) {
+                snprintf(err, errlen, "%s.%s.%s overlaps %s.%s.%s (bits "
+                         "0x%08x)", pn, r->name, f->name, pn, r->name,
+                         o->name, field_bits(o) & field_bits(f));
+                return -EINVAL;
+            }
+            if (!strcmp(o->name, f->name)) {
+                snprintf(err, errlen, "%s.%s: two fields named %s", pn,
+                         r->name, f->name);
+                return -EINVAL;
+            }
+        }
+    }
+    if (r->reset & ~m->exists) {
+        snprintf(err, errlen, "%s.%s: reset value 0x%08x sets reserved bits "
+                 "0x%08x (no field covers them)", pn, r->name, r->reset,
+                 r->reset & ~m->exists);
+        return -EINVAL;
+    }
+    return 0;
 }
 
 int vup_regs_init(vup_periph *p, char *err, size_t errlen)
@@ -27,11 +199,13 @@ int vup_regs_init(vup_periph *p, char *err, size_t errlen)
         return -EINVAL;
     }
     p->sorted = calloc(n ? n : 1, sizeof(*p->sorted));
-    p->values = calloc(n ? n : 1, sizeof(*p->values));
+    /* One allocation for both: periph_free() frees values. */
+    p->values = calloc(n ? n : 1, sizeof(*p->values) + sizeof(*p->sem));
     if (!p->sorted || !p->values) {
         snprintf(err, errlen, "%s: out of memory", p->name);
         return -ENOMEM;
     }
+    p->sem = (struct vup_reg_sem *)(void *)(p->values + (n ? n : 1));
     for (size_t i = 0; i < n; i++) {
         const struct vup_reg *r = &desc->regs[i];
 
@@ -48,22 +222,39 @@ int vup_regs_init(vup_periph *p, char *err, size_t errlen)
         p->sorted[i] = r;
     }
     qsort(p->sorted, n, sizeof(*p->sorted), cmp_reg);
-    for (size_t i = 1; i < n; i++) {
-        if (p->sorted[i]->offset == p->sorted[i - 1]->offset) {
+    for (size_t i = 0; i < n; i++) {
+        int ret;
+
+        if (i && p->sorted[i]->offset == p->sorted[i - 1]->offset) {
             snprintf(err, errlen, "%s: %s and %s both at offset 0x%x",
                      p->name, p->sorted[i - 1]->name, p->sorted[i]->name,
                      p->sorted[i]->offset);
             return -EINVAL;
         }
+        ret = reg_sem(p->name, p->sorted[i], &p->sem[i], err, errlen);
+        if (ret < 0) {
+            return ret;
+        }
     }
     return 0;
+}
+
+/* Stores @value (fields only): readable bits in values, the others aside. */
+static void store(vup_periph *p, size_t i, uint32_t value)
+{
+    struct vup_reg_sem *m = &p->sem[i];
+
+    value &= m->exists;
+    m->hidden = value & m->wo;
+    p->values[i] = value & ~m->wo;
+    vup_mirror_store(p, i);
 }
 
 void vup_regs_reset(vup_periph *p)
 {
     for (size_t i = 0; i < p->desc.num_regs; i++) {
-        p->values[i] = p->sorted[i]->reset;
-        vup_mirror_store(p, i);
+        p->sem[i].locked = 0;
+        store(p, i, p->sorted[i]->reset);
     }
     p->num_unmapped = 0;
 }
@@ -116,17 +307,26 @@ static uint32_t lane_mask(uint32_t offset, unsigned size)
 uint32_t vup_regs_read(vup_periph *p, uint32_t offset, unsigned size)
 {
     long i = find(p, offset & ~3u);
-    uint32_t v;
+    const struct vup_reg_sem *m;
+    uint32_t v, lanes;
 
     if (i < 0) {
         log_unmapped(p, offset, false);
         return 0;
     }
+    m = &p->sem[i];
+    lanes = lane_mask(offset, size);
     v = p->values[i];
     if (p->sorted[i]->read) {
         v = p->sorted[i]->read(p, p->sorted[i], v);
     }
-    return (v & lane_mask(offset, size)) >> ((offset & 3) * 8);
+    if (m->rclr | m->rset) {
+        /* After the value is taken, in the lanes read. */
+        p->values[i] = (p->values[i] & ~(m->rclr & lanes)) |
+                       (m->rset & lanes);
+        vup_mirror_store(p, (size_t)i);
+    }
+    return (v & lanes) >> ((offset & 3) * 8);
 }
 
 void vup_regs_write(vup_periph *p, uint32_t offset, unsigned size,
@@ -134,22 +334,31 @@ void vup_regs_write(vup_periph *p, uint32_t offset, unsigned size,
 {
     long i = find(p, offset & ~3u);
     const struct vup_reg *r;
-    uint32_t lanes, written, store, old, val;
+    struct vup_reg_sem *m;
+    uint32_t lanes, written, w1, w0, clr, set, tog, old, val;
 
     if (i < 0) {
         log_unmapped(p, offset, true);
         return;
     }
     r = p->sorted[i];
+    m = &p->sem[i];
+    if (r->pre_write) {
+        r->pre_write(p, r);
+    }
     lanes = lane_mask(offset, size);
     written = (data << ((offset & 3) * 8)) & lanes;
-    /* Bytes not written keep their value; w1c bits are never stored. */
-    store = r->wmask & ~r->w1c & lanes;
-    old = p->values[i];
-    val = (old & ~store) | (written & store);
-    val &= ~(written & r->w1c);
-    p->values[i] = val;
-    vup_mirror_store(p, (size_t)i);
+    /* Bytes not written keep their value, and so do locked once bits. */
+    lanes &= ~m->locked;
+    m->locked |= lanes & m->once;
+    w1 = written & lanes;
+    w0 = ~written & lanes;
+    clr = (lanes & m->clr_any) | (w1 & m->clr1) | (w0 & m->clr0);
+    set = (lanes & m->set_any) | (w1 & m->set1) | (w0 & m->set0);
+    tog = (w1 & m->tog1) | (w0 & m->tog0);
+    old = p->values[i] | m->hidden;
+    val = ((old & ~clr) | set) ^ tog;
+    store(p, (size_t)i, val);
     if (r->write) {
         r->write(p, r, old, val, written);
     }
@@ -164,7 +373,7 @@ uint32_t vup_reg_get(const vup_periph *p, uint32_t offset)
                 p->name, offset);
         return 0;
     }
-    return p->values[i];
+    return p->values[i] | p->sem[i].hidden;
 }
 
 void vup_reg_set(vup_periph *p, uint32_t offset, uint32_t value)
@@ -176,6 +385,5 @@ void vup_reg_set(vup_periph *p, uint32_t offset, uint32_t value)
                 p->name, offset);
         return;
     }
-    p->values[i] = value;
-    vup_mirror_store(p, (size_t)i);
+    store(p, (size_t)i, value);
 }

@@ -3,7 +3,8 @@
  * STM32L4x5 RCC (RM0351 chapter 6): registers and the clock tree.
  *
  * Every register of the STM32L475 RCC is present with its RM0351 reset value
- * and writable-bit mask, so reads return what firmware expects.  Behaviour:
+ * and its fields' semantics (the table at the end), so reads return what
+ * firmware expects.  Behaviour (the hooks):
  *   - each oscillator's ready bit follows its ON bit at once (MSI, HSI16,
  *     HSE, PLL, PLLSAI1, PLLSAI2 in CR; LSE in BDCR; LSI in CSR); the
  *     oscillator selected as SYSCLK, and the PLL's input while the PLL is on,
@@ -11,8 +12,8 @@
  *   - CFGR.SWS follows CFGR.SW at once;
  *   - a ready bit that rises with its CIER enable set raises the CIFR flag;
  *     CICR clears CIFR; the RCC interrupt line (5) is CIFR & CIER;
- *   - CR.CSSON, CR.MSIRGSEL and APB2ENR.FWEN are set-only; CSR.RMVF clears
- *     the reset flags;
+ *   - CSR.RMVF clears the reset flags (CR.CSSON, CR.MSIRGSEL and
+ *     APB2ENR.FWEN, set-only, are declared so);
  *   - frequencies, published as clock outputs (rcc_clocks[]): SYSCLK from
  *     MSI (range table), HSI16, HSE (48 MHz, QEMU's default) or PLLR
  *     (src / M * N / R), the AHB/APB prescalers, the SysTick reference
@@ -25,62 +26,183 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include <vup/registerfields.h>
+
 #include "stm32l4.h"
 
-/* Register offsets. */
-#define RCC_CR          0x00
-#define RCC_ICSCR       0x04
-#define RCC_CFGR        0x08
-#define RCC_PLLCFGR     0x0c
-#define RCC_PLLSAI1CFGR 0x10
-#define RCC_PLLSAI2CFGR 0x14
-#define RCC_CIER        0x18
-#define RCC_CIFR        0x1c
-#define RCC_CICR        0x20
-#define RCC_AHB1RSTR    0x28
-#define RCC_AHB2RSTR    0x2c
-#define RCC_AHB3RSTR    0x30
-#define RCC_APB1RSTR1   0x38
-#define RCC_APB1RSTR2   0x3c
-#define RCC_APB2RSTR    0x40
-#define RCC_AHB1ENR     0x48
-#define RCC_AHB2ENR     0x4c
-#define RCC_AHB3ENR     0x50
-#define RCC_APB1ENR1    0x58
-#define RCC_APB1ENR2    0x5c
-#define RCC_APB2ENR     0x60
-#define RCC_AHB1SMENR   0x68
-#define RCC_AHB2SMENR   0x6c
-#define RCC_AHB3SMENR   0x70
-#define RCC_APB1SMENR1  0x78
-#define RCC_APB1SMENR2  0x7c
-#define RCC_APB2SMENR   0x80
-#define RCC_CCIPR       0x88
-#define RCC_BDCR        0x90
-#define RCC_CSR         0x94
+/*
+ * Registers and fields, RM0351 6.4.  The peripheral reset, clock enable
+ * and sleep-mode enable registers (one bit per peripheral) list their bits
+ * in their field tables below; FIELD() names the bits the code uses.
+ */
+REG32(CR, 0x00)
+    FIELD(CR, MSION, 0, 1)
+    FIELD(CR, MSIRDY, 1, 1)
+    FIELD(CR, MSIPLLEN, 2, 1)
+    FIELD(CR, MSIRGSEL, 3, 1)
+    FIELD(CR, MSIRANGE, 4, 4)
+    FIELD(CR, HSION, 8, 1)
+    FIELD(CR, HSIKERON, 9, 1)
+    FIELD(CR, HSIRDY, 10, 1)
+    FIELD(CR, HSIASFS, 11, 1)
+    FIELD(CR, HSEON, 16, 1)
+    FIELD(CR, HSERDY, 17, 1)
+    FIELD(CR, HSEBYP, 18, 1)
+    FIELD(CR, CSSON, 19, 1)
+    FIELD(CR, PLLON, 24, 1)
+    FIELD(CR, PLLRDY, 25, 1)
+    FIELD(CR, PLLSAI1ON, 26, 1)
+    FIELD(CR, PLLSAI1RDY, 27, 1)
+    FIELD(CR, PLLSAI2ON, 28, 1)
+    FIELD(CR, PLLSAI2RDY, 29, 1)
+REG32(ICSCR, 0x04)
+    FIELD(ICSCR, MSICAL, 0, 8)
+    FIELD(ICSCR, MSITRIM, 8, 8)
+    FIELD(ICSCR, HSICAL, 16, 8)
+    FIELD(ICSCR, HSITRIM, 24, 7)
+REG32(CFGR, 0x08)
+    FIELD(CFGR, SW, 0, 2)
+    FIELD(CFGR, SWS, 2, 2)
+    FIELD(CFGR, HPRE, 4, 4)
+    FIELD(CFGR, PPRE1, 8, 3)
+    FIELD(CFGR, PPRE2, 11, 3)
+    FIELD(CFGR, STOPWUCK, 15, 1)
+    FIELD(CFGR, MCOSEL, 24, 3)
+    FIELD(CFGR, MCOPRE, 28, 3)
+REG32(PLLCFGR, 0x0c)
+    FIELD(PLLCFGR, PLLSRC, 0, 2)
+    FIELD(PLLCFGR, PLLM, 4, 3)
+    FIELD(PLLCFGR, PLLN, 8, 7)
+    FIELD(PLLCFGR, PLLPEN, 16, 1)
+    FIELD(PLLCFGR, PLLP, 17, 1)
+    FIELD(PLLCFGR, PLLQEN, 20, 1)
+    FIELD(PLLCFGR, PLLQ, 21, 2)
+    FIELD(PLLCFGR, PLLREN, 24, 1)
+    FIELD(PLLCFGR, PLLR, 25, 2)
+    FIELD(PLLCFGR, PLLPDIV, 27, 5)
+REG32(PLLSAI1CFGR, 0x10)
+    FIELD(PLLSAI1CFGR, PLLSAI1N, 8, 7)
+    FIELD(PLLSAI1CFGR, PLLSAI1PEN, 16, 1)
+    FIELD(PLLSAI1CFGR, PLLSAI1P, 17, 1)
+    FIELD(PLLSAI1CFGR, PLLSAI1QEN, 20, 1)
+    FIELD(PLLSAI1CFGR, PLLSAI1Q, 21, 2)
+    FIELD(PLLSAI1CFGR, PLLSAI1REN, 24, 1)
+    FIELD(PLLSAI1CFGR, PLLSAI1R, 25, 2)
+    FIELD(PLLSAI1CFGR, PLLSAI1PDIV, 27, 5)
+REG32(PLLSAI2CFGR, 0x14)
+    FIELD(PLLSAI2CFGR, PLLSAI2N, 8, 7)
+    FIELD(PLLSAI2CFGR, PLLSAI2PEN, 16, 1)
+    FIELD(PLLSAI2CFGR, PLLSAI2P, 17, 1)
+    FIELD(PLLSAI2CFGR, PLLSAI2REN, 24, 1)
+    FIELD(PLLSAI2CFGR, PLLSAI2R, 25, 2)
+    FIELD(PLLSAI2CFGR, PLLSAI2PDIV, 27, 5)
+/* CIER, CIFR and CICR: one bit per source, at the same place in all three. */
+REG32(CIER, 0x18)
+    FIELD(CIER, LSIRDYIE, 0, 1)
+    FIELD(CIER, LSERDYIE, 1, 1)
+    FIELD(CIER, MSIRDYIE, 2, 1)
+    FIELD(CIER, HSIRDYIE, 3, 1)
+    FIELD(CIER, HSERDYIE, 4, 1)
+    FIELD(CIER, PLLRDYIE, 5, 1)
+    FIELD(CIER, PLLSAI1RDYIE, 6, 1)
+    FIELD(CIER, PLLSAI2RDYIE, 7, 1)
+    FIELD(CIER, LSECSSIE, 9, 1)
+    FIELD(CIER, HSI48RDYIE, 10, 1)
+REG32(CIFR, 0x1c)
+    FIELD(CIFR, LSIRDYF, 0, 1)
+    FIELD(CIFR, LSERDYF, 1, 1)
+    FIELD(CIFR, MSIRDYF, 2, 1)
+    FIELD(CIFR, HSIRDYF, 3, 1)
+    FIELD(CIFR, HSERDYF, 4, 1)
+    FIELD(CIFR, PLLRDYF, 5, 1)
+    FIELD(CIFR, PLLSAI1RDYF, 6, 1)
+    FIELD(CIFR, PLLSAI2RDYF, 7, 1)
+    FIELD(CIFR, CSSF, 8, 1)
+    FIELD(CIFR, LSECSSF, 9, 1)
+    FIELD(CIFR, HSI48RDYF, 10, 1)
+REG32(CICR, 0x20)
+    FIELD(CICR, LSIRDYC, 0, 1)
+    FIELD(CICR, LSERDYC, 1, 1)
+    FIELD(CICR, MSIRDYC, 2, 1)
+    FIELD(CICR, HSIRDYC, 3, 1)
+    FIELD(CICR, HSERDYC, 4, 1)
+    FIELD(CICR, PLLRDYC, 5, 1)
+    FIELD(CICR, PLLSAI1RDYC, 6, 1)
+    FIELD(CICR, PLLSAI2RDYC, 7, 1)
+    FIELD(CICR, CSSC, 8, 1)
+    FIELD(CICR, LSECSSC, 9, 1)
+    FIELD(CICR, HSI48RDYC, 10, 1)
+REG32(AHB1RSTR, 0x28)
+REG32(AHB2RSTR, 0x2c)
+REG32(AHB3RSTR, 0x30)
+REG32(APB1RSTR1, 0x38)
+REG32(APB1RSTR2, 0x3c)
+REG32(APB2RSTR, 0x40)
+REG32(AHB1ENR, 0x48)
+REG32(AHB2ENR, 0x4c)
+REG32(AHB3ENR, 0x50)
+REG32(APB1ENR1, 0x58)
+    FIELD(APB1ENR1, USART2EN, 17, 1)
+    FIELD(APB1ENR1, USART3EN, 18, 1)
+REG32(APB1ENR2, 0x5c)
+REG32(APB2ENR, 0x60)
+    FIELD(APB2ENR, FWEN, 7, 1)
+    FIELD(APB2ENR, USART1EN, 14, 1)
+REG32(AHB1SMENR, 0x68)
+REG32(AHB2SMENR, 0x6c)
+REG32(AHB3SMENR, 0x70)
+REG32(APB1SMENR1, 0x78)
+REG32(APB1SMENR2, 0x7c)
+REG32(APB2SMENR, 0x80)
+REG32(CCIPR, 0x88)
+    FIELD(CCIPR, USART1SEL, 0, 2)
+    FIELD(CCIPR, USART2SEL, 2, 2)
+    FIELD(CCIPR, USART3SEL, 4, 2)
+    FIELD(CCIPR, UART4SEL, 6, 2)
+    FIELD(CCIPR, UART5SEL, 8, 2)
+    FIELD(CCIPR, LPUART1SEL, 10, 2)
+    FIELD(CCIPR, I2C1SEL, 12, 2)
+    FIELD(CCIPR, I2C2SEL, 14, 2)
+    FIELD(CCIPR, I2C3SEL, 16, 2)
+    FIELD(CCIPR, LPTIM1SEL, 18, 2)
+    FIELD(CCIPR, LPTIM2SEL, 20, 2)
+    FIELD(CCIPR, SAI1SEL, 22, 2)
+    FIELD(CCIPR, SAI2SEL, 24, 2)
+    FIELD(CCIPR, CLK48SEL, 26, 2)
+    FIELD(CCIPR, ADCSEL, 28, 2)
+    FIELD(CCIPR, SWPMI1SEL, 30, 1)
+    FIELD(CCIPR, DFSDM1SEL, 31, 1)
+REG32(BDCR, 0x90)
+    FIELD(BDCR, LSEON, 0, 1)
+    FIELD(BDCR, LSERDY, 1, 1)
+    FIELD(BDCR, LSEBYP, 2, 1)
+    FIELD(BDCR, LSEDRV, 3, 2)
+    FIELD(BDCR, LSECSSON, 5, 1)
+    FIELD(BDCR, LSECSSD, 6, 1)
+    FIELD(BDCR, RTCSEL, 8, 2)
+    FIELD(BDCR, RTCEN, 15, 1)
+    FIELD(BDCR, BDRST, 16, 1)
+    FIELD(BDCR, LSCOEN, 24, 1)
+    FIELD(BDCR, LSCOSEL, 25, 1)
+REG32(CSR, 0x94)
+    FIELD(CSR, LSION, 0, 1)
+    FIELD(CSR, LSIRDY, 1, 1)
+    FIELD(CSR, MSISRANGE, 8, 4)
+    FIELD(CSR, RMVF, 23, 1)
+    FIELD(CSR, FWRSTF, 24, 1)
+    FIELD(CSR, OBLRSTF, 25, 1)
+    FIELD(CSR, PINRSTF, 26, 1)
+    FIELD(CSR, BORRSTF, 27, 1)
+    FIELD(CSR, SFTRSTF, 28, 1)
+    FIELD(CSR, IWDGRSTF, 29, 1)
+    FIELD(CSR, WWDGRSTF, 30, 1)
+    FIELD(CSR, LPWRRSTF, 31, 1)
 
-#define CR_MSIRGSEL     (1u << 3)
-#define CR_CSSON        (1u << 19)
-#define CFGR_SW_MASK    0x3u
-#define CFGR_SWS_SHIFT  2
-#define CFGR_SWS_MASK   (0x3u << CFGR_SWS_SHIFT)
-#define APB2ENR_FWEN    (1u << 7)
-#define CSR_RMVF        (1u << 23)
-#define CSR_RSTF_MASK   0xff000000u
-#define CIFR_MASK       0x000007ffu
-#define CIER_IRQ_MASK   0x000006ffu  /* CSSF (bit 8) goes to NMI, not here */
-
-#define CR_PLLON        (1u << 24)
-#define CR_MSIRANGE(cr) (((cr) >> 4) & 0xfu)
-#define CSR_MSISRANGE(csr) (((csr) >> 8) & 0xfu)
-#define CFGR_HPRE(cfgr) (((cfgr) >> 4) & 0xfu)
-#define CFGR_PPRE1(cfgr) (((cfgr) >> 8) & 0x7u)
-#define CFGR_PPRE2(cfgr) (((cfgr) >> 11) & 0x7u)
-#define PLLCFGR_SRC(v)  ((v) & 0x3u)
-#define PLLCFGR_M(v)    ((((v) >> 4) & 0x7u) + 1)
-#define PLLCFGR_N(v)    (((v) >> 8) & 0x7fu)
-#define PLLCFGR_REN     (1u << 24)
-#define PLLCFGR_R(v)    (2 * ((((v) >> 25) & 0x3u) + 1))
+/* CSR's reset flags, cleared by writing RMVF. */
+#define CSR_RSTF_MASK   (R_CSR_FWRSTF_MASK | R_CSR_OBLRSTF_MASK | \
+                         R_CSR_PINRSTF_MASK | R_CSR_BORRSTF_MASK | \
+                         R_CSR_SFTRSTF_MASK | R_CSR_IWDGRSTF_MASK | \
+                         R_CSR_WWDGRSTF_MASK | R_CSR_LPWRRSTF_MASK)
 
 #define NO_SEL          (-1)
 
@@ -111,20 +233,25 @@ struct rcc_osc {
     int pllsrc;              /* PLLCFGR.PLLSRC value selecting it, or NO_SEL */
 };
 
+/* Register, ON and RDY fields, CIFR flag, SWS and PLLSRC values. */
+#define OSC(reg, on, rdy, flag, sws, pllsrc) \
+    A_##reg, R_##reg##_##on##_MASK, R_##reg##_##rdy##_MASK, \
+    R_CIFR_##flag##_MASK, sws, pllsrc
+
 static const struct rcc_osc rcc_oscs[NUM_OSCS] = {
-    [OSC_MSI]     = { "MSI",     RCC_CR,   1u << 0,  1u << 1,  1u << 2, 0, 1 },
-    [OSC_HSI16]   = { "HSI16",   RCC_CR,   1u << 8,  1u << 10, 1u << 3, 1, 2 },
-    [OSC_HSE]     = { "HSE",     RCC_CR,   1u << 16, 1u << 17, 1u << 4, 2, 3 },
-    [OSC_PLL]     = { "PLL",     RCC_CR,   1u << 24, 1u << 25, 1u << 5, 3,
-                      NO_SEL },
-    [OSC_PLLSAI1] = { "PLLSAI1", RCC_CR,   1u << 26, 1u << 27, 1u << 6, NO_SEL,
-                      NO_SEL },
-    [OSC_PLLSAI2] = { "PLLSAI2", RCC_CR,   1u << 28, 1u << 29, 1u << 7, NO_SEL,
-                      NO_SEL },
-    [OSC_LSE]     = { "LSE",     RCC_BDCR, 1u << 0,  1u << 1,  1u << 1, NO_SEL,
-                      NO_SEL },
-    [OSC_LSI]     = { "LSI",     RCC_CSR,  1u << 0,  1u << 1,  1u << 0, NO_SEL,
-                      NO_SEL },
+    [OSC_MSI]     = { "MSI",     OSC(CR, MSION, MSIRDY, MSIRDYF, 0, 1) },
+    [OSC_HSI16]   = { "HSI16",   OSC(CR, HSION, HSIRDY, HSIRDYF, 1, 2) },
+    [OSC_HSE]     = { "HSE",     OSC(CR, HSEON, HSERDY, HSERDYF, 2, 3) },
+    [OSC_PLL]     = { "PLL",     OSC(CR, PLLON, PLLRDY, PLLRDYF, 3,
+                                     NO_SEL) },
+    [OSC_PLLSAI1] = { "PLLSAI1", OSC(CR, PLLSAI1ON, PLLSAI1RDY, PLLSAI1RDYF,
+                                     NO_SEL, NO_SEL) },
+    [OSC_PLLSAI2] = { "PLLSAI2", OSC(CR, PLLSAI2ON, PLLSAI2RDY, PLLSAI2RDYF,
+                                     NO_SEL, NO_SEL) },
+    [OSC_LSE]     = { "LSE",     OSC(BDCR, LSEON, LSERDY, LSERDYF, NO_SEL,
+                                     NO_SEL) },
+    [OSC_LSI]     = { "LSI",     OSC(CSR, LSION, LSIRDY, LSIRDYF, NO_SEL,
+                                     NO_SEL) },
 };
 
 /* Clock outputs, in the order of their control-region entries. */
@@ -161,9 +288,12 @@ static const struct {
     enum rcc_clk pclk;
     uint32_t enr, en;
 } rcc_usarts[] = {
-    { CLK_USART1, 0, CLK_PCLK2, RCC_APB2ENR,  1u << 14 },
-    { CLK_USART2, 2, CLK_PCLK1, RCC_APB1ENR1, 1u << 17 },
-    { CLK_USART3, 4, CLK_PCLK1, RCC_APB1ENR1, 1u << 18 },
+    { CLK_USART1, R_CCIPR_USART1SEL_SHIFT, CLK_PCLK2, A_APB2ENR,
+      R_APB2ENR_USART1EN_MASK },
+    { CLK_USART2, R_CCIPR_USART2SEL_SHIFT, CLK_PCLK1, A_APB1ENR1,
+      R_APB1ENR1_USART2EN_MASK },
+    { CLK_USART3, R_CCIPR_USART3SEL_SHIFT, CLK_PCLK1, A_APB1ENR1,
+      R_APB1ENR1_USART3EN_MASK },
 };
 
 struct stm32l4_rcc {
@@ -179,8 +309,8 @@ struct stm32l4_rcc {
 static void rcc_update_irq(vup_periph *p)
 {
     struct stm32l4_rcc *r = vup_periph_opaque(p);
-    bool level = (vup_reg_get(p, RCC_CIFR) & vup_reg_get(p, RCC_CIER) &
-                  CIER_IRQ_MASK) != 0;
+    /* CIER has no enable for CSSF: the CSS interrupt is the NMI. */
+    bool level = (vup_reg_get(p, A_CIFR) & vup_reg_get(p, A_CIER)) != 0;
 
     if (level != r->irq_level) {
         r->irq_level = level;
@@ -198,9 +328,10 @@ static bool osc_ready(vup_periph *p, enum rcc_osc_id id)
 static uint64_t msi_hz(vup_periph *p)
 {
     struct stm32l4_rcc *r = vup_periph_opaque(p);
-    uint32_t cr = vup_reg_get(p, RCC_CR);
-    uint32_t range = (cr & CR_MSIRGSEL) ? CR_MSIRANGE(cr)
-                                        : CSR_MSISRANGE(vup_reg_get(p, RCC_CSR));
+    uint32_t cr = vup_reg_get(p, A_CR);
+    uint32_t range = FIELD_EX32(cr, CR, MSIRGSEL)
+        ? FIELD_EX32(cr, CR, MSIRANGE)
+        : FIELD_EX32(vup_reg_get(p, A_CSR), CSR, MSISRANGE);
 
     /* Ranges 12..15 are reserved: the MSI keeps its frequency, as QEMU. */
     if (range < sizeof(msi_range_hz) / sizeof(msi_range_hz[0])) {
@@ -212,10 +343,10 @@ static uint64_t msi_hz(vup_periph *p)
 /* PLLCLK (the R output): (source / M) * N / R, 0 unless ready and enabled. */
 static uint64_t pllr_hz(vup_periph *p, uint64_t msi)
 {
-    uint32_t cfg = vup_reg_get(p, RCC_PLLCFGR);
+    uint32_t cfg = vup_reg_get(p, A_PLLCFGR);
     uint64_t src;
 
-    switch (PLLCFGR_SRC(cfg)) {
+    switch (FIELD_EX32(cfg, PLLCFGR, PLLSRC)) {
     case 1:
         src = msi;
         break;
@@ -229,10 +360,12 @@ static uint64_t pllr_hz(vup_periph *p, uint64_t msi)
         src = 0;
         break;
     }
-    if (!osc_ready(p, OSC_PLL) || !(cfg & PLLCFGR_REN)) {
+    if (!osc_ready(p, OSC_PLL) || !FIELD_EX32(cfg, PLLCFGR, PLLREN)) {
         return 0;
     }
-    return src / PLLCFGR_M(cfg) * PLLCFGR_N(cfg) / PLLCFGR_R(cfg);
+    return src / (FIELD_EX32(cfg, PLLCFGR, PLLM) + 1) *
+           FIELD_EX32(cfg, PLLCFGR, PLLN) /
+           (2 * (FIELD_EX32(cfg, PLLCFGR, PLLR) + 1));
 }
 
 /* HPRE 0xxx: 1, 1000..1011: 2..16, 1100..1111: 64..512 (RM0351 6.4.3). */
@@ -257,22 +390,22 @@ static void rcc_update_clocks(vup_periph *p)
 {
     struct stm32l4_rcc *r = vup_periph_opaque(p);
     vup_dev *d = vup_periph_dev(p);
-    uint32_t cfgr = vup_reg_get(p, RCC_CFGR);
-    uint32_t ccipr = vup_reg_get(p, RCC_CCIPR);
-    uint32_t sws = (cfgr & CFGR_SWS_MASK) >> CFGR_SWS_SHIFT;
+    uint32_t cfgr = vup_reg_get(p, A_CFGR);
+    uint32_t ccipr = vup_reg_get(p, A_CCIPR);
+    uint32_t sws = FIELD_EX32(cfgr, CFGR, SWS);
     uint64_t msi = msi_hz(p);
     uint64_t hsi = osc_ready(p, OSC_HSI16) ? HSI16_HZ : 0;
     uint64_t hse = osc_ready(p, OSC_HSE) ? HSE_HZ : 0;
     uint64_t lse = osc_ready(p, OSC_LSE) ? LSE_HZ : 0;
     const uint64_t sources[] = { msi, hsi, hse, pllr_hz(p, msi) };
     uint64_t hz[NUM_CLKS];
-    unsigned ppre1 = apb_div(CFGR_PPRE1(cfgr));
-    unsigned ppre2 = apb_div(CFGR_PPRE2(cfgr));
+    unsigned ppre1 = apb_div(FIELD_EX32(cfgr, CFGR, PPRE1));
+    unsigned ppre2 = apb_div(FIELD_EX32(cfgr, CFGR, PPRE2));
     uint64_t old_sysclk = vup_clock_get_hz(d, (unsigned)r->clk[CLK_SYSCLK]);
     uint64_t old_hclk = vup_clock_get_hz(d, (unsigned)r->clk[CLK_HCLK]);
 
     hz[CLK_SYSCLK] = sources[sws];
-    hz[CLK_HCLK] = hz[CLK_SYSCLK] / ahb_div(CFGR_HPRE(cfgr));
+    hz[CLK_HCLK] = hz[CLK_SYSCLK] / ahb_div(FIELD_EX32(cfgr, CFGR, HPRE));
     hz[CLK_PCLK1] = hz[CLK_HCLK] / ppre1;
     hz[CLK_PCLK2] = hz[CLK_HCLK] / ppre2;
     hz[CLK_SYSTICK] = hz[CLK_HCLK] / 8;
@@ -303,11 +436,11 @@ static void rcc_update_clocks(vup_periph *p)
  */
 static void rcc_update_oscs(vup_periph *p)
 {
-    uint32_t sws = (vup_reg_get(p, RCC_CFGR) & CFGR_SWS_MASK) >> CFGR_SWS_SHIFT;
-    uint32_t pllsrc = PLLCFGR_SRC(vup_reg_get(p, RCC_PLLCFGR));
-    bool pll_on = vup_reg_get(p, RCC_CR) & CR_PLLON;
-    uint32_t cier = vup_reg_get(p, RCC_CIER);
-    uint32_t cifr = vup_reg_get(p, RCC_CIFR);
+    uint32_t sws = FIELD_EX32(vup_reg_get(p, A_CFGR), CFGR, SWS);
+    uint32_t pllsrc = FIELD_EX32(vup_reg_get(p, A_PLLCFGR), PLLCFGR, PLLSRC);
+    bool pll_on = FIELD_EX32(vup_reg_get(p, A_CR), CR, PLLON);
+    uint32_t cier = vup_reg_get(p, A_CIER);
+    uint32_t cifr = vup_reg_get(p, A_CIFR);
 
     for (size_t i = 0; i < NUM_OSCS; i++) {
         const struct rcc_osc *o = &rcc_oscs[i];
@@ -329,29 +462,28 @@ static void rcc_update_oscs(vup_periph *p)
             vup_reg_set(p, o->reg, nv);
         }
     }
-    vup_reg_set(p, RCC_CIFR, cifr);
+    vup_reg_set(p, A_CIFR, cifr);
     rcc_update_irq(p);
     rcc_update_clocks(p);
 }
 
 /* ---- register hooks -------------------------------------------------- */
 
+/* CR: oscillator enables. */
 static void cr_write(vup_periph *p, const struct vup_reg *reg, uint32_t old,
                      uint32_t value, uint32_t written)
 {
-    (void)written;
-    /* CSSON and MSIRGSEL: set by software, cleared only by reset. */
-    vup_reg_set(p, reg->offset, value | (old & (CR_CSSON | CR_MSIRGSEL)));
+    (void)reg; (void)old; (void)value; (void)written;
     rcc_update_oscs(p);
 }
 
+/* CFGR: the switch follows SW at once (SWS). */
 static void cfgr_write(vup_periph *p, const struct vup_reg *reg, uint32_t old,
                        uint32_t value, uint32_t written)
 {
     (void)old; (void)written;
-    value = (value & ~CFGR_SWS_MASK) |
-            ((value & CFGR_SW_MASK) << CFGR_SWS_SHIFT);
-    vup_reg_set(p, reg->offset, value);
+    vup_reg_set(p, reg->offset, FIELD_DP32(value, CFGR, SWS,
+                                           FIELD_EX32(value, CFGR, SW)));
     rcc_update_oscs(p);
 }
 
@@ -360,26 +492,30 @@ static void osc_write(vup_periph *p, const struct vup_reg *reg, uint32_t old,
                       uint32_t value, uint32_t written)
 {
     (void)old;
-    if (reg->offset == RCC_CSR && (written & CSR_RMVF)) {
-        vup_reg_set(p, RCC_CSR, value & ~CSR_RSTF_MASK);
+    if (reg->offset == A_CSR && FIELD_EX32(written, CSR, RMVF)) {
+        vup_reg_set(p, A_CSR, value & ~CSR_RSTF_MASK);
     }
     rcc_update_oscs(p);
 }
 
+/*
+ * CICR clears CIFR flags (same bits).  Its fields are write-only: @value
+ * holds what this write stored in them, so value & written are the flags
+ * it clears.
+ */
 static void cicr_write(vup_periph *p, const struct vup_reg *reg, uint32_t old,
                        uint32_t value, uint32_t written)
 {
-    (void)reg; (void)old; (void)value;
-    vup_reg_set(p, RCC_CIFR, vup_reg_get(p, RCC_CIFR) & ~(written & CIFR_MASK));
+    (void)reg; (void)old;
+    vup_reg_set(p, A_CIFR, vup_reg_get(p, A_CIFR) & ~(value & written));
     rcc_update_irq(p);
 }
 
+/* APB2ENR: USART1's kernel clock is gated by USART1EN. */
 static void apb2enr_write(vup_periph *p, const struct vup_reg *reg,
                           uint32_t old, uint32_t value, uint32_t written)
 {
-    (void)written;
-    /* FWEN: set by software, cleared only by reset. */
-    vup_reg_set(p, reg->offset, value | (old & APB2ENR_FWEN));
+    (void)reg; (void)old; (void)value; (void)written;
     rcc_update_clocks(p);
 }
 
@@ -392,43 +528,346 @@ static void clocks_write(vup_periph *p, const struct vup_reg *reg,
 }
 
 /*
+ * Field semantics: RM0351 6.4, checked against the STM32L475 SVD, whose
+ * field list this follows where RM0351 agrees.  Where they differ, RM0351:
+ * CR.CSSON and CR.MSIRGSEL are rs (set only, cleared by reset; the SVD
+ * says write-only), APB2ENR.FWEN is rs too, CFGR.MCOPRE is read-write (the
+ * SVD says read-only).  CSR.RMVF is write-only here (a write of 1 clears
+ * the reset flags, osc_write); ready bits, SWS and the flags are read-only
+ * and set by hardware; ICSCR's calibration fields are read-only.
+ */
+#define HW_FLAG         (VUP_RO | VUP_HW)
+#define BUS_BIT(name, bit) VUP_FIELD(name, bit, 1, VUP_RW)
+
+static const struct vup_field cr_fields[] = {
+    VUP_FIELD_OF(CR, MSION, VUP_RW),
+    VUP_FIELD_OF(CR, MSIRDY, HW_FLAG),
+    VUP_FIELD_OF(CR, MSIPLLEN, VUP_RW),
+    VUP_FIELD_OF(CR, MSIRGSEL, VUP_W1S),
+    VUP_FIELD_OF(CR, MSIRANGE, VUP_RW),
+    VUP_FIELD_OF(CR, HSION, VUP_RW),
+    VUP_FIELD_OF(CR, HSIKERON, VUP_RW),
+    VUP_FIELD_OF(CR, HSIRDY, HW_FLAG),
+    VUP_FIELD_OF(CR, HSIASFS, VUP_RW),
+    VUP_FIELD_OF(CR, HSEON, VUP_RW),
+    VUP_FIELD_OF(CR, HSERDY, HW_FLAG),
+    VUP_FIELD_OF(CR, HSEBYP, VUP_RW),
+    VUP_FIELD_OF(CR, CSSON, VUP_W1S),
+    VUP_FIELD_OF(CR, PLLON, VUP_RW),
+    VUP_FIELD_OF(CR, PLLRDY, HW_FLAG),
+    VUP_FIELD_OF(CR, PLLSAI1ON, VUP_RW),
+    VUP_FIELD_OF(CR, PLLSAI1RDY, HW_FLAG),
+    VUP_FIELD_OF(CR, PLLSAI2ON, VUP_RW),
+    VUP_FIELD_OF(CR, PLLSAI2RDY, HW_FLAG),
+};
+static const struct vup_field icscr_fields[] = {
+    VUP_FIELD_OF(ICSCR, MSICAL, VUP_RO),
+    VUP_FIELD_OF(ICSCR, MSITRIM, VUP_RW),
+    VUP_FIELD_OF(ICSCR, HSICAL, VUP_RO),
+    VUP_FIELD_OF(ICSCR, HSITRIM, VUP_RW),
+};
+static const struct vup_field cfgr_fields[] = {
+    VUP_FIELD_OF(CFGR, SW, VUP_RW),
+    VUP_FIELD_OF(CFGR, SWS, HW_FLAG),
+    VUP_FIELD_OF(CFGR, HPRE, VUP_RW),
+    VUP_FIELD_OF(CFGR, PPRE1, VUP_RW),
+    VUP_FIELD_OF(CFGR, PPRE2, VUP_RW),
+    VUP_FIELD_OF(CFGR, STOPWUCK, VUP_RW),
+    VUP_FIELD_OF(CFGR, MCOSEL, VUP_RW),
+    VUP_FIELD_OF(CFGR, MCOPRE, VUP_RW),
+};
+static const struct vup_field pllcfgr_fields[] = {
+    VUP_FIELD_OF(PLLCFGR, PLLSRC, VUP_RW),
+    VUP_FIELD_OF(PLLCFGR, PLLM, VUP_RW),
+    VUP_FIELD_OF(PLLCFGR, PLLN, VUP_RW),
+    VUP_FIELD_OF(PLLCFGR, PLLPEN, VUP_RW),
+    VUP_FIELD_OF(PLLCFGR, PLLP, VUP_RW),
+    VUP_FIELD_OF(PLLCFGR, PLLQEN, VUP_RW),
+    VUP_FIELD_OF(PLLCFGR, PLLQ, VUP_RW),
+    VUP_FIELD_OF(PLLCFGR, PLLREN, VUP_RW),
+    VUP_FIELD_OF(PLLCFGR, PLLR, VUP_RW),
+    VUP_FIELD_OF(PLLCFGR, PLLPDIV, VUP_RW),
+};
+static const struct vup_field pllsai1cfgr_fields[] = {
+    VUP_FIELD_OF(PLLSAI1CFGR, PLLSAI1N, VUP_RW),
+    VUP_FIELD_OF(PLLSAI1CFGR, PLLSAI1PEN, VUP_RW),
+    VUP_FIELD_OF(PLLSAI1CFGR, PLLSAI1P, VUP_RW),
+    VUP_FIELD_OF(PLLSAI1CFGR, PLLSAI1QEN, VUP_RW),
+    VUP_FIELD_OF(PLLSAI1CFGR, PLLSAI1Q, VUP_RW),
+    VUP_FIELD_OF(PLLSAI1CFGR, PLLSAI1REN, VUP_RW),
+    VUP_FIELD_OF(PLLSAI1CFGR, PLLSAI1R, VUP_RW),
+    VUP_FIELD_OF(PLLSAI1CFGR, PLLSAI1PDIV, VUP_RW),
+};
+static const struct vup_field pllsai2cfgr_fields[] = {
+    VUP_FIELD_OF(PLLSAI2CFGR, PLLSAI2N, VUP_RW),
+    VUP_FIELD_OF(PLLSAI2CFGR, PLLSAI2PEN, VUP_RW),
+    VUP_FIELD_OF(PLLSAI2CFGR, PLLSAI2P, VUP_RW),
+    VUP_FIELD_OF(PLLSAI2CFGR, PLLSAI2REN, VUP_RW),
+    VUP_FIELD_OF(PLLSAI2CFGR, PLLSAI2R, VUP_RW),
+    VUP_FIELD_OF(PLLSAI2CFGR, PLLSAI2PDIV, VUP_RW),
+};
+static const struct vup_field cier_fields[] = {
+    VUP_FIELD_OF(CIER, LSIRDYIE, VUP_RW),
+    VUP_FIELD_OF(CIER, LSERDYIE, VUP_RW),
+    VUP_FIELD_OF(CIER, MSIRDYIE, VUP_RW),
+    VUP_FIELD_OF(CIER, HSIRDYIE, VUP_RW),
+    VUP_FIELD_OF(CIER, HSERDYIE, VUP_RW),
+    VUP_FIELD_OF(CIER, PLLRDYIE, VUP_RW),
+    VUP_FIELD_OF(CIER, PLLSAI1RDYIE, VUP_RW),
+    VUP_FIELD_OF(CIER, PLLSAI2RDYIE, VUP_RW),
+    VUP_FIELD_OF(CIER, LSECSSIE, VUP_RW),
+    VUP_FIELD_OF(CIER, HSI48RDYIE, VUP_RW),
+};
+static const struct vup_field cifr_fields[] = {
+    VUP_FIELD_OF(CIFR, LSIRDYF, HW_FLAG),
+    VUP_FIELD_OF(CIFR, LSERDYF, HW_FLAG),
+    VUP_FIELD_OF(CIFR, MSIRDYF, HW_FLAG),
+    VUP_FIELD_OF(CIFR, HSIRDYF, HW_FLAG),
+    VUP_FIELD_OF(CIFR, HSERDYF, HW_FLAG),
+    VUP_FIELD_OF(CIFR, PLLRDYF, HW_FLAG),
+    VUP_FIELD_OF(CIFR, PLLSAI1RDYF, HW_FLAG),
+    VUP_FIELD_OF(CIFR, PLLSAI2RDYF, HW_FLAG),
+    VUP_FIELD_OF(CIFR, CSSF, HW_FLAG),
+    VUP_FIELD_OF(CIFR, LSECSSF, HW_FLAG),
+    VUP_FIELD_OF(CIFR, HSI48RDYF, HW_FLAG),
+};
+static const struct vup_field cicr_fields[] = {
+    VUP_FIELD_OF(CICR, LSIRDYC, VUP_WO),
+    VUP_FIELD_OF(CICR, LSERDYC, VUP_WO),
+    VUP_FIELD_OF(CICR, MSIRDYC, VUP_WO),
+    VUP_FIELD_OF(CICR, HSIRDYC, VUP_WO),
+    VUP_FIELD_OF(CICR, HSERDYC, VUP_WO),
+    VUP_FIELD_OF(CICR, PLLRDYC, VUP_WO),
+    VUP_FIELD_OF(CICR, PLLSAI1RDYC, VUP_WO),
+    VUP_FIELD_OF(CICR, PLLSAI2RDYC, VUP_WO),
+    VUP_FIELD_OF(CICR, CSSC, VUP_WO),
+    VUP_FIELD_OF(CICR, LSECSSC, VUP_WO),
+    VUP_FIELD_OF(CICR, HSI48RDYC, VUP_WO),
+};
+static const struct vup_field ahb1rstr_fields[] = {
+    BUS_BIT("DMA1RST", 0),   BUS_BIT("DMA2RST", 1),   BUS_BIT("FLASHRST", 8),
+    BUS_BIT("CRCRST", 12),   BUS_BIT("TSCRST", 16),   BUS_BIT("DMA2DRST", 17),
+};
+static const struct vup_field ahb2rstr_fields[] = {
+    BUS_BIT("GPIOARST", 0),  BUS_BIT("GPIOBRST", 1),  BUS_BIT("GPIOCRST", 2),
+    BUS_BIT("GPIODRST", 3),  BUS_BIT("GPIOERST", 4),  BUS_BIT("GPIOFRST", 5),
+    BUS_BIT("GPIOGRST", 6),  BUS_BIT("GPIOHRST", 7),  BUS_BIT("GPIOIRST", 8),
+    BUS_BIT("OTGFSRST", 12), BUS_BIT("ADCRST", 13),   BUS_BIT("DCMIRST", 14),
+    BUS_BIT("AESRST", 16),   BUS_BIT("HASHRST", 17),  BUS_BIT("RNGRST", 18),
+};
+static const struct vup_field ahb3rstr_fields[] = {
+    BUS_BIT("FMCRST", 0),    BUS_BIT("QSPIRST", 8),
+};
+static const struct vup_field apb1rstr1_fields[] = {
+    BUS_BIT("TIM2RST", 0),   BUS_BIT("TIM3RST", 1),   BUS_BIT("TIM4RST", 2),
+    BUS_BIT("TIM5RST", 3),   BUS_BIT("TIM6RST", 4),   BUS_BIT("TIM7RST", 5),
+    BUS_BIT("LCDRST", 9),    BUS_BIT("SPI2RST", 14),  BUS_BIT("SPI3RST", 15),
+    BUS_BIT("USART2RST", 17),
+    BUS_BIT("USART3RST", 18),
+    BUS_BIT("UART4RST", 19), BUS_BIT("UART5RST", 20), BUS_BIT("I2C1RST", 21),
+    BUS_BIT("I2C2RST", 22),  BUS_BIT("I2C3RST", 23),  BUS_BIT("CRSRST", 24),
+    BUS_BIT("CAN1RST", 25),  BUS_BIT("CAN2RST", 26),  BUS_BIT("PWRRST", 28),
+    BUS_BIT("DAC1RST", 29),  BUS_BIT("OPAMPRST", 30),
+    BUS_BIT("LPTIM1RST", 31),
+};
+static const struct vup_field apb1rstr2_fields[] = {
+    BUS_BIT("LPUART1RST", 0),
+    BUS_BIT("I2C4RST", 1),   BUS_BIT("SWPMI1RST", 2), BUS_BIT("LPTIM2RST", 5),
+};
+static const struct vup_field apb2rstr_fields[] = {
+    BUS_BIT("SYSCFGRST", 0),
+    BUS_BIT("SDMMC1RST", 10),
+    BUS_BIT("TIM1RST", 11),  BUS_BIT("SPI1RST", 12),  BUS_BIT("TIM8RST", 13),
+    BUS_BIT("USART1RST", 14),
+    BUS_BIT("TIM15RST", 16), BUS_BIT("TIM16RST", 17), BUS_BIT("TIM17RST", 18),
+    BUS_BIT("SAI1RST", 21),  BUS_BIT("SAI2RST", 22),
+    BUS_BIT("DFSDM1RST", 24),
+};
+static const struct vup_field ahb1enr_fields[] = {
+    BUS_BIT("DMA1EN", 0),    BUS_BIT("DMA2EN", 1),    BUS_BIT("FLASHEN", 8),
+    BUS_BIT("CRCEN", 12),    BUS_BIT("TSCEN", 16),    BUS_BIT("DMA2DEN", 17),
+};
+static const struct vup_field ahb2enr_fields[] = {
+    BUS_BIT("GPIOAEN", 0),   BUS_BIT("GPIOBEN", 1),   BUS_BIT("GPIOCEN", 2),
+    BUS_BIT("GPIODEN", 3),   BUS_BIT("GPIOEEN", 4),   BUS_BIT("GPIOFEN", 5),
+    BUS_BIT("GPIOGEN", 6),   BUS_BIT("GPIOHEN", 7),   BUS_BIT("GPIOIEN", 8),
+    BUS_BIT("OTGFSEN", 12),  BUS_BIT("ADCEN", 13),    BUS_BIT("DCMIEN", 14),
+    BUS_BIT("AESEN", 16),    BUS_BIT("HASHEN", 17),   BUS_BIT("RNGEN", 18),
+};
+static const struct vup_field ahb3enr_fields[] = {
+    BUS_BIT("FMCEN", 0),     BUS_BIT("QSPIEN", 8),
+};
+static const struct vup_field apb1enr1_fields[] = {
+    BUS_BIT("TIM2EN", 0),    BUS_BIT("TIM3EN", 1),    BUS_BIT("TIM4EN", 2),
+    BUS_BIT("TIM5EN", 3),    BUS_BIT("TIM6EN", 4),    BUS_BIT("TIM7EN", 5),
+    BUS_BIT("LCDEN", 9),     BUS_BIT("RTCAPBEN", 10), BUS_BIT("WWDGEN", 11),
+    BUS_BIT("SPI2EN", 14),   BUS_BIT("SPI3EN", 15),
+    VUP_FIELD_OF(APB1ENR1, USART2EN, VUP_RW),
+    VUP_FIELD_OF(APB1ENR1, USART3EN, VUP_RW),
+    BUS_BIT("UART4EN", 19),  BUS_BIT("UART5EN", 20),  BUS_BIT("I2C1EN", 21),
+    BUS_BIT("I2C2EN", 22),   BUS_BIT("I2C3EN", 23),   BUS_BIT("CRSEN", 24),
+    BUS_BIT("CAN1EN", 25),   BUS_BIT("CAN2EN", 26),   BUS_BIT("PWREN", 28),
+    BUS_BIT("DAC1EN", 29),   BUS_BIT("OPAMPEN", 30),  BUS_BIT("LPTIM1EN", 31),
+};
+static const struct vup_field apb1enr2_fields[] = {
+    BUS_BIT("LPUART1EN", 0), BUS_BIT("I2C4EN", 1),    BUS_BIT("SWPMI1EN", 2),
+    BUS_BIT("LPTIM2EN", 5),
+};
+static const struct vup_field apb2enr_fields[] = {
+    BUS_BIT("SYSCFGEN", 0),
+    VUP_FIELD_OF(APB2ENR, FWEN, VUP_W1S),
+    BUS_BIT("SDMMC1EN", 10), BUS_BIT("TIM1EN", 11),   BUS_BIT("SPI1EN", 12),
+    BUS_BIT("TIM8EN", 13),
+    VUP_FIELD_OF(APB2ENR, USART1EN, VUP_RW),
+    BUS_BIT("TIM15EN", 16),  BUS_BIT("TIM16EN", 17),  BUS_BIT("TIM17EN", 18),
+    BUS_BIT("SAI1EN", 21),   BUS_BIT("SAI2EN", 22),   BUS_BIT("DFSDM1EN", 24),
+};
+static const struct vup_field ahb1smenr_fields[] = {
+    BUS_BIT("DMA1SMEN", 0),  BUS_BIT("DMA2SMEN", 1),  BUS_BIT("FLASHSMEN", 8),
+    BUS_BIT("SRAM1SMEN", 9), BUS_BIT("CRCSMEN", 12),  BUS_BIT("TSCSMEN", 16),
+    BUS_BIT("DMA2DSMEN", 17),
+};
+static const struct vup_field ahb2smenr_fields[] = {
+    BUS_BIT("GPIOASMEN", 0), BUS_BIT("GPIOBSMEN", 1), BUS_BIT("GPIOCSMEN", 2),
+    BUS_BIT("GPIODSMEN", 3), BUS_BIT("GPIOESMEN", 4), BUS_BIT("GPIOFSMEN", 5),
+    BUS_BIT("GPIOGSMEN", 6), BUS_BIT("GPIOHSMEN", 7), BUS_BIT("GPIOISMEN", 8),
+    BUS_BIT("SRAM2SMEN", 9),
+    BUS_BIT("OTGFSSMEN", 12),
+    BUS_BIT("ADCSMEN", 13),  BUS_BIT("DCMISMEN", 14), BUS_BIT("AESSMEN", 16),
+    BUS_BIT("HASHSMEN", 17), BUS_BIT("RNGSMEN", 18),
+};
+static const struct vup_field ahb3smenr_fields[] = {
+    BUS_BIT("FMCSMEN", 0),   BUS_BIT("QSPISMEN", 8),
+};
+static const struct vup_field apb1smenr1_fields[] = {
+    BUS_BIT("TIM2SMEN", 0),  BUS_BIT("TIM3SMEN", 1),  BUS_BIT("TIM4SMEN", 2),
+    BUS_BIT("TIM5SMEN", 3),  BUS_BIT("TIM6SMEN", 4),  BUS_BIT("TIM7SMEN", 5),
+    BUS_BIT("LCDSMEN", 9),
+    BUS_BIT("RTCAPBSMEN", 10),
+    BUS_BIT("WWDGSMEN", 11), BUS_BIT("SPI2SMEN", 14), BUS_BIT("SPI3SMEN", 15),
+    BUS_BIT("USART2SMEN", 17),
+    BUS_BIT("USART3SMEN", 18),
+    BUS_BIT("UART4SMEN", 19),
+    BUS_BIT("UART5SMEN", 20),
+    BUS_BIT("I2C1SMEN", 21), BUS_BIT("I2C2SMEN", 22), BUS_BIT("I2C3SMEN", 23),
+    BUS_BIT("CAN1SMEN", 25), BUS_BIT("CAN2SMEN", 26), BUS_BIT("PWRSMEN", 28),
+    BUS_BIT("DAC1SMEN", 29),
+    BUS_BIT("OPAMPSMEN", 30),
+    BUS_BIT("LPTIM1SMEN", 31),
+};
+static const struct vup_field apb1smenr2_fields[] = {
+    BUS_BIT("LPUART1SMEN", 0),
+    BUS_BIT("I2C4SMEN", 1),
+    BUS_BIT("SWPMI1SMEN", 2),
+    BUS_BIT("LPTIM2SMEN", 5),
+};
+static const struct vup_field apb2smenr_fields[] = {
+    BUS_BIT("SYSCFGSMEN", 0),
+    BUS_BIT("SDMMC1SMEN", 10),
+    BUS_BIT("TIM1SMEN", 11), BUS_BIT("SPI1SMEN", 12), BUS_BIT("TIM8SMEN", 13),
+    BUS_BIT("USART1SMEN", 14),
+    BUS_BIT("TIM15SMEN", 16),
+    BUS_BIT("TIM16SMEN", 17),
+    BUS_BIT("TIM17SMEN", 18),
+    BUS_BIT("SAI1SMEN", 21), BUS_BIT("SAI2SMEN", 22),
+    BUS_BIT("DFSDM1SMEN", 24),
+};
+static const struct vup_field ccipr_fields[] = {
+    VUP_FIELD_OF(CCIPR, USART1SEL, VUP_RW),
+    VUP_FIELD_OF(CCIPR, USART2SEL, VUP_RW),
+    VUP_FIELD_OF(CCIPR, USART3SEL, VUP_RW),
+    VUP_FIELD_OF(CCIPR, UART4SEL, VUP_RW),
+    VUP_FIELD_OF(CCIPR, UART5SEL, VUP_RW),
+    VUP_FIELD_OF(CCIPR, LPUART1SEL, VUP_RW),
+    VUP_FIELD_OF(CCIPR, I2C1SEL, VUP_RW),
+    VUP_FIELD_OF(CCIPR, I2C2SEL, VUP_RW),
+    VUP_FIELD_OF(CCIPR, I2C3SEL, VUP_RW),
+    VUP_FIELD_OF(CCIPR, LPTIM1SEL, VUP_RW),
+    VUP_FIELD_OF(CCIPR, LPTIM2SEL, VUP_RW),
+    VUP_FIELD_OF(CCIPR, SAI1SEL, VUP_RW),
+    VUP_FIELD_OF(CCIPR, SAI2SEL, VUP_RW),
+    VUP_FIELD_OF(CCIPR, CLK48SEL, VUP_RW),
+    VUP_FIELD_OF(CCIPR, ADCSEL, VUP_RW),
+    VUP_FIELD_OF(CCIPR, SWPMI1SEL, VUP_RW),
+    VUP_FIELD_OF(CCIPR, DFSDM1SEL, VUP_RW),
+};
+static const struct vup_field bdcr_fields[] = {
+    VUP_FIELD_OF(BDCR, LSEON, VUP_RW),
+    VUP_FIELD_OF(BDCR, LSERDY, HW_FLAG),
+    VUP_FIELD_OF(BDCR, LSEBYP, VUP_RW),
+    VUP_FIELD_OF(BDCR, LSEDRV, VUP_RW),
+    VUP_FIELD_OF(BDCR, LSECSSON, VUP_RW),
+    VUP_FIELD_OF(BDCR, LSECSSD, HW_FLAG),
+    VUP_FIELD_OF(BDCR, RTCSEL, VUP_RW),
+    VUP_FIELD_OF(BDCR, RTCEN, VUP_RW),
+    VUP_FIELD_OF(BDCR, BDRST, VUP_RW),
+    VUP_FIELD_OF(BDCR, LSCOEN, VUP_RW),
+    VUP_FIELD_OF(BDCR, LSCOSEL, VUP_RW),
+};
+static const struct vup_field csr_fields[] = {
+    VUP_FIELD_OF(CSR, LSION, VUP_RW),
+    VUP_FIELD_OF(CSR, LSIRDY, HW_FLAG),
+    VUP_FIELD_OF(CSR, MSISRANGE, VUP_RW),
+    VUP_FIELD_OF(CSR, RMVF, VUP_WO),
+    VUP_FIELD_OF(CSR, FWRSTF, HW_FLAG),
+    VUP_FIELD_OF(CSR, OBLRSTF, HW_FLAG),
+    VUP_FIELD_OF(CSR, PINRSTF, HW_FLAG),
+    VUP_FIELD_OF(CSR, BORRSTF, HW_FLAG),
+    VUP_FIELD_OF(CSR, SFTRSTF, HW_FLAG),
+    VUP_FIELD_OF(CSR, IWDGRSTF, HW_FLAG),
+    VUP_FIELD_OF(CSR, WWDGRSTF, HW_FLAG),
+    VUP_FIELD_OF(CSR, LPWRRSTF, HW_FLAG),
+};
+
+
+/*
  * Reset values: RM0351 6.4 and the STM32L475 SVD.  ICSCR's calibration
  * fields are factory-trimmed ("0x10XX 00XX"); we use QEMU's values.
- * Write masks are the SVD's read-write fields (MCOPRE is read-write in
- * RM0351 although the SVD says read-only).
  */
 static const struct vup_reg rcc_regs[] = {
-    /* name          offset           reset        wmask       w1c read write */
-    { "CR",          RCC_CR,          0x00000063, 0x150d0bfd, 0, NULL, cr_write },
-    { "ICSCR",       RCC_ICSCR,       0x106e0082, 0x7f00ff00, 0, NULL, NULL },
-    { "CFGR",        RCC_CFGR,        0x00000000, 0x7700bff3, 0, NULL, cfgr_write },
-    { "PLLCFGR",     RCC_PLLCFGR,     0x00001000, 0xff737f73, 0, NULL, clocks_write },
-    { "PLLSAI1CFGR", RCC_PLLSAI1CFGR, 0x00001000, 0xff737f00, 0, NULL, NULL },
-    { "PLLSAI2CFGR", RCC_PLLSAI2CFGR, 0x00001000, 0xff037f00, 0, NULL, NULL },
-    { "CIER",        RCC_CIER,        0x00000000, 0x000006ff, 0, NULL, osc_write },
-    { "CIFR",        RCC_CIFR,        0x00000000, 0,          0, NULL, NULL },
-    { "CICR",        RCC_CICR,        0x00000000, 0,          0, NULL, cicr_write },
-    { "AHB1RSTR",    RCC_AHB1RSTR,    0x00000000, 0x00031103, 0, NULL, NULL },
-    { "AHB2RSTR",    RCC_AHB2RSTR,    0x00000000, 0x000771ff, 0, NULL, NULL },
-    { "AHB3RSTR",    RCC_AHB3RSTR,    0x00000000, 0x00000101, 0, NULL, NULL },
-    { "APB1RSTR1",   RCC_APB1RSTR1,   0x00000000, 0xf7fec23f, 0, NULL, NULL },
-    { "APB1RSTR2",   RCC_APB1RSTR2,   0x00000000, 0x00000027, 0, NULL, NULL },
-    { "APB2RSTR",    RCC_APB2RSTR,    0x00000000, 0x01677c01, 0, NULL, NULL },
-    { "AHB1ENR",     RCC_AHB1ENR,     0x00000100, 0x00031103, 0, NULL, NULL },
-    { "AHB2ENR",     RCC_AHB2ENR,     0x00000000, 0x000771ff, 0, NULL, NULL },
-    { "AHB3ENR",     RCC_AHB3ENR,     0x00000000, 0x00000101, 0, NULL, NULL },
-    { "APB1ENR1",    RCC_APB1ENR1,    0x00000000, 0xf7fece3f, 0, NULL, clocks_write },
-    { "APB1ENR2",    RCC_APB1ENR2,    0x00000000, 0x00000027, 0, NULL, NULL },
-    { "APB2ENR",     RCC_APB2ENR,     0x00000000, 0x01677c81, 0, NULL, apb2enr_write },
-    { "AHB1SMENR",   RCC_AHB1SMENR,   0x00011303, 0x00031303, 0, NULL, NULL },
-    { "AHB2SMENR",   RCC_AHB2SMENR,   0x000532ff, 0x000773ff, 0, NULL, NULL },
-    { "AHB3SMENR",   RCC_AHB3SMENR,   0x00000101, 0x00000101, 0, NULL, NULL },
-    { "APB1SMENR1",  RCC_APB1SMENR1,  0xf2feca3f, 0xf6fece3f, 0, NULL, NULL },
-    { "APB1SMENR2",  RCC_APB1SMENR2,  0x00000025, 0x00000027, 0, NULL, NULL },
-    { "APB2SMENR",   RCC_APB2SMENR,   0x01677c01, 0x01677c01, 0, NULL, NULL },
-    { "CCIPR",       RCC_CCIPR,       0x00000000, 0xffffffff, 0, NULL, clocks_write },
-    { "BDCR",        RCC_BDCR,        0x00000000, 0x0301833d, 0, NULL, osc_write },
-    { "CSR",         RCC_CSR,         0x0c000600, 0x00000f01, 0, NULL, osc_write },
+    { VUP_REG_AT(CR), .reset = 0x00000063, VUP_FIELDS(cr_fields),
+      .write = cr_write },
+    { VUP_REG_AT(ICSCR), .reset = 0x106e0082, VUP_FIELDS(icscr_fields) },
+    { VUP_REG_AT(CFGR), VUP_FIELDS(cfgr_fields), .write = cfgr_write },
+    { VUP_REG_AT(PLLCFGR), .reset = 0x00001000, VUP_FIELDS(pllcfgr_fields),
+      .write = clocks_write },
+    { VUP_REG_AT(PLLSAI1CFGR), .reset = 0x00001000,
+      VUP_FIELDS(pllsai1cfgr_fields) },
+    { VUP_REG_AT(PLLSAI2CFGR), .reset = 0x00001000,
+      VUP_FIELDS(pllsai2cfgr_fields) },
+    { VUP_REG_AT(CIER), VUP_FIELDS(cier_fields), .write = osc_write },
+    { VUP_REG_AT(CIFR), VUP_FIELDS(cifr_fields) },
+    { VUP_REG_AT(CICR), VUP_FIELDS(cicr_fields), .write = cicr_write },
+    { VUP_REG_AT(AHB1RSTR), VUP_FIELDS(ahb1rstr_fields) },
+    { VUP_REG_AT(AHB2RSTR), VUP_FIELDS(ahb2rstr_fields) },
+    { VUP_REG_AT(AHB3RSTR), VUP_FIELDS(ahb3rstr_fields) },
+    { VUP_REG_AT(APB1RSTR1), VUP_FIELDS(apb1rstr1_fields) },
+    { VUP_REG_AT(APB1RSTR2), VUP_FIELDS(apb1rstr2_fields) },
+    { VUP_REG_AT(APB2RSTR), VUP_FIELDS(apb2rstr_fields) },
+    { VUP_REG_AT(AHB1ENR), .reset = 0x00000100, VUP_FIELDS(ahb1enr_fields) },
+    { VUP_REG_AT(AHB2ENR), VUP_FIELDS(ahb2enr_fields) },
+    { VUP_REG_AT(AHB3ENR), VUP_FIELDS(ahb3enr_fields) },
+    { VUP_REG_AT(APB1ENR1), VUP_FIELDS(apb1enr1_fields),
+      .write = clocks_write },
+    { VUP_REG_AT(APB1ENR2), VUP_FIELDS(apb1enr2_fields) },
+    { VUP_REG_AT(APB2ENR), VUP_FIELDS(apb2enr_fields),
+      .write = apb2enr_write },
+    { VUP_REG_AT(AHB1SMENR), .reset = 0x00011303,
+      VUP_FIELDS(ahb1smenr_fields) },
+    { VUP_REG_AT(AHB2SMENR), .reset = 0x000532ff,
+      VUP_FIELDS(ahb2smenr_fields) },
+    { VUP_REG_AT(AHB3SMENR), .reset = 0x00000101,
+      VUP_FIELDS(ahb3smenr_fields) },
+    { VUP_REG_AT(APB1SMENR1), .reset = 0xf2feca3f,
+      VUP_FIELDS(apb1smenr1_fields) },
+    { VUP_REG_AT(APB1SMENR2), .reset = 0x00000025,
+      VUP_FIELDS(apb1smenr2_fields) },
+    { VUP_REG_AT(APB2SMENR), .reset = 0x01677c01,
+      VUP_FIELDS(apb2smenr_fields) },
+    { VUP_REG_AT(CCIPR), VUP_FIELDS(ccipr_fields), .write = clocks_write },
+    { VUP_REG_AT(BDCR), VUP_FIELDS(bdcr_fields), .write = osc_write },
+    { VUP_REG_AT(CSR), .reset = 0x0c000600, VUP_FIELDS(csr_fields),
+      .write = osc_write },
 };
 
 static void rcc_reset(vup_periph *p)

@@ -26,42 +26,132 @@
  */
 #include <stdlib.h>
 
+#include <vup/registerfields.h>
+
 #include "stm32l4.h"
 
-/* Register offsets (common layout; TIM6/7 have a subset). */
-#define TIM_CR1     0x00
-#define TIM_CR2     0x04
-#define TIM_SMCR    0x08
-#define TIM_DIER    0x0c
-#define TIM_SR      0x10
-#define TIM_EGR     0x14
-#define TIM_CCMR1   0x18
-#define TIM_CCMR2   0x1c
-#define TIM_CCER    0x20
-#define TIM_CNT     0x24
-#define TIM_PSC     0x28
-#define TIM_ARR     0x2c
-#define TIM_CCR1    0x34
-#define TIM_CCR2    0x38
-#define TIM_CCR3    0x3c
-#define TIM_CCR4    0x40
-#define TIM_DCR     0x48
-#define TIM_DMAR    0x4c
-#define TIM_OR1     0x50
-#define TIM_OR2     0x60
-
-#define CR1_CEN     (1u << 0)
-#define CR1_UDIS    (1u << 1)
-#define CR1_URS     (1u << 2)
-#define CR1_OPM     (1u << 3)
-#define CR1_ARPE    (1u << 7)
-#define CR1_UIFREMAP (1u << 11)
-#define SR_UIF      (1u << 0)
-#define SR_CC1IF    (1u << 1)
-#define SR_CC1OF    (1u << 9)
-#define EGR_UG      (1u << 0)
-#define EGR_CC1G    (1u << 1)
-#define CNT_UIFCPY  (1u << 31)
+/*
+ * Registers and fields, RM0351 31.4 (TIM2) and 32.4 (TIM6/7): one layout,
+ * the basic timers have a subset (their tables below).
+ */
+REG32(CR1, 0x00)
+    FIELD(CR1, CEN, 0, 1)
+    FIELD(CR1, UDIS, 1, 1)
+    FIELD(CR1, URS, 2, 1)
+    FIELD(CR1, OPM, 3, 1)
+    FIELD(CR1, DIR, 4, 1)
+    FIELD(CR1, CMS, 5, 2)
+    FIELD(CR1, ARPE, 7, 1)
+    FIELD(CR1, CKD, 8, 2)
+    FIELD(CR1, UIFREMAP, 11, 1)
+REG32(CR2, 0x04)
+    FIELD(CR2, CCDS, 3, 1)
+    FIELD(CR2, MMS, 4, 3)
+    FIELD(CR2, TI1S, 7, 1)
+REG32(SMCR, 0x08)
+    FIELD(SMCR, SMS, 0, 3)
+    FIELD(SMCR, TS, 4, 3)
+    FIELD(SMCR, MSM, 7, 1)
+    FIELD(SMCR, ETF, 8, 4)
+    FIELD(SMCR, ETPS, 12, 2)
+    FIELD(SMCR, ECE, 14, 1)
+    FIELD(SMCR, ETP, 15, 1)
+    FIELD(SMCR, SMS3, 16, 1)
+REG32(DIER, 0x0c)
+    FIELD(DIER, UIE, 0, 1)
+    FIELD(DIER, CC1IE, 1, 1)
+    FIELD(DIER, CC2IE, 2, 1)
+    FIELD(DIER, CC3IE, 3, 1)
+    FIELD(DIER, CC4IE, 4, 1)
+    FIELD(DIER, TIE, 6, 1)
+    FIELD(DIER, UDE, 8, 1)
+    FIELD(DIER, CC1DE, 9, 1)
+    FIELD(DIER, CC2DE, 10, 1)
+    FIELD(DIER, CC3DE, 11, 1)
+    FIELD(DIER, CC4DE, 12, 1)
+    FIELD(DIER, TDE, 14, 1)
+REG32(SR, 0x10)
+    FIELD(SR, UIF, 0, 1)
+    FIELD(SR, CC1IF, 1, 1)
+    FIELD(SR, CC2IF, 2, 1)
+    FIELD(SR, CC3IF, 3, 1)
+    FIELD(SR, CC4IF, 4, 1)
+    FIELD(SR, TIF, 6, 1)
+    FIELD(SR, CC1OF, 9, 1)
+    FIELD(SR, CC2OF, 10, 1)
+    FIELD(SR, CC3OF, 11, 1)
+    FIELD(SR, CC4OF, 12, 1)
+REG32(EGR, 0x14)
+    FIELD(EGR, UG, 0, 1)
+    FIELD(EGR, CC1G, 1, 1)
+    FIELD(EGR, CC2G, 2, 1)
+    FIELD(EGR, CC3G, 3, 1)
+    FIELD(EGR, CC4G, 4, 1)
+    FIELD(EGR, TG, 6, 1)
+/* CCMR1/2 in their output-compare layout (input capture shares the bits). */
+REG32(CCMR1, 0x18)
+    FIELD(CCMR1, CC1S, 0, 2)
+    FIELD(CCMR1, OC1FE, 2, 1)
+    FIELD(CCMR1, OC1PE, 3, 1)
+    FIELD(CCMR1, OC1M, 4, 3)
+    FIELD(CCMR1, OC1CE, 7, 1)
+    FIELD(CCMR1, CC2S, 8, 2)
+    FIELD(CCMR1, OC2FE, 10, 1)
+    FIELD(CCMR1, OC2PE, 11, 1)
+    FIELD(CCMR1, OC2M, 12, 3)
+    FIELD(CCMR1, OC2CE, 15, 1)
+    FIELD(CCMR1, OC1M3, 16, 1)
+    FIELD(CCMR1, OC2M3, 24, 1)
+REG32(CCMR2, 0x1c)
+    FIELD(CCMR2, CC3S, 0, 2)
+    FIELD(CCMR2, OC3FE, 2, 1)
+    FIELD(CCMR2, OC3PE, 3, 1)
+    FIELD(CCMR2, OC3M, 4, 3)
+    FIELD(CCMR2, OC3CE, 7, 1)
+    FIELD(CCMR2, CC4S, 8, 2)
+    FIELD(CCMR2, OC4FE, 10, 1)
+    FIELD(CCMR2, OC4PE, 11, 1)
+    FIELD(CCMR2, OC4M, 12, 3)
+    FIELD(CCMR2, OC4CE, 15, 1)
+    FIELD(CCMR2, OC3M3, 16, 1)
+    FIELD(CCMR2, OC4M3, 24, 1)
+REG32(CCER, 0x20)
+    FIELD(CCER, CC1E, 0, 1)
+    FIELD(CCER, CC1P, 1, 1)
+    FIELD(CCER, CC1NP, 3, 1)
+    FIELD(CCER, CC2E, 4, 1)
+    FIELD(CCER, CC2P, 5, 1)
+    FIELD(CCER, CC2NP, 7, 1)
+    FIELD(CCER, CC3E, 8, 1)
+    FIELD(CCER, CC3P, 9, 1)
+    FIELD(CCER, CC3NP, 11, 1)
+    FIELD(CCER, CC4E, 12, 1)
+    FIELD(CCER, CC4P, 13, 1)
+    FIELD(CCER, CC4NP, 15, 1)
+REG32(CNT, 0x24)
+    FIELD(CNT, CNT16, 0, 16)         /* basic timers: CNT[15:0] */
+    FIELD(CNT, UIFCPY, 31, 1)        /* basic timers, with CR1.UIFREMAP */
+    FIELD(CNT, CNT32, 0, 32)         /* TIM2: CNT[31:0] */
+REG32(PSC, 0x28)
+    FIELD(PSC, PSC, 0, 16)
+REG32(ARR, 0x2c)
+    FIELD(ARR, ARR16, 0, 16)
+    FIELD(ARR, ARR32, 0, 32)
+REG32(CCR1, 0x34)
+REG32(CCR2, 0x38)
+REG32(CCR3, 0x3c)
+REG32(CCR4, 0x40)
+REG32(DCR, 0x48)
+    FIELD(DCR, DBA, 0, 5)
+    FIELD(DCR, DBL, 8, 5)
+REG32(DMAR, 0x4c)
+    FIELD(DMAR, DMAB, 0, 16)
+REG32(OR1, 0x50)
+    FIELD(OR1, ITR1_RMP, 0, 1)
+    FIELD(OR1, ETR1_RMP, 1, 1)
+    FIELD(OR1, TI4_RMP, 2, 2)
+REG32(OR2, 0x60)
+    FIELD(OR2, ETRSEL, 14, 3)
 
 #define NS_PER_S    1000000000u
 #define NO_TICK     UINT64_MAX
@@ -70,7 +160,6 @@ struct tim_variant {
     const struct vup_reg *regs;
     size_t num_regs;
     uint32_t cnt_max;        /* 0xffff or 0xffffffff */
-    uint32_t sr_mask;        /* flags that exist in SR */
     uint32_t irq_mask;       /* SR & DIER bits that drive the line */
     bool cc1;                /* has the CCR1 compare */
     bool uifremap;           /* CNT bit 31 can copy UIF (16-bit counters) */
@@ -139,7 +228,7 @@ static uint64_t compare_tick(const struct stm32l4_tim *t)
     if (!t->v->cc1) {
         return NO_TICK;
     }
-    ccr1 = vup_reg_get(t->p, TIM_CCR1);
+    ccr1 = vup_reg_get(t->p, A_CCR1);
     if (ccr1 <= t->cnt0 || (uint64_t)ccr1 - t->cnt0 <= t->done ||
         (uint64_t)ccr1 - t->cnt0 >= update_tick(t)) {
         return NO_TICK;
@@ -149,13 +238,14 @@ static uint64_t compare_tick(const struct stm32l4_tim *t)
 
 static void set_sr(vup_periph *p, uint32_t bits)
 {
-    vup_reg_set(p, TIM_SR, vup_reg_get(p, TIM_SR) | bits);
+    vup_reg_set(p, A_SR, vup_reg_get(p, A_SR) | bits);
 }
 
 /* CC1 matched: CC1IF, or CC1OF if CC1IF was still set. */
 static void cc1_match(vup_periph *p)
 {
-    set_sr(p, (vup_reg_get(p, TIM_SR) & SR_CC1IF) ? SR_CC1OF : SR_CC1IF);
+    set_sr(p, FIELD_EX32(vup_reg_get(p, A_SR), SR, CC1IF) ? R_SR_CC1OF_MASK
+                                                          : R_SR_CC1IF_MASK);
 }
 
 /* Restarts counting at @now from @cnt. */
@@ -169,8 +259,8 @@ static void rebase(struct stm32l4_tim *t, uint64_t now, uint32_t cnt)
 /* Update event: preloads become active (RM0351 31.3.2). */
 static void load_shadows(struct stm32l4_tim *t)
 {
-    t->psc = vup_reg_get(t->p, TIM_PSC);
-    t->arr = vup_reg_get(t->p, TIM_ARR);
+    t->psc = vup_reg_get(t->p, A_PSC);
+    t->arr = vup_reg_get(t->p, A_ARR);
 }
 
 /* Processes every event due by @now, in order. */
@@ -182,7 +272,7 @@ static void tim_sync(struct stm32l4_tim *t, uint64_t now)
         uint64_t n = ticks_at(t, now);
         uint64_t upd = update_tick(t);
         uint64_t cmp = compare_tick(t);
-        uint32_t cr1 = vup_reg_get(p, TIM_CR1);
+        uint32_t cr1 = vup_reg_get(p, A_CR1);
         uint64_t when;
 
         if (cmp != NO_TICK && cmp <= n) {
@@ -195,23 +285,23 @@ static void tim_sync(struct stm32l4_tim *t, uint64_t now)
         }
         /* The counter wraps to 0 (counter overflow), even with UDIS. */
         when = tick_time(t, upd);
-        if (!(cr1 & CR1_UDIS)) {
+        if (!(cr1 & R_CR1_UDIS_MASK)) {
             load_shadows(t);
-            set_sr(p, SR_UIF);
+            set_sr(p, R_SR_UIF_MASK);
         }
         rebase(t, when, 0);
-        if (t->v->cc1 && vup_reg_get(p, TIM_CCR1) == 0) {
+        if (t->v->cc1 && vup_reg_get(p, A_CCR1) == 0) {
             cc1_match(p);
         }
-        if (cr1 & CR1_OPM) {
+        if (cr1 & R_CR1_OPM_MASK) {
             t->running = false;
-            vup_reg_set(p, TIM_CR1, cr1 & ~CR1_CEN);
+            vup_reg_set(p, A_CR1, cr1 & ~R_CR1_CEN_MASK);
             break;
         }
         /* Long idle stretches: skip whole periods at once (same flags). */
         n = ticks_at(t, now);
         upd = update_tick(t);
-        if (n >= upd && (!t->v->cc1 || vup_reg_get(p, TIM_CCR1) > t->arr)) {
+        if (n >= upd && (!t->v->cc1 || vup_reg_get(p, A_CCR1) > t->arr)) {
             rebase(t, tick_time(t, n / upd * upd), 0);
         }
     }
@@ -231,12 +321,13 @@ static uint32_t tim_cnt(const struct stm32l4_tim *t)
 static void tim_update(struct stm32l4_tim *t)
 {
     vup_periph *p = t->p;
-    uint32_t dier = vup_reg_get(p, TIM_DIER);
-    uint32_t sr = vup_reg_get(p, TIM_SR);
+    uint32_t dier = vup_reg_get(p, A_DIER);
+    uint32_t sr = vup_reg_get(p, A_SR);
     bool level = (sr & dier & t->v->irq_mask) != 0;
     bool wait = t->running && t->hz &&
-                (((dier & SR_UIF) && !(sr & SR_UIF)) ||
-                 (t->v->cc1 && (dier & SR_CC1IF) && !(sr & SR_CC1IF)));
+                (((dier & R_DIER_UIE_MASK) && !(sr & R_SR_UIF_MASK)) ||
+                 (t->v->cc1 && (dier & R_DIER_CC1IE_MASK) &&
+                  !(sr & R_SR_CC1IF_MASK)));
 
     if (level != t->irq_level) {
         t->irq_level = level;
@@ -275,7 +366,20 @@ static void tim_clock_changed(void *opaque, unsigned clock, uint64_t hz)
 
 /* ---- register hooks -------------------------------------------------- */
 
-/* CR1, SR, CNT: bring events up to date before the guest looks. */
+/*
+ * Before any write that acts on the counter or its flags: process the
+ * events up to now, so the write applies after them (SR's write-0-to-clear
+ * clears an update that came before it; CR1 changes what comes after).
+ */
+static void catch_up(vup_periph *p, const struct vup_reg *reg)
+{
+    struct stm32l4_tim *t = tim_of(p);
+
+    (void)reg;
+    tim_sync(t, now_ns(t));
+}
+
+/* CR1, SR: their bits as of now (OPM clears CEN, events set flags). */
 static uint32_t synced_read(vup_periph *p, const struct vup_reg *reg,
                             uint32_t value)
 {
@@ -287,6 +391,7 @@ static uint32_t synced_read(vup_periph *p, const struct vup_reg *reg,
     return vup_reg_get(p, reg->offset);
 }
 
+/* CNT follows virtual time; UIFCPY copies UIF with CR1.UIFREMAP. */
 static uint32_t cnt_read(vup_periph *p, const struct vup_reg *reg,
                          uint32_t value)
 {
@@ -295,23 +400,22 @@ static uint32_t cnt_read(vup_periph *p, const struct vup_reg *reg,
 
     synced_read(p, reg, value);
     cnt = tim_cnt(t);
-    if (t->v->uifremap && (vup_reg_get(p, TIM_CR1) & CR1_UIFREMAP) &&
-        (vup_reg_get(p, TIM_SR) & SR_UIF)) {
-        cnt |= CNT_UIFCPY;
+    if (t->v->uifremap && FIELD_EX32(vup_reg_get(p, A_CR1), CR1, UIFREMAP) &&
+        FIELD_EX32(vup_reg_get(p, A_SR), SR, UIF)) {
+        cnt |= R_CNT_UIFCPY_MASK;
     }
     return cnt;
 }
 
+/* CEN starts and stops the counter. */
 static void cr1_write(vup_periph *p, const struct vup_reg *reg, uint32_t old,
                       uint32_t value, uint32_t written)
 {
     struct stm32l4_tim *t = tim_of(p);
     uint64_t now = now_ns(t);
-    bool run = value & CR1_CEN;
+    bool run = FIELD_EX32(value, CR1, CEN);
 
-    (void)old; (void)written;
-    tim_sync(t, now);                    /* may clear CEN (OPM)... */
-    vup_reg_set(p, reg->offset, value);  /* ...before this write */
+    (void)reg; (void)old; (void)written;
     if (run != t->running) {
         rebase(t, now, tim_cnt(t));
         t->running = run;
@@ -321,38 +425,32 @@ static void cr1_write(vup_periph *p, const struct vup_reg *reg, uint32_t old,
     tim_update(t);
 }
 
-/* SR: rc_w0, the flags set by events up to now first. */
+/* SR (rc_w0, declared): the line and the wake-up follow the flags. */
 static void sr_write(vup_periph *p, const struct vup_reg *reg, uint32_t old,
                      uint32_t value, uint32_t written)
 {
-    struct stm32l4_tim *t = tim_of(p);
-
-    (void)old; (void)value;
-    tim_sync(t, now_ns(t));
-    vup_reg_set(p, reg->offset,
-                vup_reg_get(p, reg->offset) & (written | ~t->v->sr_mask));
-    tim_update(t);
+    (void)reg; (void)old; (void)value; (void)written;
+    tim_update(tim_of(p));
 }
 
 static void egr_write(vup_periph *p, const struct vup_reg *reg, uint32_t old,
                       uint32_t value, uint32_t written)
 {
     struct stm32l4_tim *t = tim_of(p);
-    uint32_t cr1 = vup_reg_get(p, TIM_CR1);
+    uint32_t cr1 = vup_reg_get(p, A_CR1);
 
     (void)reg; (void)old; (void)value;
-    tim_sync(t, now_ns(t));
-    if (written & EGR_UG) {
+    if (FIELD_EX32(written, EGR, UG)) {
         /* Reinitialises the counter; an update event unless UDIS. */
         rebase(t, now_ns(t), 0);
-        if (!(cr1 & CR1_UDIS)) {
+        if (!FIELD_EX32(cr1, CR1, UDIS)) {
             load_shadows(t);
-            if (!(cr1 & CR1_URS)) {
-                set_sr(p, SR_UIF);
+            if (!FIELD_EX32(cr1, CR1, URS)) {
+                set_sr(p, R_SR_UIF_MASK);
             }
         }
     }
-    if (t->v->cc1 && (written & EGR_CC1G)) {
+    if (t->v->cc1 && FIELD_EX32(written, EGR, CC1G)) {
         cc1_match(p);
     }
     tim_update(t);
@@ -364,7 +462,6 @@ static void cnt_write(vup_periph *p, const struct vup_reg *reg, uint32_t old,
     struct stm32l4_tim *t = tim_of(p);
 
     (void)reg; (void)old; (void)written;
-    tim_sync(t, now_ns(t));
     rebase(t, now_ns(t), value & t->v->cnt_max);
     tim_update(t);
 }
@@ -375,8 +472,7 @@ static void arr_write(vup_periph *p, const struct vup_reg *reg, uint32_t old,
     struct stm32l4_tim *t = tim_of(p);
 
     (void)reg; (void)old; (void)written;
-    tim_sync(t, now_ns(t));
-    if (!(vup_reg_get(p, TIM_CR1) & CR1_ARPE)) {
+    if (!FIELD_EX32(vup_reg_get(p, A_CR1), CR1, ARPE)) {
         rebase(t, now_ns(t), tim_cnt(t));
         t->arr = value;
     }
@@ -389,66 +485,198 @@ static void update_write(vup_periph *p, const struct vup_reg *reg,
 {
     struct stm32l4_tim *t = tim_of(p);
 
-    (void)reg; (void)old; (void)value; (void)written;
-    tim_sync(t, now_ns(t));
-    if (reg->offset == TIM_CCR1) {
+    (void)old; (void)value; (void)written;
+    if (reg->offset == A_CCR1) {
         t->done = ticks_at(t, now_ns(t));
     }
     tim_update(t);
 }
 
 /*
- * Register tables: RM0351 31.4 (TIM2) and 32.4 (TIM6/7) reset values and
- * field masks.  SR has no wmask: sr_write clears (rc_w0); EGR stores
- * nothing: its hook acts; CNT's stored value is unused (cnt_read).
+ * Field semantics, RM0351 31.4 (TIM2) and 32.4 (TIM6/7), checked against
+ * the STM32L475 SVD: SR's flags are rc_w0 (write 0 to clear, 1 keeps) and
+ * set by hardware, EGR's are write-only (the hook acts), the rest
+ * read-write.  RM0351 fields the SVD lacks: CR1.UIFREMAP and CNT.UIFCPY
+ * (TIM6/7), SMCR.SMS[3] (TIM2).  CNT's stored value is unused: cnt_read
+ * computes it.
  */
+static const struct vup_field basic_cr1_fields[] = {
+    VUP_FIELD_OF(CR1, CEN, VUP_RW),     VUP_FIELD_OF(CR1, UDIS, VUP_RW),
+    VUP_FIELD_OF(CR1, URS, VUP_RW),     VUP_FIELD_OF(CR1, OPM, VUP_RW),
+    VUP_FIELD_OF(CR1, ARPE, VUP_RW),    VUP_FIELD_OF(CR1, UIFREMAP, VUP_RW),
+};
+static const struct vup_field basic_cr2_fields[] = {
+    VUP_FIELD_OF(CR2, MMS, VUP_RW),
+};
+static const struct vup_field basic_dier_fields[] = {
+    VUP_FIELD_OF(DIER, UIE, VUP_RW),    VUP_FIELD_OF(DIER, UDE, VUP_RW),
+};
+static const struct vup_field basic_sr_fields[] = {
+    VUP_FIELD_OF(SR, UIF, VUP_W0C | VUP_HW),
+};
+static const struct vup_field basic_egr_fields[] = {
+    VUP_FIELD_OF(EGR, UG, VUP_WO),
+};
+static const struct vup_field basic_cnt_fields[] = {
+    VUP_FIELD("CNT", R_CNT_CNT16_SHIFT, R_CNT_CNT16_LENGTH, VUP_RW),
+    VUP_FIELD_OF(CNT, UIFCPY, VUP_RO | VUP_HW),
+};
+static const struct vup_field psc_fields[] = {
+    VUP_FIELD_OF(PSC, PSC, VUP_RW),
+};
+static const struct vup_field basic_arr_fields[] = {
+    VUP_FIELD("ARR", R_ARR_ARR16_SHIFT, R_ARR_ARR16_LENGTH, VUP_RW),
+};
+
+static const struct vup_field gp32_cr1_fields[] = {
+    VUP_FIELD_OF(CR1, CEN, VUP_RW),     VUP_FIELD_OF(CR1, UDIS, VUP_RW),
+    VUP_FIELD_OF(CR1, URS, VUP_RW),     VUP_FIELD_OF(CR1, OPM, VUP_RW),
+    VUP_FIELD_OF(CR1, DIR, VUP_RW),     VUP_FIELD_OF(CR1, CMS, VUP_RW),
+    VUP_FIELD_OF(CR1, ARPE, VUP_RW),    VUP_FIELD_OF(CR1, CKD, VUP_RW),
+    VUP_FIELD_OF(CR1, UIFREMAP, VUP_RW),
+};
+static const struct vup_field gp32_cr2_fields[] = {
+    VUP_FIELD_OF(CR2, CCDS, VUP_RW),    VUP_FIELD_OF(CR2, MMS, VUP_RW),
+    VUP_FIELD_OF(CR2, TI1S, VUP_RW),
+};
+static const struct vup_field gp32_smcr_fields[] = {
+    VUP_FIELD_OF(SMCR, SMS, VUP_RW),    VUP_FIELD_OF(SMCR, TS, VUP_RW),
+    VUP_FIELD_OF(SMCR, MSM, VUP_RW),    VUP_FIELD_OF(SMCR, ETF, VUP_RW),
+    VUP_FIELD_OF(SMCR, ETPS, VUP_RW),   VUP_FIELD_OF(SMCR, ECE, VUP_RW),
+    VUP_FIELD_OF(SMCR, ETP, VUP_RW),    VUP_FIELD_OF(SMCR, SMS3, VUP_RW),
+};
+static const struct vup_field gp32_dier_fields[] = {
+    VUP_FIELD_OF(DIER, UIE, VUP_RW),    VUP_FIELD_OF(DIER, CC1IE, VUP_RW),
+    VUP_FIELD_OF(DIER, CC2IE, VUP_RW),  VUP_FIELD_OF(DIER, CC3IE, VUP_RW),
+    VUP_FIELD_OF(DIER, CC4IE, VUP_RW),  VUP_FIELD_OF(DIER, TIE, VUP_RW),
+    VUP_FIELD_OF(DIER, UDE, VUP_RW),    VUP_FIELD_OF(DIER, CC1DE, VUP_RW),
+    VUP_FIELD_OF(DIER, CC2DE, VUP_RW),  VUP_FIELD_OF(DIER, CC3DE, VUP_RW),
+    VUP_FIELD_OF(DIER, CC4DE, VUP_RW),  VUP_FIELD_OF(DIER, TDE, VUP_RW),
+};
+#define SR_FLAG     (VUP_W0C | VUP_HW)
+static const struct vup_field gp32_sr_fields[] = {
+    VUP_FIELD_OF(SR, UIF, SR_FLAG),     VUP_FIELD_OF(SR, CC1IF, SR_FLAG),
+    VUP_FIELD_OF(SR, CC2IF, SR_FLAG),   VUP_FIELD_OF(SR, CC3IF, SR_FLAG),
+    VUP_FIELD_OF(SR, CC4IF, SR_FLAG),   VUP_FIELD_OF(SR, TIF, SR_FLAG),
+    VUP_FIELD_OF(SR, CC1OF, SR_FLAG),   VUP_FIELD_OF(SR, CC2OF, SR_FLAG),
+    VUP_FIELD_OF(SR, CC3OF, SR_FLAG),   VUP_FIELD_OF(SR, CC4OF, SR_FLAG),
+};
+static const struct vup_field gp32_egr_fields[] = {
+    VUP_FIELD_OF(EGR, UG, VUP_WO),      VUP_FIELD_OF(EGR, CC1G, VUP_WO),
+    VUP_FIELD_OF(EGR, CC2G, VUP_WO),    VUP_FIELD_OF(EGR, CC3G, VUP_WO),
+    VUP_FIELD_OF(EGR, CC4G, VUP_WO),    VUP_FIELD_OF(EGR, TG, VUP_WO),
+};
+static const struct vup_field gp32_ccmr1_fields[] = {
+    VUP_FIELD_OF(CCMR1, CC1S, VUP_RW),  VUP_FIELD_OF(CCMR1, OC1FE, VUP_RW),
+    VUP_FIELD_OF(CCMR1, OC1PE, VUP_RW), VUP_FIELD_OF(CCMR1, OC1M, VUP_RW),
+    VUP_FIELD_OF(CCMR1, OC1CE, VUP_RW), VUP_FIELD_OF(CCMR1, CC2S, VUP_RW),
+    VUP_FIELD_OF(CCMR1, OC2FE, VUP_RW), VUP_FIELD_OF(CCMR1, OC2PE, VUP_RW),
+    VUP_FIELD_OF(CCMR1, OC2M, VUP_RW),  VUP_FIELD_OF(CCMR1, OC2CE, VUP_RW),
+    VUP_FIELD_OF(CCMR1, OC1M3, VUP_RW), VUP_FIELD_OF(CCMR1, OC2M3, VUP_RW),
+};
+static const struct vup_field gp32_ccmr2_fields[] = {
+    VUP_FIELD_OF(CCMR2, CC3S, VUP_RW),  VUP_FIELD_OF(CCMR2, OC3FE, VUP_RW),
+    VUP_FIELD_OF(CCMR2, OC3PE, VUP_RW), VUP_FIELD_OF(CCMR2, OC3M, VUP_RW),
+    VUP_FIELD_OF(CCMR2, OC3CE, VUP_RW), VUP_FIELD_OF(CCMR2, CC4S, VUP_RW),
+    VUP_FIELD_OF(CCMR2, OC4FE, VUP_RW), VUP_FIELD_OF(CCMR2, OC4PE, VUP_RW),
+    VUP_FIELD_OF(CCMR2, OC4M, VUP_RW),  VUP_FIELD_OF(CCMR2, OC4CE, VUP_RW),
+    VUP_FIELD_OF(CCMR2, OC3M3, VUP_RW), VUP_FIELD_OF(CCMR2, OC4M3, VUP_RW),
+};
+static const struct vup_field gp32_ccer_fields[] = {
+    VUP_FIELD_OF(CCER, CC1E, VUP_RW),   VUP_FIELD_OF(CCER, CC1P, VUP_RW),
+    VUP_FIELD_OF(CCER, CC1NP, VUP_RW),  VUP_FIELD_OF(CCER, CC2E, VUP_RW),
+    VUP_FIELD_OF(CCER, CC2P, VUP_RW),   VUP_FIELD_OF(CCER, CC2NP, VUP_RW),
+    VUP_FIELD_OF(CCER, CC3E, VUP_RW),   VUP_FIELD_OF(CCER, CC3P, VUP_RW),
+    VUP_FIELD_OF(CCER, CC3NP, VUP_RW),  VUP_FIELD_OF(CCER, CC4E, VUP_RW),
+    VUP_FIELD_OF(CCER, CC4P, VUP_RW),   VUP_FIELD_OF(CCER, CC4NP, VUP_RW),
+};
+static const struct vup_field gp32_cnt_fields[] = {
+    VUP_FIELD("CNT", R_CNT_CNT32_SHIFT, R_CNT_CNT32_LENGTH, VUP_RW),
+};
+static const struct vup_field gp32_arr_fields[] = {
+    VUP_FIELD("ARR", R_ARR_ARR32_SHIFT, R_ARR_ARR32_LENGTH, VUP_RW),
+};
+/* CCR1..4: CCRx[31:0]. */
+static const struct vup_field gp32_ccr_fields[] = {
+    VUP_FIELD("CCR", 0, 32, VUP_RW),
+};
+static const struct vup_field gp32_dcr_fields[] = {
+    VUP_FIELD_OF(DCR, DBA, VUP_RW),     VUP_FIELD_OF(DCR, DBL, VUP_RW),
+};
+static const struct vup_field gp32_dmar_fields[] = {
+    VUP_FIELD_OF(DMAR, DMAB, VUP_RW),
+};
+static const struct vup_field gp32_or1_fields[] = {
+    VUP_FIELD_OF(OR1, ITR1_RMP, VUP_RW), VUP_FIELD_OF(OR1, ETR1_RMP, VUP_RW),
+    VUP_FIELD_OF(OR1, TI4_RMP, VUP_RW),
+};
+static const struct vup_field gp32_or2_fields[] = {
+    VUP_FIELD_OF(OR2, ETRSEL, VUP_RW),
+};
+
+/* Registers whose writes act on the counter catch up with time first. */
 static const struct vup_reg basic_regs[] = {
-    /* name   offset     reset       wmask       w1c read         write */
-    { "CR1",  TIM_CR1,   0,          0x0000088f, 0,  synced_read, cr1_write },
-    { "CR2",  TIM_CR2,   0,          0x00000070, 0,  NULL,        NULL },
-    { "DIER", TIM_DIER,  0,          0x00000101, 0,  NULL,        update_write },
-    { "SR",   TIM_SR,    0,          0,          0,  synced_read, sr_write },
-    { "EGR",  TIM_EGR,   0,          0,          0,  NULL,        egr_write },
-    { "CNT",  TIM_CNT,   0,          0x0000ffff, 0,  cnt_read,    cnt_write },
-    { "PSC",  TIM_PSC,   0,          0x0000ffff, 0,  NULL,        update_write },
-    { "ARR",  TIM_ARR,   0x0000ffff, 0x0000ffff, 0,  NULL,        arr_write },
+    { VUP_REG_AT(CR1), VUP_FIELDS(basic_cr1_fields), .read = synced_read,
+      .write = cr1_write, .pre_write = catch_up },
+    { VUP_REG_AT(CR2), VUP_FIELDS(basic_cr2_fields) },
+    { VUP_REG_AT(DIER), VUP_FIELDS(basic_dier_fields),
+      .write = update_write, .pre_write = catch_up },
+    { VUP_REG_AT(SR), VUP_FIELDS(basic_sr_fields), .read = synced_read,
+      .write = sr_write, .pre_write = catch_up },
+    { VUP_REG_AT(EGR), VUP_FIELDS(basic_egr_fields), .write = egr_write,
+      .pre_write = catch_up },
+    { VUP_REG_AT(CNT), VUP_FIELDS(basic_cnt_fields), .read = cnt_read,
+      .write = cnt_write, .pre_write = catch_up },
+    { VUP_REG_AT(PSC), VUP_FIELDS(psc_fields), .write = update_write,
+      .pre_write = catch_up },
+    { VUP_REG_AT(ARR), .reset = 0x0000ffff, VUP_FIELDS(basic_arr_fields),
+      .write = arr_write, .pre_write = catch_up },
 };
 
 static const struct vup_reg gp32_regs[] = {
-    /* name    offset     reset       wmask       w1c read         write */
-    { "CR1",   TIM_CR1,   0,          0x00000bff, 0,  synced_read, cr1_write },
-    { "CR2",   TIM_CR2,   0,          0x000000f8, 0,  NULL,        NULL },
-    { "SMCR",  TIM_SMCR,  0,          0x0001fff7, 0,  NULL,        NULL },
-    { "DIER",  TIM_DIER,  0,          0x00005f5f, 0,  NULL,        update_write },
-    { "SR",    TIM_SR,    0,          0,          0,  synced_read, sr_write },
-    { "EGR",   TIM_EGR,   0,          0,          0,  NULL,        egr_write },
-    { "CCMR1", TIM_CCMR1, 0,          0x0101ffff, 0,  NULL,        NULL },
-    { "CCMR2", TIM_CCMR2, 0,          0x0101ffff, 0,  NULL,        NULL },
-    { "CCER",  TIM_CCER,  0,          0x0000bbbb, 0,  NULL,        NULL },
-    { "CNT",   TIM_CNT,   0,          0xffffffff, 0,  cnt_read,    cnt_write },
-    { "PSC",   TIM_PSC,   0,          0x0000ffff, 0,  NULL,        update_write },
-    { "ARR",   TIM_ARR,   0xffffffff, 0xffffffff, 0,  NULL,        arr_write },
-    { "CCR1",  TIM_CCR1,  0,          0xffffffff, 0,  NULL,        update_write },
-    { "CCR2",  TIM_CCR2,  0,          0xffffffff, 0,  NULL,        NULL },
-    { "CCR3",  TIM_CCR3,  0,          0xffffffff, 0,  NULL,        NULL },
-    { "CCR4",  TIM_CCR4,  0,          0xffffffff, 0,  NULL,        NULL },
-    { "DCR",   TIM_DCR,   0,          0x00001f1f, 0,  NULL,        NULL },
-    { "DMAR",  TIM_DMAR,  0,          0x0000ffff, 0,  NULL,        NULL },
-    { "OR1",   TIM_OR1,   0,          0x0000000f, 0,  NULL,        NULL },
-    { "OR2",   TIM_OR2,   0,          0x0001c000, 0,  NULL,        NULL },
+    { VUP_REG_AT(CR1), VUP_FIELDS(gp32_cr1_fields), .read = synced_read,
+      .write = cr1_write, .pre_write = catch_up },
+    { VUP_REG_AT(CR2), VUP_FIELDS(gp32_cr2_fields) },
+    { VUP_REG_AT(SMCR), VUP_FIELDS(gp32_smcr_fields) },
+    { VUP_REG_AT(DIER), VUP_FIELDS(gp32_dier_fields),
+      .write = update_write, .pre_write = catch_up },
+    { VUP_REG_AT(SR), VUP_FIELDS(gp32_sr_fields), .read = synced_read,
+      .write = sr_write, .pre_write = catch_up },
+    { VUP_REG_AT(EGR), VUP_FIELDS(gp32_egr_fields), .write = egr_write,
+      .pre_write = catch_up },
+    { VUP_REG_AT(CCMR1), VUP_FIELDS(gp32_ccmr1_fields) },
+    { VUP_REG_AT(CCMR2), VUP_FIELDS(gp32_ccmr2_fields) },
+    { VUP_REG_AT(CCER), VUP_FIELDS(gp32_ccer_fields) },
+    { VUP_REG_AT(CNT), VUP_FIELDS(gp32_cnt_fields), .read = cnt_read,
+      .write = cnt_write, .pre_write = catch_up },
+    { VUP_REG_AT(PSC), VUP_FIELDS(psc_fields), .write = update_write,
+      .pre_write = catch_up },
+    { VUP_REG_AT(ARR), .reset = 0xffffffff, VUP_FIELDS(gp32_arr_fields),
+      .write = arr_write, .pre_write = catch_up },
+    { VUP_REG_AT(CCR1), VUP_FIELDS(gp32_ccr_fields), .write = update_write,
+      .pre_write = catch_up },
+    { VUP_REG_AT(CCR2), VUP_FIELDS(gp32_ccr_fields) },
+    { VUP_REG_AT(CCR3), VUP_FIELDS(gp32_ccr_fields) },
+    { VUP_REG_AT(CCR4), VUP_FIELDS(gp32_ccr_fields) },
+    { VUP_REG_AT(DCR), VUP_FIELDS(gp32_dcr_fields) },
+    { VUP_REG_AT(DMAR), VUP_FIELDS(gp32_dmar_fields) },
+    { VUP_REG_AT(OR1), VUP_FIELDS(gp32_or1_fields) },
+    { VUP_REG_AT(OR2), VUP_FIELDS(gp32_or2_fields) },
 };
 
 static const struct tim_variant tim_variants[] = {
     [STM32L4_TIM_BASIC] = {
         .regs = basic_regs,
         .num_regs = sizeof(basic_regs) / sizeof(basic_regs[0]),
-        .cnt_max = 0xffff, .sr_mask = 0x1, .irq_mask = SR_UIF,
+        .cnt_max = 0xffff, .irq_mask = R_SR_UIF_MASK,
         .uifremap = true,
     },
     [STM32L4_TIM_GP32] = {
         .regs = gp32_regs,
         .num_regs = sizeof(gp32_regs) / sizeof(gp32_regs[0]),
-        .cnt_max = 0xffffffff, .sr_mask = 0x1e5f, .irq_mask = 0x5f,
+        .cnt_max = 0xffffffff,
+        .irq_mask = R_SR_UIF_MASK | R_SR_CC1IF_MASK | R_SR_CC2IF_MASK |
+                    R_SR_CC3IF_MASK | R_SR_CC4IF_MASK | R_SR_TIF_MASK,
         .cc1 = true,
     },
 };

@@ -29,70 +29,131 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <vup/registerfields.h>
+
 #include "stm32l4.h"
 
-/* Register offsets. */
-#define USART_CR1   0x00
-#define USART_CR2   0x04
-#define USART_CR3   0x08
-#define USART_BRR   0x0c
-#define USART_GTPR  0x10
-#define USART_RTOR  0x14
-#define USART_RQR   0x18
-#define USART_ISR   0x1c
-#define USART_ICR   0x20
-#define USART_RDR   0x24
-#define USART_TDR   0x28
+/* Registers and fields, RM0351 40.8 (names as there, e.g. CR1.DEAT[4:0]). */
+REG32(CR1, 0x00)
+    FIELD(CR1, UE, 0, 1)
+    FIELD(CR1, UESM, 1, 1)
+    FIELD(CR1, RE, 2, 1)
+    FIELD(CR1, TE, 3, 1)
+    FIELD(CR1, IDLEIE, 4, 1)
+    FIELD(CR1, RXNEIE, 5, 1)
+    FIELD(CR1, TCIE, 6, 1)
+    FIELD(CR1, TXEIE, 7, 1)
+    FIELD(CR1, PEIE, 8, 1)
+    FIELD(CR1, PS, 9, 1)
+    FIELD(CR1, PCE, 10, 1)
+    FIELD(CR1, WAKE, 11, 1)
+    FIELD(CR1, M0, 12, 1)
+    FIELD(CR1, MME, 13, 1)
+    FIELD(CR1, CMIE, 14, 1)
+    FIELD(CR1, OVER8, 15, 1)
+    FIELD(CR1, DEDT, 16, 5)
+    FIELD(CR1, DEAT, 21, 5)
+    FIELD(CR1, RTOIE, 26, 1)
+    FIELD(CR1, EOBIE, 27, 1)
+    FIELD(CR1, M1, 28, 1)
+REG32(CR2, 0x04)
+    FIELD(CR2, ADDM7, 4, 1)
+    FIELD(CR2, LBDL, 5, 1)
+    FIELD(CR2, LBDIE, 6, 1)
+    FIELD(CR2, LBCL, 8, 1)
+    FIELD(CR2, CPHA, 9, 1)
+    FIELD(CR2, CPOL, 10, 1)
+    FIELD(CR2, CLKEN, 11, 1)
+    FIELD(CR2, STOP, 12, 2)
+    FIELD(CR2, LINEN, 14, 1)
+    FIELD(CR2, SWAP, 15, 1)
+    FIELD(CR2, RXINV, 16, 1)
+    FIELD(CR2, TXINV, 17, 1)
+    FIELD(CR2, DATAINV, 18, 1)
+    FIELD(CR2, MSBFIRST, 19, 1)
+    FIELD(CR2, ABREN, 20, 1)
+    FIELD(CR2, ABRMOD, 21, 2)
+    FIELD(CR2, RTOEN, 23, 1)
+    FIELD(CR2, ADD, 24, 8)
+REG32(CR3, 0x08)
+    FIELD(CR3, EIE, 0, 1)
+    FIELD(CR3, IREN, 1, 1)
+    FIELD(CR3, IRLP, 2, 1)
+    FIELD(CR3, HDSEL, 3, 1)
+    FIELD(CR3, NACK, 4, 1)
+    FIELD(CR3, SCEN, 5, 1)
+    FIELD(CR3, DMAR, 6, 1)
+    FIELD(CR3, DMAT, 7, 1)
+    FIELD(CR3, RTSE, 8, 1)
+    FIELD(CR3, CTSE, 9, 1)
+    FIELD(CR3, CTSIE, 10, 1)
+    FIELD(CR3, ONEBIT, 11, 1)
+    FIELD(CR3, OVRDIS, 12, 1)
+    FIELD(CR3, DDRE, 13, 1)
+    FIELD(CR3, DEM, 14, 1)
+    FIELD(CR3, DEP, 15, 1)
+    FIELD(CR3, SCARCNT, 17, 3)
+    FIELD(CR3, WUS, 20, 2)
+    FIELD(CR3, WUFIE, 22, 1)
+    FIELD(CR3, UCESM, 23, 1)
+    FIELD(CR3, TCBGTIE, 24, 1)
+REG32(BRR, 0x0c)
+    FIELD(BRR, BRR, 0, 16)
+REG32(GTPR, 0x10)
+    FIELD(GTPR, PSC, 0, 8)
+    FIELD(GTPR, GT, 8, 8)
+REG32(RTOR, 0x14)
+    FIELD(RTOR, RTO, 0, 24)
+    FIELD(RTOR, BLEN, 24, 8)
+REG32(RQR, 0x18)
+    FIELD(RQR, ABRRQ, 0, 1)
+    FIELD(RQR, SBKRQ, 1, 1)
+    FIELD(RQR, MMRQ, 2, 1)
+    FIELD(RQR, RXFRQ, 3, 1)
+    FIELD(RQR, TXFRQ, 4, 1)
+REG32(ISR, 0x1c)
+    FIELD(ISR, PE, 0, 1)
+    FIELD(ISR, FE, 1, 1)
+    FIELD(ISR, NF, 2, 1)
+    FIELD(ISR, ORE, 3, 1)
+    FIELD(ISR, IDLE, 4, 1)
+    FIELD(ISR, RXNE, 5, 1)
+    FIELD(ISR, TC, 6, 1)
+    FIELD(ISR, TXE, 7, 1)
+    FIELD(ISR, LBDF, 8, 1)
+    FIELD(ISR, CTSIF, 9, 1)
+    FIELD(ISR, CTS, 10, 1)
+    FIELD(ISR, RTOF, 11, 1)
+    FIELD(ISR, EOBF, 12, 1)
+    FIELD(ISR, ABRE, 14, 1)
+    FIELD(ISR, ABRF, 15, 1)
+    FIELD(ISR, BUSY, 16, 1)
+    FIELD(ISR, CMF, 17, 1)
+    FIELD(ISR, SBKF, 18, 1)
+    FIELD(ISR, RWU, 19, 1)
+    FIELD(ISR, WUF, 20, 1)
+    FIELD(ISR, TEACK, 21, 1)
+    FIELD(ISR, REACK, 22, 1)
+    FIELD(ISR, TCBGT, 25, 1)
+REG32(ICR, 0x20)                 /* clear flags: same bits as in ISR */
+    FIELD(ICR, PECF, 0, 1)
+    FIELD(ICR, FECF, 1, 1)
+    FIELD(ICR, NCF, 2, 1)
+    FIELD(ICR, ORECF, 3, 1)
+    FIELD(ICR, IDLECF, 4, 1)
+    FIELD(ICR, TCCF, 6, 1)
+    FIELD(ICR, LBDCF, 8, 1)
+    FIELD(ICR, CTSCF, 9, 1)
+    FIELD(ICR, RTOCF, 11, 1)
+    FIELD(ICR, EOBCF, 12, 1)
+    FIELD(ICR, CMCF, 17, 1)
+    FIELD(ICR, WUCF, 20, 1)
+REG32(RDR, 0x24)
+    FIELD(RDR, RDR, 0, 9)
+REG32(TDR, 0x28)
+    FIELD(TDR, TDR, 0, 9)
 
-/* CR1 */
-#define CR1_UE      (1u << 0)
-#define CR1_RE      (1u << 2)
-#define CR1_TE      (1u << 3)
-#define CR1_IDLEIE  (1u << 4)
-#define CR1_RXNEIE  (1u << 5)
-#define CR1_TCIE    (1u << 6)
-#define CR1_TXEIE   (1u << 7)
-#define CR1_PEIE    (1u << 8)
-#define CR1_CMIE    (1u << 14)
-#define CR1_RTOIE   (1u << 26)
-#define CR1_OVER8   (1u << 15)
-#define CR1_EOBIE   (1u << 27)
-/* CR2 */
-#define CR2_LBDIE   (1u << 6)
-/* CR3 */
-#define CR3_EIE     (1u << 0)
-#define CR3_CTSIE   (1u << 10)
-#define CR3_OVRDIS  (1u << 12)
-#define CR3_WUFIE   (1u << 22)
-/* RQR */
-#define RQR_RXFRQ   (1u << 3)
-#define RQR_TXFRQ   (1u << 4)
-/* ISR */
-#define ISR_PE      (1u << 0)
-#define ISR_FE      (1u << 1)
-#define ISR_ORE     (1u << 3)
-#define ISR_IDLE    (1u << 4)
-#define ISR_RXNE    (1u << 5)
-#define ISR_TC      (1u << 6)
-#define ISR_TXE     (1u << 7)
-#define ISR_LBDF    (1u << 8)
-#define ISR_CTSIF   (1u << 9)
-#define ISR_RTOF    (1u << 11)
-#define ISR_EOBF    (1u << 12)
-#define ISR_ABRF    (1u << 15)
-#define ISR_CMF     (1u << 17)
-#define ISR_WUF     (1u << 20)
-#define ISR_TEACK   (1u << 21)
-#define ISR_REACK   (1u << 22)
-
-/* Writable bits (RM0351 / SVD field masks). */
-#define CR1_WMASK   0x1fffffffu
-#define CR2_WMASK   0xffffff70u
-#define CR3_WMASK   0x01feffffu
-#define ICR_MASK    0x00121b5fu  /* clear flags that exist in ICR */
-#define DATA_MASK   0x000001ffu  /* RDR/TDR: 9 bits */
-
-#define ISR_RESET   0x020000c0u  /* TCBGT (bit 25), TC, TXE */
+#define ISR_RESET   0x020000c0u  /* TCBGT, TC, TXE */
 
 /* Serial input held while RXNE is set: plenty for anything typed or piped. */
 #define RX_FIFO_SIZE 4096u
@@ -122,25 +183,26 @@ static struct stm32l4_usart *usart_of(vup_periph *p)
 static void usart_update_irq(vup_periph *p)
 {
     struct stm32l4_usart *u = usart_of(p);
-    uint32_t cr1 = vup_reg_get(p, USART_CR1);
-    uint32_t cr2 = vup_reg_get(p, USART_CR2);
-    uint32_t cr3 = vup_reg_get(p, USART_CR3);
-    uint32_t isr = vup_reg_get(p, USART_ISR);
+    uint32_t cr1 = vup_reg_get(p, A_CR1);
+    uint32_t cr2 = vup_reg_get(p, A_CR2);
+    uint32_t cr3 = vup_reg_get(p, A_CR3);
+    uint32_t isr = vup_reg_get(p, A_ISR);
     bool level =
-        ((isr & ISR_WUF) && (cr3 & CR3_WUFIE)) ||
-        ((isr & ISR_CMF) && (cr1 & CR1_CMIE)) ||
-        ((isr & ISR_ABRF) && (cr1 & CR1_RXNEIE)) ||
-        ((isr & ISR_EOBF) && (cr1 & CR1_EOBIE)) ||
-        ((isr & ISR_RTOF) && (cr1 & CR1_RTOIE)) ||
-        ((isr & ISR_CTSIF) && (cr3 & CR3_CTSIE)) ||
-        ((isr & ISR_LBDF) && (cr2 & CR2_LBDIE)) ||
-        ((isr & ISR_TXE) && (cr1 & CR1_TXEIE)) ||
-        ((isr & ISR_TC) && (cr1 & CR1_TCIE)) ||
-        ((isr & ISR_RXNE) && (cr1 & CR1_RXNEIE)) ||
-        ((isr & ISR_IDLE) && (cr1 & CR1_IDLEIE)) ||
-        ((isr & ISR_ORE) && ((cr1 & CR1_RXNEIE) || (cr3 & CR3_EIE))) ||
-        ((isr & ISR_FE) && (cr3 & CR3_EIE)) ||
-        ((isr & ISR_PE) && (cr1 & CR1_PEIE));
+        ((isr & R_ISR_WUF_MASK) && (cr3 & R_CR3_WUFIE_MASK)) ||
+        ((isr & R_ISR_CMF_MASK) && (cr1 & R_CR1_CMIE_MASK)) ||
+        ((isr & R_ISR_ABRF_MASK) && (cr1 & R_CR1_RXNEIE_MASK)) ||
+        ((isr & R_ISR_EOBF_MASK) && (cr1 & R_CR1_EOBIE_MASK)) ||
+        ((isr & R_ISR_RTOF_MASK) && (cr1 & R_CR1_RTOIE_MASK)) ||
+        ((isr & R_ISR_CTSIF_MASK) && (cr3 & R_CR3_CTSIE_MASK)) ||
+        ((isr & R_ISR_LBDF_MASK) && (cr2 & R_CR2_LBDIE_MASK)) ||
+        ((isr & R_ISR_TXE_MASK) && (cr1 & R_CR1_TXEIE_MASK)) ||
+        ((isr & R_ISR_TC_MASK) && (cr1 & R_CR1_TCIE_MASK)) ||
+        ((isr & R_ISR_RXNE_MASK) && (cr1 & R_CR1_RXNEIE_MASK)) ||
+        ((isr & R_ISR_IDLE_MASK) && (cr1 & R_CR1_IDLEIE_MASK)) ||
+        ((isr & R_ISR_ORE_MASK) &&
+         ((cr1 & R_CR1_RXNEIE_MASK) || (cr3 & R_CR3_EIE_MASK))) ||
+        ((isr & R_ISR_FE_MASK) && (cr3 & R_CR3_EIE_MASK)) ||
+        ((isr & R_ISR_PE_MASK) && (cr1 & R_CR1_PEIE_MASK));
 
     if (level != u->irq_level) {
         u->irq_level = level;
@@ -150,19 +212,19 @@ static void usart_update_irq(vup_periph *p)
 
 static void usart_set_isr(vup_periph *p, uint32_t set, uint32_t clear)
 {
-    vup_reg_set(p, USART_ISR, (vup_reg_get(p, USART_ISR) & ~clear) | set);
+    vup_reg_set(p, A_ISR, (vup_reg_get(p, A_ISR) & ~clear) | set);
 }
 
 static bool usart_rx_enabled(vup_periph *p)
 {
-    uint32_t cr1 = vup_reg_get(p, USART_CR1);
-    return (cr1 & (CR1_UE | CR1_RE)) == (CR1_UE | CR1_RE);
+    uint32_t cr1 = vup_reg_get(p, A_CR1);
+    return FIELD_EX32(cr1, CR1, UE) && FIELD_EX32(cr1, CR1, RE);
 }
 
 static bool usart_tx_enabled(vup_periph *p)
 {
-    uint32_t cr1 = vup_reg_get(p, USART_CR1);
-    return (cr1 & (CR1_UE | CR1_TE)) == (CR1_UE | CR1_TE);
+    uint32_t cr1 = vup_reg_get(p, A_CR1);
+    return FIELD_EX32(cr1, CR1, UE) && FIELD_EX32(cr1, CR1, TE);
 }
 
 /* Standard rates, so the log says "115200" for a BRR that gives 115274. */
@@ -179,15 +241,15 @@ static const uint32_t std_bauds[] = {
 static void usart_update_baud(vup_periph *p)
 {
     struct stm32l4_usart *u = usart_of(p);
-    uint32_t cr1 = vup_reg_get(p, USART_CR1);
-    uint32_t brr = vup_reg_get(p, USART_BRR);
+    uint32_t cr1 = vup_reg_get(p, A_CR1);
+    uint32_t brr = vup_reg_get(p, A_BRR);
     uint64_t fck = vup_clock_get_hz(vup_periph_dev(p), (unsigned)u->ker_clk);
-    bool over8 = cr1 & CR1_OVER8;
+    bool over8 = cr1 & R_CR1_OVER8_MASK;
     uint32_t div = over8 ? (brr & 0xfff0u) | ((brr & 0x7u) << 1) : brr;
     uint64_t baud = 0, nominal;
     char exact[32] = "";
 
-    if ((cr1 & CR1_UE) && fck && div >= 16) {
+    if ((cr1 & R_CR1_UE_MASK) && fck && div >= 16) {
         baud = ((over8 ? 2 : 1) * fck + div / 2) / div;
     }
     if (baud == u->baud) {
@@ -227,14 +289,14 @@ static void usart_rx_deliver(vup_periph *p)
 {
     struct stm32l4_usart *u = usart_of(p);
 
-    if (u->rx_count == 0 || (vup_reg_get(p, USART_ISR) & ISR_RXNE) ||
+    if (u->rx_count == 0 || (vup_reg_get(p, A_ISR) & R_ISR_RXNE_MASK) ||
         !usart_rx_enabled(p)) {
         return;
     }
-    vup_reg_set(p, USART_RDR, u->rx_fifo[u->rx_head]);
+    vup_reg_set(p, A_RDR, u->rx_fifo[u->rx_head]);
     u->rx_head = (u->rx_head + 1) % RX_FIFO_SIZE;
     u->rx_count--;
-    usart_set_isr(p, ISR_RXNE, 0);
+    usart_set_isr(p, R_ISR_RXNE_MASK, 0);
 }
 
 /* Sends TDR if the transmitter is enabled; otherwise leaves it pending. */
@@ -246,12 +308,12 @@ static void usart_tx(vup_periph *p)
         return;
     }
     /* 8-bit words only: the low byte of TDR goes out. */
-    uint8_t ch = (uint8_t)vup_reg_get(p, USART_TDR);
+    uint8_t ch = (uint8_t)vup_reg_get(p, A_TDR);
     if (u->chr) {
         vup_chardev_write(u->chr, &ch, 1);
     }
     u->tx_pending = false;
-    usart_set_isr(p, ISR_TXE | ISR_TC, 0);
+    usart_set_isr(p, R_ISR_TXE_MASK | R_ISR_TC_MASK, 0);
 }
 
 static void usart_rx(void *opaque, const uint8_t *buf, size_t len)
@@ -268,8 +330,8 @@ static void usart_rx(void *opaque, const uint8_t *buf, size_t len)
         }
         if (u->rx_count == RX_FIFO_SIZE) {
             u->rx_overrun++;
-            if (!(vup_reg_get(p, USART_CR3) & CR3_OVRDIS)) {
-                usart_set_isr(p, ISR_ORE, 0);
+            if (!(vup_reg_get(p, A_CR3) & R_CR3_OVRDIS_MASK)) {
+                usart_set_isr(p, R_ISR_ORE_MASK, 0);
             }
             if (u->rx_overrun == 1 || (u->rx_overrun & 0x3ff) == 0) {
                 vup_log(VUP_LOG_WARN, "%s: input FIFO full (%u bytes): "
@@ -292,10 +354,10 @@ static void cr1_write(vup_periph *p, const struct vup_reg *reg, uint32_t old,
 {
     (void)reg; (void)old; (void)written;
     /* As QEMU: the enable acknowledges follow TE and RE. */
-    usart_set_isr(p, (value & CR1_TE) ? ISR_TEACK : 0,
-                  (value & CR1_TE) ? 0 : ISR_TEACK);
-    usart_set_isr(p, (value & CR1_RE) ? ISR_REACK : 0,
-                  (value & CR1_RE) ? 0 : ISR_REACK);
+    usart_set_isr(p, (value & R_CR1_TE_MASK) ? R_ISR_TEACK_MASK : 0,
+                  (value & R_CR1_TE_MASK) ? 0 : R_ISR_TEACK_MASK);
+    usart_set_isr(p, (value & R_CR1_RE_MASK) ? R_ISR_REACK_MASK : 0,
+                  (value & R_CR1_RE_MASK) ? 0 : R_ISR_REACK_MASK);
     usart_tx(p);
     usart_rx_deliver(p);
     usart_update_irq(p);
@@ -323,15 +385,15 @@ static void rqr_write(vup_periph *p, const struct vup_reg *reg, uint32_t old,
     struct stm32l4_usart *u = usart_of(p);
     (void)reg; (void)old; (void)value;
 
-    if (written & RQR_RXFRQ) {
+    if (written & R_RQR_RXFRQ_MASK) {
         /* Discard the byte in RDR; the next held byte (if any) follows. */
-        usart_set_isr(p, 0, ISR_RXNE);
+        usart_set_isr(p, 0, R_ISR_RXNE_MASK);
         usart_rx_deliver(p);
     }
-    if (written & RQR_TXFRQ) {
+    if (written & R_RQR_TXFRQ_MASK) {
         /* Discard a pending TDR: TXE set. */
         u->tx_pending = false;
-        usart_set_isr(p, ISR_TXE, 0);
+        usart_set_isr(p, R_ISR_TXE_MASK, 0);
     }
     usart_update_irq(p);
 }
@@ -339,8 +401,12 @@ static void rqr_write(vup_periph *p, const struct vup_reg *reg, uint32_t old,
 static void icr_write(vup_periph *p, const struct vup_reg *reg, uint32_t old,
                       uint32_t value, uint32_t written)
 {
-    (void)reg; (void)old; (void)value;
-    usart_set_isr(p, 0, written & ICR_MASK);
+    (void)reg; (void)old;
+    /*
+     * ICR's fields are write-only: @value holds what this write stored in
+     * them, so value & written are the flags it clears (same bits in ISR).
+     */
+    usart_set_isr(p, 0, value & written);
     usart_update_irq(p);
 }
 
@@ -348,10 +414,10 @@ static uint32_t rdr_read(vup_periph *p, const struct vup_reg *reg,
                          uint32_t value)
 {
     (void)reg;
-    usart_set_isr(p, 0, ISR_RXNE);
+    usart_set_isr(p, 0, R_ISR_RXNE_MASK);
     usart_rx_deliver(p);
     usart_update_irq(p);
-    return value & DATA_MASK;
+    return value;
 }
 
 static void tdr_write(vup_periph *p, const struct vup_reg *reg, uint32_t old,
@@ -361,28 +427,112 @@ static void tdr_write(vup_periph *p, const struct vup_reg *reg, uint32_t old,
     (void)reg; (void)old; (void)value; (void)written;
 
     u->tx_pending = true;
-    usart_set_isr(p, 0, ISR_TXE | ISR_TC);
+    usart_set_isr(p, 0, R_ISR_TXE_MASK | R_ISR_TC_MASK);
     usart_tx(p);
     usart_update_irq(p);
 }
 
 /*
- * The register table.  RQR and ICR are write-only (read as 0, store
- * nothing: the hook acts on what was written); ISR and RDR are read-only.
+ * Field semantics, RM0351 40.8 and the STM32L475 SVD: control registers
+ * read-write, RQR and ICR write-only (the hooks act on the write), ISR
+ * and RDR read-only and set by hardware; reading RDR clears ISR.RXNE
+ * (SVD readAction modifyExternal: rdr_read does it).  Every other bit is
+ * reserved.
  */
+#define HW_FLAG     (VUP_RO | VUP_HW)
+
+static const struct vup_field cr1_fields[] = {
+    VUP_FIELD_OF(CR1, UE, VUP_RW),      VUP_FIELD_OF(CR1, UESM, VUP_RW),
+    VUP_FIELD_OF(CR1, RE, VUP_RW),      VUP_FIELD_OF(CR1, TE, VUP_RW),
+    VUP_FIELD_OF(CR1, IDLEIE, VUP_RW),  VUP_FIELD_OF(CR1, RXNEIE, VUP_RW),
+    VUP_FIELD_OF(CR1, TCIE, VUP_RW),    VUP_FIELD_OF(CR1, TXEIE, VUP_RW),
+    VUP_FIELD_OF(CR1, PEIE, VUP_RW),    VUP_FIELD_OF(CR1, PS, VUP_RW),
+    VUP_FIELD_OF(CR1, PCE, VUP_RW),     VUP_FIELD_OF(CR1, WAKE, VUP_RW),
+    VUP_FIELD_OF(CR1, M0, VUP_RW),      VUP_FIELD_OF(CR1, MME, VUP_RW),
+    VUP_FIELD_OF(CR1, CMIE, VUP_RW),    VUP_FIELD_OF(CR1, OVER8, VUP_RW),
+    VUP_FIELD_OF(CR1, DEDT, VUP_RW),    VUP_FIELD_OF(CR1, DEAT, VUP_RW),
+    VUP_FIELD_OF(CR1, RTOIE, VUP_RW),   VUP_FIELD_OF(CR1, EOBIE, VUP_RW),
+    VUP_FIELD_OF(CR1, M1, VUP_RW),
+};
+static const struct vup_field cr2_fields[] = {
+    VUP_FIELD_OF(CR2, ADDM7, VUP_RW),   VUP_FIELD_OF(CR2, LBDL, VUP_RW),
+    VUP_FIELD_OF(CR2, LBDIE, VUP_RW),   VUP_FIELD_OF(CR2, LBCL, VUP_RW),
+    VUP_FIELD_OF(CR2, CPHA, VUP_RW),    VUP_FIELD_OF(CR2, CPOL, VUP_RW),
+    VUP_FIELD_OF(CR2, CLKEN, VUP_RW),   VUP_FIELD_OF(CR2, STOP, VUP_RW),
+    VUP_FIELD_OF(CR2, LINEN, VUP_RW),   VUP_FIELD_OF(CR2, SWAP, VUP_RW),
+    VUP_FIELD_OF(CR2, RXINV, VUP_RW),   VUP_FIELD_OF(CR2, TXINV, VUP_RW),
+    VUP_FIELD_OF(CR2, DATAINV, VUP_RW), VUP_FIELD_OF(CR2, MSBFIRST, VUP_RW),
+    VUP_FIELD_OF(CR2, ABREN, VUP_RW),   VUP_FIELD_OF(CR2, ABRMOD, VUP_RW),
+    VUP_FIELD_OF(CR2, RTOEN, VUP_RW),   VUP_FIELD_OF(CR2, ADD, VUP_RW),
+};
+static const struct vup_field cr3_fields[] = {
+    VUP_FIELD_OF(CR3, EIE, VUP_RW),     VUP_FIELD_OF(CR3, IREN, VUP_RW),
+    VUP_FIELD_OF(CR3, IRLP, VUP_RW),    VUP_FIELD_OF(CR3, HDSEL, VUP_RW),
+    VUP_FIELD_OF(CR3, NACK, VUP_RW),    VUP_FIELD_OF(CR3, SCEN, VUP_RW),
+    VUP_FIELD_OF(CR3, DMAR, VUP_RW),    VUP_FIELD_OF(CR3, DMAT, VUP_RW),
+    VUP_FIELD_OF(CR3, RTSE, VUP_RW),    VUP_FIELD_OF(CR3, CTSE, VUP_RW),
+    VUP_FIELD_OF(CR3, CTSIE, VUP_RW),   VUP_FIELD_OF(CR3, ONEBIT, VUP_RW),
+    VUP_FIELD_OF(CR3, OVRDIS, VUP_RW),  VUP_FIELD_OF(CR3, DDRE, VUP_RW),
+    VUP_FIELD_OF(CR3, DEM, VUP_RW),     VUP_FIELD_OF(CR3, DEP, VUP_RW),
+    VUP_FIELD_OF(CR3, SCARCNT, VUP_RW), VUP_FIELD_OF(CR3, WUS, VUP_RW),
+    VUP_FIELD_OF(CR3, WUFIE, VUP_RW),   VUP_FIELD_OF(CR3, UCESM, VUP_RW),
+    VUP_FIELD_OF(CR3, TCBGTIE, VUP_RW),
+};
+static const struct vup_field brr_fields[] = {
+    VUP_FIELD_OF(BRR, BRR, VUP_RW),
+};
+static const struct vup_field gtpr_fields[] = {
+    VUP_FIELD_OF(GTPR, PSC, VUP_RW),    VUP_FIELD_OF(GTPR, GT, VUP_RW),
+};
+static const struct vup_field rtor_fields[] = {
+    VUP_FIELD_OF(RTOR, RTO, VUP_RW),    VUP_FIELD_OF(RTOR, BLEN, VUP_RW),
+};
+static const struct vup_field rqr_fields[] = {
+    VUP_FIELD_OF(RQR, ABRRQ, VUP_WO),   VUP_FIELD_OF(RQR, SBKRQ, VUP_WO),
+    VUP_FIELD_OF(RQR, MMRQ, VUP_WO),    VUP_FIELD_OF(RQR, RXFRQ, VUP_WO),
+    VUP_FIELD_OF(RQR, TXFRQ, VUP_WO),
+};
+static const struct vup_field isr_fields[] = {
+    VUP_FIELD_OF(ISR, PE, HW_FLAG),     VUP_FIELD_OF(ISR, FE, HW_FLAG),
+    VUP_FIELD_OF(ISR, NF, HW_FLAG),     VUP_FIELD_OF(ISR, ORE, HW_FLAG),
+    VUP_FIELD_OF(ISR, IDLE, HW_FLAG),   VUP_FIELD_OF(ISR, RXNE, HW_FLAG),
+    VUP_FIELD_OF(ISR, TC, HW_FLAG),     VUP_FIELD_OF(ISR, TXE, HW_FLAG),
+    VUP_FIELD_OF(ISR, LBDF, HW_FLAG),   VUP_FIELD_OF(ISR, CTSIF, HW_FLAG),
+    VUP_FIELD_OF(ISR, CTS, HW_FLAG),    VUP_FIELD_OF(ISR, RTOF, HW_FLAG),
+    VUP_FIELD_OF(ISR, EOBF, HW_FLAG),   VUP_FIELD_OF(ISR, ABRE, HW_FLAG),
+    VUP_FIELD_OF(ISR, ABRF, HW_FLAG),   VUP_FIELD_OF(ISR, BUSY, HW_FLAG),
+    VUP_FIELD_OF(ISR, CMF, HW_FLAG),    VUP_FIELD_OF(ISR, SBKF, HW_FLAG),
+    VUP_FIELD_OF(ISR, RWU, HW_FLAG),    VUP_FIELD_OF(ISR, WUF, HW_FLAG),
+    VUP_FIELD_OF(ISR, TEACK, HW_FLAG),  VUP_FIELD_OF(ISR, REACK, HW_FLAG),
+    VUP_FIELD_OF(ISR, TCBGT, HW_FLAG),
+};
+static const struct vup_field icr_fields[] = {
+    VUP_FIELD_OF(ICR, PECF, VUP_WO),    VUP_FIELD_OF(ICR, FECF, VUP_WO),
+    VUP_FIELD_OF(ICR, NCF, VUP_WO),     VUP_FIELD_OF(ICR, ORECF, VUP_WO),
+    VUP_FIELD_OF(ICR, IDLECF, VUP_WO),  VUP_FIELD_OF(ICR, TCCF, VUP_WO),
+    VUP_FIELD_OF(ICR, LBDCF, VUP_WO),   VUP_FIELD_OF(ICR, CTSCF, VUP_WO),
+    VUP_FIELD_OF(ICR, RTOCF, VUP_WO),   VUP_FIELD_OF(ICR, EOBCF, VUP_WO),
+    VUP_FIELD_OF(ICR, CMCF, VUP_WO),    VUP_FIELD_OF(ICR, WUCF, VUP_WO),
+};
+static const struct vup_field rdr_fields[] = {
+    VUP_FIELD_OF(RDR, RDR, VUP_RO | VUP_RMODEXT | VUP_HW),
+};
+static const struct vup_field tdr_fields[] = {
+    VUP_FIELD_OF(TDR, TDR, VUP_RW),
+};
+
 static const struct vup_reg usart_regs[] = {
-    /* name    offset      reset      wmask        w1c  read      write */
-    { "CR1",  USART_CR1,  0,         CR1_WMASK,   0,   NULL,     cr1_write },
-    { "CR2",  USART_CR2,  0,         CR2_WMASK,   0,   NULL,     cr_write },
-    { "CR3",  USART_CR3,  0,         CR3_WMASK,   0,   NULL,     cr_write },
-    { "BRR",  USART_BRR,  0,         0x0000ffff,  0,   NULL,     brr_write },
-    { "GTPR", USART_GTPR, 0,         0x0000ffff,  0,   NULL,     NULL },
-    { "RTOR", USART_RTOR, 0,         0xffffffff,  0,   NULL,     NULL },
-    { "RQR",  USART_RQR,  0,         0,           0,   NULL,     rqr_write },
-    { "ISR",  USART_ISR,  ISR_RESET, 0,           0,   NULL,     NULL },
-    { "ICR",  USART_ICR,  0,         0,           0,   NULL,     icr_write },
-    { "RDR",  USART_RDR,  0,         0,           0,   rdr_read, NULL },
-    { "TDR",  USART_TDR,  0,         DATA_MASK,   0,   NULL,     tdr_write },
+    { VUP_REG_AT(CR1), VUP_FIELDS(cr1_fields), .write = cr1_write },
+    { VUP_REG_AT(CR2), VUP_FIELDS(cr2_fields), .write = cr_write },
+    { VUP_REG_AT(CR3), VUP_FIELDS(cr3_fields), .write = cr_write },
+    { VUP_REG_AT(BRR), VUP_FIELDS(brr_fields), .write = brr_write },
+    { VUP_REG_AT(GTPR), VUP_FIELDS(gtpr_fields) },
+    { VUP_REG_AT(RTOR), VUP_FIELDS(rtor_fields) },
+    { VUP_REG_AT(RQR), VUP_FIELDS(rqr_fields), .write = rqr_write },
+    { VUP_REG_AT(ISR), .reset = ISR_RESET, VUP_FIELDS(isr_fields) },
+    { VUP_REG_AT(ICR), VUP_FIELDS(icr_fields), .write = icr_write },
+    { VUP_REG_AT(RDR), VUP_FIELDS(rdr_fields), .read = rdr_read },
+    { VUP_REG_AT(TDR), VUP_FIELDS(tdr_fields), .write = tdr_write },
 };
 
 static void usart_reset(vup_periph *p)

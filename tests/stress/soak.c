@@ -27,8 +27,8 @@
 #include "vup/cr.h"
 
 #define TIMEOUT_MS  10000
-#define USART_BRR   0x0c     /* wmask 0xffff, no side effects */
-#define RCC_AHB1ENR 0x48     /* wmask 0x00031103 */
+#define USART_BRR   0x0c     /* BRR[15:0] read-write, no side effects */
+#define RCC_AHB1ENR 0x48     /* read-write bits 0x00031103 */
 #define AHB1ENR_MASK 0x00031103u
 #define AHB1ENR_RESET 0x00000100u
 

@@ -18,8 +18,12 @@
 #include "vup.h"
 #include "vup/cr.h"
 
+static const struct vup_field cr_fields[] = {
+    VUP_FIELD("CR", 0, 8, VUP_RW),
+};
+
 static const struct vup_reg regs[] = {
-    { .name = "CR", .offset = 0, .wmask = 0xff },
+    { .name = "CR", .offset = 0, VUP_FIELDS(cr_fields) },
 };
 
 static const struct vup_irq_desc uart_irqs[] = {

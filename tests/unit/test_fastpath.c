@@ -73,12 +73,20 @@ static uint32_t cnt_read(vup_periph *p, const struct vup_reg *r,
     return value;
 }
 
+static const struct vup_field ctl_fields[] = {
+    VUP_FIELD("CTL", 0, 8, VUP_RW),
+};
+static const struct vup_field ro32[] = {
+    VUP_FIELD("VALUE", 0, 32, VUP_RO),
+};
+
 static const struct vup_reg regs[] = {
-    { "CTL", 0x0, 0, 0xff, 0, NULL, ctl_write },
-    { "DATA", 0x4, 0x1234, 0xffffffff, 0, NULL, NULL },
-    { "STAT", 0xc, 0x5, 0, 0, NULL, NULL },
-    { "CNT", 0x10, 0, 0, 0, cnt_read, NULL },
-    { "ID", 0x14, 0x4c4, 0, 0, NULL, NULL },
+    { .name = "CTL", .offset = 0x0, VUP_FIELDS(ctl_fields),
+      .write = ctl_write },
+    { .name = "DATA", .offset = 0x4, .reset = 0x1234 },
+    { .name = "STAT", .offset = 0xc, .reset = 0x5, VUP_FIELDS(ro32) },
+    { .name = "CNT", .offset = 0x10, VUP_FIELDS(ro32), .read = cnt_read },
+    { .name = "ID", .offset = 0x14, .reset = 0x4c4, VUP_FIELDS(ro32) },
 };
 
 static const struct vup_irq_desc irqs[] = {

@@ -35,9 +35,17 @@
 
 enum { CTRL = 0x00, ID = 0x04 };
 
+static const struct vup_field ctrl_fields[] = {
+    VUP_FIELD("CTRL", 0, 16, VUP_RW),
+};
+static const struct vup_field id_fields[] = {
+    VUP_FIELD("ID", 0, 32, VUP_RO),
+};
+
 static const struct vup_reg regs[] = {
-    { .name = "CTRL", .offset = CTRL, .reset = 1, .wmask = 0xffff },
-    { .name = "ID", .offset = ID, .reset = 0x12345678 },
+    { .name = "CTRL", .offset = CTRL, .reset = 1, VUP_FIELDS(ctrl_fields) },
+    { .name = "ID", .offset = ID, .reset = 0x12345678,
+      VUP_FIELDS(id_fields) },
 };
 
 static const struct vup_irq_desc irqs[] = {

@@ -73,13 +73,36 @@ static void t0_reset(vup_periph *p)
     m->resets++;
 }
 
+static const struct vup_field id_fields[] = {
+    VUP_FIELD("ID", 0, 32, VUP_RO),
+};
+static const struct vup_field ctrl_fields[] = {
+    VUP_FIELD("CTRL", 0, 16, VUP_RW),
+};
+/* Bit 6 is write-1-to-clear, the others read-only. */
+static const struct vup_field stat_fields[] = {
+    VUP_FIELD("LOW", 0, 6, VUP_RO),
+    VUP_FIELD("W1C", 6, 1, VUP_W1C),
+    VUP_FIELD("HIGH", 7, 25, VUP_RO),
+};
+static const struct vup_field data_fields[] = {
+    VUP_FIELD("DATA", 0, 8, VUP_RW),
+};
+static const struct vup_field pulse_fields[] = {
+    VUP_FIELD("GO", 0, 32, VUP_WO),
+};
+
 static const struct vup_reg t0_regs[] = {
-    { .name = "ID", .offset = ID, .reset = 0x12345678 },
-    { .name = "CTRL", .offset = CTRL, .reset = 1, .wmask = 0xffff,
+    { .name = "ID", .offset = ID, .reset = 0x12345678,
+      VUP_FIELDS(id_fields) },
+    { .name = "CTRL", .offset = CTRL, .reset = 1, VUP_FIELDS(ctrl_fields),
       .write = ctrl_write },
-    { .name = "STAT", .offset = STAT, .reset = 0xc0, .w1c = 0x40 },
-    { .name = "DATA", .offset = DATA, .wmask = 0xff, .read = data_read },
-    { .name = "PULSE", .offset = PULSE, .write = pulse_write },
+    { .name = "STAT", .offset = STAT, .reset = 0xc0,
+      VUP_FIELDS(stat_fields) },
+    { .name = "DATA", .offset = DATA, VUP_FIELDS(data_fields),
+      .read = data_read },
+    { .name = "PULSE", .offset = PULSE, VUP_FIELDS(pulse_fields),
+      .write = pulse_write },
 };
 
 static const struct vup_irq_desc t0_irqs[] = {
@@ -275,7 +298,7 @@ static void test_control_region(void **state)
 
 /* ---- registers ----------------------------------------------------------- */
 
-static void test_regs_reset_wmask_w1c(void **state)
+static void test_regs_reset_read_only_w1c(void **state)
 {
     struct fixture *f = *state;
 
@@ -285,7 +308,7 @@ static void test_regs_reset_wmask_w1c(void **state)
     assert_int_equal(rd(f->c, 1, CTRL, 4), 0xffff);
     wr(f->c, 1, ID, 0, 4);                          /* read-only */
     assert_int_equal(rd(f->c, 1, ID, 4), 0x12345678);
-    wr(f->c, 1, STAT, 0x80, 4);                     /* not w1c: kept */
+    wr(f->c, 1, STAT, 0x80, 4);                     /* read-only: kept */
     assert_int_equal(rd(f->c, 1, STAT, 4), 0xc0);
     wr(f->c, 1, STAT, 0x40, 4);                     /* w1c */
     assert_int_equal(rd(f->c, 1, STAT, 4), 0x80);
@@ -296,7 +319,7 @@ static void test_regs_hooks(void **state)
     struct fixture *f = *state;
 
     wr(f->c, 1, DATA, 0x1234, 4);
-    assert_int_equal(rd(f->c, 1, DATA, 4), 0x134);  /* wmask 0xff | hook */
+    assert_int_equal(rd(f->c, 1, DATA, 4), 0x134);  /* DATA[7:0] | hook */
     assert_int_equal(rd(f->c, 1, DATA, 4), 0x134);
     assert_int_equal(f->model.data_reads, 2);
     wr(f->c, 1, CTRL, 0xabcd, 4);
@@ -317,7 +340,7 @@ static void test_regs_narrow(void **state)
     wr(f->c, 1, CTRL + 1, 0x22, 1);                 /* byte lane 1 */
     assert_int_equal(rd(f->c, 1, CTRL, 4), 0x2211);
     assert_int_equal(f->model.last_written, 0x2200);
-    wr(f->c, 1, CTRL + 2, 0xffff, 2);               /* outside wmask */
+    wr(f->c, 1, CTRL + 2, 0xffff, 2);               /* reserved */
     assert_int_equal(rd(f->c, 1, CTRL, 4), 0x2211);
     wr(f->c, 1, STAT, 0x40, 1);                     /* narrow w1c */
     assert_int_equal(rd(f->c, 1, STAT, 4), 0x80);
@@ -761,7 +784,7 @@ int main(void)
         T(test_device_info),
         T(test_region_info),
         T(test_control_region),
-        T(test_regs_reset_wmask_w1c),
+        T(test_regs_reset_read_only_w1c),
         T(test_regs_hooks),
         T(test_regs_narrow),
         T(test_regs_unmapped),

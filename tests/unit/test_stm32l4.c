@@ -180,15 +180,15 @@ static void test_rcc_msi_ranges(void **state)
     };
 
     for (uint32_t r = 0; r < 12; r++) {
-        wr(f, R_RCC, RCC_CR, 0x1u | CR_MSIRGSEL | r << 4);
+        wr(f, R_RCC, A_CR, 0x1u | R_CR_MSIRGSEL_MASK | r << 4);
         assert_int_equal(hz(f, "sysclk"), table[r]);
     }
     /* Reserved range: the frequency stays. */
-    wr(f, R_RCC, RCC_CR, 0x1u | CR_MSIRGSEL | 13u << 4);
+    wr(f, R_RCC, A_CR, 0x1u | R_CR_MSIRGSEL_MASK | 13u << 4);
     assert_int_equal(hz(f, "sysclk"), 48000000);
     /* MSION cannot be cleared while MSI is SYSCLK. */
-    wr(f, R_RCC, RCC_CR, CR_MSIRGSEL | 6u << 4);
-    assert_int_equal(rd(f, R_RCC, RCC_CR) & 0x3, 0x3);
+    wr(f, R_RCC, A_CR, R_CR_MSIRGSEL_MASK | 6u << 4);
+    assert_int_equal(rd(f, R_RCC, A_CR) & 0x3, 0x3);
 }
 
 static void test_rcc_pll80(void **state)
@@ -196,30 +196,30 @@ static void test_rcc_pll80(void **state)
     struct fixture *f = *state;
 
     /* MSI 4 MHz / M1 * N40 / R2: RM0351's 80 MHz. */
-    wr(f, R_RCC, RCC_PLLCFGR, 1u | 0u << 4 | 40u << 8 | PLLCFGR_REN);
-    assert_int_equal(rd(f, R_RCC, RCC_CR) & (1u << 25), 0);
-    wr(f, R_RCC, RCC_CR, rd(f, R_RCC, RCC_CR) | CR_PLLON);
-    assert_int_equal(rd(f, R_RCC, RCC_CR) & (1u << 25), 1u << 25);
+    wr(f, R_RCC, A_PLLCFGR, 1u | 0u << 4 | 40u << 8 | R_PLLCFGR_PLLREN_MASK);
+    assert_int_equal(rd(f, R_RCC, A_CR) & (1u << 25), 0);
+    wr(f, R_RCC, A_CR, rd(f, R_RCC, A_CR) | R_CR_PLLON_MASK);
+    assert_int_equal(rd(f, R_RCC, A_CR) & (1u << 25), 1u << 25);
     assert_int_equal(hz(f, "sysclk"), 4000000);
-    wr(f, R_RCC, RCC_CFGR, 3);
-    assert_int_equal(rd(f, R_RCC, RCC_CFGR) & 0xf, 0xf);   /* SWS = PLL */
+    wr(f, R_RCC, A_CFGR, 3);
+    assert_int_equal(rd(f, R_RCC, A_CFGR) & 0xf, 0xf);   /* SWS = PLL */
     assert_int_equal(hz(f, "sysclk"), 80000000);
     assert_int_equal(hz(f, "hclk"), 80000000);
     assert_int_equal(hz(f, "systick_ref"), 10000000);
     /* PLLON stays while the PLL is SYSCLK. */
-    wr(f, R_RCC, RCC_CR, rd(f, R_RCC, RCC_CR) & ~CR_PLLON);
+    wr(f, R_RCC, A_CR, rd(f, R_RCC, A_CR) & ~R_CR_PLLON_MASK);
     assert_int_equal(hz(f, "sysclk"), 80000000);
     /* HSI16 source, M 2, N 20, R 4: 16 / 2 * 20 / 4 = 40 MHz. */
-    wr(f, R_RCC, RCC_CFGR, 0);
-    wr(f, R_RCC, RCC_CR, rd(f, R_RCC, RCC_CR) & ~CR_PLLON);
-    wr(f, R_RCC, RCC_PLLCFGR, 2u | 1u << 4 | 20u << 8 | PLLCFGR_REN |
+    wr(f, R_RCC, A_CFGR, 0);
+    wr(f, R_RCC, A_CR, rd(f, R_RCC, A_CR) & ~R_CR_PLLON_MASK);
+    wr(f, R_RCC, A_PLLCFGR, 2u | 1u << 4 | 20u << 8 | R_PLLCFGR_PLLREN_MASK |
                               1u << 25);
-    wr(f, R_RCC, RCC_CR, rd(f, R_RCC, RCC_CR) | CR_PLLON);
-    assert_int_equal(rd(f, R_RCC, RCC_CR) & (1u << 10), 1u << 10); /* HSIRDY */
-    wr(f, R_RCC, RCC_CFGR, 3);
+    wr(f, R_RCC, A_CR, rd(f, R_RCC, A_CR) | R_CR_PLLON_MASK);
+    assert_int_equal(rd(f, R_RCC, A_CR) & (1u << 10), 1u << 10); /* HSIRDY */
+    wr(f, R_RCC, A_CFGR, 3);
     assert_int_equal(hz(f, "sysclk"), 40000000);
     /* Without PLLREN the R output is off. */
-    wr(f, R_RCC, RCC_PLLCFGR, 2u | 1u << 4 | 20u << 8 | 1u << 25);
+    wr(f, R_RCC, A_PLLCFGR, 2u | 1u << 4 | 20u << 8 | 1u << 25);
     assert_int_equal(hz(f, "sysclk"), 0);
 }
 
@@ -227,9 +227,9 @@ static void test_rcc_prescalers(void **state)
 {
     struct fixture *f = *state;
 
-    wr(f, R_RCC, RCC_CR, 0x1u | CR_MSIRGSEL | 11u << 4);    /* 48 MHz */
+    wr(f, R_RCC, A_CR, 0x1u | R_CR_MSIRGSEL_MASK | 11u << 4);    /* 48 MHz */
     /* HPRE /2, PPRE1 /2, PPRE2 /4. */
-    wr(f, R_RCC, RCC_CFGR, 8u << 4 | 4u << 8 | 5u << 11);
+    wr(f, R_RCC, A_CFGR, 8u << 4 | 4u << 8 | 5u << 11);
     assert_int_equal(hz(f, "hclk"), 24000000);
     assert_int_equal(hz(f, "systick_ref"), 3000000);
     assert_int_equal(hz(f, "pclk1"), 12000000);
@@ -237,7 +237,7 @@ static void test_rcc_prescalers(void **state)
     assert_int_equal(hz(f, "pclk2"), 6000000);
     assert_int_equal(hz(f, "tim_pclk2"), 12000000);
     /* HPRE 1100 is /64 (RM0351). */
-    wr(f, R_RCC, RCC_CFGR, 12u << 4);
+    wr(f, R_RCC, A_CFGR, 12u << 4);
     assert_int_equal(hz(f, "hclk"), 750000);
     assert_int_equal(hz(f, "tim_pclk1"), 750000);           /* x1 */
 }
@@ -246,23 +246,23 @@ static void test_rcc_usart_kernel_clocks(void **state)
 {
     struct fixture *f = *state;
 
-    wr(f, R_RCC, RCC_CFGR, 4u << 11);                        /* PCLK2 /2 */
-    wr(f, R_RCC, RCC_APB2ENR, 1u << 14);
+    wr(f, R_RCC, A_CFGR, 4u << 11);                        /* PCLK2 /2 */
+    wr(f, R_RCC, A_APB2ENR, 1u << 14);
     assert_int_equal(hz(f, "usart1_ker"), 2000000);          /* PCLK2 */
-    wr(f, R_RCC, RCC_CCIPR, 1);
+    wr(f, R_RCC, A_CCIPR, 1);
     assert_int_equal(hz(f, "usart1_ker"), 4000000);          /* SYSCLK */
-    wr(f, R_RCC, RCC_CCIPR, 2);
+    wr(f, R_RCC, A_CCIPR, 2);
     assert_int_equal(hz(f, "usart1_ker"), 0);                /* HSI16 off */
-    wr(f, R_RCC, RCC_CR, rd(f, R_RCC, RCC_CR) | 1u << 8);
+    wr(f, R_RCC, A_CR, rd(f, R_RCC, A_CR) | 1u << 8);
     assert_int_equal(hz(f, "usart1_ker"), 16000000);
-    wr(f, R_RCC, RCC_CCIPR, 3);
-    wr(f, R_RCC, RCC_BDCR, 1);                               /* LSEON */
+    wr(f, R_RCC, A_CCIPR, 3);
+    wr(f, R_RCC, A_BDCR, 1);                               /* LSEON */
     assert_int_equal(hz(f, "usart1_ker"), 32768);
     /* USART2 on PCLK1, gated by APB1ENR1.USART2EN. */
     assert_int_equal(hz(f, "usart2_ker"), 0);
-    wr(f, R_RCC, RCC_APB1ENR1, 1u << 17);
+    wr(f, R_RCC, A_APB1ENR1, 1u << 17);
     assert_int_equal(hz(f, "usart2_ker"), 4000000);
-    wr(f, R_RCC, RCC_CCIPR, 3u | 2u << 2);
+    wr(f, R_RCC, A_CCIPR, 3u | 2u << 2);
     assert_int_equal(hz(f, "usart2_ker"), 16000000);
 }
 
@@ -272,12 +272,12 @@ static void test_rcc_usart_kernel_clocks(void **state)
 static void tim6_start(struct fixture *f)
 {
     set_vtime(f, 1000);
-    wr(f, R_TIM6, TIM_PSC, 3);
-    wr(f, R_TIM6, TIM_ARR, 999);
-    wr(f, R_TIM6, TIM_EGR, EGR_UG);
-    assert_int_equal(rd(f, R_TIM6, TIM_SR), SR_UIF);       /* UG, URS = 0 */
-    wr(f, R_TIM6, TIM_SR, 0);
-    wr(f, R_TIM6, TIM_CR1, CR1_CEN);
+    wr(f, R_TIM6, A_PSC, 3);
+    wr(f, R_TIM6, A_ARR, 999);
+    wr(f, R_TIM6, A_EGR, R_EGR_UG_MASK);
+    assert_int_equal(rd(f, R_TIM6, A_SR), R_SR_UIF_MASK);   /* UG, URS = 0 */
+    wr(f, R_TIM6, A_SR, 0);
+    wr(f, R_TIM6, A_CR1, R_CR1_CEN_MASK);
 }
 
 static void test_tim_cnt_follows_vtime(void **state)
@@ -285,21 +285,21 @@ static void test_tim_cnt_follows_vtime(void **state)
     struct fixture *f = *state;
 
     tim6_start(f);
-    assert_int_equal(rd(f, R_TIM6, TIM_CNT), 0);
+    assert_int_equal(rd(f, R_TIM6, A_CNT), 0);
     set_vtime(f, 1000 + 500000);
-    assert_int_equal(rd(f, R_TIM6, TIM_CNT), 500);
+    assert_int_equal(rd(f, R_TIM6, A_CNT), 500);
     set_vtime(f, 1000 + 999999);
-    assert_int_equal(rd(f, R_TIM6, TIM_CNT), 999);
-    assert_int_equal(rd(f, R_TIM6, TIM_SR), 0);
+    assert_int_equal(rd(f, R_TIM6, A_CNT), 999);
+    assert_int_equal(rd(f, R_TIM6, A_SR), 0);
     /* Polled: no interrupt enabled, no wake-up wanted. */
     assert_int_equal(deadline(f), VUP_CR_NO_DEADLINE);
     set_vtime(f, 1000 + 2500000);
-    assert_int_equal(rd(f, R_TIM6, TIM_CNT), 500);
-    assert_int_equal(rd(f, R_TIM6, TIM_SR), SR_UIF);
+    assert_int_equal(rd(f, R_TIM6, A_CNT), 500);
+    assert_int_equal(rd(f, R_TIM6, A_SR), R_SR_UIF_MASK);
     /* Stopped: CNT holds. */
-    wr(f, R_TIM6, TIM_CR1, 0);
+    wr(f, R_TIM6, A_CR1, 0);
     set_vtime(f, 1000 + 9000000);
-    assert_int_equal(rd(f, R_TIM6, TIM_CNT), 500);
+    assert_int_equal(rd(f, R_TIM6, A_CNT), 500);
 }
 
 static void test_tim_update_interrupt(void **state)
@@ -307,19 +307,51 @@ static void test_tim_update_interrupt(void **state)
     struct fixture *f = *state;
 
     tim6_start(f);
-    wr(f, R_TIM6, TIM_DIER, 1);
+    wr(f, R_TIM6, A_DIER, 1);
     assert_int_equal(deadline(f), 1000 + 1000000);
     set_vtime(f, 1000 + 999999);
     assert_false(line(f, 0));
     set_vtime(f, 1000 + 1000000);               /* QEMU's deadline timer */
     assert_true(line(f, 0));
-    assert_int_equal(rd(f, R_TIM6, TIM_SR), SR_UIF);
-    assert_int_equal(rd(f, R_TIM6, TIM_CNT), 0);
+    assert_int_equal(rd(f, R_TIM6, A_SR), R_SR_UIF_MASK);
+    assert_int_equal(rd(f, R_TIM6, A_CNT), 0);
     /* Held until cleared (level), then the next period is waited for. */
     assert_int_equal(deadline(f), VUP_CR_NO_DEADLINE);
-    wr(f, R_TIM6, TIM_SR, 0);
+    wr(f, R_TIM6, A_SR, 0);
     assert_false(line(f, 0));
     assert_int_equal(deadline(f), 1000 + 2000000);
+}
+
+/* SR is rc_w0: a write of 0 clears an update the guest never looked at. */
+static void test_tim_sr_clears_unseen_update(void **state)
+{
+    struct fixture *f = *state;
+
+    tim6_start(f);
+    set_vtime(f, 1000 + 1500000);               /* an update at 1 ms */
+    wr(f, R_TIM6, A_SR, 0);
+    assert_int_equal(rd(f, R_TIM6, A_SR), 0);
+    wr(f, R_TIM6, A_SR, R_SR_UIF_MASK);         /* 1 keeps, sets nothing */
+    assert_int_equal(rd(f, R_TIM6, A_SR), 0);
+    set_vtime(f, 1000 + 2000000);
+    assert_int_equal(rd(f, R_TIM6, A_SR), R_SR_UIF_MASK);
+}
+
+/* A byte written to SR clears flags in its own byte only. */
+static void test_tim2_sr_narrow_write(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t b = 0xfd;
+
+    wr(f, R_TIM2, A_EGR, R_EGR_CC1G_MASK);
+    wr(f, R_TIM2, A_EGR, R_EGR_CC1G_MASK);      /* CC1IF still set: CC1OF */
+    assert_int_equal(rd(f, R_TIM2, A_SR),
+                     R_SR_CC1IF_MASK | R_SR_CC1OF_MASK);
+    assert_int_equal(vup_client_write(f->c, R_TIM2, A_SR, &b, 1, false), 0);
+    assert_int_equal(rd(f, R_TIM2, A_SR), R_SR_CC1OF_MASK);
+    assert_int_equal(vup_client_write(f->c, R_TIM2, A_SR + 1, &b, 1, false),
+                     0);
+    assert_int_equal(rd(f, R_TIM2, A_SR), 0);
 }
 
 static void test_tim_one_pulse_and_preload(void **state)
@@ -327,20 +359,20 @@ static void test_tim_one_pulse_and_preload(void **state)
     struct fixture *f = *state;
 
     tim6_start(f);
-    wr(f, R_TIM6, TIM_CR1, CR1_CEN | CR1_OPM | CR1_ARPE);
+    wr(f, R_TIM6, A_CR1, R_CR1_CEN_MASK | R_CR1_OPM_MASK | R_CR1_ARPE_MASK);
     /* Preloaded: the new ARR waits for the update event. */
-    wr(f, R_TIM6, TIM_ARR, 99);
+    wr(f, R_TIM6, A_ARR, 99);
     set_vtime(f, 1000 + 999999);
-    assert_int_equal(rd(f, R_TIM6, TIM_CNT), 999);
+    assert_int_equal(rd(f, R_TIM6, A_CNT), 999);
     set_vtime(f, 1000 + 1500000);
-    assert_int_equal(rd(f, R_TIM6, TIM_CR1) & CR1_CEN, 0);
-    assert_int_equal(rd(f, R_TIM6, TIM_CNT), 0);
-    assert_int_equal(rd(f, R_TIM6, TIM_SR), SR_UIF);
+    assert_int_equal(rd(f, R_TIM6, A_CR1) & R_CR1_CEN_MASK, 0);
+    assert_int_equal(rd(f, R_TIM6, A_CNT), 0);
+    assert_int_equal(rd(f, R_TIM6, A_SR), R_SR_UIF_MASK);
     /* Restart: the period is now 100 ticks. */
-    wr(f, R_TIM6, TIM_SR, 0);
-    wr(f, R_TIM6, TIM_CR1, CR1_CEN);
+    wr(f, R_TIM6, A_SR, 0);
+    wr(f, R_TIM6, A_CR1, R_CR1_CEN_MASK);
     set_vtime(f, 1000 + 1500000 + 150000);
-    assert_int_equal(rd(f, R_TIM6, TIM_CNT), 50);
+    assert_int_equal(rd(f, R_TIM6, A_CNT), 50);
 }
 
 static void test_tim_clock_change(void **state)
@@ -349,10 +381,10 @@ static void test_tim_clock_change(void **state)
 
     tim6_start(f);
     set_vtime(f, 1000 + 200000);                /* CNT 200 */
-    wr(f, R_RCC, RCC_CFGR, 8u << 4);            /* HCLK /2: 2 MHz timers */
+    wr(f, R_RCC, A_CFGR, 8u << 4);            /* HCLK /2: 2 MHz timers */
     assert_int_equal(hz(f, "tim_pclk1"), 2000000);
     set_vtime(f, 1000 + 400000);
-    assert_int_equal(rd(f, R_TIM6, TIM_CNT), 300);
+    assert_int_equal(rd(f, R_TIM6, A_CNT), 300);
 }
 
 static void test_tim2_compare(void **state)
@@ -360,18 +392,18 @@ static void test_tim2_compare(void **state)
     struct fixture *f = *state;
 
     set_vtime(f, 0);
-    wr(f, R_TIM2, TIM_PSC, 3);
-    wr(f, R_TIM2, TIM_ARR, 999);
-    wr(f, R_TIM2, TIM_CCR1, 250);
-    wr(f, R_TIM2, TIM_EGR, EGR_UG);
-    wr(f, R_TIM2, TIM_SR, 0);
-    wr(f, R_TIM2, TIM_DIER, SR_CC1IF);
-    wr(f, R_TIM2, TIM_CR1, CR1_CEN);
+    wr(f, R_TIM2, A_PSC, 3);
+    wr(f, R_TIM2, A_ARR, 999);
+    wr(f, R_TIM2, A_CCR1, 250);
+    wr(f, R_TIM2, A_EGR, R_EGR_UG_MASK);
+    wr(f, R_TIM2, A_SR, 0);
+    wr(f, R_TIM2, A_DIER, R_SR_CC1IF_MASK);
+    wr(f, R_TIM2, A_CR1, R_CR1_CEN_MASK);
     assert_int_equal(deadline(f), 250000);
     set_vtime(f, 250000);
     assert_true(line(f, 1));
-    assert_int_equal(rd(f, R_TIM2, TIM_SR), SR_CC1IF);
-    wr(f, R_TIM2, TIM_SR, ~SR_CC1IF);
+    assert_int_equal(rd(f, R_TIM2, A_SR), R_SR_CC1IF_MASK);
+    wr(f, R_TIM2, A_SR, ~R_SR_CC1IF_MASK);
     assert_false(line(f, 1));
     /* The next match is in the next period: woken at the update first. */
     assert_int_equal(deadline(f), 1000000);
@@ -379,15 +411,16 @@ static void test_tim2_compare(void **state)
     assert_false(line(f, 1));
     assert_int_equal(deadline(f), 1250000);
     /* Missed while CC1IF was set: overcapture. */
-    wr(f, R_TIM2, TIM_DIER, 0);
-    wr(f, R_TIM2, TIM_EGR, EGR_CC1G);
+    wr(f, R_TIM2, A_DIER, 0);
+    wr(f, R_TIM2, A_EGR, R_EGR_CC1G_MASK);
     set_vtime(f, 1300000);
-    assert_int_equal(rd(f, R_TIM2, TIM_SR), SR_UIF | SR_CC1IF | SR_CC1OF);
+    assert_int_equal(rd(f, R_TIM2, A_SR),
+                     R_SR_UIF_MASK | R_SR_CC1IF_MASK | R_SR_CC1OF_MASK);
     /* 32-bit counter. */
-    wr(f, R_TIM2, TIM_ARR, 0xffffffffu);
-    wr(f, R_TIM2, TIM_CNT, 0xfffffff0u);
+    wr(f, R_TIM2, A_ARR, 0xffffffffu);
+    wr(f, R_TIM2, A_CNT, 0xfffffff0u);
     set_vtime(f, 1300000 + 10000);
-    assert_int_equal(rd(f, R_TIM2, TIM_CNT), 0xfffffffau);
+    assert_int_equal(rd(f, R_TIM2, A_CNT), 0xfffffffau);
 }
 
 int main(void)
@@ -401,6 +434,8 @@ int main(void)
         T(test_rcc_usart_kernel_clocks),
         T(test_tim_cnt_follows_vtime),
         T(test_tim_update_interrupt),
+        T(test_tim_sr_clears_unseen_update),
+        T(test_tim2_sr_narrow_write),
         T(test_tim_one_pulse_and_preload),
         T(test_tim_clock_change),
         T(test_tim2_compare),

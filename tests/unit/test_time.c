@@ -101,14 +101,23 @@ static void ack_write(vup_periph *p, const struct vup_reg *r, uint32_t old,
     vup_irq_set(p, 0, false);
 }
 
+/* FIRES and LAST are the model's (read-only), ACK a command. */
+static const struct vup_field ro32[] = {
+    VUP_FIELD("VALUE", 0, 32, VUP_RO),
+};
+static const struct vup_field ack_fields[] = {
+    VUP_FIELD("ACK", 0, 32, VUP_WO),
+};
+
 static const struct vup_reg tm_regs[] = {
-    { .name = "ARM", .offset = ARM, .wmask = ~0u, .write = arm_write },
-    { .name = "PERIOD", .offset = PERIOD, .wmask = ~0u },
-    { .name = "FIRES", .offset = FIRES },
-    { .name = "LAST", .offset = LAST },
-    { .name = "ARM2", .offset = ARM2, .wmask = ~0u, .write = arm_write },
-    { .name = "HZ", .offset = HZ, .wmask = ~0u, .write = hz_write },
-    { .name = "ACK", .offset = ACK, .write = ack_write },
+    { .name = "ARM", .offset = ARM, .write = arm_write },
+    { .name = "PERIOD", .offset = PERIOD },
+    { .name = "FIRES", .offset = FIRES, VUP_FIELDS(ro32) },
+    { .name = "LAST", .offset = LAST, VUP_FIELDS(ro32) },
+    { .name = "ARM2", .offset = ARM2, .write = arm_write },
+    { .name = "HZ", .offset = HZ, .write = hz_write },
+    { .name = "ACK", .offset = ACK, VUP_FIELDS(ack_fields),
+      .write = ack_write },
 };
 
 static const struct vup_irq_desc tm_irqs[] = {
