@@ -215,6 +215,7 @@ static bool vfio_user_platform_build(VFIOUserPlatform *vdev,
     for (i = 0; i < v->num_irq; i++) {
         vdev->irqs[i].dev = vdev;
         vdev->irqs[i].e = v->irq[i];
+        vdev->irq_by_index[v->irq[i]->irq_index] = &vdev->irqs[i];
     }
     vdev->num_irqs = v->num_irq;
     vdev->clocks = g_new0(VFIOUserPlatformClock, v->num_clock);

@@ -53,7 +53,6 @@ typedef struct VFIOUserPlatformIRQ {
     EventNotifier notifier;      /* unless the live part carries the line */
     bool notifier_active;
     bool level;                  /* current output level (LEVEL lines) */
-    uint8_t pulses;              /* last irq_pulses[] count applied */
 } VFIOUserPlatformIRQ;
 
 /*
@@ -115,6 +114,14 @@ struct VFIOUserPlatform {
     unsigned int num_irqs;
     VFIOUserPlatformIRQ *irqs;
     qemu_irq *irq_out;
+    /*
+     * The live part's line state as last applied, and the line of each
+     * IRQ index: a synchronisation point looks at the words that changed,
+     * so its cost does not grow with the number of lines.
+     */
+    VFIOUserPlatformIRQ *irq_by_index[VUP_CR_MAX_IRQS];
+    uint32_t irq_level[VUP_CR_MAX_IRQS / 32];
+    uint8_t irq_pulses[VUP_CR_MAX_IRQS];
     unsigned int num_clocks;
     VFIOUserPlatformClock *clocks;
 

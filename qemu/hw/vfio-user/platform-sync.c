@@ -165,20 +165,48 @@ static void vfio_user_platform_poll_eventfds(VFIOUserPlatform *vdev)
     }
 }
 
-/* 1.3: a pulse counter per line that moved is one pulse. */
-static void vfio_user_platform_apply_pulses(VFIOUserPlatform *vdev,
-                                            const struct vup_cr_live *live)
+/*
+ * Lines: the LEVEL lines whose bit changed since the last synchronisation
+ * point, and (1.3) the EDGE lines whose pulse count moved (one pulse,
+ * however many the backend counted).  Words that did not change cost a
+ * compare each, whatever the number of lines.
+ */
+static void vfio_user_platform_apply_lines(VFIOUserPlatform *vdev,
+                                           const struct vup_cr_live *live)
 {
-    unsigned int i;
+    unsigned int w, i;
 
-    for (i = 0; i < vdev->num_irqs && !vdev->failed; i++) {
-        VFIOUserPlatformIRQ *irq = &vdev->irqs[i];
-        uint8_t n = live->irq_pulses[irq->e->irq_index];
+    for (w = 0; w < ARRAY_SIZE(live->irq_level); w++) {
+        uint32_t now = le32_to_cpu(live->irq_level[w]);
+        uint32_t changed = now ^ vdev->irq_level[w];
 
-        if ((irq->e->flags & VUP_CR_IRQ_EDGE) && n != irq->pulses) {
-            irq->pulses = n;
-            vfio_user_platform_pulse(vdev, irq);
+        vdev->irq_level[w] = now;
+        while (changed && !vdev->failed) {
+            unsigned int bit = ctz32(changed);
+            VFIOUserPlatformIRQ *irq = vdev->irq_by_index[w * 32 + bit];
+
+            changed &= changed - 1;
+            if (irq && (irq->e->flags & VUP_CR_IRQ_LEVEL)) {
+                vfio_user_platform_set_irq(vdev, irq, (now >> bit) & 1);
+            }
         }
+    }
+    if (!vdev->lines_in_live) {
+        return;
+    }
+    for (w = 0; w < ARRAY_SIZE(live->irq_pulses); w += 8) {
+        if (!memcmp(&live->irq_pulses[w], &vdev->irq_pulses[w], 8)) {
+            continue;
+        }
+        for (i = w; i < w + 8 && !vdev->failed; i++) {
+            VFIOUserPlatformIRQ *irq = vdev->irq_by_index[i];
+
+            if (live->irq_pulses[i] != vdev->irq_pulses[i] && irq &&
+                (irq->e->flags & VUP_CR_IRQ_EDGE)) {
+                vfio_user_platform_pulse(vdev, irq);
+            }
+        }
+        memcpy(&vdev->irq_pulses[w], &live->irq_pulses[w], 8);
     }
 }
 
@@ -233,17 +261,8 @@ static void vfio_user_platform_sync_once(VFIOUserPlatform *vdev)
         clock_update(c->clk, CLOCK_PERIOD_FROM_HZ(hz));
     }
 
-    for (i = 0; i < vdev->num_irqs && !vdev->failed; i++) {
-        VFIOUserPlatformIRQ *irq = &vdev->irqs[i];
-        uint32_t index = irq->e->irq_index;
-        uint32_t word = le32_to_cpu(live.irq_level[index / 32]);
-
-        if (irq->e->flags & VUP_CR_IRQ_LEVEL) {
-            vfio_user_platform_set_irq(vdev, irq, (word >> (index % 32)) & 1);
-        }
-    }
-    if (vdev->lines_in_live) {
-        vfio_user_platform_apply_pulses(vdev, &live);
+    if (!vdev->failed) {
+        vfio_user_platform_apply_lines(vdev, &live);
     }
 
     if (vdev->has_vtime && !vdev->failed) {
@@ -446,11 +465,12 @@ bool vfio_user_platform_irqs_rearm(VFIOUserPlatform *vdev, Error **errp)
 {
     unsigned int i;
 
+    /* The new backend starts with all lines low and counts from 0. */
+    memset(vdev->irq_level, 0, sizeof(vdev->irq_level));
+    memset(vdev->irq_pulses, 0, sizeof(vdev->irq_pulses));
     for (i = 0; i < vdev->num_irqs; i++) {
         VFIOUserPlatformIRQ *irq = &vdev->irqs[i];
 
-        /* The new backend counts pulses from 0. */
-        irq->pulses = 0;
         if (!irq->notifier_active) {
             continue;
         }
