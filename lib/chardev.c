@@ -321,12 +321,12 @@ vup_chardev *vup_chardev_open(vup_dev *d, const char *spec,
     int ret;
 
     if (!spec) {
-        vup_dev_fail(d, EINVAL, "no chardev spec");
+        vupi_fail(d, EINVAL, "no chardev spec");
         return NULL;
     }
     c = calloc(1, sizeof(*c));
     if (!c) {
-        vup_dev_fail(d, ENOMEM, "out of memory");
+        vupi_fail(d, ENOMEM, "out of memory");
         return NULL;
     }
     c->dev = d;
@@ -339,8 +339,8 @@ vup_chardev *vup_chardev_open(vup_dev *d, const char *spec,
     ret = open_spec(c, spec);
     if (ret < 0) {
         vup_chardev_close(c);
-        vup_dev_fail(d, -ret, "chardev \"%s\": %s (want stdio, null, pty, "
-                     "unix:PATH or file:PATH)", spec, strerror(-ret));
+        vupi_fail(d, -ret, "chardev \"%s\": %s (want stdio, null, pty, "
+                  "unix:PATH or file:PATH)", spec, strerror(-ret));
         return NULL;
     }
     return c;

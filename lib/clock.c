@@ -40,22 +40,22 @@ int vup_dev_add_clock(vup_dev *d, const char *name, uint32_t flags,
     int i;
 
     if (d->desc) {
-        return vup_dev_fail(d, EBUSY, "device already serving: add "
-                            "everything before vup_dev_listen()");
+        return vupi_fail(d, EBUSY, "device already serving: add "
+                         "everything before vup_dev_listen()");
     }
     if (!name_ok(name)) {
-        return vup_dev_fail(d, EINVAL, "clock name must have 1 to %u "
-                            "characters", VUP_CR_NAME_LEN - 1);
+        return vupi_fail(d, EINVAL, "clock name must have 1 to %u "
+                         "characters", VUP_CR_NAME_LEN - 1);
     }
     if ((flags & ~VUP_CR_CLOCK_FLAGS_KNOWN) ||
         (dir != VUP_CR_CLOCK_OUTPUT && dir != VUP_CR_CLOCK_INPUT) ||
         (dir == VUP_CR_CLOCK_INPUT && flags != VUP_CR_CLOCK_INPUT)) {
-        return vup_dev_fail(d, EINVAL, "clock %s: flags 0x%x: need OUTPUT "
-                            "(with optional roles) or INPUT", name, flags);
+        return vupi_fail(d, EINVAL, "clock %s: flags 0x%x: need OUTPUT "
+                         "(with optional roles) or INPUT", name, flags);
     }
     if (freq_hz > VUP_CR_CLOCK_MAX_HZ) {
-        return vup_dev_fail(d, EINVAL, "clock %s: %" PRIu64 " Hz is above "
-                            "the maximum", name, freq_hz);
+        return vupi_fail(d, EINVAL, "clock %s: %" PRIu64 " Hz is above "
+                         "the maximum", name, freq_hz);
     }
     i = find_clock(d, name);
     if (i >= 0) {
@@ -64,13 +64,13 @@ int vup_dev_add_clock(vup_dev *d, const char *name, uint32_t flags,
             return i;   /* another consumer, or one of our own output */
         }
         if (c->flags & VUP_CR_CLOCK_OUTPUT) {
-            return vup_dev_fail(d, EEXIST, "clock %s: two outputs", name);
+            return vupi_fail(d, EEXIST, "clock %s: two outputs", name);
         }
         /* Its consumers were declared first: the entry becomes the output. */
     } else {
         if (d->num_clocks == VUP_CR_MAX_CLOCKS) {
-            return vup_dev_fail(d, ENOSPC, "more than %u clocks",
-                                VUP_CR_MAX_CLOCKS);
+            return vupi_fail(d, ENOSPC, "more than %u clocks",
+                             VUP_CR_MAX_CLOCKS);
         }
         i = (int)d->num_clocks++;
         c = &d->clocks[i];
@@ -86,12 +86,12 @@ int vup_clock_notify(vup_dev *d, unsigned clock, vup_clock_fn fn,
                      void *opaque)
 {
     if (clock >= d->num_clocks || !fn) {
-        return vup_dev_fail(d, EINVAL, "clock notify: no clock %u or no "
-                            "callback", clock);
+        return vupi_fail(d, EINVAL, "clock notify: no clock %u or no "
+                         "callback", clock);
     }
     if (d->num_notifiers == VUP_MAX_NOTIFIERS) {
-        return vup_dev_fail(d, ENOSPC, "more than %u clock notifiers",
-                            VUP_MAX_NOTIFIERS);
+        return vupi_fail(d, ENOSPC, "more than %u clock notifiers",
+                         VUP_MAX_NOTIFIERS);
     }
     d->notifiers[d->num_notifiers++] = (struct vup_clock_notifier){
         .clock = clock, .fn = fn, .opaque = opaque,
@@ -113,11 +113,11 @@ int vup_clock_set_hz(vup_dev *d, unsigned clock, uint64_t hz)
 {
     if (clock >= d->num_clocks ||
         !(d->clocks[clock].flags & VUP_CR_CLOCK_OUTPUT)) {
-        return vup_dev_fail(d, EINVAL, "clock %u is not an output", clock);
+        return vupi_fail(d, EINVAL, "clock %u is not an output", clock);
     }
     if (hz > VUP_CR_CLOCK_MAX_HZ) {
-        return vup_dev_fail(d, EINVAL, "clock %s: %" PRIu64 " Hz is above "
-                            "the maximum", d->clocks[clock].name, hz);
+        return vupi_fail(d, EINVAL, "clock %s: %" PRIu64 " Hz is above "
+                         "the maximum", d->clocks[clock].name, hz);
     }
     if (d->live->clock_hz[clock] != hz) {
         d->live->clock_hz[clock] = hz;

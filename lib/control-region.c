@@ -63,15 +63,15 @@ int vup_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size)
            num_caps * sizeof(struct vup_cr_cap) +
            num_direct * sizeof(struct vup_cr_direct);
     if (entries > VUP_CR_MAX_ENTRIES || size > VUP_CR_MAX_DESC_SIZE) {
-        return vup_dev_fail(d, E2BIG, "control region: %zu entries in %zu "
-                            "bytes exceed the limits", entries, size);
+        return vupi_fail(d, E2BIG, "control region: %zu entries in %zu "
+                         "bytes exceed the limits", entries, size);
     }
     buf = calloc(1, size);
     view = malloc(sizeof(*view));
     if (!buf || !view) {
         free(buf);
         free(view);
-        return vup_dev_fail(d, ENOMEM, "out of memory");
+        return vupi_fail(d, ENOMEM, "out of memory");
     }
     h = (struct vup_cr_header *)buf;
     h->magic = VUP_CR_MAGIC;
@@ -183,7 +183,7 @@ int vup_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size)
     free(view);
     if (ret < 0) {
         free(buf);
-        return vup_dev_fail(d, EINVAL, "control region: %s", err);
+        return vupi_fail(d, EINVAL, "control region: %s", err);
     }
     *out = buf;
     *desc_size = (uint32_t)size;

@@ -6,28 +6,11 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
-
-int vup_dev_fail(vup_dev *d, int err, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(d->err, sizeof(d->err), fmt, ap);
-    va_end(ap);
-    return -err;
-}
-
-const char *vup_dev_error(const vup_dev *d)
-{
-    return d->err;
-}
 
 static bool name_ok(const char *name)
 {
@@ -94,8 +77,8 @@ void vup_dev_free(vup_dev *d)
 static int check_open(vup_dev *d)
 {
     if (d->desc) {
-        return vup_dev_fail(d, EBUSY, "device already serving: add "
-                            "everything before vup_dev_listen()");
+        return vupi_fail(d, EBUSY, "device already serving: add "
+                         "everything before vup_dev_listen()");
     }
     return 0;
 }
@@ -103,25 +86,25 @@ static int check_open(vup_dev *d)
 static int check_irqs(vup_dev *d, const struct vup_periph_desc *desc)
 {
     if (desc->num_irqs && !desc->irqs) {
-        return vup_dev_fail(d, EINVAL, "%s: num_irqs %zu but no table",
-                            desc->name, desc->num_irqs);
+        return vupi_fail(d, EINVAL, "%s: num_irqs %zu but no table",
+                         desc->name, desc->num_irqs);
     }
     if (desc->num_irqs > VUP_CR_MAX_IRQS - d->num_irqs) {
-        return vup_dev_fail(d, ENOSPC, "%s: more than %u IRQ lines in the "
-                            "device", desc->name, VUP_CR_MAX_IRQS);
+        return vupi_fail(d, ENOSPC, "%s: more than %u IRQ lines in the "
+                         "device", desc->name, VUP_CR_MAX_IRQS);
     }
     for (size_t i = 0; i < desc->num_irqs; i++) {
         const struct vup_irq_desc *q = &desc->irqs[i];
 
         if (!name_ok(q->name)) {
-            return vup_dev_fail(d, EINVAL, "%s: IRQ %zu name must have 1 to "
-                                "%u characters", desc->name, i,
-                                VUP_CR_NAME_LEN - 1);
+            return vupi_fail(d, EINVAL, "%s: IRQ %zu name must have 1 to "
+                             "%u characters", desc->name, i,
+                             VUP_CR_NAME_LEN - 1);
         }
         if (q->flags != VUP_CR_IRQ_LEVEL && q->flags != VUP_CR_IRQ_EDGE) {
-            return vup_dev_fail(d, EINVAL, "%s: IRQ %s flags 0x%x must be "
-                                "exactly one of LEVEL, EDGE", desc->name,
-                                q->name, q->flags);
+            return vupi_fail(d, EINVAL, "%s: IRQ %s flags 0x%x must be "
+                             "exactly one of LEVEL, EDGE", desc->name,
+                             q->name, q->flags);
         }
     }
     return 0;
@@ -137,33 +120,33 @@ vup_periph *vup_dev_add_periph(vup_dev *d, const struct vup_periph_desc *desc,
         return NULL;
     }
     if (!desc || !name_ok(desc->name)) {
-        vup_dev_fail(d, EINVAL, "peripheral name must have 1 to %u "
-                     "characters", VUP_CR_NAME_LEN - 1);
+        vupi_fail(d, EINVAL, "peripheral name must have 1 to %u "
+                  "characters", VUP_CR_NAME_LEN - 1);
         return NULL;
     }
     if (d->num_periphs == VUP_MAX_PERIPHS) {
-        vup_dev_fail(d, ENOSPC, "%s: more than %u peripherals", desc->name,
-                     VUP_MAX_PERIPHS);
+        vupi_fail(d, ENOSPC, "%s: more than %u peripherals", desc->name,
+                  VUP_MAX_PERIPHS);
         return NULL;
     }
     for (size_t i = 0; i < d->num_periphs; i++) {
         if (!strcmp(d->periphs[i]->name, desc->name)) {
-            vup_dev_fail(d, EEXIST, "peripheral %s added twice", desc->name);
+            vupi_fail(d, EEXIST, "peripheral %s added twice", desc->name);
             return NULL;
         }
     }
     if (desc->size < 4 || desc->size % 4 ||
         desc->base > UINT64_MAX - desc->size) {
-        vup_dev_fail(d, EINVAL, "%s: window 0x%" PRIx64 "+0x%x: size must "
-                     "be a non-zero multiple of 4 and fit", desc->name,
-                     desc->base, desc->size);
+        vupi_fail(d, EINVAL, "%s: window 0x%" PRIx64 "+0x%x: size must "
+                  "be a non-zero multiple of 4 and fit", desc->name,
+                  desc->base, desc->size);
         return NULL;
     }
     if (desc->mmio_flags & ~VUP_CR_MMIO_POSTED_WRITES) {
-        vup_dev_fail(d, EINVAL, "%s: mmio_flags 0x%x: only "
-                     "VUP_CR_MMIO_POSTED_WRITES is yours to set (the library "
-                     "direct-maps registers without a read hook)", desc->name,
-                     desc->mmio_flags & ~VUP_CR_MMIO_POSTED_WRITES);
+        vupi_fail(d, EINVAL, "%s: mmio_flags 0x%x: only "
+                  "VUP_CR_MMIO_POSTED_WRITES is yours to set (the library "
+                  "direct-maps registers without a read hook)", desc->name,
+                  desc->mmio_flags & ~VUP_CR_MMIO_POSTED_WRITES);
         return NULL;
     }
     if (check_irqs(d, desc) < 0) {
@@ -171,7 +154,7 @@ vup_periph *vup_dev_add_periph(vup_dev *d, const struct vup_periph_desc *desc,
     }
     p = calloc(1, sizeof(*p));
     if (!p) {
-        vup_dev_fail(d, ENOMEM, "out of memory");
+        vupi_fail(d, ENOMEM, "out of memory");
         return NULL;
     }
     p->dev = d;
@@ -179,7 +162,7 @@ vup_periph *vup_dev_add_periph(vup_dev *d, const struct vup_periph_desc *desc,
     strcpy(p->name, desc->name);
     p->desc.name = p->name;
     p->opaque = opaque;
-    ret = vup_regs_init(p, d->err, sizeof(d->err));
+    ret = vup_regs_init(p, d->error.msg, sizeof(d->error.msg));
     if (ret < 0) {
         periph_free(p);
         return NULL;
@@ -206,20 +189,20 @@ int vup_dev_add_memory(vup_dev *d, enum vup_cr_memory_kind kind,
         return ret;
     }
     if (!name_ok(name)) {
-        return vup_dev_fail(d, EINVAL, "memory name must have 1 to %u "
-                            "characters", VUP_CR_NAME_LEN - 1);
+        return vupi_fail(d, EINVAL, "memory name must have 1 to %u "
+                         "characters", VUP_CR_NAME_LEN - 1);
     }
     if (kind != VUP_CR_MEMORY_FLASH && kind != VUP_CR_MEMORY_RAM) {
-        return vup_dev_fail(d, EINVAL, "%s: unknown memory kind %d", name,
-                            kind);
+        return vupi_fail(d, EINVAL, "%s: unknown memory kind %d", name,
+                         kind);
     }
     if (!size || base > UINT64_MAX - size) {
-        return vup_dev_fail(d, EINVAL, "%s: bad range 0x%" PRIx64 "+0x%"
-                            PRIx64, name, base, size);
+        return vupi_fail(d, EINVAL, "%s: bad range 0x%" PRIx64 "+0x%"
+                         PRIx64, name, base, size);
     }
     if (d->num_memories == VUP_MAX_MEMORIES) {
-        return vup_dev_fail(d, ENOSPC, "more than %u memories",
-                            VUP_MAX_MEMORIES);
+        return vupi_fail(d, ENOSPC, "more than %u memories",
+                         VUP_MAX_MEMORIES);
     }
     d->memories[d->num_memories] = (struct vup_memory){
         .kind = kind, .base = base, .size = size,
@@ -236,8 +219,8 @@ int vup_dev_set_cpu(vup_dev *d, const char *cpu_type, uint32_t num_irq)
         return ret;
     }
     if (!cpu_type || strlen(cpu_type) >= VUP_CR_NAME_LEN) {
-        return vup_dev_fail(d, EINVAL, "CPU type must have at most %u "
-                            "characters", VUP_CR_NAME_LEN - 1);
+        return vupi_fail(d, EINVAL, "CPU type must have at most %u "
+                         "characters", VUP_CR_NAME_LEN - 1);
     }
     strcpy(d->cpu_type, cpu_type);
     d->cpu_num_irq = num_irq;

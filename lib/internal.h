@@ -118,9 +118,14 @@ struct vup_conn {
     size_t num_dma;
 };
 
+/* The device's last failure, for vup_dev_error() (log.c). */
+struct vupi_error {
+    char msg[256];
+};
+
 struct vup_dev {
     char name[VUP_CR_NAME_LEN];
-    char err[256];
+    struct vupi_error error;       /* log.c */
 
     vup_periph *periphs[VUP_MAX_PERIPHS];
     size_t num_periphs;
@@ -203,9 +208,12 @@ static inline uint64_t vup_mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* dev.c */
-int vup_dev_fail(vup_dev *d, int err, const char *fmt, ...)
+/* log.c: failure reporting */
+/* Records the message for vup_dev_error(); returns -@err. */
+int vupi_fail(vup_dev *d, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* dev.c */
 int vup_dev_freeze(vup_dev *d);
 uint64_t vup_dev_cr_size(const vup_dev *d);
 void vup_dev_client_gone(vup_dev *d);

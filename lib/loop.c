@@ -45,14 +45,14 @@ int vup_dev_watch_fd(vup_dev *d, int fd, uint32_t events, vup_fd_fn fn,
     struct epoll_event ev;
 
     if (fd < 0 || !fn) {
-        return vup_dev_fail(d, EINVAL, "watch: bad fd %d or no callback", fd);
+        return vupi_fail(d, EINVAL, "watch: bad fd %d or no callback", fd);
     }
     if (find_fd(d, fd)) {
-        return vup_dev_fail(d, EEXIST, "fd %d is already watched", fd);
+        return vupi_fail(d, EEXIST, "fd %d is already watched", fd);
     }
     if (d->num_watches == VUP_MAX_WATCHES) {
-        return vup_dev_fail(d, ENOSPC, "more than %u watched fds",
-                            VUP_MAX_WATCHES);
+        return vupi_fail(d, ENOSPC, "more than %u watched fds",
+                         VUP_MAX_WATCHES);
     }
     w = &d->watches[d->num_watches];
     *w = (struct vup_watch){
@@ -61,8 +61,8 @@ int vup_dev_watch_fd(vup_dev *d, int fd, uint32_t events, vup_fd_fn fn,
     };
     ev = (struct epoll_event){ .events = events, .data.u64 = w->id };
     if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-        return vup_dev_fail(d, errno, "epoll add fd %d: %s", fd,
-                            strerror(errno));
+        return vupi_fail(d, errno, "epoll add fd %d: %s", fd,
+                         strerror(errno));
     }
     d->num_watches++;
     return 0;
@@ -150,7 +150,7 @@ int vup_dev_dispatch(vup_dev *d, int timeout_ms)
         if (errno == EINTR) {
             return 0;
         }
-        return vup_dev_fail(d, errno, "epoll_wait: %s", strerror(errno));
+        return vupi_fail(d, errno, "epoll_wait: %s", strerror(errno));
     }
     for (int i = 0; i < n; i++) {
         for (size_t j = 0; j < d->num_watches; j++) {

@@ -316,7 +316,7 @@ void vup_mbox_set_kick(vup_dev *d, int fd)
     }
     if (!d->mbox || vup_dev_watch_fd(d, fd, EPOLLIN, kick_ready, d) < 0) {
         vup_log(VUP_LOG_WARN, "%s: mailbox kick fd not usable: %s", d->name,
-                d->mbox ? d->err : "no shared mailbox");
+                d->mbox ? vup_dev_error(d) : "no shared mailbox");
         close(fd);
         return;
     }
@@ -328,8 +328,8 @@ void vup_mbox_set_kick(vup_dev *d, int fd)
 int vup_dev_set_fast_path(vup_dev *d, bool enable)
 {
     if (d->desc) {
-        return vup_dev_fail(d, EBUSY, "device already serving: set the "
-                            "fast path before vup_dev_listen()");
+        return vupi_fail(d, EBUSY, "device already serving: set the "
+                         "fast path before vup_dev_listen()");
     }
     d->no_fast_path = !enable;
     return 0;

@@ -766,7 +766,7 @@ static void drop_client(vup_dev *d, const char *why)
     if (d->listen_fd >= 0 &&
         vup_dev_watch_fd(d, d->listen_fd, EPOLLIN, listen_ready, d) < 0) {
         vup_log(VUP_LOG_ERROR, "%s: cannot accept clients: %s", d->name,
-                d->err);
+                vup_dev_error(d));
     }
 }
 
@@ -989,7 +989,7 @@ static void listen_ready(void *opaque, int fd, uint32_t events)
     vup_dev_unwatch_fd(d, fd);
     d->conn.fd = cfd;
     if (vup_dev_watch_fd(d, cfd, EPOLLIN, conn_ready, d) < 0) {
-        vup_log(VUP_LOG_ERROR, "%s: %s", d->name, d->err);
+        vup_log(VUP_LOG_ERROR, "%s: %s", d->name, vup_dev_error(d));
         drop_client(d, "cannot watch it");
         return;
     }
@@ -1003,38 +1003,38 @@ int vup_dev_listen(vup_dev *d, const char *path)
     int fd, ret;
 
     if (d->listen_fd >= 0) {
-        return vup_dev_fail(d, EBUSY, "already listening on %s", d->path);
+        return vupi_fail(d, EBUSY, "already listening on %s", d->path);
     }
     ret = vup_dev_freeze(d);
     if (ret < 0) {
         return ret;
     }
     if (!path || strlen(path) >= sizeof(sa.sun_path)) {
-        return vup_dev_fail(d, ENAMETOOLONG, "socket path too long");
+        return vupi_fail(d, ENAMETOOLONG, "socket path too long");
     }
     strcpy(sa.sun_path, path);
     /* Replace a stale socket, never another kind of file. */
     if (lstat(path, &st) == 0) {
         if (!S_ISSOCK(st.st_mode)) {
-            return vup_dev_fail(d, EEXIST, "%s exists and is not a socket",
-                                path);
+            return vupi_fail(d, EEXIST, "%s exists and is not a socket",
+                             path);
         }
         unlink(path);
     }
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        return vup_dev_fail(d, errno, "socket: %s", strerror(errno));
+        return vupi_fail(d, errno, "socket: %s", strerror(errno));
     }
     if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
         listen(fd, 4) < 0) {
         ret = errno;
         close(fd);
-        return vup_dev_fail(d, ret, "%s: %s", path, strerror(ret));
+        return vupi_fail(d, ret, "%s: %s", path, strerror(ret));
     }
     d->path = strdup(path);
     d->listen_fd = fd;
     ret = d->path ? vup_dev_watch_fd(d, fd, EPOLLIN, listen_ready, d)
-                  : vup_dev_fail(d, ENOMEM, "out of memory");
+                  : vupi_fail(d, ENOMEM, "out of memory");
     if (ret < 0) {
         vup_server_fini(d);
         return ret;

@@ -22,21 +22,21 @@ vup_timer *vup_timer_new(vup_dev *d, vup_timer_fn fn, void *opaque)
     vup_timer *t;
 
     if (!fn) {
-        vup_dev_fail(d, EINVAL, "timer without a callback");
+        vupi_fail(d, EINVAL, "timer without a callback");
         return NULL;
     }
     if (d->desc && !d->virtual_time) {
-        vup_dev_fail(d, EBUSY, "timers must exist before vup_dev_listen() "
-                     "to publish the VIRTUAL_TIME capability");
+        vupi_fail(d, EBUSY, "timers must exist before vup_dev_listen() "
+                  "to publish the VIRTUAL_TIME capability");
         return NULL;
     }
     if (d->num_timers == VUP_MAX_TIMERS) {
-        vup_dev_fail(d, ENOSPC, "more than %u timers", VUP_MAX_TIMERS);
+        vupi_fail(d, ENOSPC, "more than %u timers", VUP_MAX_TIMERS);
         return NULL;
     }
     t = calloc(1, sizeof(*t));
     if (!t) {
-        vup_dev_fail(d, ENOMEM, "out of memory");
+        vupi_fail(d, ENOMEM, "out of memory");
         return NULL;
     }
     *t = (struct vup_timer){ .dev = d, .fn = fn, .opaque = opaque };
