@@ -59,7 +59,7 @@ static void update_watch(struct vup_chardev *c, int fd)
     }
     if (!ev) {
         vup_dev_unwatch_fd(c->dev, fd);
-    } else if (vup_loop_modify(c->dev, fd, ev) == -ENOENT &&
+    } else if (vupi_loop_modify(c->dev, fd, ev) == -ENOENT &&
                vup_dev_watch_fd(c->dev, fd, ev, chardev_ready, c) < 0) {
         vup_log(VUP_LOG_WARN, "chardev: %s", vup_dev_error(c->dev));
     }
@@ -112,7 +112,7 @@ void vup_chardev_write(vup_chardev *c, const uint8_t *buf, size_t len)
     /*
      * A byte per guest write would be a syscall per byte: output is
      * coalesced and written when the loop has no request to serve
-     * (vup_chardev_flush_all), or here once half the buffer is used.
+     * (vupi_chardev_flush_all), or here once half the buffer is used.
      */
     if (c->len >= CHARDEV_BUF / 2) {
         flush(c);
@@ -120,7 +120,7 @@ void vup_chardev_write(vup_chardev *c, const uint8_t *buf, size_t len)
     }
 }
 
-void vup_chardev_flush_all(vup_dev *d)
+void vupi_chardev_flush_all(vup_dev *d)
 {
     for (struct vup_chardev *c = d->chardevs; c; c = c->next) {
         if (c->len) {
@@ -374,7 +374,7 @@ void vup_chardev_close(vup_chardev *c)
     } else {
         int fds[] = { c->in_fd, c->out_fd, c->listen_fd, c->slave_fd };
 
-        for (size_t i = 0; i < VUP_ARRAY_SIZE(fds); i++) {
+        for (size_t i = 0; i < VUPI_ARRAY_SIZE(fds); i++) {
             if (fds[i] >= 0) {
                 vup_dev_unwatch_fd(c->dev, fds[i]);
                 if (i == 0 || fds[i] != fds[0]) {
@@ -390,7 +390,7 @@ void vup_chardev_close(vup_chardev *c)
     free(c);
 }
 
-void vup_chardev_close_all(vup_dev *d)
+void vupi_chardev_close_all(vup_dev *d)
 {
     while (d->chardevs) {
         vup_chardev_close(d->chardevs);

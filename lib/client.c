@@ -27,7 +27,7 @@
 struct vup_client {
     int fd;
     uint16_t next_id;
-    struct vup_rx rx;
+    struct vupi_rx rx;
     int reply_fd;                   /* from a GET_REGION_INFO reply */
     char server_caps[1024];
     char err[256];
@@ -80,7 +80,7 @@ vup_client *vup_client_connect_raw(const char *path, int timeout_ms,
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    vup_rx_init(&c->rx);
+    vupi_rx_init(&c->rx);
     c->reply_fd = -1;
     c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (c->fd < 0 ||
@@ -118,7 +118,7 @@ void vup_client_free(vup_client *c)
     if (c->reply_fd >= 0) {
         close(c->reply_fd);
     }
-    vup_rx_fini(&c->rx);
+    vupi_rx_fini(&c->rx);
     free(c);
 }
 
@@ -159,7 +159,7 @@ int vup_client_request(vup_client *c, uint16_t cmd, uint32_t flags,
     if (len) {
         memcpy(h + 1, payload, len);
     }
-    ret = vup_send_all(c->fd, h, sizeof(*h) + len, fds, nfds);
+    ret = vupi_send_all(c->fd, h, sizeof(*h) + len, fds, nfds);
     free(h);
     if (ret < 0) {
         return cfail(c, -ret, "sending command %u: %s", cmd,
@@ -168,14 +168,14 @@ int vup_client_request(vup_client *c, uint16_t cmd, uint32_t flags,
     if (flags & VUP_MSG_NO_REPLY) {
         return 0;
     }
-    ret = vup_rx_step(c->fd, &c->rx, VUP_MSG_MAX_SIZE);
+    ret = vupi_rx_step(c->fd, &c->rx, VUP_MSG_MAX_SIZE);
     if (ret == 0) {
         /* A blocking socket only runs dry when SO_RCVTIMEO expires. */
-        vup_rx_reset(&c->rx);
+        vupi_rx_reset(&c->rx);
         return cfail(c, ETIMEDOUT, "no reply to command %u", cmd);
     }
     if (ret < 0) {
-        vup_rx_reset(&c->rx);
+        vupi_rx_reset(&c->rx);
         return cfail(c, -ret, "reading the reply to command %u: %s", cmd,
                      rx_error(ret));
     }
@@ -211,7 +211,7 @@ int vup_client_request(vup_client *c, uint16_t cmd, uint32_t flags,
         }
         ret = 0;
     }
-    vup_rx_reset(&c->rx);
+    vupi_rx_reset(&c->rx);
     return ret;
 }
 

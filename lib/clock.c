@@ -36,7 +36,7 @@ int vup_dev_add_clock(vup_dev *d, const char *name, uint32_t flags,
                       uint64_t freq_hz)
 {
     uint32_t dir = flags & (VUP_CR_CLOCK_OUTPUT | VUP_CR_CLOCK_INPUT);
-    struct vup_clock *c;
+    struct vupi_clock *c;
     int i;
 
     if (d->desc) {
@@ -89,11 +89,11 @@ int vup_clock_notify(vup_dev *d, unsigned clock, vup_clock_fn fn,
         return vupi_fail(d, EINVAL, "clock notify: no clock %u or no "
                          "callback", clock);
     }
-    if (d->num_notifiers == VUP_MAX_NOTIFIERS) {
+    if (d->num_notifiers == VUPI_MAX_NOTIFIERS) {
         return vupi_fail(d, ENOSPC, "more than %u clock notifiers",
-                         VUP_MAX_NOTIFIERS);
+                         VUPI_MAX_NOTIFIERS);
     }
-    d->notifiers[d->num_notifiers++] = (struct vup_clock_notifier){
+    d->notifiers[d->num_notifiers++] = (struct vupi_clock_notifier){
         .clock = clock, .fn = fn, .opaque = opaque,
     };
     return 0;
@@ -121,7 +121,7 @@ int vup_clock_set_hz(vup_dev *d, unsigned clock, uint64_t hz)
     }
     if (d->live->clock_hz[clock] != hz) {
         d->live->clock_hz[clock] = hz;
-        vup_dev_live_changed(d);
+        vupi_dev_live_changed(d);
         notify(d, clock);
     }
     return 0;
@@ -132,7 +132,7 @@ uint64_t vup_clock_get_hz(const vup_dev *d, unsigned clock)
     return clock < d->num_clocks ? d->live->clock_hz[clock] : 0;
 }
 
-void vup_clocks_reset(vup_dev *d)
+void vupi_clocks_reset(vup_dev *d)
 {
     for (size_t i = 0; i < d->num_clocks; i++) {
         if (d->clocks[i].flags & VUP_CR_CLOCK_OUTPUT) {
@@ -142,7 +142,7 @@ void vup_clocks_reset(vup_dev *d)
 }
 
 /* Inputs QEMU drove are gone with it: consumers see them stop. */
-void vup_clocks_client_gone(vup_dev *d)
+void vupi_clocks_client_gone(vup_dev *d)
 {
     for (size_t i = 0; i < d->num_clocks; i++) {
         if ((d->clocks[i].flags & VUP_CR_CLOCK_INPUT) &&
@@ -153,7 +153,7 @@ void vup_clocks_client_gone(vup_dev *d)
     }
 }
 
-void vup_live_write(vup_dev *d, uint64_t rel, const void *buf, uint32_t count)
+void vupi_live_write(vup_dev *d, uint64_t rel, const void *buf, uint32_t count)
 {
     const uint64_t clk = offsetof(struct vup_cr_live, clock_hz);
     const uint64_t vt = offsetof(struct vup_cr_live, vtime_ns);
@@ -177,6 +177,6 @@ void vup_live_write(vup_dev *d, uint64_t rel, const void *buf, uint32_t count)
         if (!d->shm) {
             d->live->vtime_ns = cur.vtime_ns;
         }
-        vup_set_vtime(d, cur.vtime_ns);
+        vupi_set_vtime(d, cur.vtime_ns);
     }
 }

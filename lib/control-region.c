@@ -28,7 +28,7 @@ static void *put_entry(uint8_t *buf, uint32_t *off, uint16_t type,
     return e;
 }
 
-int vup_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size)
+int vupi_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size)
 {
     size_t num_caps, entries, size, num_direct = 0;
     struct vup_cr_view *view;
@@ -83,7 +83,7 @@ int vup_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size)
     d->live_offset = ((uint32_t)size + VUP_CR_LIVE_ALIGN - 1) &
                      ~(VUP_CR_LIVE_ALIGN - 1);
     h->live_offset = d->live_offset;
-    h->live_size = VUP_CR_LIVE_SIZE;
+    h->live_size = VUPI_LIVE_SIZE;
     strcpy(h->device_name, d->name);
 
     for (size_t i = 0; i < d->num_periphs; i++) {
@@ -102,8 +102,8 @@ int vup_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size)
     }
     for (size_t i = 0; i < d->num_periphs; i++) {
         const vup_periph *p = d->periphs[i];
-        struct vup_range r[VUP_CR_MAX_DIRECT];
-        size_t n = p->mirror ? vup_mirror_ranges(p, r, p->num_direct) : 0;
+        struct vupi_range r[VUP_CR_MAX_DIRECT];
+        size_t n = p->mirror ? vupi_mirror_ranges(p, r, p->num_direct) : 0;
 
         for (size_t j = 0; j < n; j++) {
             struct vup_cr_direct *e = put_entry(buf, &off,
@@ -170,12 +170,12 @@ int vup_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size)
         struct vup_cr_cap *c = put_entry(buf, &off, VUP_CR_ENTRY_CAP,
                                          sizeof(*c));
 
-        d->mbox_offset = d->live_offset + VUP_CR_LIVE_SIZE;
+        d->mbox_offset = d->live_offset + VUPI_LIVE_SIZE;
         d->kick_index = (uint32_t)d->num_irqs + (d->has_doorbell ? 1 : 0);
         c->id = VUP_CR_CAP_FAST_PATH;
         c->version = VUP_CR_MBOX_VERSION;
         c->offset = d->mbox_offset;
-        c->size = VUP_CR_MBOX_PAGE;
+        c->size = VUPI_MBOX_PAGE;
     }
 
     /* What we serve must pass the checks QEMU runs (overlaps, lines...). */
@@ -223,10 +223,10 @@ static bool live_byte_writable(const vup_dev *d, uint64_t rel)
     return false;
 }
 
-int vup_cr_region_check(const vup_dev *d, uint64_t off, uint32_t count,
-                        bool write)
+int vupi_cr_region_check(const vup_dev *d, uint64_t off, uint32_t count,
+                         bool write)
 {
-    uint64_t size = vup_dev_cr_size(d);
+    uint64_t size = vupi_dev_cr_size(d);
 
     if (!count || off > size || count > size - off) {
         return -EINVAL;
@@ -240,8 +240,8 @@ int vup_cr_region_check(const vup_dev *d, uint64_t off, uint32_t count,
     return 0;
 }
 
-void vup_cr_region_read(const vup_dev *d, uint64_t off, void *buf,
-                        uint32_t count)
+void vupi_cr_region_read(const vup_dev *d, uint64_t off, void *buf,
+                         uint32_t count)
 {
     memset(buf, 0, count);
     copy_part(buf, off, count, d->desc, 0, d->desc_size);
@@ -252,8 +252,8 @@ void vup_cr_region_read(const vup_dev *d, uint64_t off, void *buf,
     copy_part(buf, off, count, &live, d->live_offset, sizeof(live));
 }
 
-void vup_cr_region_write(vup_dev *d, uint64_t off, const void *buf,
-                         uint32_t count)
+void vupi_cr_region_write(vup_dev *d, uint64_t off, const void *buf,
+                          uint32_t count)
 {
-    vup_live_write(d, off - d->live_offset, buf, count);
+    vupi_live_write(d, off - d->live_offset, buf, count);
 }

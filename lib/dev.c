@@ -41,8 +41,8 @@ vup_dev *vup_dev_new(const char *name)
     d->shm_fd = -1;
     d->kick_fd = -1;
     d->spin_us = 50;
-    vup_rx_init(&d->conn.rx);
-    if (vup_loop_init(d) < 0) {
+    vupi_rx_init(&d->conn.rx);
+    if (vupi_loop_init(d) < 0) {
         free(d);
         return NULL;
     }
@@ -61,12 +61,12 @@ void vup_dev_free(vup_dev *d)
     if (!d) {
         return;
     }
-    vup_server_fini(d);
-    vup_chardev_close_all(d);
-    vup_loop_fini(d);
-    vup_timers_free(d);
-    vup_shm_fini(d);
-    vup_mirror_fini(d);
+    vupi_server_fini(d);
+    vupi_chardev_close_all(d);
+    vupi_loop_fini(d);
+    vupi_timers_free(d);
+    vupi_shm_fini(d);
+    vupi_mirror_fini(d);
     for (size_t i = 0; i < d->num_periphs; i++) {
         periph_free(d->periphs[i]);
     }
@@ -124,9 +124,9 @@ vup_periph *vup_dev_add_periph(vup_dev *d, const struct vup_periph_desc *desc,
                   "characters", VUP_CR_NAME_LEN - 1);
         return NULL;
     }
-    if (d->num_periphs == VUP_MAX_PERIPHS) {
+    if (d->num_periphs == VUPI_MAX_PERIPHS) {
         vupi_fail(d, ENOSPC, "%s: more than %u peripherals", desc->name,
-                  VUP_MAX_PERIPHS);
+                  VUPI_MAX_PERIPHS);
         return NULL;
     }
     for (size_t i = 0; i < d->num_periphs; i++) {
@@ -162,16 +162,16 @@ vup_periph *vup_dev_add_periph(vup_dev *d, const struct vup_periph_desc *desc,
     strcpy(p->name, desc->name);
     p->desc.name = p->name;
     p->opaque = opaque;
-    ret = vup_regs_init(p, d->error.msg, sizeof(d->error.msg));
+    ret = vupi_regs_init(p, d->error.msg, sizeof(d->error.msg));
     if (ret < 0) {
         periph_free(p);
         return NULL;
     }
-    vup_regs_reset(p);
+    vupi_regs_reset(p);
     p->region = (uint32_t)d->num_periphs + 1;
     p->irq_base = (uint32_t)d->num_irqs;
     for (size_t i = 0; i < desc->num_irqs; i++) {
-        d->irqs[d->num_irqs++] = (struct vup_irq){
+        d->irqs[d->num_irqs++] = (struct vupi_irq){
             .periph = p, .n = (unsigned)i, .flags = desc->irqs[i].flags,
             .fd = -1,
         };
@@ -200,11 +200,11 @@ int vup_dev_add_memory(vup_dev *d, enum vup_cr_memory_kind kind,
         return vupi_fail(d, EINVAL, "%s: bad range 0x%" PRIx64 "+0x%"
                          PRIx64, name, base, size);
     }
-    if (d->num_memories == VUP_MAX_MEMORIES) {
+    if (d->num_memories == VUPI_MAX_MEMORIES) {
         return vupi_fail(d, ENOSPC, "more than %u memories",
-                         VUP_MAX_MEMORIES);
+                         VUPI_MAX_MEMORIES);
     }
-    d->memories[d->num_memories] = (struct vup_memory){
+    d->memories[d->num_memories] = (struct vupi_memory){
         .kind = kind, .base = base, .size = size,
     };
     strcpy(d->memories[d->num_memories++].name, name);
@@ -228,7 +228,7 @@ int vup_dev_set_cpu(vup_dev *d, const char *cpu_type, uint32_t num_irq)
     return 0;
 }
 
-int vup_dev_freeze(vup_dev *d)
+int vupi_dev_freeze(vup_dev *d)
 {
     int ret;
 
@@ -236,41 +236,41 @@ int vup_dev_freeze(vup_dev *d)
         return 0;
     }
     /* The mirror first: the descriptor lists only what it could map. */
-    ret = vup_mirror_init(d);
+    ret = vupi_mirror_init(d);
     if (ret < 0) {
         return ret;
     }
-    ret = vup_cr_encode(d, &d->desc, &d->desc_size);
+    ret = vupi_cr_encode(d, &d->desc, &d->desc_size);
     if (ret < 0) {
         return ret;
     }
-    return vup_shm_init(d);
+    return vupi_shm_init(d);
 }
 
 const void *vup_dev_descriptor(vup_dev *d, size_t *size)
 {
-    if (vup_dev_freeze(d) < 0) {
+    if (vupi_dev_freeze(d) < 0) {
         return NULL;
     }
     *size = d->desc_size;
     return d->desc;
 }
 
-uint64_t vup_dev_cr_size(const vup_dev *d)
+uint64_t vupi_dev_cr_size(const vup_dev *d)
 {
-    return (uint64_t)d->live_offset + VUP_CR_LIVE_SIZE +
-           (d->mbox_offset ? VUP_CR_MBOX_PAGE : 0);
+    return (uint64_t)d->live_offset + VUPI_LIVE_SIZE +
+           (d->mbox_offset ? VUPI_MBOX_PAGE : 0);
 }
 
 /* ---- IRQs --------------------------------------------------------------- */
 
-uint32_t vup_dev_num_irq_indexes(const vup_dev *d)
+uint32_t vupi_dev_num_irq_indexes(const vup_dev *d)
 {
     return (uint32_t)d->num_irqs + (d->has_doorbell ? 1 : 0) +
            (d->mbox_offset ? 1 : 0);
 }
 
-int *vup_dev_irq_fd(vup_dev *d, uint32_t index)
+int *vupi_dev_irq_fd(vup_dev *d, uint32_t index)
 {
     if (d->mbox_offset && index == d->kick_index) {
         return &d->kick_fd;
@@ -298,7 +298,7 @@ static void irq_signal(vup_dev *d, unsigned index)
  * one (serial input, a notifier...) it learns of the change by the
  * doorbell.
  */
-void vup_dev_live_changed(vup_dev *d)
+void vupi_dev_live_changed(vup_dev *d)
 {
     /* Fields first, then seq (release): see vup_cr_live in the header. */
     __atomic_store_n(&d->live->seq, d->live->seq + 1, __ATOMIC_RELEASE);
@@ -316,14 +316,14 @@ static void irq_level(vup_dev *d, unsigned index, bool level)
         return;
     }
     *word ^= bit;
-    vup_dev_live_changed(d);
+    vupi_dev_live_changed(d);
     irq_signal(d, index);
 }
 
-static struct vup_irq *periph_irq(vup_periph *p, unsigned n, uint32_t flags,
+static struct vupi_irq *periph_irq(vup_periph *p, unsigned n, uint32_t flags,
                                   const char *what)
 {
-    struct vup_irq *q;
+    struct vupi_irq *q;
 
     if (n >= p->desc.num_irqs) {
         vup_log(VUP_LOG_ERROR, "%s: %s of IRQ %u: only %zu IRQs", p->name,
@@ -359,25 +359,25 @@ void vup_irq_pulse(vup_periph *p, unsigned n)
 void vup_dev_reset(vup_dev *d)
 {
     for (size_t i = 0; i < d->num_periphs; i++) {
-        vup_regs_reset(d->periphs[i]);
+        vupi_regs_reset(d->periphs[i]);
     }
     /* Levels first, so a reset hook may raise a line that is high at reset. */
     for (size_t i = 0; i < d->num_irqs; i++) {
         irq_level(d, (unsigned)i, false);
     }
     /* Models re-arm their timers from their reset hooks if they need to. */
-    vup_timers_reset(d);
+    vupi_timers_reset(d);
     for (size_t i = 0; i < d->num_periphs; i++) {
         if (d->periphs[i]->desc.reset) {
             d->periphs[i]->desc.reset(d->periphs[i]);
         }
     }
     /* Last, so clock notifiers see their models already reset. */
-    vup_clocks_reset(d);
+    vupi_clocks_reset(d);
 }
 
 /* The client went away: forget what it owned, then reset. */
-void vup_dev_client_gone(vup_dev *d)
+void vupi_dev_client_gone(vup_dev *d)
 {
     for (size_t i = 0; i < d->num_irqs; i++) {
         if (d->irqs[i].fd >= 0) {
@@ -389,9 +389,9 @@ void vup_dev_client_gone(vup_dev *d)
         close(d->doorbell_fd);
         d->doorbell_fd = -1;
     }
-    vup_time_client_gone(d);
-    vup_clocks_client_gone(d);
-    vup_shm_client_gone(d);
+    vupi_time_client_gone(d);
+    vupi_clocks_client_gone(d);
+    vupi_shm_client_gone(d);
     vup_dev_reset(d);
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* libvup internals shared between lib/ files; not installed. */
-#ifndef VUP_INTERNAL_H
-#define VUP_INTERNAL_H
+#ifndef VUPI_INTERNAL_H
+#define VUPI_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,16 +13,16 @@
 #include "vup.h"
 #include "protocol.h"
 
-#define VUP_MAX_PERIPHS     64u   /* vfio regions 1..N; QEMU allows < 100 */
-#define VUP_MAX_MEMORIES    16u
-#define VUP_MAX_WATCHES     64u
-#define VUP_MAX_TIMERS      64u
-#define VUP_MAX_NOTIFIERS   32u   /* clock notify callbacks per device */
-#define VUP_UNMAPPED_LOG    16u   /* distinct unmapped offsets logged */
-#define VUP_CR_LIVE_SIZE    VUP_CR_LIVE_ALIGN
-#define VUP_CR_MBOX_PAGE    4096u  /* the mailbox page after the live one */
+#define VUPI_MAX_PERIPHS     64u   /* vfio regions 1..N; QEMU allows < 100 */
+#define VUPI_MAX_MEMORIES    16u
+#define VUPI_MAX_WATCHES     64u
+#define VUPI_MAX_TIMERS      64u
+#define VUPI_MAX_NOTIFIERS   32u   /* clock notify callbacks per device */
+#define VUPI_UNMAPPED_LOG    16u   /* distinct unmapped offsets logged */
+#define VUPI_LIVE_SIZE    VUP_CR_LIVE_ALIGN
+#define VUPI_MBOX_PAGE    4096u  /* the mailbox page after the live one */
 
-#define VUP_ARRAY_SIZE(a)   (sizeof(a) / sizeof((a)[0]))
+#define VUPI_ARRAY_SIZE(a)   (sizeof(a) / sizeof((a)[0]))
 
 struct vup_periph {
     vup_dev *dev;
@@ -33,7 +33,7 @@ struct vup_periph {
     uint32_t irq_base;             /* vfio IRQ index of desc->irqs[0] */
     const struct vup_reg **sorted; /* by offset, for binary search */
     uint32_t *values;              /* parallel to sorted */
-    uint32_t unmapped[VUP_UNMAPPED_LOG];
+    uint32_t unmapped[VUPI_UNMAPPED_LOG];
     unsigned num_unmapped;
     /* Direct-mapped window (mirror.c): NULL and 0 without one. */
     uint32_t *mirror;              /* the window's page(s) in d->mirror */
@@ -43,23 +43,23 @@ struct vup_periph {
 };
 
 /* A DIRECT range of a window. */
-struct vup_range {
+struct vupi_range {
     uint32_t offset, size;
 };
 
-struct vup_memory {
+struct vupi_memory {
     enum vup_cr_memory_kind kind;
     uint64_t base, size;
     char name[VUP_CR_NAME_LEN];
 };
 
-struct vup_clock {
+struct vupi_clock {
     char name[VUP_CR_NAME_LEN];
     uint32_t flags;
     uint64_t reset_hz;
 };
 
-struct vup_clock_notifier {
+struct vupi_clock_notifier {
     unsigned clock;
     vup_clock_fn fn;
     void *opaque;
@@ -73,14 +73,14 @@ struct vup_timer {
     uint64_t deadline;             /* virtual ns, valid when armed */
 };
 
-struct vup_irq {
+struct vupi_irq {
     vup_periph *periph;
     unsigned n;                    /* index into periph->desc.irqs */
     uint32_t flags;                /* VUP_CR_IRQ_LEVEL or _EDGE */
     int fd;                        /* client's eventfd, -1 if none */
 };
 
-struct vup_watch {
+struct vupi_watch {
     uint64_t id;                   /* epoll data; never reused */
     int fd;
     uint32_t events;
@@ -88,14 +88,14 @@ struct vup_watch {
     void *opaque;
 };
 
-struct vup_dma_map {
+struct vupi_dma_map {
     uint64_t iova, size;
     uint32_t flags;
     void *addr;                    /* mmap of the client's fd, or NULL */
 };
 
 /* Receive side of one message being framed (see socket.c). */
-struct vup_rx {
+struct vupi_rx {
     struct vup_msg_hdr hdr;
     size_t have;                   /* bytes of header + body received */
     uint8_t *body;                 /* hdr.size - sizeof(hdr) bytes */
@@ -105,16 +105,16 @@ struct vup_rx {
     bool fds_truncated;            /* more fds than we accept were sent */
 };
 
-struct vup_conn {
+struct vupi_conn {
     int fd;                        /* -1: no client */
     bool negotiated;               /* VERSION done */
     bool write_multi;              /* client offered write_multiple */
     bool close_after;              /* drop once this reply is queued */
-    struct vup_rx rx;
+    struct vupi_rx rx;
     uint8_t *out;                  /* unsent tail of the last reply */
     size_t out_len, out_off;
     int out_fd;                    /* fd to send with out's first byte */
-    struct vup_dma_map dma[VUP_DMA_MAX_MAPS];
+    struct vupi_dma_map dma[VUP_DMA_MAX_MAPS];
     size_t num_dma;
 };
 
@@ -127,15 +127,15 @@ struct vup_dev {
     char name[VUP_CR_NAME_LEN];
     struct vupi_error error;       /* log.c */
 
-    vup_periph *periphs[VUP_MAX_PERIPHS];
+    vup_periph *periphs[VUPI_MAX_PERIPHS];
     size_t num_periphs;
-    struct vup_irq irqs[VUP_CR_MAX_IRQS];
+    struct vupi_irq irqs[VUP_CR_MAX_IRQS];
     size_t num_irqs;
-    struct vup_memory memories[VUP_MAX_MEMORIES];
+    struct vupi_memory memories[VUPI_MAX_MEMORIES];
     size_t num_memories;
-    struct vup_clock clocks[VUP_CR_MAX_CLOCKS];
+    struct vupi_clock clocks[VUP_CR_MAX_CLOCKS];
     size_t num_clocks;
-    struct vup_clock_notifier notifiers[VUP_MAX_NOTIFIERS];
+    struct vupi_clock_notifier notifiers[VUPI_MAX_NOTIFIERS];
     size_t num_notifiers;
     bool has_cpu;
     char cpu_type[VUP_CR_NAME_LEN];
@@ -165,7 +165,7 @@ struct vup_dev {
     uint64_t mbox_served;          /* requests served from the mailbox */
 
     /* Virtual time (timer.c). */
-    struct vup_timer *timers[VUP_MAX_TIMERS];
+    struct vup_timer *timers[VUPI_MAX_TIMERS];
     size_t num_timers;
     bool virtual_time;             /* VIRTUAL_TIME capability published */
     bool has_doorbell;             /* DOORBELL capability published */
@@ -176,22 +176,22 @@ struct vup_dev {
     uint64_t now_ns;
 
     int epfd;
-    struct vup_watch watches[VUP_MAX_WATCHES];
+    struct vupi_watch watches[VUPI_MAX_WATCHES];
     size_t num_watches;
     uint64_t next_watch_id;
     bool stop;
 
     int listen_fd;
     char *path;
-    struct vup_conn conn;
+    struct vupi_conn conn;
 
     struct vup_chardev *chardevs;  /* open ones, closed by vup_dev_free */
 };
 
 /* Spinning (loop.c, mailbox.c): busy-poll this long, then yield. */
-#define VUP_BUSY_NS 5000u
+#define VUPI_BUSY_NS 5000u
 
-static inline void vup_cpu_relax(void)
+static inline void vupi_cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
@@ -200,7 +200,7 @@ static inline void vup_cpu_relax(void)
 #endif
 }
 
-static inline uint64_t vup_mono_ns(void)
+static inline uint64_t vupi_mono_ns(void)
 {
     struct timespec ts;
 
@@ -214,104 +214,104 @@ int vupi_fail(vup_dev *d, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* dev.c */
-int vup_dev_freeze(vup_dev *d);
-uint64_t vup_dev_cr_size(const vup_dev *d);
-void vup_dev_client_gone(vup_dev *d);
+int vupi_dev_freeze(vup_dev *d);
+uint64_t vupi_dev_cr_size(const vup_dev *d);
+void vupi_dev_client_gone(vup_dev *d);
 
 /* vfio IRQ indexes: the lines, the doorbell, the mailbox kick. */
-uint32_t vup_dev_num_irq_indexes(const vup_dev *d);
-/* The eventfd slot of IRQ index @index (< vup_dev_num_irq_indexes()). */
-int *vup_dev_irq_fd(vup_dev *d, uint32_t index);
+uint32_t vupi_dev_num_irq_indexes(const vup_dev *d);
+/* The eventfd slot of IRQ index @index (< vupi_dev_num_irq_indexes()). */
+int *vupi_dev_irq_fd(vup_dev *d, uint32_t index);
 /* A backend-written live field changed: bump seq, ring the doorbell. */
-void vup_dev_live_changed(vup_dev *d);
+void vupi_dev_live_changed(vup_dev *d);
 
 /* mirror.c */
-int vup_mirror_init(vup_dev *d);   /* at freeze, before the descriptor */
-void vup_mirror_fini(vup_dev *d);
+int vupi_mirror_init(vup_dev *d);   /* at freeze, before the descriptor */
+void vupi_mirror_fini(vup_dev *d);
 /* The window's direct ranges (hook-less registers, merged); > max: too many */
-size_t vup_mirror_ranges(const vup_periph *p, struct vup_range *out,
-                         size_t max);
+size_t vupi_mirror_ranges(const vup_periph *p, struct vupi_range *out,
+                          size_t max);
 /* Register sorted[i] of @p changed: copy it to the mirror if it has one. */
-void vup_mirror_store(vup_periph *p, size_t i);
+void vupi_mirror_store(vup_periph *p, size_t i);
 
 /* mailbox.c */
-int vup_shm_init(vup_dev *d);      /* at freeze: memfd, mailbox */
-void vup_shm_fini(vup_dev *d);
-void vup_shm_client_gone(vup_dev *d);
+int vupi_shm_init(vup_dev *d);      /* at freeze: memfd, mailbox */
+void vupi_shm_fini(vup_dev *d);
+void vupi_shm_client_gone(vup_dev *d);
 /* A new time from QEMU (a message or the shared page): run the timers. */
-void vup_set_vtime(vup_dev *d, uint64_t vtime);
+void vupi_set_vtime(vup_dev *d, uint64_t vtime);
 /* Before a socket request: the mailbox's earlier requests, and for a
  * non-posted request QEMU's vtime_ns from the shared page. */
-void vup_shm_before_request(vup_dev *d, bool posted);
+void vupi_shm_before_request(vup_dev *d, bool posted);
 /* Serves the mailbox; true if it did anything. */
-bool vup_mbox_serve(vup_dev *d);
+bool vupi_mbox_serve(vup_dev *d);
 /* After the loop's handlers: spin on the mailbox, then arm the kick. */
-void vup_mbox_idle(vup_dev *d);
+void vupi_mbox_idle(vup_dev *d);
 /* The kick eventfd QEMU registered (SET_IRQS on kick_index), or -1. */
-void vup_mbox_set_kick(vup_dev *d, int fd);
+void vupi_mbox_set_kick(vup_dev *d, int fd);
 
 /* clock.c */
-void vup_clocks_reset(vup_dev *d);
-void vup_clocks_client_gone(vup_dev *d);
+void vupi_clocks_reset(vup_dev *d);
+void vupi_clocks_client_gone(vup_dev *d);
 /* QEMU wrote @count bytes at @rel of the live part (already checked). */
-void vup_live_write(vup_dev *d, uint64_t rel, const void *buf, uint32_t count);
+void vupi_live_write(vup_dev *d, uint64_t rel, const void *buf, uint32_t count);
 
 /* timer.c */
-void vup_timers_run(vup_dev *d);   /* runs those due by vtime */
-void vup_timers_reset(vup_dev *d); /* cancels all */
-void vup_timers_free(vup_dev *d);
-void vup_time_client_gone(vup_dev *d);
+void vupi_timers_run(vup_dev *d);   /* runs those due by vtime */
+void vupi_timers_reset(vup_dev *d); /* cancels all */
+void vupi_timers_free(vup_dev *d);
+void vupi_time_client_gone(vup_dev *d);
 
 /* regs.c */
-int vup_regs_init(vup_periph *p, char *err, size_t errlen);
-void vup_regs_reset(vup_periph *p);
-uint32_t vup_regs_read(vup_periph *p, uint32_t offset, unsigned size);
-void vup_regs_write(vup_periph *p, uint32_t offset, unsigned size,
-                    uint32_t data);
+int vupi_regs_init(vup_periph *p, char *err, size_t errlen);
+void vupi_regs_reset(vup_periph *p);
+uint32_t vupi_regs_read(vup_periph *p, uint32_t offset, unsigned size);
+void vupi_regs_write(vup_periph *p, uint32_t offset, unsigned size,
+                     uint32_t data);
 
 /* control-region.c */
-int vup_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size);
+int vupi_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size);
 /* Region 0 accesses: check (-EINVAL out of range, -EPERM), then do. */
-int vup_cr_region_check(const vup_dev *d, uint64_t off, uint32_t count,
-                        bool write);
-void vup_cr_region_read(const vup_dev *d, uint64_t off, void *buf,
-                        uint32_t count);
-void vup_cr_region_write(vup_dev *d, uint64_t off, const void *buf,
+int vupi_cr_region_check(const vup_dev *d, uint64_t off, uint32_t count,
+                         bool write);
+void vupi_cr_region_read(const vup_dev *d, uint64_t off, void *buf,
                          uint32_t count);
+void vupi_cr_region_write(vup_dev *d, uint64_t off, const void *buf,
+                          uint32_t count);
 
 /* loop.c */
-int vup_loop_init(vup_dev *d);
-void vup_loop_fini(vup_dev *d);
-int vup_loop_modify(vup_dev *d, int fd, uint32_t events);
+int vupi_loop_init(vup_dev *d);
+void vupi_loop_fini(vup_dev *d);
+int vupi_loop_modify(vup_dev *d, int fd, uint32_t events);
 
 /* socket.c */
-void vup_rx_init(struct vup_rx *rx);
-void vup_rx_reset(struct vup_rx *rx);   /* closes fds, keeps the buffer */
-void vup_rx_fini(struct vup_rx *rx);
-int vup_rx_step(int sock, struct vup_rx *rx, size_t max_size);
+void vupi_rx_init(struct vupi_rx *rx);
+void vupi_rx_reset(struct vupi_rx *rx);   /* closes fds, keeps the buffer */
+void vupi_rx_fini(struct vupi_rx *rx);
+int vupi_rx_step(int sock, struct vupi_rx *rx, size_t max_size);
 /*
  * One sendmsg() of @iov with @fds (SCM_RIGHTS, up to 32: more than a peer
  * accepts, for tests) attached to its first byte; sendmsg()'s result and
  * errno (EINVAL: too many fds).  Also the raw sender of the unit tests and
  * fuzz targets.
  */
-ssize_t vup_sendmsg_fds(int sock, const struct iovec *iov, size_t iovcnt,
-                        const int *fds, size_t nfds, int flags);
-int vup_send_all(int sock, const void *buf, size_t len, const int *fds,
-                 size_t nfds);
-void vup_close_fds(int *fds, size_t n);
+ssize_t vupi_sendmsg_fds(int sock, const struct iovec *iov, size_t iovcnt,
+                         const int *fds, size_t nfds, int flags);
+int vupi_send_all(int sock, const void *buf, size_t len, const int *fds,
+                  size_t nfds);
+void vupi_close_fds(int *fds, size_t n);
 
 /* server.c */
-void vup_server_fini(vup_dev *d);
+void vupi_server_fini(vup_dev *d);
 
 /* dma.c: 0 or a positive errno for the reply */
-int vup_dma_map(struct vup_conn *c, const struct vup_msg_dma_map *m, int fd);
-int vup_dma_unmap(struct vup_conn *c, const struct vup_msg_dma_unmap *m);
-void vup_dma_clear(struct vup_conn *c);
+int vupi_dma_map(struct vupi_conn *c, const struct vup_msg_dma_map *m, int fd);
+int vupi_dma_unmap(struct vupi_conn *c, const struct vup_msg_dma_unmap *m);
+void vupi_dma_clear(struct vupi_conn *c);
 
 /* chardev.c */
-void vup_chardev_close_all(vup_dev *d);
+void vupi_chardev_close_all(vup_dev *d);
 /* Writes the output coalesced by vup_chardev_write(). */
-void vup_chardev_flush_all(vup_dev *d);
+void vupi_chardev_flush_all(vup_dev *d);
 
-#endif /* VUP_INTERNAL_H */
+#endif /* VUPI_INTERNAL_H */

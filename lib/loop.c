@@ -12,7 +12,7 @@
 
 #include "internal.h"
 
-int vup_loop_init(vup_dev *d)
+int vupi_loop_init(vup_dev *d)
 {
     d->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (d->epfd < 0) {
@@ -23,12 +23,12 @@ int vup_loop_init(vup_dev *d)
     return 0;
 }
 
-void vup_loop_fini(vup_dev *d)
+void vupi_loop_fini(vup_dev *d)
 {
     close(d->epfd);
 }
 
-static struct vup_watch *find_fd(vup_dev *d, int fd)
+static struct vupi_watch *find_fd(vup_dev *d, int fd)
 {
     for (size_t i = 0; i < d->num_watches; i++) {
         if (d->watches[i].fd == fd) {
@@ -41,7 +41,7 @@ static struct vup_watch *find_fd(vup_dev *d, int fd)
 int vup_dev_watch_fd(vup_dev *d, int fd, uint32_t events, vup_fd_fn fn,
                      void *opaque)
 {
-    struct vup_watch *w;
+    struct vupi_watch *w;
     struct epoll_event ev;
 
     if (fd < 0 || !fn) {
@@ -50,12 +50,12 @@ int vup_dev_watch_fd(vup_dev *d, int fd, uint32_t events, vup_fd_fn fn,
     if (find_fd(d, fd)) {
         return vupi_fail(d, EEXIST, "fd %d is already watched", fd);
     }
-    if (d->num_watches == VUP_MAX_WATCHES) {
+    if (d->num_watches == VUPI_MAX_WATCHES) {
         return vupi_fail(d, ENOSPC, "more than %u watched fds",
-                         VUP_MAX_WATCHES);
+                         VUPI_MAX_WATCHES);
     }
     w = &d->watches[d->num_watches];
-    *w = (struct vup_watch){
+    *w = (struct vupi_watch){
         .id = d->next_watch_id++, .fd = fd, .events = events, .fn = fn,
         .opaque = opaque,
     };
@@ -70,7 +70,7 @@ int vup_dev_watch_fd(vup_dev *d, int fd, uint32_t events, vup_fd_fn fn,
 
 void vup_dev_unwatch_fd(vup_dev *d, int fd)
 {
-    struct vup_watch *w = find_fd(d, fd);
+    struct vupi_watch *w = find_fd(d, fd);
 
     if (!w) {
         return;
@@ -80,9 +80,9 @@ void vup_dev_unwatch_fd(vup_dev *d, int fd)
     *w = d->watches[--d->num_watches];
 }
 
-int vup_loop_modify(vup_dev *d, int fd, uint32_t events)
+int vupi_loop_modify(vup_dev *d, int fd, uint32_t events)
 {
-    struct vup_watch *w = find_fd(d, fd);
+    struct vupi_watch *w = find_fd(d, fd);
     struct epoll_event ev;
 
     if (!w) {
@@ -113,7 +113,7 @@ static int wait_events(vup_dev *d, struct epoll_event *ev, int max,
                        int timeout_ms)
 {
     if (d->replied && timeout_ms != 0 && d->spin_us) {
-        uint64_t start = vup_mono_ns(), now = start;
+        uint64_t start = vupi_mono_ns(), now = start;
 
         d->replied = false;
         do {
@@ -122,11 +122,11 @@ static int wait_events(vup_dev *d, struct epoll_event *ev, int max,
             if (n != 0) {
                 return n;
             }
-            if (now - start >= VUP_BUSY_NS) {
+            if (now - start >= VUPI_BUSY_NS) {
                 /* On a loaded host, let QEMU's vCPU thread run instead. */
                 sched_yield();
             }
-            now = vup_mono_ns();
+            now = vupi_mono_ns();
         } while (now - start < (uint64_t)d->spin_us * 1000u);
     }
     d->replied = false;
@@ -136,7 +136,7 @@ static int wait_events(vup_dev *d, struct epoll_event *ev, int max,
      * spin cut short (the thread descheduled past its end) skips that.
      */
     if (timeout_ms != 0) {
-        vup_chardev_flush_all(d);
+        vupi_chardev_flush_all(d);
     }
     return epoll_wait(d->epfd, ev, max, timeout_ms);
 }
@@ -144,7 +144,7 @@ static int wait_events(vup_dev *d, struct epoll_event *ev, int max,
 int vup_dev_dispatch(vup_dev *d, int timeout_ms)
 {
     struct epoll_event ev[16];
-    int n = wait_events(d, ev, VUP_ARRAY_SIZE(ev), timeout_ms);
+    int n = wait_events(d, ev, VUPI_ARRAY_SIZE(ev), timeout_ms);
 
     if (n < 0) {
         if (errno == EINTR) {
@@ -154,7 +154,7 @@ int vup_dev_dispatch(vup_dev *d, int timeout_ms)
     }
     for (int i = 0; i < n; i++) {
         for (size_t j = 0; j < d->num_watches; j++) {
-            struct vup_watch *w = &d->watches[j];
+            struct vupi_watch *w = &d->watches[j];
 
             if (w->id == ev[i].data.u64) {
                 w->fn(w->opaque, w->fd, ev[i].events);
@@ -162,9 +162,9 @@ int vup_dev_dispatch(vup_dev *d, int timeout_ms)
             }
         }
     }
-    vup_chardev_flush_all(d);
+    vupi_chardev_flush_all(d);
     /* A busy mailbox is polled a while before the next wait. */
-    vup_mbox_idle(d);
+    vupi_mbox_idle(d);
     return 0;
 }
 

@@ -37,9 +37,9 @@ static void futex_wake(uint32_t *addr)
     syscall(SYS_futex, addr, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
-int vup_shm_init(vup_dev *d)
+int vupi_shm_init(vup_dev *d)
 {
-    size_t size = VUP_CR_LIVE_SIZE + (d->mbox_offset ? VUP_CR_MBOX_PAGE : 0);
+    size_t size = VUPI_LIVE_SIZE + (d->mbox_offset ? VUPI_MBOX_PAGE : 0);
     void *p;
     int fd;
 
@@ -50,7 +50,7 @@ int vup_shm_init(vup_dev *d)
     if (fd < 0) {
         goto fallback;
     }
-    if (ftruncate(fd, (off_t)vup_dev_cr_size(d)) < 0) {
+    if (ftruncate(fd, (off_t)vupi_dev_cr_size(d)) < 0) {
         close(fd);
         goto fallback;
     }
@@ -71,7 +71,7 @@ int vup_shm_init(vup_dev *d)
     d->shm_size = size;
     d->live = p;
     if (d->mbox_offset) {
-        d->mbox = (struct vup_cr_mailbox *)((uint8_t *)p + VUP_CR_LIVE_SIZE);
+        d->mbox = (struct vup_cr_mailbox *)((uint8_t *)p + VUPI_LIVE_SIZE);
         d->mbox->kick_irq = d->kick_index;
         d->mbox->num_slots = VUP_CR_MBOX_SLOTS;
     }
@@ -85,9 +85,9 @@ fallback:
     return 0;
 }
 
-void vup_shm_fini(vup_dev *d)
+void vupi_shm_fini(vup_dev *d)
 {
-    vup_mbox_set_kick(d, -1);
+    vupi_mbox_set_kick(d, -1);
     if (d->shm) {
         d->live_local = *d->live;
         d->live = &d->live_local;
@@ -102,18 +102,18 @@ void vup_shm_fini(vup_dev *d)
 }
 
 /* The next client starts with an empty mailbox. */
-void vup_shm_client_gone(vup_dev *d)
+void vupi_shm_client_gone(vup_dev *d)
 {
     struct vup_cr_mailbox *m = d->mbox;
 
-    vup_mbox_set_kick(d, -1);
+    vupi_mbox_set_kick(d, -1);
     if (m) {
         memset(m, 0, offsetof(struct vup_cr_mailbox, kick_irq));
         memset(m->ring, 0, sizeof(m->ring));
     }
 }
 
-void vup_set_vtime(vup_dev *d, uint64_t vtime)
+void vupi_set_vtime(vup_dev *d, uint64_t vtime)
 {
     if (vtime < d->vtime) {
         vup_log(VUP_LOG_DEBUG, "%s: virtual time went back from %" PRIu64
@@ -121,17 +121,17 @@ void vup_set_vtime(vup_dev *d, uint64_t vtime)
     }
     d->vtime = vtime;
     d->now_ns = vtime;
-    vup_timers_run(d);
+    vupi_timers_run(d);
 }
 
-void vup_shm_before_request(vup_dev *d, bool posted)
+void vupi_shm_before_request(vup_dev *d, bool posted)
 {
     uint64_t v;
 
     if (!d->shm) {
         return;
     }
-    vup_mbox_serve(d);
+    vupi_mbox_serve(d);
     /*
      * QEMU, when it maps the live part, stores vtime_ns before every
      * request it waits for (and 0 means it never did).  A posted request
@@ -140,7 +140,7 @@ void vup_shm_before_request(vup_dev *d, bool posted)
      */
     v = __atomic_load_n(&d->live->vtime_ns, __ATOMIC_ACQUIRE);
     if (!posted && v && v != d->vtime) {
-        vup_set_vtime(d, v);
+        vupi_set_vtime(d, v);
     }
 }
 
@@ -174,23 +174,23 @@ static int serve_one(vup_dev *d, const struct vup_cr_mbox_req *r,
         return EINVAL;
     }
     if ((r->flags & VUP_CR_MBOX_VTIME) && r->vtime_ns != d->vtime) {
-        vup_set_vtime(d, r->vtime_ns);
+        vupi_set_vtime(d, r->vtime_ns);
     }
     /* A posted write has no response: its changes ring the doorbell. */
     d->in_request = !(r->flags & VUP_CR_MBOX_POSTED);
     if (r->op == VUP_CR_MBOX_OP_WRITE) {
-        vup_regs_write(p, (uint32_t)r->offset, r->size, (uint32_t)r->data);
+        vupi_regs_write(p, (uint32_t)r->offset, r->size, (uint32_t)r->data);
     } else {
-        v = vup_regs_read(p, (uint32_t)r->offset, r->size);
+        v = vupi_regs_read(p, (uint32_t)r->offset, r->size);
         *val = v;
     }
-    vup_timers_run(d);
+    vupi_timers_run(d);
     d->in_request = false;
     d->mbox_served++;
     return 0;
 }
 
-bool vup_mbox_serve(vup_dev *d)
+bool vupi_mbox_serve(vup_dev *d)
 {
     struct vup_cr_mailbox *m = d->mbox;
     uint32_t head, tail;
@@ -247,7 +247,7 @@ static bool mbox_sleep(struct vup_cr_mailbox *m)
     return true;
 }
 
-void vup_mbox_idle(vup_dev *d)
+void vupi_mbox_idle(vup_dev *d)
 {
     struct vup_cr_mailbox *m = d->mbox;
     uint64_t until;
@@ -259,8 +259,8 @@ void vup_mbox_idle(vup_dev *d)
      * Sleep only once a serve found nothing and no request came in while
      * arming the kick; a request that did is served by the next round.
      */
-    while (vup_mbox_serve(d) || !mbox_sleep(m)) {
-        uint64_t start = vup_mono_ns(), now = start;
+    while (vupi_mbox_serve(d) || !mbox_sleep(m)) {
+        uint64_t start = vupi_mono_ns(), now = start;
 
         /*
          * Active: a polling guest sends the next request within
@@ -270,17 +270,17 @@ void vup_mbox_idle(vup_dev *d)
          */
         until = start + (uint64_t)d->spin_us * 1000u;
         while (now < until) {
-            if (vup_mbox_serve(d)) {
-                start = vup_mono_ns();
+            if (vupi_mbox_serve(d)) {
+                start = vupi_mono_ns();
                 until = start + (uint64_t)d->spin_us * 1000u;
-            } else if (now - start < VUP_BUSY_NS) {
-                vup_cpu_relax();
+            } else if (now - start < VUPI_BUSY_NS) {
+                vupi_cpu_relax();
             } else {
                 /* The guest paused: time to write coalesced output. */
-                vup_chardev_flush_all(d);
+                vupi_chardev_flush_all(d);
                 sched_yield();
             }
-            now = vup_mono_ns();
+            now = vupi_mono_ns();
             if (d->kick_fd < 0) {
                 return;
             }
@@ -301,10 +301,10 @@ static void kick_ready(void *opaque, int fd, uint32_t events)
     if (d->mbox) {
         __atomic_store_n(&d->mbox->b_sleeping, 0, __ATOMIC_RELAXED);
     }
-    /* vup_mbox_idle() at the end of this dispatch serves and spins. */
+    /* vupi_mbox_idle() at the end of this dispatch serves and spins. */
 }
 
-void vup_mbox_set_kick(vup_dev *d, int fd)
+void vupi_mbox_set_kick(vup_dev *d, int fd)
 {
     if (d->kick_fd >= 0) {
         vup_dev_unwatch_fd(d, d->kick_fd);

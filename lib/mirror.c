@@ -27,8 +27,8 @@ static bool direct_reg(const struct vup_reg *r)
     return r->read == NULL;
 }
 
-size_t vup_mirror_ranges(const vup_periph *p, struct vup_range *out,
-                         size_t max)
+size_t vupi_mirror_ranges(const vup_periph *p, struct vupi_range *out,
+                          size_t max)
 {
     bool extend = false;
     size_t n = 0;
@@ -48,7 +48,7 @@ size_t vup_mirror_ranges(const vup_periph *p, struct vup_range *out,
             out[n - 1].size = r->offset + 4 - out[n - 1].offset;
         } else if (n < max) {
             extend = true;
-            out[n++] = (struct vup_range){ .offset = r->offset, .size = 4 };
+            out[n++] = (struct vupi_range){ .offset = r->offset, .size = 4 };
         } else {
             return max + 1;     /* too many: the caller gives up */
         }
@@ -59,13 +59,13 @@ size_t vup_mirror_ranges(const vup_periph *p, struct vup_range *out,
 static void fill(vup_periph *p)
 {
     for (size_t i = 0; i < p->desc.num_regs; i++) {
-        vup_mirror_store(p, i);
+        vupi_mirror_store(p, i);
     }
 }
 
-int vup_mirror_init(vup_dev *d)
+int vupi_mirror_init(vup_dev *d)
 {
-    struct vup_range ranges[VUP_CR_MAX_DIRECT];
+    struct vupi_range ranges[VUP_CR_MAX_DIRECT];
     size_t total = 0, budget = VUP_CR_MAX_DIRECT;
     uint64_t size = 0;
     uint8_t *map;
@@ -77,7 +77,7 @@ int vup_mirror_init(vup_dev *d)
     /* Which windows get a mirror: those with ranges, within the bound. */
     for (size_t i = 0; i < d->num_periphs; i++) {
         vup_periph *p = d->periphs[i];
-        size_t n = vup_mirror_ranges(p, ranges, budget);
+        size_t n = vupi_mirror_ranges(p, ranges, budget);
 
         p->num_direct = 0;
         if (n == 0 || n > budget) {
@@ -132,7 +132,7 @@ fallback:
     return 0;
 }
 
-void vup_mirror_fini(vup_dev *d)
+void vupi_mirror_fini(vup_dev *d)
 {
     for (size_t i = 0; i < d->num_periphs; i++) {
         d->periphs[i]->mirror = NULL;
@@ -148,7 +148,7 @@ void vup_mirror_fini(vup_dev *d)
     }
 }
 
-void vup_mirror_store(vup_periph *p, size_t i)
+void vupi_mirror_store(vup_periph *p, size_t i)
 {
     const struct vup_reg *r = p->sorted[i];
 

@@ -17,7 +17,7 @@ static int cmp_reg(const void *a, const void *b)
     return ra->offset < rb->offset ? -1 : ra->offset > rb->offset;
 }
 
-int vup_regs_init(vup_periph *p, char *err, size_t errlen)
+int vupi_regs_init(vup_periph *p, char *err, size_t errlen)
 {
     const struct vup_periph_desc *desc = &p->desc;
     size_t n = desc->num_regs;
@@ -59,11 +59,11 @@ int vup_regs_init(vup_periph *p, char *err, size_t errlen)
     return 0;
 }
 
-void vup_regs_reset(vup_periph *p)
+void vupi_regs_reset(vup_periph *p)
 {
     for (size_t i = 0; i < p->desc.num_regs; i++) {
         p->values[i] = p->sorted[i]->reset;
-        vup_mirror_store(p, i);
+        vupi_mirror_store(p, i);
     }
     p->num_unmapped = 0;
 }
@@ -96,13 +96,13 @@ static void log_unmapped(vup_periph *p, uint32_t offset, bool write)
             return;
         }
     }
-    if (p->num_unmapped == VUP_UNMAPPED_LOG) {
+    if (p->num_unmapped == VUPI_UNMAPPED_LOG) {
         return;
     }
     p->unmapped[p->num_unmapped++] = offset;
     vup_log(VUP_LOG_DEBUG, "%s: %s of unmapped offset 0x%x%s", p->name,
             write ? "write" : "read", offset,
-            p->num_unmapped == VUP_UNMAPPED_LOG ?
+            p->num_unmapped == VUPI_UNMAPPED_LOG ?
             " (no more unmapped offsets will be logged)" : "");
 }
 
@@ -113,7 +113,7 @@ static uint32_t lane_mask(uint32_t offset, unsigned size)
     return m << ((offset & 3) * 8);
 }
 
-uint32_t vup_regs_read(vup_periph *p, uint32_t offset, unsigned size)
+uint32_t vupi_regs_read(vup_periph *p, uint32_t offset, unsigned size)
 {
     long i = find(p, offset & ~3u);
     uint32_t v;
@@ -129,8 +129,8 @@ uint32_t vup_regs_read(vup_periph *p, uint32_t offset, unsigned size)
     return (v & lane_mask(offset, size)) >> ((offset & 3) * 8);
 }
 
-void vup_regs_write(vup_periph *p, uint32_t offset, unsigned size,
-                    uint32_t data)
+void vupi_regs_write(vup_periph *p, uint32_t offset, unsigned size,
+                     uint32_t data)
 {
     long i = find(p, offset & ~3u);
     const struct vup_reg *r;
@@ -149,7 +149,7 @@ void vup_regs_write(vup_periph *p, uint32_t offset, unsigned size,
     val = (old & ~store) | (written & store);
     val &= ~(written & r->w1c);
     p->values[i] = val;
-    vup_mirror_store(p, (size_t)i);
+    vupi_mirror_store(p, (size_t)i);
     if (r->write) {
         r->write(p, r, old, val, written);
     }
@@ -177,5 +177,5 @@ void vup_reg_set(vup_periph *p, uint32_t offset, uint32_t value)
         return;
     }
     p->values[i] = value;
-    vup_mirror_store(p, (size_t)i);
+    vupi_mirror_store(p, (size_t)i);
 }

@@ -56,8 +56,8 @@ static const char *cmd_name(uint16_t cmd)
         [VUP_CMD_REGION_WRITE_MULTI] = "REGION_WRITE_MULTI",
     };
 
-    return cmd < VUP_ARRAY_SIZE(names) && names[cmd] ? names[cmd]
-                                                     : "unknown command";
+    return cmd < VUPI_ARRAY_SIZE(names) && names[cmd] ? names[cmd]
+                                                      : "unknown command";
 }
 
 static void *reply_buf(struct reply *r, size_t len)
@@ -123,7 +123,7 @@ static const struct num_cap {
 
 static const struct num_cap *find_num_cap(const char *key)
 {
-    for (size_t i = 0; i < VUP_ARRAY_SIZE(num_caps); i++) {
+    for (size_t i = 0; i < VUPI_ARRAY_SIZE(num_caps); i++) {
         if (!strcmp(key, num_caps[i].key)) {
             return &num_caps[i];
         }
@@ -305,7 +305,7 @@ static int h_device_info(vup_dev *d, const struct vup_msg_hdr *h,
     out->argsz = sizeof(*out);
     out->flags = VFIO_DEVICE_FLAGS_PLATFORM | VFIO_DEVICE_FLAGS_RESET;
     out->num_regions = (uint32_t)d->num_periphs + 1;
-    out->num_irqs = vup_dev_num_irq_indexes(d);
+    out->num_irqs = vupi_dev_num_irq_indexes(d);
     return 0;
 }
 
@@ -361,7 +361,7 @@ static int h_region_info(vup_dev *d, const struct vup_msg_hdr *h,
     out->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
     out->index = in.index;
     if (in.index == VUP_CR_REGION_INDEX) {
-        out->size = vup_dev_cr_size(d);
+        out->size = vupi_dev_cr_size(d);
         out->argsz = need_cap;
         if (in.argsz >= need_cap) {
             out->flags |= VFIO_REGION_INFO_FLAG_CAPS;
@@ -420,9 +420,9 @@ static int h_irq_info(vup_dev *d, const struct vup_msg_hdr *h,
     if (ret) {
         return ret;
     }
-    if (in.index >= vup_dev_num_irq_indexes(d)) {
+    if (in.index >= vupi_dev_num_irq_indexes(d)) {
         return reject(h, EINVAL, "IRQ index %u: the device has %u",
-                      in.index, vup_dev_num_irq_indexes(d));
+                      in.index, vupi_dev_num_irq_indexes(d));
     }
     out = reply_buf(r, sizeof(*out));
     if (!out) {
@@ -437,10 +437,10 @@ static int h_irq_info(vup_dev *d, const struct vup_msg_hdr *h,
 
 static void irq_set_fd(vup_dev *d, uint32_t index, int fd)
 {
-    int *slot = vup_dev_irq_fd(d, index);
+    int *slot = vupi_dev_irq_fd(d, index);
 
     if (slot == &d->kick_fd) {
-        vup_mbox_set_kick(d, fd);
+        vupi_mbox_set_kick(d, fd);
         return;
     }
     if (*slot >= 0) {
@@ -452,7 +452,7 @@ static void irq_set_fd(vup_dev *d, uint32_t index, int fd)
 static int h_set_irqs(vup_dev *d, const struct vup_msg_hdr *h,
                       const uint8_t *p, size_t len, struct reply *r)
 {
-    struct vup_rx *rx = &d->conn.rx;
+    struct vupi_rx *rx = &d->conn.rx;
     struct vfio_irq_set s;
     uint32_t action, data;
 
@@ -467,9 +467,9 @@ static int h_set_irqs(vup_dev *d, const struct vup_msg_hdr *h,
         __builtin_popcount(action) != 1 || __builtin_popcount(data) != 1) {
         return reject(h, EINVAL, "argsz %u flags 0x%x", s.argsz, s.flags);
     }
-    if (s.index >= vup_dev_num_irq_indexes(d)) {
+    if (s.index >= vupi_dev_num_irq_indexes(d)) {
         return reject(h, EINVAL, "IRQ index %u: the device has %u",
-                      s.index, vup_dev_num_irq_indexes(d));
+                      s.index, vupi_dev_num_irq_indexes(d));
     }
     if (action != VFIO_IRQ_SET_ACTION_TRIGGER) {
         return reject(h, EINVAL, "only ACTION_TRIGGER is supported");
@@ -508,10 +508,10 @@ static int h_set_irqs(vup_dev *d, const struct vup_msg_hdr *h,
     }
     if (s.count == 0) {
         irq_set_fd(d, s.index, -1);
-    } else if (*vup_dev_irq_fd(d, s.index) >= 0) {
+    } else if (*vupi_dev_irq_fd(d, s.index) >= 0) {
         uint64_t one = 1;
 
-        if (write(*vup_dev_irq_fd(d, s.index), &one, sizeof(one)) < 0) {
+        if (write(*vupi_dev_irq_fd(d, s.index), &one, sizeof(one)) < 0) {
             return reject(h, errno, "eventfd write");
         }
     }
@@ -529,7 +529,7 @@ static int access_check(vup_dev *d, const struct vup_msg_hdr *h,
     int ret;
 
     if (region == VUP_CR_REGION_INDEX) {
-        ret = vup_cr_region_check(d, off, count, write);
+        ret = vupi_cr_region_check(d, off, count, write);
         return ret < 0 ? reject(h, -ret, "control region 0x%" PRIx64 "+%u",
                                 off, count) : 0;
     }
@@ -556,18 +556,18 @@ static void access_do(vup_dev *d, uint32_t region, uint64_t off,
 
     if (region == VUP_CR_REGION_INDEX) {
         if (write) {
-            vup_cr_region_write(d, off, data, count);
+            vupi_cr_region_write(d, off, data, count);
         } else {
-            vup_cr_region_read(d, off, data, count);
+            vupi_cr_region_read(d, off, data, count);
         }
         return;
     }
     p = d->periphs[region - 1];
     if (write) {
         memcpy(&v, data, count);
-        vup_regs_write(p, (uint32_t)off, count, v);
+        vupi_regs_write(p, (uint32_t)off, count, v);
     } else {
-        v = vup_regs_read(p, (uint32_t)off, count);
+        v = vupi_regs_read(p, (uint32_t)off, count);
         memcpy(data, &v, count);
     }
 }
@@ -667,7 +667,7 @@ static int h_write_multi(vup_dev *d, const struct vup_msg_hdr *h,
 static int h_dma_map(vup_dev *d, const struct vup_msg_hdr *h,
                      const uint8_t *p, size_t len, struct reply *r)
 {
-    struct vup_rx *rx = &d->conn.rx;
+    struct vupi_rx *rx = &d->conn.rx;
     struct vup_msg_dma_map m;
     int ret;
 
@@ -679,7 +679,7 @@ static int h_dma_map(vup_dev *d, const struct vup_msg_hdr *h,
     if (m.argsz < sizeof(m) || rx->nfds > 1) {
         return reject(h, EINVAL, "argsz %u with %zu fds", m.argsz, rx->nfds);
     }
-    ret = vup_dma_map(&d->conn, &m, rx->nfds ? rx->fds[0] : -1);
+    ret = vupi_dma_map(&d->conn, &m, rx->nfds ? rx->fds[0] : -1);
     if (ret) {
         return reject(h, ret, "iova 0x%" PRIx64 " size 0x%" PRIx64
                       " flags 0x%x", m.iova, m.size, m.flags);
@@ -697,7 +697,7 @@ static int h_dma_unmap(vup_dev *d, const struct vup_msg_hdr *h,
         return reject(h, EINVAL, "%zu-byte payload", len);
     }
     memcpy(&m, p, sizeof(m));
-    ret = vup_dma_unmap(&d->conn, &m);
+    ret = vupi_dma_unmap(&d->conn, &m);
     if (ret) {
         return reject(h, ret, "iova 0x%" PRIx64 " size 0x%" PRIx64
                       " flags 0x%x", m.iova, m.size, m.flags);
@@ -744,7 +744,7 @@ static void conn_ready(void *opaque, int fd, uint32_t events);
 
 static void drop_client(vup_dev *d, const char *why)
 {
-    struct vup_conn *c = &d->conn;
+    struct vupi_conn *c = &d->conn;
 
     if (c->fd < 0) {
         return;
@@ -757,12 +757,12 @@ static void drop_client(vup_dev *d, const char *why)
     c->write_multi = false;
     c->close_after = false;
     c->out_fd = -1;
-    vup_rx_fini(&c->rx);
+    vupi_rx_fini(&c->rx);
     free(c->out);
     c->out = NULL;
     c->out_len = c->out_off = 0;
-    vup_dma_clear(c);
-    vup_dev_client_gone(d);
+    vupi_dma_clear(c);
+    vupi_dev_client_gone(d);
     if (d->listen_fd >= 0 &&
         vup_dev_watch_fd(d, d->listen_fd, EPOLLIN, listen_ready, d) < 0) {
         vup_log(VUP_LOG_ERROR, "%s: cannot accept clients: %s", d->name,
@@ -774,7 +774,7 @@ static void drop_client(vup_dev *d, const char *why)
 static int send_reply(vup_dev *d, const struct vup_msg_hdr *req, int err,
                       const struct reply *r)
 {
-    struct vup_conn *c = &d->conn;
+    struct vupi_conn *c = &d->conn;
     size_t plen = err ? 0 : r->len;
     struct vup_msg_hdr h = {
         .id = req->id, .command = req->command,
@@ -790,8 +790,8 @@ static int send_reply(vup_dev *d, const struct vup_msg_hdr *req, int err,
     ssize_t n;
     size_t sent, rest;
 
-    n = vup_sendmsg_fds(c->fd, iov, plen ? 2 : 1, &fd, fd >= 0 ? 1 : 0,
-                        MSG_NOSIGNAL | MSG_DONTWAIT);
+    n = vupi_sendmsg_fds(c->fd, iov, plen ? 2 : 1, &fd, fd >= 0 ? 1 : 0,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
 
     if (n < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -820,13 +820,13 @@ static int send_reply(vup_dev *d, const struct vup_msg_hdr *req, int err,
     }
     c->out_len = rest;
     c->out_off = 0;
-    return vup_loop_modify(d, c->fd, EPOLLOUT);
+    return vupi_loop_modify(d, c->fd, EPOLLOUT);
 }
 
 /* Handles the complete message in conn.rx; <0: the client must go. */
 static int handle_msg(vup_dev *d)
 {
-    struct vup_conn *c = &d->conn;
+    struct vupi_conn *c = &d->conn;
     const struct vup_msg_hdr *h = &c->rx.hdr;
     const uint32_t type = h->flags & VUP_MSG_TYPE_MASK;
     const size_t len = h->size - sizeof(*h);
@@ -841,7 +841,7 @@ static int handle_msg(vup_dev *d)
                 h->flags, cmd_name(h->command), h->id);
         return -EPROTO;
     }
-    fn = h->command < VUP_ARRAY_SIZE(handlers) ? handlers[h->command] : NULL;
+    fn = h->command < VUPI_ARRAY_SIZE(handlers) ? handlers[h->command] : NULL;
     if (c->rx.fds_truncated) {
         err = reject(h, EINVAL, "more than %u fds", VUP_MSG_MAX_FDS);
     } else if (h->flags & ~(VUP_MSG_TYPE_MASK | VUP_MSG_NO_REPLY)) {
@@ -855,7 +855,7 @@ static int handle_msg(vup_dev *d)
         err = reject(h, EINVAL, "%zu unexpected fds", c->rx.nfds);
     } else {
         /* Mailbox requests QEMU posted before this go first. */
-        vup_shm_before_request(d, h->flags & VUP_MSG_NO_REPLY);
+        vupi_shm_before_request(d, h->flags & VUP_MSG_NO_REPLY);
         /*
          * Changes made by a posted request have no reply, so no
          * synchronisation point: they ring the doorbell instead.
@@ -863,7 +863,7 @@ static int handle_msg(vup_dev *d)
         d->in_request = !(h->flags & VUP_MSG_NO_REPLY);
         err = fn(d, h, c->rx.body, len, &r);
         /* Timers a register write armed in the past run before the reply. */
-        vup_timers_run(d);
+        vupi_timers_run(d);
         d->in_request = false;
     }
     if (!(h->flags & VUP_MSG_NO_REPLY)) {
@@ -899,10 +899,10 @@ static const char *rx_error(int err)
 
 static void conn_read(vup_dev *d)
 {
-    struct vup_conn *c = &d->conn;
+    struct vupi_conn *c = &d->conn;
 
     for (int i = 0; i < MSGS_PER_WAKEUP && c->fd >= 0 && !c->out; i++) {
-        int ret = vup_rx_step(c->fd, &c->rx, VUP_MSG_MAX_SIZE);
+        int ret = vupi_rx_step(c->fd, &c->rx, VUP_MSG_MAX_SIZE);
 
         if (ret == 0) {
             return;
@@ -918,7 +918,7 @@ static void conn_read(vup_dev *d)
             return;
         }
         ret = handle_msg(d);
-        vup_rx_reset(&c->rx);
+        vupi_rx_reset(&c->rx);
         if (ret < 0) {
             drop_client(d, "protocol error");
             return;
@@ -928,13 +928,13 @@ static void conn_read(vup_dev *d)
 
 static void conn_write(vup_dev *d)
 {
-    struct vup_conn *c = &d->conn;
+    struct vupi_conn *c = &d->conn;
     struct iovec iov = { .iov_base = c->out + c->out_off,
                          .iov_len = c->out_len - c->out_off };
     ssize_t n;
 
-    n = vup_sendmsg_fds(c->fd, &iov, 1, &c->out_fd, c->out_fd >= 0 ? 1 : 0,
-                        MSG_NOSIGNAL | MSG_DONTWAIT);
+    n = vupi_sendmsg_fds(c->fd, &iov, 1, &c->out_fd, c->out_fd >= 0 ? 1 : 0,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
         c->out_fd = -1;
     }
@@ -952,7 +952,7 @@ static void conn_write(vup_dev *d)
     free(c->out);
     c->out = NULL;
     c->out_len = c->out_off = 0;
-    if (vup_loop_modify(d, c->fd, EPOLLIN) < 0) {
+    if (vupi_loop_modify(d, c->fd, EPOLLIN) < 0) {
         drop_client(d, "epoll");
     }
 }
@@ -1005,7 +1005,7 @@ int vup_dev_listen(vup_dev *d, const char *path)
     if (d->listen_fd >= 0) {
         return vupi_fail(d, EBUSY, "already listening on %s", d->path);
     }
-    ret = vup_dev_freeze(d);
+    ret = vupi_dev_freeze(d);
     if (ret < 0) {
         return ret;
     }
@@ -1036,7 +1036,7 @@ int vup_dev_listen(vup_dev *d, const char *path)
     ret = d->path ? vup_dev_watch_fd(d, fd, EPOLLIN, listen_ready, d)
                   : vupi_fail(d, ENOMEM, "out of memory");
     if (ret < 0) {
-        vup_server_fini(d);
+        vupi_server_fini(d);
         return ret;
     }
     vup_log(VUP_LOG_INFO, "%s: listening on %s", d->name, path);
@@ -1048,7 +1048,7 @@ bool vup_dev_connected(const vup_dev *d)
     return d->conn.fd >= 0;
 }
 
-void vup_server_fini(vup_dev *d)
+void vupi_server_fini(vup_dev *d)
 {
     if (d->conn.fd >= 0) {
         /* Not drop_client(): nothing is accepted any more. */
@@ -1058,7 +1058,7 @@ void vup_server_fini(vup_dev *d)
         drop_client(d, "device freed");
         d->listen_fd = lfd;
     }
-    vup_rx_fini(&d->conn.rx);
+    vupi_rx_fini(&d->conn.rx);
     if (d->listen_fd >= 0) {
         vup_dev_unwatch_fd(d, d->listen_fd);
         close(d->listen_fd);

@@ -30,8 +30,8 @@ vup_timer *vup_timer_new(vup_dev *d, vup_timer_fn fn, void *opaque)
                   "to publish the VIRTUAL_TIME capability");
         return NULL;
     }
-    if (d->num_timers == VUP_MAX_TIMERS) {
-        vupi_fail(d, ENOSPC, "more than %u timers", VUP_MAX_TIMERS);
+    if (d->num_timers == VUPI_MAX_TIMERS) {
+        vupi_fail(d, ENOSPC, "more than %u timers", VUPI_MAX_TIMERS);
         return NULL;
     }
     t = calloc(1, sizeof(*t));
@@ -63,7 +63,7 @@ static void update_deadline(vup_dev *d)
     }
     if (next != d->live->deadline_ns) {
         d->live->deadline_ns = next;
-        vup_dev_live_changed(d);
+        vupi_dev_live_changed(d);
     }
 }
 
@@ -135,7 +135,7 @@ static vup_timer *next_due(vup_dev *d, uint64_t vtime)
     return best;
 }
 
-void vup_timers_run(vup_dev *d)
+void vupi_timers_run(vup_dev *d)
 {
     const uint64_t vtime = d->vtime;
     vup_timer *t;
@@ -150,7 +150,7 @@ void vup_timers_run(vup_dev *d)
         if (++runs > MAX_RUNS_PER_SYNC) {
             vup_log(VUP_LOG_ERROR, "%s: timers keep re-arming at %" PRIu64
                     " ns: cancelled", d->name, t->deadline);
-            vup_timers_reset(d);
+            vupi_timers_reset(d);
             break;
         }
         t->armed = false;
@@ -162,7 +162,7 @@ void vup_timers_run(vup_dev *d)
     update_deadline(d);
 }
 
-void vup_timers_reset(vup_dev *d)
+void vupi_timers_reset(vup_dev *d)
 {
     for (size_t i = 0; i < d->num_timers; i++) {
         d->timers[i]->armed = false;
@@ -170,7 +170,7 @@ void vup_timers_reset(vup_dev *d)
     update_deadline(d);
 }
 
-void vup_timers_free(vup_dev *d)
+void vupi_timers_free(vup_dev *d)
 {
     for (size_t i = 0; i < d->num_timers; i++) {
         free(d->timers[i]);
@@ -178,7 +178,7 @@ void vup_timers_free(vup_dev *d)
     d->num_timers = 0;
 }
 
-void vup_time_client_gone(vup_dev *d)
+void vupi_time_client_gone(vup_dev *d)
 {
     d->vtime = 0;
     d->live->vtime_ns = 0;

@@ -172,8 +172,8 @@ static bool send_part(int s, const uint8_t *p, size_t len, const int *fds,
 {
     while (len) {
         struct iovec iov = { .iov_base = (void *)p, .iov_len = len };
-        ssize_t n = vup_sendmsg_fds(s, &iov, 1, fds, nfds,
-                                    MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n = vupi_sendmsg_fds(s, &iov, 1, fds, nfds,
+                                     MSG_NOSIGNAL | MSG_DONTWAIT);
 
         if (n < 0) {
             if (errno != EAGAIN) {

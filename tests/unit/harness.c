@@ -113,7 +113,7 @@ void harness_send_msg(int s, uint16_t id, uint16_t cmd, uint32_t flags,
     };
 
     assert_true(nfds <= 16);
-    assert_int_equal(vup_sendmsg_fds(s, iov, len ? 2 : 1, fds, nfds,
-                                     MSG_NOSIGNAL),
+    assert_int_equal(vupi_sendmsg_fds(s, iov, len ? 2 : 1, fds, nfds,
+                                      MSG_NOSIGNAL),
                      (ssize_t)(sizeof(hdr) + len));
 }
