@@ -15,14 +15,14 @@ static bool overlaps(const struct vupi_dma_map *m, uint64_t iova,
     return iova < m->iova + m->size && m->iova < iova + size;
 }
 
-int vupi_dma_map(struct vupi_conn *c, const struct vup_msg_dma_map *m, int fd)
+int vupi_dma_map(struct vupi_conn *c, const struct vupi_msg_dma_map *m, int fd)
 {
     const uint32_t known = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
     struct vupi_dma_map *e;
     void *addr = NULL;
 
     if (!m->flags || (m->flags & ~known) || !m->size ||
-        m->iova % VUP_DMA_PGSIZE || m->size % VUP_DMA_PGSIZE ||
+        m->iova % VUPI_DMA_PGSIZE || m->size % VUPI_DMA_PGSIZE ||
         m->iova > UINT64_MAX - m->size) {
         return EINVAL;
     }
@@ -31,14 +31,14 @@ int vupi_dma_map(struct vupi_conn *c, const struct vup_msg_dma_map *m, int fd)
             return EEXIST;
         }
     }
-    if (c->num_dma == VUP_DMA_MAX_MAPS) {
+    if (c->num_dma == VUPI_DMA_MAX_MAPS) {
         return ENOSPC;
     }
     if (fd >= 0) {
         int prot = (m->flags & VFIO_DMA_MAP_FLAG_READ ? PROT_READ : 0) |
                    (m->flags & VFIO_DMA_MAP_FLAG_WRITE ? PROT_WRITE : 0);
 
-        if (m->offset % VUP_DMA_PGSIZE || m->size > SIZE_MAX) {
+        if (m->offset % VUPI_DMA_PGSIZE || m->size > SIZE_MAX) {
             return EINVAL;
         }
         addr = mmap(NULL, m->size, prot, MAP_SHARED, fd, (off_t)m->offset);
@@ -61,7 +61,7 @@ static void unmap_one(struct vupi_conn *c, size_t i)
     c->dma[i] = c->dma[--c->num_dma];
 }
 
-int vupi_dma_unmap(struct vupi_conn *c, const struct vup_msg_dma_unmap *m)
+int vupi_dma_unmap(struct vupi_conn *c, const struct vupi_msg_dma_unmap *m)
 {
     if (m->flags == VFIO_DMA_UNMAP_FLAG_ALL) {
         if (m->iova || m->size) {

@@ -96,11 +96,11 @@ struct vupi_dma_map {
 
 /* Receive side of one message being framed (see socket.c). */
 struct vupi_rx {
-    struct vup_msg_hdr hdr;
+    struct vupi_msg_hdr hdr;
     size_t have;                   /* bytes of header + body received */
     uint8_t *body;                 /* hdr.size - sizeof(hdr) bytes */
     size_t body_cap;
-    int fds[VUP_MSG_MAX_FDS];
+    int fds[VUPI_MSG_MAX_FDS];
     size_t nfds;
     bool fds_truncated;            /* more fds than we accept were sent */
 };
@@ -114,7 +114,7 @@ struct vupi_conn {
     uint8_t *out;                  /* unsent tail of the last reply */
     size_t out_len, out_off;
     int out_fd;                    /* fd to send with out's first byte */
-    struct vupi_dma_map dma[VUP_DMA_MAX_MAPS];
+    struct vupi_dma_map dma[VUPI_DMA_MAX_MAPS];
     size_t num_dma;
 };
 
@@ -305,8 +305,9 @@ void vupi_close_fds(int *fds, size_t n);
 void vupi_server_fini(vup_dev *d);
 
 /* dma.c: 0 or a positive errno for the reply */
-int vupi_dma_map(struct vupi_conn *c, const struct vup_msg_dma_map *m, int fd);
-int vupi_dma_unmap(struct vupi_conn *c, const struct vup_msg_dma_unmap *m);
+int vupi_dma_map(struct vupi_conn *c, const struct vupi_msg_dma_map *m,
+                 int fd);
+int vupi_dma_unmap(struct vupi_conn *c, const struct vupi_msg_dma_unmap *m);
 void vupi_dma_clear(struct vupi_conn *c);
 
 /* chardev.c */

@@ -40,20 +40,20 @@ struct reply {
 static const char *cmd_name(uint16_t cmd)
 {
     static const char *const names[] = {
-        [VUP_CMD_VERSION] = "VERSION",
-        [VUP_CMD_DMA_MAP] = "DMA_MAP",
-        [VUP_CMD_DMA_UNMAP] = "DMA_UNMAP",
-        [VUP_CMD_DEVICE_GET_INFO] = "DEVICE_GET_INFO",
-        [VUP_CMD_DEVICE_GET_REGION_INFO] = "DEVICE_GET_REGION_INFO",
-        [VUP_CMD_DEVICE_GET_REGION_IO_FDS] = "DEVICE_GET_REGION_IO_FDS",
-        [VUP_CMD_DEVICE_GET_IRQ_INFO] = "DEVICE_GET_IRQ_INFO",
-        [VUP_CMD_DEVICE_SET_IRQS] = "DEVICE_SET_IRQS",
-        [VUP_CMD_REGION_READ] = "REGION_READ",
-        [VUP_CMD_REGION_WRITE] = "REGION_WRITE",
-        [VUP_CMD_DMA_READ] = "DMA_READ",
-        [VUP_CMD_DMA_WRITE] = "DMA_WRITE",
-        [VUP_CMD_DEVICE_RESET] = "DEVICE_RESET",
-        [VUP_CMD_REGION_WRITE_MULTI] = "REGION_WRITE_MULTI",
+        [VUPI_CMD_VERSION] = "VERSION",
+        [VUPI_CMD_DMA_MAP] = "DMA_MAP",
+        [VUPI_CMD_DMA_UNMAP] = "DMA_UNMAP",
+        [VUPI_CMD_DEVICE_GET_INFO] = "DEVICE_GET_INFO",
+        [VUPI_CMD_DEVICE_GET_REGION_INFO] = "DEVICE_GET_REGION_INFO",
+        [VUPI_CMD_DEVICE_GET_REGION_IO_FDS] = "DEVICE_GET_REGION_IO_FDS",
+        [VUPI_CMD_DEVICE_GET_IRQ_INFO] = "DEVICE_GET_IRQ_INFO",
+        [VUPI_CMD_DEVICE_SET_IRQS] = "DEVICE_SET_IRQS",
+        [VUPI_CMD_REGION_READ] = "REGION_READ",
+        [VUPI_CMD_REGION_WRITE] = "REGION_WRITE",
+        [VUPI_CMD_DMA_READ] = "DMA_READ",
+        [VUPI_CMD_DMA_WRITE] = "DMA_WRITE",
+        [VUPI_CMD_DEVICE_RESET] = "DEVICE_RESET",
+        [VUPI_CMD_REGION_WRITE_MULTI] = "REGION_WRITE_MULTI",
     };
 
     return cmd < VUPI_ARRAY_SIZE(names) && names[cmd] ? names[cmd]
@@ -76,10 +76,10 @@ static void *reply_buf(struct reply *r, size_t len)
 }
 
 /* Logs why a request failed and gives the errno for the error reply. */
-static int reject(const struct vup_msg_hdr *h, int err, const char *fmt, ...)
+static int reject(const struct vupi_msg_hdr *h, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static int reject(const struct vup_msg_hdr *h, int err, const char *fmt, ...)
+static int reject(const struct vupi_msg_hdr *h, int err, const char *fmt, ...)
 {
     char msg[200];
     va_list ap;
@@ -111,13 +111,13 @@ static const struct num_cap {
     int32_t ours;
     const char *bad;
 } num_caps[] = {
-    { "max_msg_fds", 0, VUP_MSG_MAX_FDS,
+    { "max_msg_fds", 0, VUPI_MSG_MAX_FDS,
       "max_msg_fds is not a non-negative integer" },
-    { "max_data_xfer_size", ~0, VUP_MSG_MAX_XFER,
+    { "max_data_xfer_size", ~0, VUPI_MSG_MAX_XFER,
       "max_data_xfer_size is not a positive integer" },
-    { "pgsizes", VUP_DMA_PGSIZE, VUP_DMA_PGSIZE,
+    { "pgsizes", VUPI_DMA_PGSIZE, VUPI_DMA_PGSIZE,
       "pgsizes does not include 4096" },
-    { "max_dma_maps", ~0, VUP_DMA_MAX_MAPS,
+    { "max_dma_maps", ~0, VUPI_DMA_MAX_MAPS,
       "max_dma_maps is not a positive integer" },
 };
 
@@ -208,10 +208,10 @@ static int parse_version_json(vup_dev *d, const char *s, size_t len,
     return ret;
 }
 
-static int h_version(vup_dev *d, const struct vup_msg_hdr *h,
+static int h_version(vup_dev *d, const struct vupi_msg_hdr *h,
                      const uint8_t *p, size_t len, struct reply *r)
 {
-    struct vup_msg_version v, *rv;
+    struct vupi_msg_version v, *rv;
     json_object *out;
     const char *what = NULL, *js = NULL;
     size_t jlen = 0;
@@ -226,9 +226,9 @@ static int h_version(vup_dev *d, const struct vup_msg_hdr *h,
         return reject(h, EINVAL, "%zu-byte payload", len);
     }
     memcpy(&v, p, sizeof(v));
-    if (v.major != VUP_PROTO_MAJOR) {
+    if (v.major != VUPI_PROTO_MAJOR) {
         return reject(h, EINVAL, "version %u.%u: only major %u is supported",
-                      v.major, v.minor, VUP_PROTO_MAJOR);
+                      v.major, v.minor, VUPI_PROTO_MAJOR);
     }
     out = json_object_new_object();
     if (!out) {
@@ -246,8 +246,8 @@ static int h_version(vup_dev *d, const struct vup_msg_hdr *h,
     }
     if (!ret) {
         rv = r->data;
-        rv->major = VUP_PROTO_MAJOR;
-        rv->minor = VUP_PROTO_MINOR;
+        rv->major = VUPI_PROTO_MAJOR;
+        rv->minor = VUPI_PROTO_MINOR;
         if (jlen) {
             memcpy((uint8_t *)r->data + sizeof(*rv), js, jlen);
         }
@@ -272,7 +272,7 @@ static int h_version(vup_dev *d, const struct vup_msg_hdr *h,
  * The VFIO info requests start with argsz: the payload must hold the whole
  * struct and argsz must cover it.
  */
-static int take_info_args(const struct vup_msg_hdr *h, const uint8_t *p,
+static int take_info_args(const struct vupi_msg_hdr *h, const uint8_t *p,
                           size_t len, void *in, size_t size)
 {
     uint32_t argsz;
@@ -288,10 +288,10 @@ static int take_info_args(const struct vup_msg_hdr *h, const uint8_t *p,
     return 0;
 }
 
-static int h_device_info(vup_dev *d, const struct vup_msg_hdr *h,
+static int h_device_info(vup_dev *d, const struct vupi_msg_hdr *h,
                          const uint8_t *p, size_t len, struct reply *r)
 {
-    struct vup_msg_device_info in, *out;
+    struct vupi_msg_device_info in, *out;
     int ret;
 
     ret = take_info_args(h, p, len, &in, sizeof(in));
@@ -326,7 +326,7 @@ struct sparse_mmap_1 {
     uint64_t size;
 };
 
-static int h_region_info(vup_dev *d, const struct vup_msg_hdr *h,
+static int h_region_info(vup_dev *d, const struct vupi_msg_hdr *h,
                          const uint8_t *p, size_t len, struct reply *r)
 {
     struct vfio_region_info in, *out;
@@ -410,7 +410,7 @@ static int h_region_info(vup_dev *d, const struct vup_msg_hdr *h,
     return 0;
 }
 
-static int h_irq_info(vup_dev *d, const struct vup_msg_hdr *h,
+static int h_irq_info(vup_dev *d, const struct vupi_msg_hdr *h,
                       const uint8_t *p, size_t len, struct reply *r)
 {
     struct vfio_irq_info in, *out;
@@ -449,7 +449,7 @@ static void irq_set_fd(vup_dev *d, uint32_t index, int fd)
     *slot = fd;
 }
 
-static int h_set_irqs(vup_dev *d, const struct vup_msg_hdr *h,
+static int h_set_irqs(vup_dev *d, const struct vupi_msg_hdr *h,
                       const uint8_t *p, size_t len, struct reply *r)
 {
     struct vupi_rx *rx = &d->conn.rx;
@@ -521,7 +521,7 @@ static int h_set_irqs(vup_dev *d, const struct vup_msg_hdr *h,
 /* ---- region accesses ---------------------------------------------------- */
 
 /* Checks an access without touching the device (no read side effects). */
-static int access_check(vup_dev *d, const struct vup_msg_hdr *h,
+static int access_check(vup_dev *d, const struct vupi_msg_hdr *h,
                         uint32_t region, uint64_t off, uint32_t count,
                         bool write)
 {
@@ -572,17 +572,17 @@ static void access_do(vup_dev *d, uint32_t region, uint64_t off,
     }
 }
 
-static int h_region_read(vup_dev *d, const struct vup_msg_hdr *h,
+static int h_region_read(vup_dev *d, const struct vupi_msg_hdr *h,
                          const uint8_t *p, size_t len, struct reply *r)
 {
-    struct vup_msg_region_rw rw, *out;
+    struct vupi_msg_region_rw rw, *out;
     int ret;
 
     if (len != sizeof(rw)) {
         return reject(h, EINVAL, "%zu-byte payload", len);
     }
     memcpy(&rw, p, sizeof(rw));
-    if (!rw.count || rw.count > VUP_MSG_MAX_XFER) {
+    if (!rw.count || rw.count > VUPI_MSG_MAX_XFER) {
         return reject(h, EINVAL, "count %u", rw.count);
     }
     out = reply_buf(r, sizeof(*out) + rw.count);
@@ -598,10 +598,10 @@ static int h_region_read(vup_dev *d, const struct vup_msg_hdr *h,
     return ret;
 }
 
-static int h_region_write(vup_dev *d, const struct vup_msg_hdr *h,
+static int h_region_write(vup_dev *d, const struct vupi_msg_hdr *h,
                           const uint8_t *p, size_t len, struct reply *r)
 {
-    struct vup_msg_region_rw rw;
+    struct vupi_msg_region_rw rw;
     int ret;
 
     if (len < sizeof(rw)) {
@@ -623,19 +623,19 @@ static int h_region_write(vup_dev *d, const struct vup_msg_hdr *h,
     return ret;
 }
 
-static int h_write_multi(vup_dev *d, const struct vup_msg_hdr *h,
+static int h_write_multi(vup_dev *d, const struct vupi_msg_hdr *h,
                          const uint8_t *p, size_t len, struct reply *r)
 {
-    struct vup_msg_wr_multi m;
-    const struct vup_msg_wr_one *w;
-    uint8_t scratch[VUP_MSG_MULTI_DATA];
+    struct vupi_msg_wr_multi m;
+    const struct vupi_msg_wr_one *w;
+    uint8_t scratch[VUPI_MSG_MULTI_DATA];
     int ret;
 
     if (len < sizeof(m)) {
         return reject(h, EINVAL, "%zu-byte payload", len);
     }
     memcpy(&m, p, sizeof(m));
-    if (!m.wr_cnt || m.wr_cnt > VUP_MSG_MULTI_MAX ||
+    if (!m.wr_cnt || m.wr_cnt > VUPI_MSG_MULTI_MAX ||
         len != sizeof(m) + m.wr_cnt * sizeof(*w)) {
         return reject(h, EINVAL, "wr_cnt %" PRIu64 " in %zu bytes", m.wr_cnt,
                       len);
@@ -643,7 +643,7 @@ static int h_write_multi(vup_dev *d, const struct vup_msg_hdr *h,
     w = (const void *)(p + sizeof(m));
     /* Check every write first, so a bad message changes nothing. */
     for (uint64_t i = 0; i < m.wr_cnt; i++) {
-        if (w[i].count > VUP_MSG_MULTI_DATA) {
+        if (w[i].count > VUPI_MSG_MULTI_DATA) {
             return reject(h, EINVAL, "write %" PRIu64 ": count %u", i,
                           w[i].count);
         }
@@ -664,11 +664,11 @@ static int h_write_multi(vup_dev *d, const struct vup_msg_hdr *h,
 
 /* ---- DMA and reset ------------------------------------------------------ */
 
-static int h_dma_map(vup_dev *d, const struct vup_msg_hdr *h,
+static int h_dma_map(vup_dev *d, const struct vupi_msg_hdr *h,
                      const uint8_t *p, size_t len, struct reply *r)
 {
     struct vupi_rx *rx = &d->conn.rx;
-    struct vup_msg_dma_map m;
+    struct vupi_msg_dma_map m;
     int ret;
 
     (void)r;
@@ -687,10 +687,10 @@ static int h_dma_map(vup_dev *d, const struct vup_msg_hdr *h,
     return 0;
 }
 
-static int h_dma_unmap(vup_dev *d, const struct vup_msg_hdr *h,
+static int h_dma_unmap(vup_dev *d, const struct vupi_msg_hdr *h,
                        const uint8_t *p, size_t len, struct reply *r)
 {
-    struct vup_msg_dma_unmap m;
+    struct vupi_msg_dma_unmap m;
     int ret;
 
     if (len < sizeof(m)) {
@@ -709,7 +709,7 @@ static int h_dma_unmap(vup_dev *d, const struct vup_msg_hdr *h,
     return 0;
 }
 
-static int h_reset(vup_dev *d, const struct vup_msg_hdr *h, const uint8_t *p,
+static int h_reset(vup_dev *d, const struct vupi_msg_hdr *h, const uint8_t *p,
                    size_t len, struct reply *r)
 {
     (void)h;
@@ -722,21 +722,21 @@ static int h_reset(vup_dev *d, const struct vup_msg_hdr *h, const uint8_t *p,
 
 /* ---- dispatch ----------------------------------------------------------- */
 
-typedef int handler_fn(vup_dev *d, const struct vup_msg_hdr *h,
+typedef int handler_fn(vup_dev *d, const struct vupi_msg_hdr *h,
                        const uint8_t *p, size_t len, struct reply *r);
 
 static handler_fn *const handlers[] = {
-    [VUP_CMD_VERSION] = h_version,
-    [VUP_CMD_DMA_MAP] = h_dma_map,
-    [VUP_CMD_DMA_UNMAP] = h_dma_unmap,
-    [VUP_CMD_DEVICE_GET_INFO] = h_device_info,
-    [VUP_CMD_DEVICE_GET_REGION_INFO] = h_region_info,
-    [VUP_CMD_DEVICE_GET_IRQ_INFO] = h_irq_info,
-    [VUP_CMD_DEVICE_SET_IRQS] = h_set_irqs,
-    [VUP_CMD_REGION_READ] = h_region_read,
-    [VUP_CMD_REGION_WRITE] = h_region_write,
-    [VUP_CMD_DEVICE_RESET] = h_reset,
-    [VUP_CMD_REGION_WRITE_MULTI] = h_write_multi,
+    [VUPI_CMD_VERSION] = h_version,
+    [VUPI_CMD_DMA_MAP] = h_dma_map,
+    [VUPI_CMD_DMA_UNMAP] = h_dma_unmap,
+    [VUPI_CMD_DEVICE_GET_INFO] = h_device_info,
+    [VUPI_CMD_DEVICE_GET_REGION_INFO] = h_region_info,
+    [VUPI_CMD_DEVICE_GET_IRQ_INFO] = h_irq_info,
+    [VUPI_CMD_DEVICE_SET_IRQS] = h_set_irqs,
+    [VUPI_CMD_REGION_READ] = h_region_read,
+    [VUPI_CMD_REGION_WRITE] = h_region_write,
+    [VUPI_CMD_DEVICE_RESET] = h_reset,
+    [VUPI_CMD_REGION_WRITE_MULTI] = h_write_multi,
 };
 
 static void listen_ready(void *opaque, int fd, uint32_t events);
@@ -771,15 +771,15 @@ static void drop_client(vup_dev *d, const char *why)
 }
 
 /* Sends a reply; what the socket cannot take now is kept for EPOLLOUT. */
-static int send_reply(vup_dev *d, const struct vup_msg_hdr *req, int err,
+static int send_reply(vup_dev *d, const struct vupi_msg_hdr *req, int err,
                       const struct reply *r)
 {
     struct vupi_conn *c = &d->conn;
     size_t plen = err ? 0 : r->len;
-    struct vup_msg_hdr h = {
+    struct vupi_msg_hdr h = {
         .id = req->id, .command = req->command,
         .size = (uint32_t)(sizeof(h) + plen),
-        .flags = VUP_MSG_REPLY | (err ? VUP_MSG_ERROR : 0),
+        .flags = VUPI_MSG_REPLY | (err ? VUPI_MSG_ERROR : 0),
         .error_reply = (uint32_t)err,
     };
     struct iovec iov[2] = {
@@ -827,46 +827,46 @@ static int send_reply(vup_dev *d, const struct vup_msg_hdr *req, int err,
 static int handle_msg(vup_dev *d)
 {
     struct vupi_conn *c = &d->conn;
-    const struct vup_msg_hdr *h = &c->rx.hdr;
-    const uint32_t type = h->flags & VUP_MSG_TYPE_MASK;
+    const struct vupi_msg_hdr *h = &c->rx.hdr;
+    const uint32_t type = h->flags & VUPI_MSG_TYPE_MASK;
     const size_t len = h->size - sizeof(*h);
     struct reply r = { .data = NULL, .fd = -1 };
     handler_fn *fn;
     int err, ret = 0;
 
-    if (type != VUP_MSG_REQUEST) {
+    if (type != VUPI_MSG_REQUEST) {
         vup_log(VUP_LOG_WARN, "%s: client sent a %s (flags 0x%x) for %s id "
                 "%u, but we send no requests", d->name,
-                type == VUP_MSG_REPLY ? "reply" : "message of unknown type",
+                type == VUPI_MSG_REPLY ? "reply" : "message of unknown type",
                 h->flags, cmd_name(h->command), h->id);
         return -EPROTO;
     }
     fn = h->command < VUPI_ARRAY_SIZE(handlers) ? handlers[h->command] : NULL;
     if (c->rx.fds_truncated) {
-        err = reject(h, EINVAL, "more than %u fds", VUP_MSG_MAX_FDS);
-    } else if (h->flags & ~(VUP_MSG_TYPE_MASK | VUP_MSG_NO_REPLY)) {
+        err = reject(h, EINVAL, "more than %u fds", VUPI_MSG_MAX_FDS);
+    } else if (h->flags & ~(VUPI_MSG_TYPE_MASK | VUPI_MSG_NO_REPLY)) {
         err = reject(h, EINVAL, "flags 0x%x", h->flags);
     } else if (!fn) {
         err = reject(h, ENOSYS, "command %u not supported", h->command);
-    } else if (!c->negotiated && h->command != VUP_CMD_VERSION) {
+    } else if (!c->negotiated && h->command != VUPI_CMD_VERSION) {
         err = reject(h, EINVAL, "before VERSION");
-    } else if (c->rx.nfds && h->command != VUP_CMD_DEVICE_SET_IRQS &&
-               h->command != VUP_CMD_DMA_MAP) {
+    } else if (c->rx.nfds && h->command != VUPI_CMD_DEVICE_SET_IRQS &&
+               h->command != VUPI_CMD_DMA_MAP) {
         err = reject(h, EINVAL, "%zu unexpected fds", c->rx.nfds);
     } else {
         /* Mailbox requests QEMU posted before this go first. */
-        vupi_shm_before_request(d, h->flags & VUP_MSG_NO_REPLY);
+        vupi_shm_before_request(d, h->flags & VUPI_MSG_NO_REPLY);
         /*
          * Changes made by a posted request have no reply, so no
          * synchronisation point: they ring the doorbell instead.
          */
-        d->in_request = !(h->flags & VUP_MSG_NO_REPLY);
+        d->in_request = !(h->flags & VUPI_MSG_NO_REPLY);
         err = fn(d, h, c->rx.body, len, &r);
         /* Timers a register write armed in the past run before the reply. */
         vupi_timers_run(d);
         d->in_request = false;
     }
-    if (!(h->flags & VUP_MSG_NO_REPLY)) {
+    if (!(h->flags & VUPI_MSG_NO_REPLY)) {
         ret = send_reply(d, h, err, &r);
         d->replied = true;
         if (ret < 0) {
@@ -902,7 +902,7 @@ static void conn_read(vup_dev *d)
     struct vupi_conn *c = &d->conn;
 
     for (int i = 0; i < MSGS_PER_WAKEUP && c->fd >= 0 && !c->out; i++) {
-        int ret = vupi_rx_step(c->fd, &c->rx, VUP_MSG_MAX_SIZE);
+        int ret = vupi_rx_step(c->fd, &c->rx, VUPI_MSG_MAX_SIZE);
 
         if (ret == 0) {
             return;

@@ -60,7 +60,7 @@ static void collect_fds(struct vupi_rx *rx, struct msghdr *mh)
             int fd;
 
             memcpy(&fd, &fds[i], sizeof(fd));
-            if (rx->nfds < VUP_MSG_MAX_FDS) {
+            if (rx->nfds < VUPI_MSG_MAX_FDS) {
                 rx->fds[rx->nfds++] = fd;
             } else {
                 close(fd);
@@ -103,7 +103,7 @@ int vupi_rx_step(int sock, struct vupi_rx *rx, size_t max_size)
 
     for (;;) {
         union {
-            char buf[CMSG_SPACE(sizeof(int) * VUP_MSG_MAX_FDS)];
+            char buf[CMSG_SPACE(sizeof(int) * VUPI_MSG_MAX_FDS)];
             struct cmsghdr align;
         } cmsg;
         struct iovec iov;
@@ -146,7 +146,7 @@ int vupi_rx_step(int sock, struct vupi_rx *rx, size_t max_size)
 }
 
 /* Room to send more fds than a peer accepts, which tests need. */
-#define SEND_MAX_FDS    (4 * VUP_MSG_MAX_FDS)
+#define SEND_MAX_FDS    (4 * VUPI_MSG_MAX_FDS)
 
 ssize_t vupi_sendmsg_fds(int sock, const struct iovec *iov, size_t iovcnt,
                          const int *fds, size_t nfds, int flags)

@@ -103,7 +103,7 @@ void harness_send_msg(int s, uint16_t id, uint16_t cmd, uint32_t flags,
                       const void *payload, size_t len, const int *fds,
                       size_t nfds)
 {
-    struct vup_msg_hdr hdr = {
+    struct vupi_msg_hdr hdr = {
         .id = id, .command = cmd, .size = (uint32_t)(sizeof(hdr) + len),
         .flags = flags,
     };
