@@ -122,7 +122,7 @@ void vup_chardev_write(vup_chardev *c, const uint8_t *buf, size_t len)
 
 void vupi_chardev_flush_all(vup_dev *d)
 {
-    for (struct vup_chardev *c = d->chardevs; c; c = c->next) {
+    for (struct vup_chardev *c = d->chardevs.list; c; c = c->next) {
         if (c->len) {
             flush(c);
             update_watch(c, c->out_fd);
@@ -334,8 +334,8 @@ vup_chardev *vup_chardev_open(vup_dev *d, const char *spec,
     c->saved_fl[0] = c->saved_fl[1] = -1;
     c->rx = rx;
     c->opaque = opaque;
-    c->next = d->chardevs;
-    d->chardevs = c;
+    c->next = d->chardevs.list;
+    d->chardevs.list = c;
     ret = open_spec(c, spec);
     if (ret < 0) {
         vup_chardev_close(c);
@@ -353,7 +353,7 @@ void vup_chardev_close(vup_chardev *c)
     if (!c) {
         return;
     }
-    for (pp = &c->dev->chardevs; *pp; pp = &(*pp)->next) {
+    for (pp = &c->dev->chardevs.list; *pp; pp = &(*pp)->next) {
         if (*pp == c) {
             *pp = c->next;
             break;
@@ -392,7 +392,7 @@ void vup_chardev_close(vup_chardev *c)
 
 void vupi_chardev_close_all(vup_dev *d)
 {
-    while (d->chardevs) {
-        vup_chardev_close(d->chardevs);
+    while (d->chardevs.list) {
+        vup_chardev_close(d->chardevs.list);
     }
 }

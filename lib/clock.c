@@ -24,8 +24,8 @@ static bool name_ok(const char *name)
 
 static int find_clock(const vup_dev *d, const char *name)
 {
-    for (size_t i = 0; i < d->num_clocks; i++) {
-        if (!strcmp(d->clocks[i].name, name)) {
+    for (size_t i = 0; i < d->clocks.num; i++) {
+        if (!strcmp(d->clocks.clock[i].name, name)) {
             return (int)i;
         }
     }
@@ -39,7 +39,7 @@ int vup_dev_add_clock(vup_dev *d, const char *name, uint32_t flags,
     struct vupi_clock *c;
     int i;
 
-    if (d->desc) {
+    if (d->cr.desc) {
         return vupi_fail(d, EBUSY, "device already serving: add "
                          "everything before vup_dev_listen()");
     }
@@ -59,7 +59,7 @@ int vup_dev_add_clock(vup_dev *d, const char *name, uint32_t flags,
     }
     i = find_clock(d, name);
     if (i >= 0) {
-        c = &d->clocks[i];
+        c = &d->clocks.clock[i];
         if (dir == VUP_CR_CLOCK_INPUT) {
             return i;   /* another consumer, or one of our own output */
         }
@@ -68,59 +68,60 @@ int vup_dev_add_clock(vup_dev *d, const char *name, uint32_t flags,
         }
         /* Its consumers were declared first: the entry becomes the output. */
     } else {
-        if (d->num_clocks == VUP_CR_MAX_CLOCKS) {
+        if (d->clocks.num == VUP_CR_MAX_CLOCKS) {
             return vupi_fail(d, ENOSPC, "more than %u clocks",
                              VUP_CR_MAX_CLOCKS);
         }
-        i = (int)d->num_clocks++;
-        c = &d->clocks[i];
+        i = (int)d->clocks.num++;
+        c = &d->clocks.clock[i];
         strcpy(c->name, name);
     }
     c->flags = flags;
     c->reset_hz = dir == VUP_CR_CLOCK_OUTPUT ? freq_hz : 0;
-    d->live->clock_hz[i] = c->reset_hz;
+    d->live.part->clock_hz[i] = c->reset_hz;
     return i;
 }
 
 int vup_clock_notify(vup_dev *d, unsigned clock, vup_clock_fn fn,
                      void *opaque)
 {
-    if (clock >= d->num_clocks || !fn) {
+    if (clock >= d->clocks.num || !fn) {
         return vupi_fail(d, EINVAL, "clock notify: no clock %u or no "
                          "callback", clock);
     }
-    if (d->num_notifiers == VUPI_MAX_NOTIFIERS) {
+    if (d->clocks.num_notifiers == VUPI_MAX_NOTIFIERS) {
         return vupi_fail(d, ENOSPC, "more than %u clock notifiers",
                          VUPI_MAX_NOTIFIERS);
     }
-    d->notifiers[d->num_notifiers++] = (struct vupi_clock_notifier){
-        .clock = clock, .fn = fn, .opaque = opaque,
-    };
+    d->clocks.notifier[d->clocks.num_notifiers++] =
+        (struct vupi_clock_notifier){
+            .clock = clock, .fn = fn, .opaque = opaque,
+        };
     return 0;
 }
 
 static void notify(vup_dev *d, unsigned clock)
 {
-    for (size_t i = 0; i < d->num_notifiers; i++) {
-        if (d->notifiers[i].clock == clock) {
-            d->notifiers[i].fn(d->notifiers[i].opaque, clock,
-                               d->live->clock_hz[clock]);
+    for (size_t i = 0; i < d->clocks.num_notifiers; i++) {
+        if (d->clocks.notifier[i].clock == clock) {
+            d->clocks.notifier[i].fn(d->clocks.notifier[i].opaque, clock,
+                               d->live.part->clock_hz[clock]);
         }
     }
 }
 
 int vup_clock_set_hz(vup_dev *d, unsigned clock, uint64_t hz)
 {
-    if (clock >= d->num_clocks ||
-        !(d->clocks[clock].flags & VUP_CR_CLOCK_OUTPUT)) {
+    if (clock >= d->clocks.num ||
+        !(d->clocks.clock[clock].flags & VUP_CR_CLOCK_OUTPUT)) {
         return vupi_fail(d, EINVAL, "clock %u is not an output", clock);
     }
     if (hz > VUP_CR_CLOCK_MAX_HZ) {
         return vupi_fail(d, EINVAL, "clock %s: %" PRIu64 " Hz is above "
-                         "the maximum", d->clocks[clock].name, hz);
+                         "the maximum", d->clocks.clock[clock].name, hz);
     }
-    if (d->live->clock_hz[clock] != hz) {
-        d->live->clock_hz[clock] = hz;
+    if (d->live.part->clock_hz[clock] != hz) {
+        d->live.part->clock_hz[clock] = hz;
         vupi_dev_live_changed(d);
         notify(d, clock);
     }
@@ -129,14 +130,14 @@ int vup_clock_set_hz(vup_dev *d, unsigned clock, uint64_t hz)
 
 uint64_t vup_clock_get_hz(const vup_dev *d, unsigned clock)
 {
-    return clock < d->num_clocks ? d->live->clock_hz[clock] : 0;
+    return clock < d->clocks.num ? d->live.part->clock_hz[clock] : 0;
 }
 
 void vupi_clocks_reset(vup_dev *d)
 {
-    for (size_t i = 0; i < d->num_clocks; i++) {
-        if (d->clocks[i].flags & VUP_CR_CLOCK_OUTPUT) {
-            vup_clock_set_hz(d, (unsigned)i, d->clocks[i].reset_hz);
+    for (size_t i = 0; i < d->clocks.num; i++) {
+        if (d->clocks.clock[i].flags & VUP_CR_CLOCK_OUTPUT) {
+            vup_clock_set_hz(d, (unsigned)i, d->clocks.clock[i].reset_hz);
         }
     }
 }
@@ -144,10 +145,10 @@ void vupi_clocks_reset(vup_dev *d)
 /* Inputs QEMU drove are gone with it: consumers see them stop. */
 void vupi_clocks_client_gone(vup_dev *d)
 {
-    for (size_t i = 0; i < d->num_clocks; i++) {
-        if ((d->clocks[i].flags & VUP_CR_CLOCK_INPUT) &&
-            d->live->clock_hz[i]) {
-            d->live->clock_hz[i] = 0;
+    for (size_t i = 0; i < d->clocks.num; i++) {
+        if ((d->clocks.clock[i].flags & VUP_CR_CLOCK_INPUT) &&
+            d->live.part->clock_hz[i]) {
+            d->live.part->clock_hz[i] = 0;
             notify(d, (unsigned)i);
         }
     }
@@ -157,25 +158,25 @@ void vupi_live_write(vup_dev *d, uint64_t rel, const void *buf, uint32_t count)
 {
     const uint64_t clk = offsetof(struct vup_cr_live, clock_hz);
     const uint64_t vt = offsetof(struct vup_cr_live, vtime_ns);
-    struct vup_cr_live cur = *d->live;
+    struct vup_cr_live cur = *d->live.part;
 
     /*
      * Apply to a copy: with a shared live part QEMU may store vtime_ns
      * itself, so the backend never writes that field there.
      */
-    cur.vtime_ns = d->vtime;
+    cur.vtime_ns = d->timers.vtime;
     memcpy((uint8_t *)&cur + rel, buf, count);
-    for (size_t i = 0; i < d->num_clocks; i++) {
+    for (size_t i = 0; i < d->clocks.num; i++) {
         if (rel < clk + (i + 1) * sizeof(uint64_t) &&
             rel + count > clk + i * sizeof(uint64_t) &&
-            d->live->clock_hz[i] != cur.clock_hz[i]) {
-            d->live->clock_hz[i] = cur.clock_hz[i];
+            d->live.part->clock_hz[i] != cur.clock_hz[i]) {
+            d->live.part->clock_hz[i] = cur.clock_hz[i];
             notify(d, (unsigned)i);
         }
     }
     if (rel < vt + sizeof(uint64_t) && rel + count > vt) {
-        if (!d->shm) {
-            d->live->vtime_ns = cur.vtime_ns;
+        if (!d->shm.map) {
+            d->live.part->vtime_ns = cur.vtime_ns;
         }
         vupi_set_vtime(d, cur.vtime_ns);
     }

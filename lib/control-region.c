@@ -39,25 +39,26 @@ int vupi_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size)
     int ret;
 
     /* Clocks and deadlines can change outside a request: doorbell. */
-    d->has_doorbell = d->virtual_time;
-    for (size_t i = 0; i < d->num_clocks; i++) {
-        if (d->clocks[i].flags & VUP_CR_CLOCK_OUTPUT) {
-            d->has_doorbell = true;
+    d->cr.has_doorbell = d->timers.virtual_time;
+    for (size_t i = 0; i < d->clocks.num; i++) {
+        if (d->clocks.clock[i].flags & VUP_CR_CLOCK_OUTPUT) {
+            d->cr.has_doorbell = true;
         }
     }
     /* The mailbox, in the page after the live part, unless disabled. */
-    d->mbox_offset = 0;
-    num_caps = (d->virtual_time ? 1 : 0) + (d->has_doorbell ? 1 : 0) +
+    d->cr.mbox_offset = 0;
+    num_caps = (d->timers.virtual_time ? 1 : 0) +
+               (d->cr.has_doorbell ? 1 : 0) +
                (!d->no_fast_path && d->num_periphs ? 1 : 0);
     for (size_t i = 0; i < d->num_periphs; i++) {
         num_direct += d->periphs[i]->num_direct;
     }
-    entries = d->num_periphs + d->num_irqs + d->num_clocks +
+    entries = d->num_periphs + d->irqs.num + d->clocks.num +
               d->num_memories + (d->has_cpu ? 1 : 0) + num_caps + num_direct;
     size = sizeof(struct vup_cr_header) +
            d->num_periphs * sizeof(struct vup_cr_mmio) +
-           d->num_irqs * sizeof(struct vup_cr_irq) +
-           d->num_clocks * sizeof(struct vup_cr_clock) +
+           d->irqs.num * sizeof(struct vup_cr_irq) +
+           d->clocks.num * sizeof(struct vup_cr_clock) +
            d->num_memories * sizeof(struct vup_cr_memory) +
            (d->has_cpu ? sizeof(struct vup_cr_cpu) : 0) +
            num_caps * sizeof(struct vup_cr_cap) +
@@ -80,9 +81,9 @@ int vupi_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size)
     h->header_size = sizeof(*h);
     h->desc_size = (uint32_t)size;
     h->num_entries = (uint32_t)entries;
-    d->live_offset = ((uint32_t)size + VUP_CR_LIVE_ALIGN - 1) &
+    d->cr.live_offset = ((uint32_t)size + VUP_CR_LIVE_ALIGN - 1) &
                      ~(VUP_CR_LIVE_ALIGN - 1);
-    h->live_offset = d->live_offset;
+    h->live_offset = d->cr.live_offset;
     h->live_size = VUPI_LIVE_SIZE;
     strcpy(h->device_name, d->name);
 
@@ -115,9 +116,9 @@ int vupi_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size)
             e->size = r[j].size;
         }
     }
-    for (size_t i = 0; i < d->num_irqs; i++) {
+    for (size_t i = 0; i < d->irqs.num; i++) {
         const struct vup_irq_desc *q =
-            &d->irqs[i].periph->desc.irqs[d->irqs[i].n];
+            &d->irqs.line[i].periph->desc.irqs[d->irqs.line[i].n];
         struct vup_cr_irq *e = put_entry(buf, &off, VUP_CR_ENTRY_IRQ,
                                          sizeof(*e));
 
@@ -126,14 +127,14 @@ int vupi_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size)
         e->flags = q->flags;
         strcpy(e->name, q->name);
     }
-    for (size_t i = 0; i < d->num_clocks; i++) {
+    for (size_t i = 0; i < d->clocks.num; i++) {
         struct vup_cr_clock *c = put_entry(buf, &off, VUP_CR_ENTRY_CLOCK,
                                            sizeof(*c));
 
-        c->flags = d->clocks[i].flags;
+        c->flags = d->clocks.clock[i].flags;
         c->live_index = (uint32_t)i;
-        c->freq_hz = d->clocks[i].reset_hz;
-        strcpy(c->name, d->clocks[i].name);
+        c->freq_hz = d->clocks.clock[i].reset_hz;
+        strcpy(c->name, d->clocks.clock[i].name);
     }
     for (size_t i = 0; i < d->num_memories; i++) {
         struct vup_cr_memory *m = put_entry(buf, &off, VUP_CR_ENTRY_MEMORY,
@@ -151,30 +152,31 @@ int vupi_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size)
         c->num_irq = d->cpu_num_irq;
         strcpy(c->cpu_type, d->cpu_type);
     }
-    if (d->virtual_time) {
+    if (d->timers.virtual_time) {
         struct vup_cr_cap *c = put_entry(buf, &off, VUP_CR_ENTRY_CAP,
                                          sizeof(*c));
 
         c->id = VUP_CR_CAP_VIRTUAL_TIME;
         c->version = 1;
     }
-    if (d->has_doorbell) {
+    if (d->cr.has_doorbell) {
         struct vup_cr_cap *c = put_entry(buf, &off, VUP_CR_ENTRY_CAP,
                                          sizeof(*c));
 
         c->id = VUP_CR_CAP_DOORBELL;
         c->version = 1;
-        c->offset = (uint32_t)d->num_irqs;  /* the index after the lines */
+        c->offset = (uint32_t)d->irqs.num;  /* the index after the lines */
     }
     if (!d->no_fast_path && d->num_periphs) {
         struct vup_cr_cap *c = put_entry(buf, &off, VUP_CR_ENTRY_CAP,
                                          sizeof(*c));
 
-        d->mbox_offset = d->live_offset + VUPI_LIVE_SIZE;
-        d->kick_index = (uint32_t)d->num_irqs + (d->has_doorbell ? 1 : 0);
+        d->cr.mbox_offset = d->cr.live_offset + VUPI_LIVE_SIZE;
+        d->cr.kick_index = (uint32_t)d->irqs.num +
+                           (d->cr.has_doorbell ? 1 : 0);
         c->id = VUP_CR_CAP_FAST_PATH;
         c->version = VUP_CR_MBOX_VERSION;
-        c->offset = d->mbox_offset;
+        c->offset = d->cr.mbox_offset;
         c->size = VUPI_MBOX_PAGE;
     }
 
@@ -214,11 +216,11 @@ static bool live_byte_writable(const vup_dev *d, uint64_t rel)
         rel < offsetof(struct vup_cr_live, vtime_ns) + sizeof(uint64_t)) {
         return true;
     }
-    if (rel >= clk && rel < clk + sizeof(d->live->clock_hz)) {
+    if (rel >= clk && rel < clk + sizeof(d->live.part->clock_hz)) {
         size_t i = (rel - clk) / sizeof(uint64_t);
 
-        return i < d->num_clocks &&
-               (d->clocks[i].flags & VUP_CR_CLOCK_INPUT);
+        return i < d->clocks.num &&
+               (d->clocks.clock[i].flags & VUP_CR_CLOCK_INPUT);
     }
     return false;
 }
@@ -232,8 +234,8 @@ int vupi_cr_region_check(const vup_dev *d, uint64_t off, uint32_t count,
         return -EINVAL;
     }
     for (uint32_t i = 0; write && i < count; i++) {
-        if (off + i < d->live_offset ||
-            !live_byte_writable(d, off + i - d->live_offset)) {
+        if (off + i < d->cr.live_offset ||
+            !live_byte_writable(d, off + i - d->cr.live_offset)) {
             return -EPERM;
         }
     }
@@ -244,16 +246,16 @@ void vupi_cr_region_read(const vup_dev *d, uint64_t off, void *buf,
                          uint32_t count)
 {
     memset(buf, 0, count);
-    copy_part(buf, off, count, d->desc, 0, d->desc_size);
-    struct vup_cr_live live = *d->live;
+    copy_part(buf, off, count, d->cr.desc, 0, d->cr.desc_size);
+    struct vup_cr_live live = *d->live.part;
 
     /* vtime_ns as the backend has it (QEMU's store may be newer). */
-    live.vtime_ns = d->vtime;
-    copy_part(buf, off, count, &live, d->live_offset, sizeof(live));
+    live.vtime_ns = d->timers.vtime;
+    copy_part(buf, off, count, &live, d->cr.live_offset, sizeof(live));
 }
 
 void vupi_cr_region_write(vup_dev *d, uint64_t off, const void *buf,
                           uint32_t count)
 {
-    vupi_live_write(d, off - d->live_offset, buf, count);
+    vupi_live_write(d, off - d->cr.live_offset, buf, count);
 }

@@ -32,16 +32,16 @@ vup_dev *vup_dev_new(const char *name)
         return NULL;
     }
     strcpy(d->name, name);
-    d->listen_fd = -1;
-    d->conn.fd = -1;
-    d->doorbell_fd = -1;
-    d->mirror_fd = -1;
-    d->conn.out_fd = -1;
-    d->live = &d->live_local;
-    d->shm_fd = -1;
-    d->kick_fd = -1;
-    d->spin_us = 50;
-    vupi_rx_init(&d->conn.rx);
+    d->server.listen_fd = -1;
+    d->server.conn.fd = -1;
+    d->live.doorbell_fd = -1;
+    d->mirror.fd = -1;
+    d->server.conn.out_fd = -1;
+    d->live.part = &d->live.local;
+    d->shm.fd = -1;
+    d->shm.kick_fd = -1;
+    d->loop.spin_us = 50;
+    vupi_rx_init(&d->server.conn.rx);
     if (vupi_loop_init(d) < 0) {
         free(d);
         return NULL;
@@ -70,13 +70,13 @@ void vup_dev_free(vup_dev *d)
     for (size_t i = 0; i < d->num_periphs; i++) {
         periph_free(d->periphs[i]);
     }
-    free(d->desc);
+    free(d->cr.desc);
     free(d);
 }
 
 static int check_open(vup_dev *d)
 {
-    if (d->desc) {
+    if (d->cr.desc) {
         return vupi_fail(d, EBUSY, "device already serving: add "
                          "everything before vup_dev_listen()");
     }
@@ -89,7 +89,7 @@ static int check_irqs(vup_dev *d, const struct vup_periph_desc *desc)
         return vupi_fail(d, EINVAL, "%s: num_irqs %zu but no table",
                          desc->name, desc->num_irqs);
     }
-    if (desc->num_irqs > VUP_CR_MAX_IRQS - d->num_irqs) {
+    if (desc->num_irqs > VUP_CR_MAX_IRQS - d->irqs.num) {
         return vupi_fail(d, ENOSPC, "%s: more than %u IRQ lines in the "
                          "device", desc->name, VUP_CR_MAX_IRQS);
     }
@@ -169,9 +169,9 @@ vup_periph *vup_dev_add_periph(vup_dev *d, const struct vup_periph_desc *desc,
     }
     vupi_regs_reset(p);
     p->region = (uint32_t)d->num_periphs + 1;
-    p->irq_base = (uint32_t)d->num_irqs;
+    p->irq_base = (uint32_t)d->irqs.num;
     for (size_t i = 0; i < desc->num_irqs; i++) {
-        d->irqs[d->num_irqs++] = (struct vupi_irq){
+        d->irqs.line[d->irqs.num++] = (struct vupi_irq){
             .periph = p, .n = (unsigned)i, .flags = desc->irqs[i].flags,
             .fd = -1,
         };
@@ -232,7 +232,7 @@ int vupi_dev_freeze(vup_dev *d)
 {
     int ret;
 
-    if (d->desc) {
+    if (d->cr.desc) {
         return 0;
     }
     /* The mirror first: the descriptor lists only what it could map. */
@@ -240,7 +240,7 @@ int vupi_dev_freeze(vup_dev *d)
     if (ret < 0) {
         return ret;
     }
-    ret = vupi_cr_encode(d, &d->desc, &d->desc_size);
+    ret = vupi_cr_encode(d, &d->cr.desc, &d->cr.desc_size);
     if (ret < 0) {
         return ret;
     }
@@ -252,30 +252,31 @@ const void *vup_dev_descriptor(vup_dev *d, size_t *size)
     if (vupi_dev_freeze(d) < 0) {
         return NULL;
     }
-    *size = d->desc_size;
-    return d->desc;
+    *size = d->cr.desc_size;
+    return d->cr.desc;
 }
 
 uint64_t vupi_dev_cr_size(const vup_dev *d)
 {
-    return (uint64_t)d->live_offset + VUPI_LIVE_SIZE +
-           (d->mbox_offset ? VUPI_MBOX_PAGE : 0);
+    return (uint64_t)d->cr.live_offset + VUPI_LIVE_SIZE +
+           (d->cr.mbox_offset ? VUPI_MBOX_PAGE : 0);
 }
 
 /* ---- IRQs --------------------------------------------------------------- */
 
 uint32_t vupi_dev_num_irq_indexes(const vup_dev *d)
 {
-    return (uint32_t)d->num_irqs + (d->has_doorbell ? 1 : 0) +
-           (d->mbox_offset ? 1 : 0);
+    return (uint32_t)d->irqs.num + (d->cr.has_doorbell ? 1 : 0) +
+           (d->cr.mbox_offset ? 1 : 0);
 }
 
 int *vupi_dev_irq_fd(vup_dev *d, uint32_t index)
 {
-    if (d->mbox_offset && index == d->kick_index) {
-        return &d->kick_fd;
+    if (d->cr.mbox_offset && index == d->cr.kick_index) {
+        return &d->shm.kick_fd;
     }
-    return index < d->num_irqs ? &d->irqs[index].fd : &d->doorbell_fd;
+    return index < d->irqs.num ? &d->irqs.line[index].fd
+                               : &d->live.doorbell_fd;
 }
 
 static void fd_signal(int fd, const char *what, unsigned index)
@@ -290,7 +291,7 @@ static void fd_signal(int fd, const char *what, unsigned index)
 
 static void irq_signal(vup_dev *d, unsigned index)
 {
-    fd_signal(d->irqs[index].fd, "IRQ", index);
+    fd_signal(d->irqs.line[index].fd, "IRQ", index);
 }
 
 /*
@@ -301,15 +302,16 @@ static void irq_signal(vup_dev *d, unsigned index)
 void vupi_dev_live_changed(vup_dev *d)
 {
     /* Fields first, then seq (release): see vup_cr_live in the header. */
-    __atomic_store_n(&d->live->seq, d->live->seq + 1, __ATOMIC_RELEASE);
-    if (!d->in_request) {
-        fd_signal(d->doorbell_fd, "doorbell IRQ", (unsigned)d->num_irqs);
+    __atomic_store_n(&d->live.part->seq, d->live.part->seq + 1,
+                     __ATOMIC_RELEASE);
+    if (!d->live.in_request) {
+        fd_signal(d->live.doorbell_fd, "doorbell IRQ", (unsigned)d->irqs.num);
     }
 }
 
 static void irq_level(vup_dev *d, unsigned index, bool level)
 {
-    uint32_t *word = &d->live->irq_level[index / 32];
+    uint32_t *word = &d->live.part->irq_level[index / 32];
     uint32_t bit = 1u << (index % 32);
 
     if (!!(*word & bit) == level) {
@@ -330,7 +332,7 @@ static struct vupi_irq *periph_irq(vup_periph *p, unsigned n, uint32_t flags,
                 what, n, p->desc.num_irqs);
         return NULL;
     }
-    q = &p->dev->irqs[p->irq_base + n];
+    q = &p->dev->irqs.line[p->irq_base + n];
     if (q->flags != flags) {
         vup_log(VUP_LOG_ERROR, "%s: %s of IRQ %s, which is %s", p->name,
                 what, p->desc.irqs[n].name,
@@ -362,7 +364,7 @@ void vup_dev_reset(vup_dev *d)
         vupi_regs_reset(d->periphs[i]);
     }
     /* Levels first, so a reset hook may raise a line that is high at reset. */
-    for (size_t i = 0; i < d->num_irqs; i++) {
+    for (size_t i = 0; i < d->irqs.num; i++) {
         irq_level(d, (unsigned)i, false);
     }
     /* Models re-arm their timers from their reset hooks if they need to. */
@@ -379,15 +381,15 @@ void vup_dev_reset(vup_dev *d)
 /* The client went away: forget what it owned, then reset. */
 void vupi_dev_client_gone(vup_dev *d)
 {
-    for (size_t i = 0; i < d->num_irqs; i++) {
-        if (d->irqs[i].fd >= 0) {
-            close(d->irqs[i].fd);
-            d->irqs[i].fd = -1;
+    for (size_t i = 0; i < d->irqs.num; i++) {
+        if (d->irqs.line[i].fd >= 0) {
+            close(d->irqs.line[i].fd);
+            d->irqs.line[i].fd = -1;
         }
     }
-    if (d->doorbell_fd >= 0) {
-        close(d->doorbell_fd);
-        d->doorbell_fd = -1;
+    if (d->live.doorbell_fd >= 0) {
+        close(d->live.doorbell_fd);
+        d->live.doorbell_fd = -1;
     }
     vupi_time_client_gone(d);
     vupi_clocks_client_gone(d);

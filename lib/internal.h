@@ -19,40 +19,62 @@
 #define VUPI_MAX_TIMERS      64u
 #define VUPI_MAX_NOTIFIERS   32u   /* clock notify callbacks per device */
 #define VUPI_UNMAPPED_LOG    16u   /* distinct unmapped offsets logged */
-#define VUPI_LIVE_SIZE    VUP_CR_LIVE_ALIGN
-#define VUPI_MBOX_PAGE    4096u  /* the mailbox page after the live one */
+#define VUPI_LIVE_SIZE       VUP_CR_LIVE_ALIGN
+#define VUPI_MBOX_PAGE       4096u /* the mailbox page after the live one */
 
 #define VUPI_ARRAY_SIZE(a)   (sizeof(a) / sizeof((a)[0]))
 
-struct vup_periph {
-    vup_dev *dev;
-    struct vup_periph_desc desc;   /* tables still point at the caller's */
-    char name[VUP_CR_NAME_LEN];
+/*
+ * Each module's state, embedded in struct vup_dev (below).  A module's
+ * fields are written by that module's functions only; others read them.
+ */
+
+/* log.c: the device's last failure, for vup_dev_error(). */
+struct vupi_error {
+    char msg[256];
+};
+
+/* loop.c: the epoll fd and what it watches. */
+struct vupi_watch {
+    uint64_t id;                   /* epoll data; never reused */
+    int fd;
+    uint32_t events;
+    vup_fd_fn fn;
     void *opaque;
-    uint32_t region;               /* vfio region index */
-    uint32_t irq_base;             /* vfio IRQ index of desc->irqs[0] */
-    const struct vup_reg **sorted; /* by offset, for binary search */
-    uint32_t *values;              /* parallel to sorted */
-    uint32_t unmapped[VUPI_UNMAPPED_LOG];
-    unsigned num_unmapped;
-    /* Direct-mapped window (mirror.c): NULL and 0 without one. */
-    uint32_t *mirror;              /* the window's page(s) in d->mirror */
-    uint64_t mirror_offset;        /* in the mirror memfd */
-    uint32_t mirror_size;          /* the window, page rounded */
-    size_t num_direct;             /* DIRECT ranges published */
 };
 
-/* A DIRECT range of a window. */
-struct vupi_range {
-    uint32_t offset, size;
+struct vupi_loop {
+    int epfd;
+    struct vupi_watch watch[VUPI_MAX_WATCHES];
+    size_t num_watches;
+    uint64_t next_id;
+    unsigned spin_us;              /* polling after a reply or request */
+    bool replied;                  /* sent a reply since the last wait */
+    bool stop;
 };
 
-struct vupi_memory {
-    enum vup_cr_memory_kind kind;
-    uint64_t base, size;
-    char name[VUP_CR_NAME_LEN];
+/* The control region's live part (dev.c, clock.c, timer.c, mailbox.c). */
+struct vupi_live {
+    struct vup_cr_live local;      /* the live part without shared memory */
+    struct vup_cr_live *part;      /* &local or the shared page */
+    int doorbell_fd;               /* client's eventfd, -1 if none */
+    bool in_request;               /* a reply follows: no doorbell */
 };
 
+/* dev.c: the IRQ lines the peripherals declared, in vfio index order. */
+struct vupi_irq {
+    vup_periph *periph;
+    unsigned n;                    /* index into periph->desc.irqs */
+    uint32_t flags;                /* VUP_CR_IRQ_LEVEL or _EDGE */
+    int fd;                        /* client's eventfd, -1 if none */
+};
+
+struct vupi_irqs {
+    struct vupi_irq line[VUP_CR_MAX_IRQS];
+    size_t num;
+};
+
+/* clock.c: clock entries (slot i = clock_hz[i] of the live part). */
 struct vupi_clock {
     char name[VUP_CR_NAME_LEN];
     uint32_t flags;
@@ -65,6 +87,14 @@ struct vupi_clock_notifier {
     void *opaque;
 };
 
+struct vupi_clocks {
+    struct vupi_clock clock[VUP_CR_MAX_CLOCKS];
+    size_t num;
+    struct vupi_clock_notifier notifier[VUPI_MAX_NOTIFIERS];
+    size_t num_notifiers;
+};
+
+/* timer.c: timers in virtual time, and the time QEMU gave. */
 struct vup_timer {
     vup_dev *dev;
     vup_timer_fn fn;
@@ -73,21 +103,67 @@ struct vup_timer {
     uint64_t deadline;             /* virtual ns, valid when armed */
 };
 
-struct vupi_irq {
-    vup_periph *periph;
-    unsigned n;                    /* index into periph->desc.irqs */
-    uint32_t flags;                /* VUP_CR_IRQ_LEVEL or _EDGE */
-    int fd;                        /* client's eventfd, -1 if none */
+struct vupi_timers {
+    struct vup_timer *timer[VUPI_MAX_TIMERS];
+    size_t num;
+    bool virtual_time;             /* VIRTUAL_TIME capability published */
+    bool running;                  /* in vupi_timers_run() */
+    uint64_t vtime;                /* QEMU's time as last told (vtime_ns) */
+    uint64_t now_ns;               /* vup_dev_now_ns() */
 };
 
-struct vupi_watch {
-    uint64_t id;                   /* epoll data; never reused */
-    int fd;
-    uint32_t events;
-    vup_fd_fn fn;
+/* regs.c and mirror.c: a peripheral's registers and their mirror. */
+struct vup_periph {
+    vup_dev *dev;
+    struct vup_periph_desc desc;   /* tables still point at the caller's */
+    char name[VUP_CR_NAME_LEN];
     void *opaque;
+    uint32_t region;               /* vfio region index */
+    uint32_t irq_base;             /* vfio IRQ index of desc->irqs[0] */
+    const struct vup_reg **sorted; /* by offset, for binary search */
+    uint32_t *values;              /* parallel to sorted */
+    uint32_t unmapped[VUPI_UNMAPPED_LOG];
+    unsigned num_unmapped;
+    /* Direct-mapped window (mirror.c): NULL and 0 without one. */
+    uint32_t *mirror;              /* the window's page(s) in d->mirror.map */
+    uint64_t mirror_offset;        /* in the mirror memfd */
+    uint32_t mirror_size;          /* the window, page rounded */
+    size_t num_direct;             /* DIRECT ranges published */
 };
 
+/* A DIRECT range of a window. */
+struct vupi_range {
+    uint32_t offset, size;
+};
+
+/* mirror.c: the memfd of the windows' read-only mirrors. */
+struct vupi_mirror {
+    int fd;                        /* -1: none */
+    uint8_t *map;                  /* its mapping */
+    uint64_t size;
+};
+
+/* control-region.c: the descriptor and where things sit in region 0. */
+struct vupi_cr {
+    uint8_t *desc;                 /* NULL until frozen */
+    uint32_t desc_size;
+    uint32_t live_offset;
+    uint32_t mbox_offset;          /* 0: no FAST_PATH capability */
+    uint32_t kick_index;           /* vfio IRQ index of the kick eventfd */
+    bool has_doorbell;             /* DOORBELL capability published */
+};
+
+/* mailbox.c: shared memory behind region 0, and the FAST_PATH mailbox. */
+struct vupi_shm {
+    int fd;                        /* memfd behind region 0, -1: none */
+    uint8_t *map;                  /* its mapping from live_offset */
+    size_t size;
+    struct vup_cr_mailbox *mbox;   /* NULL: no mailbox */
+    int kick_fd;                   /* QEMU's kick eventfd, -1 if none */
+    uint64_t served;               /* requests served from the mailbox */
+};
+
+/* server.c: the listening socket and the one client. */
 struct vupi_dma_map {
     uint64_t iova, size;
     uint32_t flags;
@@ -114,78 +190,53 @@ struct vupi_conn {
     uint8_t *out;                  /* unsent tail of the last reply */
     size_t out_len, out_off;
     int out_fd;                    /* fd to send with out's first byte */
-    struct vupi_dma_map dma[VUPI_DMA_MAX_MAPS];
+    struct vupi_dma_map dma[VUPI_DMA_MAX_MAPS];   /* dma.c */
     size_t num_dma;
 };
 
-/* The device's last failure, for vup_dev_error() (log.c). */
-struct vupi_error {
-    char msg[256];
+struct vupi_server {
+    int listen_fd;                 /* -1: not listening */
+    char *path;
+    struct vupi_conn conn;
+};
+
+/* chardev.c: the open chardevs, closed by vup_dev_free(). */
+struct vupi_chardevs {
+    struct vup_chardev *list;
+};
+
+/*
+ * The device: its description (dev.c fills it before vup_dev_listen();
+ * read-only afterwards) and its modules' state.
+ */
+struct vupi_memory {
+    enum vup_cr_memory_kind kind;
+    uint64_t base, size;
+    char name[VUP_CR_NAME_LEN];
 };
 
 struct vup_dev {
     char name[VUP_CR_NAME_LEN];
-    struct vupi_error error;       /* log.c */
-
     vup_periph *periphs[VUPI_MAX_PERIPHS];
     size_t num_periphs;
-    struct vupi_irq irqs[VUP_CR_MAX_IRQS];
-    size_t num_irqs;
     struct vupi_memory memories[VUPI_MAX_MEMORIES];
     size_t num_memories;
-    struct vupi_clock clocks[VUP_CR_MAX_CLOCKS];
-    size_t num_clocks;
-    struct vupi_clock_notifier notifiers[VUPI_MAX_NOTIFIERS];
-    size_t num_notifiers;
     bool has_cpu;
     char cpu_type[VUP_CR_NAME_LEN];
     uint32_t cpu_num_irq;
-
-    /* Control region: descriptor built once, then the live part. */
-    uint8_t *desc;                 /* NULL until frozen */
-    uint32_t desc_size;
-    uint32_t live_offset;
-    struct vup_cr_live live_local; /* the live part without shared memory */
-    struct vup_cr_live *live;      /* live_local or the shared page */
-
-    /* Shared memory and the fast path (mailbox.c). */
     bool no_fast_path;             /* vup_dev_set_fast_path(d, false) */
-    int shm_fd;                    /* memfd behind region 0, -1: none */
-    uint8_t *shm;                  /* its mapping from live_offset */
-    size_t shm_size;
-    struct vup_cr_mailbox *mbox;   /* NULL: no FAST_PATH capability */
-    uint32_t mbox_offset;          /* in region 0 */
-    uint32_t kick_index;           /* vfio IRQ index of the kick eventfd */
-    int kick_fd;                   /* QEMU's kick eventfd, -1 if none */
-    unsigned spin_us;              /* backend spin after a request */
-    int mirror_fd;                 /* window mirrors' memfd, -1: none */
-    uint8_t *mirror;               /* its mapping */
-    uint64_t mirror_size;
-    bool replied;                  /* sent a reply since the last wait */
-    uint64_t mbox_served;          /* requests served from the mailbox */
 
-    /* Virtual time (timer.c). */
-    struct vup_timer *timers[VUPI_MAX_TIMERS];
-    size_t num_timers;
-    bool virtual_time;             /* VIRTUAL_TIME capability published */
-    bool has_doorbell;             /* DOORBELL capability published */
-    int doorbell_fd;               /* client's eventfd, -1 if none */
-    bool in_request;               /* handling a client request */
-    bool running_timers;
-    uint64_t vtime;                /* QEMU's time as last told (vtime_ns) */
-    uint64_t now_ns;
-
-    int epfd;
-    struct vupi_watch watches[VUPI_MAX_WATCHES];
-    size_t num_watches;
-    uint64_t next_watch_id;
-    bool stop;
-
-    int listen_fd;
-    char *path;
-    struct vupi_conn conn;
-
-    struct vup_chardev *chardevs;  /* open ones, closed by vup_dev_free */
+    struct vupi_error error;       /* log.c */
+    struct vupi_loop loop;         /* loop.c */
+    struct vupi_live live;
+    struct vupi_irqs irqs;
+    struct vupi_clocks clocks;     /* clock.c */
+    struct vupi_timers timers;     /* timer.c */
+    struct vupi_mirror mirror;     /* mirror.c */
+    struct vupi_cr cr;             /* control-region.c */
+    struct vupi_shm shm;           /* mailbox.c */
+    struct vupi_server server;     /* server.c */
+    struct vupi_chardevs chardevs; /* chardev.c */
 };
 
 /* Spinning (loop.c, mailbox.c): busy-poll this long, then yield. */

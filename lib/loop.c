@@ -14,25 +14,25 @@
 
 int vupi_loop_init(vup_dev *d)
 {
-    d->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (d->epfd < 0) {
+    d->loop.epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (d->loop.epfd < 0) {
         vup_log(VUP_LOG_ERROR, "epoll_create1: %s", strerror(errno));
         return -errno;
     }
-    d->next_watch_id = 1;
+    d->loop.next_id = 1;
     return 0;
 }
 
 void vupi_loop_fini(vup_dev *d)
 {
-    close(d->epfd);
+    close(d->loop.epfd);
 }
 
 static struct vupi_watch *find_fd(vup_dev *d, int fd)
 {
-    for (size_t i = 0; i < d->num_watches; i++) {
-        if (d->watches[i].fd == fd) {
-            return &d->watches[i];
+    for (size_t i = 0; i < d->loop.num_watches; i++) {
+        if (d->loop.watch[i].fd == fd) {
+            return &d->loop.watch[i];
         }
     }
     return NULL;
@@ -50,21 +50,21 @@ int vup_dev_watch_fd(vup_dev *d, int fd, uint32_t events, vup_fd_fn fn,
     if (find_fd(d, fd)) {
         return vupi_fail(d, EEXIST, "fd %d is already watched", fd);
     }
-    if (d->num_watches == VUPI_MAX_WATCHES) {
+    if (d->loop.num_watches == VUPI_MAX_WATCHES) {
         return vupi_fail(d, ENOSPC, "more than %u watched fds",
                          VUPI_MAX_WATCHES);
     }
-    w = &d->watches[d->num_watches];
+    w = &d->loop.watch[d->loop.num_watches];
     *w = (struct vupi_watch){
-        .id = d->next_watch_id++, .fd = fd, .events = events, .fn = fn,
+        .id = d->loop.next_id++, .fd = fd, .events = events, .fn = fn,
         .opaque = opaque,
     };
     ev = (struct epoll_event){ .events = events, .data.u64 = w->id };
-    if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    if (epoll_ctl(d->loop.epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
         return vupi_fail(d, errno, "epoll add fd %d: %s", fd,
                          strerror(errno));
     }
-    d->num_watches++;
+    d->loop.num_watches++;
     return 0;
 }
 
@@ -76,8 +76,8 @@ void vup_dev_unwatch_fd(vup_dev *d, int fd)
         return;
     }
     /* The fd may already be closed, which removed it from the epoll set. */
-    epoll_ctl(d->epfd, EPOLL_CTL_DEL, fd, NULL);
-    *w = d->watches[--d->num_watches];
+    epoll_ctl(d->loop.epfd, EPOLL_CTL_DEL, fd, NULL);
+    *w = d->loop.watch[--d->loop.num_watches];
 }
 
 int vupi_loop_modify(vup_dev *d, int fd, uint32_t events)
@@ -92,7 +92,7 @@ int vupi_loop_modify(vup_dev *d, int fd, uint32_t events)
         return 0;
     }
     ev = (struct epoll_event){ .events = events, .data.u64 = w->id };
-    if (epoll_ctl(d->epfd, EPOLL_CTL_MOD, fd, &ev) < 0) {
+    if (epoll_ctl(d->loop.epfd, EPOLL_CTL_MOD, fd, &ev) < 0) {
         return -errno;
     }
     w->events = events;
@@ -101,7 +101,7 @@ int vupi_loop_modify(vup_dev *d, int fd, uint32_t events)
 
 int vup_dev_poll_fd(const vup_dev *d)
 {
-    return d->epfd;
+    return d->loop.epfd;
 }
 
 /*
@@ -112,12 +112,12 @@ int vup_dev_poll_fd(const vup_dev *d)
 static int wait_events(vup_dev *d, struct epoll_event *ev, int max,
                        int timeout_ms)
 {
-    if (d->replied && timeout_ms != 0 && d->spin_us) {
+    if (d->loop.replied && timeout_ms != 0 && d->loop.spin_us) {
         uint64_t start = vupi_mono_ns(), now = start;
 
-        d->replied = false;
+        d->loop.replied = false;
         do {
-            int n = epoll_wait(d->epfd, ev, max, 0);
+            int n = epoll_wait(d->loop.epfd, ev, max, 0);
 
             if (n != 0) {
                 return n;
@@ -127,9 +127,9 @@ static int wait_events(vup_dev *d, struct epoll_event *ev, int max,
                 sched_yield();
             }
             now = vupi_mono_ns();
-        } while (now - start < (uint64_t)d->spin_us * 1000u);
+        } while (now - start < (uint64_t)d->loop.spin_us * 1000u);
     }
-    d->replied = false;
+    d->loop.replied = false;
     /*
      * Nothing may wait in a buffer while we sleep: output coalesced while
      * the mailbox was busy is flushed there once the guest pauses, but a
@@ -138,7 +138,7 @@ static int wait_events(vup_dev *d, struct epoll_event *ev, int max,
     if (timeout_ms != 0) {
         vupi_chardev_flush_all(d);
     }
-    return epoll_wait(d->epfd, ev, max, timeout_ms);
+    return epoll_wait(d->loop.epfd, ev, max, timeout_ms);
 }
 
 int vup_dev_dispatch(vup_dev *d, int timeout_ms)
@@ -153,8 +153,8 @@ int vup_dev_dispatch(vup_dev *d, int timeout_ms)
         return vupi_fail(d, errno, "epoll_wait: %s", strerror(errno));
     }
     for (int i = 0; i < n; i++) {
-        for (size_t j = 0; j < d->num_watches; j++) {
-            struct vupi_watch *w = &d->watches[j];
+        for (size_t j = 0; j < d->loop.num_watches; j++) {
+            struct vupi_watch *w = &d->loop.watch[j];
 
             if (w->id == ev[i].data.u64) {
                 w->fn(w->opaque, w->fd, ev[i].events);
@@ -172,8 +172,8 @@ int vup_dev_run(vup_dev *d)
 {
     int ret = 0;
 
-    d->stop = false;
-    while (!d->stop && ret == 0) {
+    d->loop.stop = false;
+    while (!d->loop.stop && ret == 0) {
         ret = vup_dev_dispatch(d, -1);
     }
     return ret;
@@ -181,5 +181,5 @@ int vup_dev_run(vup_dev *d)
 
 void vup_dev_stop(vup_dev *d)
 {
-    d->stop = true;
+    d->loop.stop = true;
 }

@@ -39,11 +39,11 @@ static void futex_wake(uint32_t *addr)
 
 int vupi_shm_init(vup_dev *d)
 {
-    size_t size = VUPI_LIVE_SIZE + (d->mbox_offset ? VUPI_MBOX_PAGE : 0);
+    size_t size = VUPI_LIVE_SIZE + (d->cr.mbox_offset ? VUPI_MBOX_PAGE : 0);
     void *p;
     int fd;
 
-    if (d->no_fast_path || d->shm) {
+    if (d->no_fast_path || d->shm.map) {
         return 0;
     }
     fd = memfd_create("vup-control-region", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -60,20 +60,20 @@ int vupi_shm_init(vup_dev *d)
                 "%s", d->name, strerror(errno));
     }
     p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-             (off_t)d->live_offset);
+             (off_t)d->cr.live_offset);
     if (p == MAP_FAILED) {
         close(fd);
         goto fallback;
     }
-    memcpy(p, &d->live_local, sizeof(d->live_local));
-    d->shm_fd = fd;
-    d->shm = p;
-    d->shm_size = size;
-    d->live = p;
-    if (d->mbox_offset) {
-        d->mbox = (struct vup_cr_mailbox *)((uint8_t *)p + VUPI_LIVE_SIZE);
-        d->mbox->kick_irq = d->kick_index;
-        d->mbox->num_slots = VUP_CR_MBOX_SLOTS;
+    memcpy(p, &d->live.local, sizeof(d->live.local));
+    d->shm.fd = fd;
+    d->shm.map = p;
+    d->shm.size = size;
+    d->live.part = p;
+    if (d->cr.mbox_offset) {
+        d->shm.mbox = (struct vup_cr_mailbox *)((uint8_t *)p + VUPI_LIVE_SIZE);
+        d->shm.mbox->kick_irq = d->cr.kick_index;
+        d->shm.mbox->num_slots = VUP_CR_MBOX_SLOTS;
     }
     return 0;
 
@@ -88,23 +88,23 @@ fallback:
 void vupi_shm_fini(vup_dev *d)
 {
     vupi_mbox_set_kick(d, -1);
-    if (d->shm) {
-        d->live_local = *d->live;
-        d->live = &d->live_local;
-        munmap(d->shm, d->shm_size);
-        d->shm = NULL;
-        d->mbox = NULL;
+    if (d->shm.map) {
+        d->live.local = *d->live.part;
+        d->live.part = &d->live.local;
+        munmap(d->shm.map, d->shm.size);
+        d->shm.map = NULL;
+        d->shm.mbox = NULL;
     }
-    if (d->shm_fd >= 0) {
-        close(d->shm_fd);
-        d->shm_fd = -1;
+    if (d->shm.fd >= 0) {
+        close(d->shm.fd);
+        d->shm.fd = -1;
     }
 }
 
 /* The next client starts with an empty mailbox. */
 void vupi_shm_client_gone(vup_dev *d)
 {
-    struct vup_cr_mailbox *m = d->mbox;
+    struct vup_cr_mailbox *m = d->shm.mbox;
 
     vupi_mbox_set_kick(d, -1);
     if (m) {
@@ -115,12 +115,12 @@ void vupi_shm_client_gone(vup_dev *d)
 
 void vupi_set_vtime(vup_dev *d, uint64_t vtime)
 {
-    if (vtime < d->vtime) {
+    if (vtime < d->timers.vtime) {
         vup_log(VUP_LOG_DEBUG, "%s: virtual time went back from %" PRIu64
-                " to %" PRIu64 " ns", d->name, d->vtime, vtime);
+                " to %" PRIu64 " ns", d->name, d->timers.vtime, vtime);
     }
-    d->vtime = vtime;
-    d->now_ns = vtime;
+    d->timers.vtime = vtime;
+    d->timers.now_ns = vtime;
     vupi_timers_run(d);
 }
 
@@ -128,7 +128,7 @@ void vupi_shm_before_request(vup_dev *d, bool posted)
 {
     uint64_t v;
 
-    if (!d->shm) {
+    if (!d->shm.map) {
         return;
     }
     vupi_mbox_serve(d);
@@ -138,8 +138,8 @@ void vupi_shm_before_request(vup_dev *d, bool posted)
      * may have been overtaken by a later store: it keeps the time the
      * message stream gave.
      */
-    v = __atomic_load_n(&d->live->vtime_ns, __ATOMIC_ACQUIRE);
-    if (!posted && v && v != d->vtime) {
+    v = __atomic_load_n(&d->live.part->vtime_ns, __ATOMIC_ACQUIRE);
+    if (!posted && v && v != d->timers.vtime) {
         vupi_set_vtime(d, v);
     }
 }
@@ -173,11 +173,11 @@ static int serve_one(vup_dev *d, const struct vup_cr_mbox_req *r,
                 r->offset, r->size, p->desc.size);
         return EINVAL;
     }
-    if ((r->flags & VUP_CR_MBOX_VTIME) && r->vtime_ns != d->vtime) {
+    if ((r->flags & VUP_CR_MBOX_VTIME) && r->vtime_ns != d->timers.vtime) {
         vupi_set_vtime(d, r->vtime_ns);
     }
     /* A posted write has no response: its changes ring the doorbell. */
-    d->in_request = !(r->flags & VUP_CR_MBOX_POSTED);
+    d->live.in_request = !(r->flags & VUP_CR_MBOX_POSTED);
     if (r->op == VUP_CR_MBOX_OP_WRITE) {
         vupi_regs_write(p, (uint32_t)r->offset, r->size, (uint32_t)r->data);
     } else {
@@ -185,18 +185,18 @@ static int serve_one(vup_dev *d, const struct vup_cr_mbox_req *r,
         *val = v;
     }
     vupi_timers_run(d);
-    d->in_request = false;
-    d->mbox_served++;
+    d->live.in_request = false;
+    d->shm.served++;
     return 0;
 }
 
 bool vupi_mbox_serve(vup_dev *d)
 {
-    struct vup_cr_mailbox *m = d->mbox;
+    struct vup_cr_mailbox *m = d->shm.mbox;
     uint32_t head, tail;
     bool did = false;
 
-    if (!m || d->kick_fd < 0) {
+    if (!m || d->shm.kick_fd < 0) {
         return false;
     }
     tail = m->tail;
@@ -249,10 +249,10 @@ static bool mbox_sleep(struct vup_cr_mailbox *m)
 
 void vupi_mbox_idle(vup_dev *d)
 {
-    struct vup_cr_mailbox *m = d->mbox;
+    struct vup_cr_mailbox *m = d->shm.mbox;
     uint64_t until;
 
-    if (!m || d->kick_fd < 0) {
+    if (!m || d->shm.kick_fd < 0) {
         return;
     }
     /*
@@ -268,11 +268,11 @@ void vupi_mbox_idle(vup_dev *d)
          * polls so that on a loaded host QEMU's vCPU thread gets the CPU
          * instead of being spun against (spin_us 0: straight back).
          */
-        until = start + (uint64_t)d->spin_us * 1000u;
+        until = start + (uint64_t)d->loop.spin_us * 1000u;
         while (now < until) {
             if (vupi_mbox_serve(d)) {
                 start = vupi_mono_ns();
-                until = start + (uint64_t)d->spin_us * 1000u;
+                until = start + (uint64_t)d->loop.spin_us * 1000u;
             } else if (now - start < VUPI_BUSY_NS) {
                 vupi_cpu_relax();
             } else {
@@ -281,7 +281,7 @@ void vupi_mbox_idle(vup_dev *d)
                 sched_yield();
             }
             now = vupi_mono_ns();
-            if (d->kick_fd < 0) {
+            if (d->shm.kick_fd < 0) {
                 return;
             }
         }
@@ -298,36 +298,36 @@ static void kick_ready(void *opaque, int fd, uint32_t events)
         vup_log(VUP_LOG_WARN, "%s: mailbox kick: %s", d->name,
                 strerror(errno));
     }
-    if (d->mbox) {
-        __atomic_store_n(&d->mbox->b_sleeping, 0, __ATOMIC_RELAXED);
+    if (d->shm.mbox) {
+        __atomic_store_n(&d->shm.mbox->b_sleeping, 0, __ATOMIC_RELAXED);
     }
     /* vupi_mbox_idle() at the end of this dispatch serves and spins. */
 }
 
 void vupi_mbox_set_kick(vup_dev *d, int fd)
 {
-    if (d->kick_fd >= 0) {
-        vup_dev_unwatch_fd(d, d->kick_fd);
-        close(d->kick_fd);
-        d->kick_fd = -1;
+    if (d->shm.kick_fd >= 0) {
+        vup_dev_unwatch_fd(d, d->shm.kick_fd);
+        close(d->shm.kick_fd);
+        d->shm.kick_fd = -1;
     }
     if (fd < 0) {
         return;
     }
-    if (!d->mbox || vup_dev_watch_fd(d, fd, EPOLLIN, kick_ready, d) < 0) {
+    if (!d->shm.mbox || vup_dev_watch_fd(d, fd, EPOLLIN, kick_ready, d) < 0) {
         vup_log(VUP_LOG_WARN, "%s: mailbox kick fd not usable: %s", d->name,
-                d->mbox ? vup_dev_error(d) : "no shared mailbox");
+                d->shm.mbox ? vup_dev_error(d) : "no shared mailbox");
         close(fd);
         return;
     }
-    d->kick_fd = fd;
+    d->shm.kick_fd = fd;
     /* Asleep until the first request: QEMU kicks. */
-    __atomic_store_n(&d->mbox->b_sleeping, 1, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&d->shm.mbox->b_sleeping, 1, __ATOMIC_SEQ_CST);
 }
 
 int vup_dev_set_fast_path(vup_dev *d, bool enable)
 {
-    if (d->desc) {
+    if (d->cr.desc) {
         return vupi_fail(d, EBUSY, "device already serving: set the "
                          "fast path before vup_dev_listen()");
     }
@@ -337,10 +337,10 @@ int vup_dev_set_fast_path(vup_dev *d, bool enable)
 
 void vup_dev_set_spin_us(vup_dev *d, unsigned us)
 {
-    d->spin_us = us;
+    d->loop.spin_us = us;
 }
 
 uint64_t vup_dev_mailbox_requests(const vup_dev *d)
 {
-    return d->mbox_served;
+    return d->shm.served;
 }

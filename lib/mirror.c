@@ -71,7 +71,7 @@ int vupi_mirror_init(vup_dev *d)
     uint8_t *map;
     int fd;
 
-    if (d->no_fast_path || d->mirror) {
+    if (d->no_fast_path || d->mirror.map) {
         return 0;
     }
     /* Which windows get a mirror: those with ranges, within the bound. */
@@ -107,9 +107,9 @@ int vupi_mirror_init(vup_dev *d)
         vup_log(VUP_LOG_WARN, "%s: cannot seal the window mirror (%s): "
                 "a client could map it writable", d->name, strerror(errno));
     }
-    d->mirror_fd = fd;
-    d->mirror = map;
-    d->mirror_size = size;
+    d->mirror.fd = fd;
+    d->mirror.map = map;
+    d->mirror.size = size;
     for (size_t i = 0; i < d->num_periphs; i++) {
         vup_periph *p = d->periphs[i];
 
@@ -138,13 +138,13 @@ void vupi_mirror_fini(vup_dev *d)
         d->periphs[i]->mirror = NULL;
         d->periphs[i]->num_direct = 0;
     }
-    if (d->mirror) {
-        munmap(d->mirror, d->mirror_size);
-        d->mirror = NULL;
+    if (d->mirror.map) {
+        munmap(d->mirror.map, d->mirror.size);
+        d->mirror.map = NULL;
     }
-    if (d->mirror_fd >= 0) {
-        close(d->mirror_fd);
-        d->mirror_fd = -1;
+    if (d->mirror.fd >= 0) {
+        close(d->mirror.fd);
+        d->mirror.fd = -1;
     }
 }
 

@@ -155,8 +155,8 @@ static int negotiate_caps(vup_dev *d, json_object *caps, json_object *out,
                 return EINVAL;
             }
             /* QEMU only coalesces posted writes, in order: we take them. */
-            d->conn.write_multi = json_object_get_boolean(val);
-            if (d->conn.write_multi) {
+            d->server.conn.write_multi = json_object_get_boolean(val);
+            if (d->server.conn.write_multi) {
                 json_object_object_add(out, key,
                                        json_object_new_boolean(true));
             }
@@ -217,11 +217,11 @@ static int h_version(vup_dev *d, const struct vupi_msg_hdr *h,
     size_t jlen = 0;
     int ret = 0;
 
-    if (d->conn.negotiated) {
+    if (d->server.conn.negotiated) {
         return reject(h, EINVAL, "version already negotiated");
     }
     /* A client we cannot talk to is not kept. */
-    d->conn.close_after = true;
+    d->server.conn.close_after = true;
     if (len < sizeof(v)) {
         return reject(h, EINVAL, "%zu-byte payload", len);
     }
@@ -234,7 +234,7 @@ static int h_version(vup_dev *d, const struct vupi_msg_hdr *h,
     if (!out) {
         return ENOMEM;
     }
-    d->conn.write_multi = false;
+    d->server.conn.write_multi = false;
     if (len > sizeof(v)) {
         ret = parse_version_json(d, (const char *)p + sizeof(v),
                                  len - sizeof(v), out, &what);
@@ -251,8 +251,8 @@ static int h_version(vup_dev *d, const struct vupi_msg_hdr *h,
         if (jlen) {
             memcpy((uint8_t *)r->data + sizeof(*rv), js, jlen);
         }
-        d->conn.negotiated = true;
-        d->conn.close_after = false;
+        d->server.conn.negotiated = true;
+        d->server.conn.close_after = false;
         if (sizeof(*h) + r->len > h->size) {
             vup_log(VUP_LOG_WARN, "VERSION reply (%zu bytes) is larger than "
                     "the request (%u): a QEMU client will refuse it",
@@ -311,7 +311,7 @@ static int h_device_info(vup_dev *d, const struct vupi_msg_hdr *h,
 
 static bool in_shm(const vup_dev *d)
 {
-    return d->shm_fd >= 0;
+    return d->shm.fd >= 0;
 }
 
 /*
@@ -380,9 +380,9 @@ static int h_region_info(vup_dev *d, const struct vupi_msg_hdr *h,
                 sp->header.id = VFIO_REGION_INFO_CAP_SPARSE_MMAP;
                 sp->header.version = 1;
                 sp->nr_areas = 1;
-                sp->offset = d->live_offset;
-                sp->size = d->shm_size;
-                r->fd = d->shm_fd;
+                sp->offset = d->cr.live_offset;
+                sp->size = d->shm.size;
+                r->fd = d->shm.fd;
             }
         }
     } else {
@@ -404,7 +404,7 @@ static int h_region_info(vup_dev *d, const struct vupi_msg_hdr *h,
             sp->nr_areas = 1;
             sp->offset = 0;
             sp->size = win->mirror_size;
-            r->fd = d->mirror_fd;
+            r->fd = d->mirror.fd;
         }
     }
     return 0;
@@ -439,7 +439,7 @@ static void irq_set_fd(vup_dev *d, uint32_t index, int fd)
 {
     int *slot = vupi_dev_irq_fd(d, index);
 
-    if (slot == &d->kick_fd) {
+    if (slot == &d->shm.kick_fd) {
         vupi_mbox_set_kick(d, fd);
         return;
     }
@@ -452,7 +452,7 @@ static void irq_set_fd(vup_dev *d, uint32_t index, int fd)
 static int h_set_irqs(vup_dev *d, const struct vupi_msg_hdr *h,
                       const uint8_t *p, size_t len, struct reply *r)
 {
-    struct vupi_rx *rx = &d->conn.rx;
+    struct vupi_rx *rx = &d->server.conn.rx;
     struct vfio_irq_set s;
     uint32_t action, data;
 
@@ -667,7 +667,7 @@ static int h_write_multi(vup_dev *d, const struct vupi_msg_hdr *h,
 static int h_dma_map(vup_dev *d, const struct vupi_msg_hdr *h,
                      const uint8_t *p, size_t len, struct reply *r)
 {
-    struct vupi_rx *rx = &d->conn.rx;
+    struct vupi_rx *rx = &d->server.conn.rx;
     struct vupi_msg_dma_map m;
     int ret;
 
@@ -679,7 +679,7 @@ static int h_dma_map(vup_dev *d, const struct vupi_msg_hdr *h,
     if (m.argsz < sizeof(m) || rx->nfds > 1) {
         return reject(h, EINVAL, "argsz %u with %zu fds", m.argsz, rx->nfds);
     }
-    ret = vupi_dma_map(&d->conn, &m, rx->nfds ? rx->fds[0] : -1);
+    ret = vupi_dma_map(&d->server.conn, &m, rx->nfds ? rx->fds[0] : -1);
     if (ret) {
         return reject(h, ret, "iova 0x%" PRIx64 " size 0x%" PRIx64
                       " flags 0x%x", m.iova, m.size, m.flags);
@@ -697,7 +697,7 @@ static int h_dma_unmap(vup_dev *d, const struct vupi_msg_hdr *h,
         return reject(h, EINVAL, "%zu-byte payload", len);
     }
     memcpy(&m, p, sizeof(m));
-    ret = vupi_dma_unmap(&d->conn, &m);
+    ret = vupi_dma_unmap(&d->server.conn, &m);
     if (ret) {
         return reject(h, ret, "iova 0x%" PRIx64 " size 0x%" PRIx64
                       " flags 0x%x", m.iova, m.size, m.flags);
@@ -744,7 +744,7 @@ static void conn_ready(void *opaque, int fd, uint32_t events);
 
 static void drop_client(vup_dev *d, const char *why)
 {
-    struct vupi_conn *c = &d->conn;
+    struct vupi_conn *c = &d->server.conn;
 
     if (c->fd < 0) {
         return;
@@ -763,8 +763,9 @@ static void drop_client(vup_dev *d, const char *why)
     c->out_len = c->out_off = 0;
     vupi_dma_clear(c);
     vupi_dev_client_gone(d);
-    if (d->listen_fd >= 0 &&
-        vup_dev_watch_fd(d, d->listen_fd, EPOLLIN, listen_ready, d) < 0) {
+    if (d->server.listen_fd >= 0 &&
+        vup_dev_watch_fd(d, d->server.listen_fd, EPOLLIN, listen_ready,
+                         d) < 0) {
         vup_log(VUP_LOG_ERROR, "%s: cannot accept clients: %s", d->name,
                 vup_dev_error(d));
     }
@@ -774,7 +775,7 @@ static void drop_client(vup_dev *d, const char *why)
 static int send_reply(vup_dev *d, const struct vupi_msg_hdr *req, int err,
                       const struct reply *r)
 {
-    struct vupi_conn *c = &d->conn;
+    struct vupi_conn *c = &d->server.conn;
     size_t plen = err ? 0 : r->len;
     struct vupi_msg_hdr h = {
         .id = req->id, .command = req->command,
@@ -826,7 +827,7 @@ static int send_reply(vup_dev *d, const struct vupi_msg_hdr *req, int err,
 /* Handles the complete message in conn.rx; <0: the client must go. */
 static int handle_msg(vup_dev *d)
 {
-    struct vupi_conn *c = &d->conn;
+    struct vupi_conn *c = &d->server.conn;
     const struct vupi_msg_hdr *h = &c->rx.hdr;
     const uint32_t type = h->flags & VUPI_MSG_TYPE_MASK;
     const size_t len = h->size - sizeof(*h);
@@ -860,15 +861,15 @@ static int handle_msg(vup_dev *d)
          * Changes made by a posted request have no reply, so no
          * synchronisation point: they ring the doorbell instead.
          */
-        d->in_request = !(h->flags & VUPI_MSG_NO_REPLY);
+        d->live.in_request = !(h->flags & VUPI_MSG_NO_REPLY);
         err = fn(d, h, c->rx.body, len, &r);
         /* Timers a register write armed in the past run before the reply. */
         vupi_timers_run(d);
-        d->in_request = false;
+        d->live.in_request = false;
     }
     if (!(h->flags & VUPI_MSG_NO_REPLY)) {
         ret = send_reply(d, h, err, &r);
-        d->replied = true;
+        d->loop.replied = true;
         if (ret < 0) {
             vup_log(VUP_LOG_WARN, "%s: sending %s reply: %s", d->name,
                     cmd_name(h->command), strerror(-ret));
@@ -899,7 +900,7 @@ static const char *rx_error(int err)
 
 static void conn_read(vup_dev *d)
 {
-    struct vupi_conn *c = &d->conn;
+    struct vupi_conn *c = &d->server.conn;
 
     for (int i = 0; i < MSGS_PER_WAKEUP && c->fd >= 0 && !c->out; i++) {
         int ret = vupi_rx_step(c->fd, &c->rx, VUPI_MSG_MAX_SIZE);
@@ -928,7 +929,7 @@ static void conn_read(vup_dev *d)
 
 static void conn_write(vup_dev *d)
 {
-    struct vupi_conn *c = &d->conn;
+    struct vupi_conn *c = &d->server.conn;
     struct iovec iov = { .iov_base = c->out + c->out_off,
                          .iov_len = c->out_len - c->out_off };
     ssize_t n;
@@ -962,11 +963,11 @@ static void conn_ready(void *opaque, int fd, uint32_t events)
     vup_dev *d = opaque;
 
     (void)fd;
-    if (d->conn.out && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+    if (d->server.conn.out && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
         conn_write(d);
     }
     /* A hang-up still leaves queued requests to read before the EOF. */
-    if (d->conn.fd >= 0 && !d->conn.out &&
+    if (d->server.conn.fd >= 0 && !d->server.conn.out &&
         (events & (EPOLLIN | EPOLLERR | EPOLLHUP))) {
         conn_read(d);
     }
@@ -987,7 +988,7 @@ static void listen_ready(void *opaque, int fd, uint32_t events)
     }
     /* One client at a time: later ones wait in the backlog. */
     vup_dev_unwatch_fd(d, fd);
-    d->conn.fd = cfd;
+    d->server.conn.fd = cfd;
     if (vup_dev_watch_fd(d, cfd, EPOLLIN, conn_ready, d) < 0) {
         vup_log(VUP_LOG_ERROR, "%s: %s", d->name, vup_dev_error(d));
         drop_client(d, "cannot watch it");
@@ -1002,8 +1003,8 @@ int vup_dev_listen(vup_dev *d, const char *path)
     struct stat st;
     int fd, ret;
 
-    if (d->listen_fd >= 0) {
-        return vupi_fail(d, EBUSY, "already listening on %s", d->path);
+    if (d->server.listen_fd >= 0) {
+        return vupi_fail(d, EBUSY, "already listening on %s", d->server.path);
     }
     ret = vupi_dev_freeze(d);
     if (ret < 0) {
@@ -1031,9 +1032,9 @@ int vup_dev_listen(vup_dev *d, const char *path)
         close(fd);
         return vupi_fail(d, ret, "%s: %s", path, strerror(ret));
     }
-    d->path = strdup(path);
-    d->listen_fd = fd;
-    ret = d->path ? vup_dev_watch_fd(d, fd, EPOLLIN, listen_ready, d)
+    d->server.path = strdup(path);
+    d->server.listen_fd = fd;
+    ret = d->server.path ? vup_dev_watch_fd(d, fd, EPOLLIN, listen_ready, d)
                   : vupi_fail(d, ENOMEM, "out of memory");
     if (ret < 0) {
         vupi_server_fini(d);
@@ -1045,28 +1046,28 @@ int vup_dev_listen(vup_dev *d, const char *path)
 
 bool vup_dev_connected(const vup_dev *d)
 {
-    return d->conn.fd >= 0;
+    return d->server.conn.fd >= 0;
 }
 
 void vupi_server_fini(vup_dev *d)
 {
-    if (d->conn.fd >= 0) {
+    if (d->server.conn.fd >= 0) {
         /* Not drop_client(): nothing is accepted any more. */
-        int lfd = d->listen_fd;
+        int lfd = d->server.listen_fd;
 
-        d->listen_fd = -1;
+        d->server.listen_fd = -1;
         drop_client(d, "device freed");
-        d->listen_fd = lfd;
+        d->server.listen_fd = lfd;
     }
-    vupi_rx_fini(&d->conn.rx);
-    if (d->listen_fd >= 0) {
-        vup_dev_unwatch_fd(d, d->listen_fd);
-        close(d->listen_fd);
-        d->listen_fd = -1;
+    vupi_rx_fini(&d->server.conn.rx);
+    if (d->server.listen_fd >= 0) {
+        vup_dev_unwatch_fd(d, d->server.listen_fd);
+        close(d->server.listen_fd);
+        d->server.listen_fd = -1;
     }
-    if (d->path) {
-        unlink(d->path);
-        free(d->path);
-        d->path = NULL;
+    if (d->server.path) {
+        unlink(d->server.path);
+        free(d->server.path);
+        d->server.path = NULL;
     }
 }
