@@ -78,7 +78,7 @@ int vup_dev_add_clock(vup_dev *d, const char *name, uint32_t flags,
     }
     c->flags = flags;
     c->reset_hz = dir == VUP_CR_CLOCK_OUTPUT ? freq_hz : 0;
-    d->live.part->clock_hz[i] = c->reset_hz;
+    vupi_live_put_clock(&d->live, (unsigned)i, c->reset_hz);
     return i;
 }
 
@@ -120,9 +120,7 @@ int vup_clock_set_hz(vup_dev *d, unsigned clock, uint64_t hz)
         return vupi_fail(d, EINVAL, "clock %s: %" PRIu64 " Hz is above "
                          "the maximum", d->clocks.clock[clock].name, hz);
     }
-    if (d->live.part->clock_hz[clock] != hz) {
-        d->live.part->clock_hz[clock] = hz;
-        vupi_dev_live_changed(d);
+    if (vupi_live_set_clock(&d->live, clock, hz)) {
         notify(d, clock);
     }
     return 0;
@@ -148,7 +146,7 @@ void vupi_clocks_client_gone(vup_dev *d)
     for (size_t i = 0; i < d->clocks.num; i++) {
         if ((d->clocks.clock[i].flags & VUP_CR_CLOCK_INPUT) &&
             d->live.part->clock_hz[i]) {
-            d->live.part->clock_hz[i] = 0;
+            vupi_live_put_clock(&d->live, (unsigned)i, 0);
             notify(d, (unsigned)i);
         }
     }
@@ -170,14 +168,12 @@ void vupi_live_write(vup_dev *d, uint64_t rel, const void *buf, uint32_t count)
         if (rel < clk + (i + 1) * sizeof(uint64_t) &&
             rel + count > clk + i * sizeof(uint64_t) &&
             d->live.part->clock_hz[i] != cur.clock_hz[i]) {
-            d->live.part->clock_hz[i] = cur.clock_hz[i];
+            vupi_live_put_clock(&d->live, (unsigned)i, cur.clock_hz[i]);
             notify(d, (unsigned)i);
         }
     }
     if (rel < vt + sizeof(uint64_t) && rel + count > vt) {
-        if (!d->shm.map) {
-            d->live.part->vtime_ns = cur.vtime_ns;
-        }
+        vupi_live_put_vtime(&d->live, cur.vtime_ns);
         vupi_set_vtime(d, cur.vtime_ns);
     }
 }

@@ -34,10 +34,9 @@ vup_dev *vup_dev_new(const char *name)
     strcpy(d->name, name);
     d->server.listen_fd = -1;
     d->server.conn.fd = -1;
-    d->live.doorbell_fd = -1;
     d->mirror.fd = -1;
     d->server.conn.out_fd = -1;
-    d->live.part = &d->live.local;
+    vupi_live_init(&d->live);
     d->shm.fd = -1;
     d->shm.kick_fd = -1;
     d->loop.spin_us = 50;
@@ -270,56 +269,26 @@ uint32_t vupi_dev_num_irq_indexes(const vup_dev *d)
            (d->cr.mbox_offset ? 1 : 0);
 }
 
-int *vupi_dev_irq_fd(vup_dev *d, uint32_t index)
+void vupi_dev_irq_set_fd(vup_dev *d, uint32_t index, int fd)
 {
-    if (d->cr.mbox_offset && index == d->cr.kick_index) {
-        return &d->shm.kick_fd;
-    }
-    return index < d->irqs.num ? &d->irqs.line[index].fd
-                               : &d->live.doorbell_fd;
-}
+    int *slot = &d->irqs.line[index].fd;
 
-static void fd_signal(int fd, const char *what, unsigned index)
-{
-    uint64_t one = 1;
-
-    if (fd >= 0 && write(fd, &one, sizeof(one)) != sizeof(one)) {
-        vup_log(VUP_LOG_WARN, "%s %u: eventfd write: %s", what, index,
-                strerror(errno));
+    if (*slot >= 0) {
+        close(*slot);
     }
+    *slot = fd;
 }
 
 static void irq_signal(vup_dev *d, unsigned index)
 {
-    fd_signal(d->irqs.line[index].fd, "IRQ", index);
-}
-
-/*
- * Inside a request QEMU re-reads the live part after the reply; outside
- * one (serial input, a notifier...) it learns of the change by the
- * doorbell.
- */
-void vupi_dev_live_changed(vup_dev *d)
-{
-    /* Fields first, then seq (release): see vup_cr_live in the header. */
-    __atomic_store_n(&d->live.part->seq, d->live.part->seq + 1,
-                     __ATOMIC_RELEASE);
-    if (!d->live.in_request) {
-        fd_signal(d->live.doorbell_fd, "doorbell IRQ", (unsigned)d->irqs.num);
-    }
+    vupi_eventfd_signal(d->irqs.line[index].fd, "IRQ", index);
 }
 
 static void irq_level(vup_dev *d, unsigned index, bool level)
 {
-    uint32_t *word = &d->live.part->irq_level[index / 32];
-    uint32_t bit = 1u << (index % 32);
-
-    if (!!(*word & bit) == level) {
-        return;
+    if (vupi_live_set_irq(&d->live, index, level)) {
+        irq_signal(d, index);
     }
-    *word ^= bit;
-    vupi_dev_live_changed(d);
-    irq_signal(d, index);
 }
 
 static struct vupi_irq *periph_irq(vup_periph *p, unsigned n, uint32_t flags,
@@ -387,10 +356,7 @@ void vupi_dev_client_gone(vup_dev *d)
             d->irqs.line[i].fd = -1;
         }
     }
-    if (d->live.doorbell_fd >= 0) {
-        close(d->live.doorbell_fd);
-        d->live.doorbell_fd = -1;
-    }
+    vupi_live_client_gone(&d->live);
     vupi_time_client_gone(d);
     vupi_clocks_client_gone(d);
     vupi_shm_client_gone(d);

@@ -53,11 +53,12 @@ struct vupi_loop {
     bool stop;
 };
 
-/* The control region's live part (dev.c, clock.c, timer.c, mailbox.c). */
+/* live.c: the control region's live part. */
 struct vupi_live {
     struct vup_cr_live local;      /* the live part without shared memory */
     struct vup_cr_live *part;      /* &local or the shared page */
     int doorbell_fd;               /* client's eventfd, -1 if none */
+    uint32_t doorbell_index;       /* its vfio IRQ index, for the log */
     bool in_request;               /* a reply follows: no doorbell */
 };
 
@@ -228,7 +229,7 @@ struct vup_dev {
 
     struct vupi_error error;       /* log.c */
     struct vupi_loop loop;         /* loop.c */
-    struct vupi_live live;
+    struct vupi_live live;         /* live.c */
     struct vupi_irqs irqs;
     struct vupi_clocks clocks;     /* clock.c */
     struct vupi_timers timers;     /* timer.c */
@@ -271,10 +272,34 @@ void vupi_dev_client_gone(vup_dev *d);
 
 /* vfio IRQ indexes: the lines, the doorbell, the mailbox kick. */
 uint32_t vupi_dev_num_irq_indexes(const vup_dev *d);
-/* The eventfd slot of IRQ index @index (< vupi_dev_num_irq_indexes()). */
-int *vupi_dev_irq_fd(vup_dev *d, uint32_t index);
-/* A backend-written live field changed: bump seq, ring the doorbell. */
-void vupi_dev_live_changed(vup_dev *d);
+/* The eventfd of IRQ line @index (< irqs.num); the old one is closed. */
+void vupi_dev_irq_set_fd(vup_dev *d, uint32_t index, int fd);
+
+/*
+ * live.c: every store into the live part.  set: a backend field changed
+ * (bump seq, ring the doorbell unless in a request; false if unchanged);
+ * put: stored without a bump (a value not yet served, or QEMU's own).
+ */
+void vupi_live_init(struct vupi_live *l);
+/* Moves the part into @page (the memfd QEMU may map), or back. */
+void vupi_live_share(struct vupi_live *l, void *page);
+void vupi_live_unshare(struct vupi_live *l);
+bool vupi_live_shared(const struct vupi_live *l);
+/* The doorbell eventfd (IRQ index @index), -1: none; the old one is closed. */
+void vupi_live_set_doorbell(struct vupi_live *l, uint32_t index, int fd);
+/* While a request QEMU waits for is handled, changes ring no doorbell. */
+void vupi_live_set_in_request(struct vupi_live *l, bool in_request);
+bool vupi_live_set_irq(struct vupi_live *l, unsigned index, bool level);
+bool vupi_live_set_clock(struct vupi_live *l, unsigned i, uint64_t hz);
+void vupi_live_put_clock(struct vupi_live *l, unsigned i, uint64_t hz);
+bool vupi_live_set_deadline(struct vupi_live *l, uint64_t deadline_ns);
+void vupi_live_put_deadline(struct vupi_live *l, uint64_t deadline_ns);
+/* QEMU wrote vtime_ns by message: kept unless the part is shared. */
+void vupi_live_put_vtime(struct vupi_live *l, uint64_t vtime_ns);
+/* vtime_ns as QEMU stores it in a shared part (acquire), 0: never. */
+uint64_t vupi_live_qemu_vtime(const struct vupi_live *l);
+/* Closes the doorbell, clears vtime_ns. */
+void vupi_live_client_gone(struct vupi_live *l);
 
 /* mirror.c */
 int vupi_mirror_init(vup_dev *d);   /* at freeze, before the descriptor */
@@ -305,7 +330,8 @@ void vupi_mbox_set_kick(vup_dev *d, int fd);
 void vupi_clocks_reset(vup_dev *d);
 void vupi_clocks_client_gone(vup_dev *d);
 /* QEMU wrote @count bytes at @rel of the live part (already checked). */
-void vupi_live_write(vup_dev *d, uint64_t rel, const void *buf, uint32_t count);
+void vupi_live_write(vup_dev *d, uint64_t rel, const void *buf,
+                     uint32_t count);
 
 /* timer.c */
 void vupi_timers_run(vup_dev *d);   /* runs those due by vtime */
@@ -331,6 +357,10 @@ void vupi_cr_region_write(vup_dev *d, uint64_t off, const void *buf,
                           uint32_t count);
 
 /* loop.c */
+/* Writes 1 to a client's eventfd (non-blocking; -1: none), logs a failure. */
+void vupi_eventfd_signal(int fd, const char *what, unsigned index);
+/* Writes 1 to a client's eventfd (non-blocking; -1: none), logs a failure. */
+void vupi_eventfd_signal(int fd, const char *what, unsigned index);
 int vupi_loop_init(vup_dev *d);
 void vupi_loop_fini(vup_dev *d);
 int vupi_loop_modify(vup_dev *d, int fd, uint32_t events);

@@ -12,6 +12,16 @@
 
 #include "internal.h"
 
+void vupi_eventfd_signal(int fd, const char *what, unsigned index)
+{
+    uint64_t one = 1;
+
+    if (fd >= 0 && write(fd, &one, sizeof(one)) != sizeof(one)) {
+        vup_log(VUP_LOG_WARN, "%s %u: eventfd write: %s", what, index,
+                strerror(errno));
+    }
+}
+
 int vupi_loop_init(vup_dev *d)
 {
     d->loop.epfd = epoll_create1(EPOLL_CLOEXEC);

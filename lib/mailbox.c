@@ -65,11 +65,10 @@ int vupi_shm_init(vup_dev *d)
         close(fd);
         goto fallback;
     }
-    memcpy(p, &d->live.local, sizeof(d->live.local));
     d->shm.fd = fd;
     d->shm.map = p;
     d->shm.size = size;
-    d->live.part = p;
+    vupi_live_share(&d->live, p);
     if (d->cr.mbox_offset) {
         d->shm.mbox = (struct vup_cr_mailbox *)((uint8_t *)p + VUPI_LIVE_SIZE);
         d->shm.mbox->kick_irq = d->cr.kick_index;
@@ -89,8 +88,7 @@ void vupi_shm_fini(vup_dev *d)
 {
     vupi_mbox_set_kick(d, -1);
     if (d->shm.map) {
-        d->live.local = *d->live.part;
-        d->live.part = &d->live.local;
+        vupi_live_unshare(&d->live);
         munmap(d->shm.map, d->shm.size);
         d->shm.map = NULL;
         d->shm.mbox = NULL;
@@ -138,7 +136,7 @@ void vupi_shm_before_request(vup_dev *d, bool posted)
      * may have been overtaken by a later store: it keeps the time the
      * message stream gave.
      */
-    v = __atomic_load_n(&d->live.part->vtime_ns, __ATOMIC_ACQUIRE);
+    v = vupi_live_qemu_vtime(&d->live);
     if (!posted && v && v != d->timers.vtime) {
         vupi_set_vtime(d, v);
     }
@@ -177,7 +175,7 @@ static int serve_one(vup_dev *d, const struct vup_cr_mbox_req *r,
         vupi_set_vtime(d, r->vtime_ns);
     }
     /* A posted write has no response: its changes ring the doorbell. */
-    d->live.in_request = !(r->flags & VUP_CR_MBOX_POSTED);
+    vupi_live_set_in_request(&d->live, !(r->flags & VUP_CR_MBOX_POSTED));
     if (r->op == VUP_CR_MBOX_OP_WRITE) {
         vupi_regs_write(p, (uint32_t)r->offset, r->size, (uint32_t)r->data);
     } else {
@@ -185,7 +183,7 @@ static int serve_one(vup_dev *d, const struct vup_cr_mbox_req *r,
         *val = v;
     }
     vupi_timers_run(d);
-    d->live.in_request = false;
+    vupi_live_set_in_request(&d->live, false);
     d->shm.served++;
     return 0;
 }

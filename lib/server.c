@@ -435,18 +435,29 @@ static int h_irq_info(vup_dev *d, const struct vupi_msg_hdr *h,
     return 0;
 }
 
+static bool is_kick(const vup_dev *d, uint32_t index)
+{
+    return d->cr.mbox_offset && index == d->cr.kick_index;
+}
+
+/* The eventfd of IRQ index @index: a line's, the doorbell or the kick. */
+static int irq_fd(const vup_dev *d, uint32_t index)
+{
+    if (is_kick(d, index)) {
+        return d->shm.kick_fd;
+    }
+    return index < d->irqs.num ? d->irqs.line[index].fd : d->live.doorbell_fd;
+}
+
 static void irq_set_fd(vup_dev *d, uint32_t index, int fd)
 {
-    int *slot = vupi_dev_irq_fd(d, index);
-
-    if (slot == &d->shm.kick_fd) {
+    if (is_kick(d, index)) {
         vupi_mbox_set_kick(d, fd);
-        return;
+    } else if (index < d->irqs.num) {
+        vupi_dev_irq_set_fd(d, index, fd);
+    } else {
+        vupi_live_set_doorbell(&d->live, index, fd);
     }
-    if (*slot >= 0) {
-        close(*slot);
-    }
-    *slot = fd;
 }
 
 static int h_set_irqs(vup_dev *d, const struct vupi_msg_hdr *h,
@@ -508,10 +519,10 @@ static int h_set_irqs(vup_dev *d, const struct vupi_msg_hdr *h,
     }
     if (s.count == 0) {
         irq_set_fd(d, s.index, -1);
-    } else if (*vupi_dev_irq_fd(d, s.index) >= 0) {
+    } else if (irq_fd(d, s.index) >= 0) {
         uint64_t one = 1;
 
-        if (write(*vupi_dev_irq_fd(d, s.index), &one, sizeof(one)) < 0) {
+        if (write(irq_fd(d, s.index), &one, sizeof(one)) < 0) {
             return reject(h, errno, "eventfd write");
         }
     }
@@ -861,11 +872,11 @@ static int handle_msg(vup_dev *d)
          * Changes made by a posted request have no reply, so no
          * synchronisation point: they ring the doorbell instead.
          */
-        d->live.in_request = !(h->flags & VUPI_MSG_NO_REPLY);
+        vupi_live_set_in_request(&d->live, !(h->flags & VUPI_MSG_NO_REPLY));
         err = fn(d, h, c->rx.body, len, &r);
         /* Timers a register write armed in the past run before the reply. */
         vupi_timers_run(d);
-        d->live.in_request = false;
+        vupi_live_set_in_request(&d->live, false);
     }
     if (!(h->flags & VUPI_MSG_NO_REPLY)) {
         ret = send_reply(d, h, err, &r);

@@ -42,13 +42,13 @@ vup_timer *vup_timer_new(vup_dev *d, vup_timer_fn fn, void *opaque)
     *t = (struct vup_timer){ .dev = d, .fn = fn, .opaque = opaque };
     if (!d->timers.virtual_time) {
         d->timers.virtual_time = true;
-        d->live.part->deadline_ns = VUP_CR_NO_DEADLINE;
+        vupi_live_put_deadline(&d->live, VUP_CR_NO_DEADLINE);
     }
     d->timers.timer[d->timers.num++] = t;
     return t;
 }
 
-/* Publishes the earliest deadline when it changed. */
+/* Publishes the earliest deadline (the live part bumps seq if it changed). */
 static void update_deadline(vup_dev *d)
 {
     uint64_t next = VUP_CR_NO_DEADLINE;
@@ -61,10 +61,7 @@ static void update_deadline(vup_dev *d)
             next = d->timers.timer[i]->deadline;
         }
     }
-    if (next != d->live.part->deadline_ns) {
-        d->live.part->deadline_ns = next;
-        vupi_dev_live_changed(d);
-    }
+    vupi_live_set_deadline(&d->live, next);
 }
 
 void vup_timer_free(vup_timer *t)
@@ -183,6 +180,5 @@ void vupi_timers_free(vup_dev *d)
 void vupi_time_client_gone(vup_dev *d)
 {
     d->timers.vtime = 0;
-    d->live.part->vtime_ns = 0;
     d->timers.now_ns = 0;
 }
