@@ -1,14 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * vup_dev: the device description (peripherals, IRQ lines, memories, CPU),
- * its reset, and the IRQ state in the control region's live part (clocks:
- * clock.c, virtual time: timer.c).
+ * vup_dev: the device description (peripherals, IRQ lines, memories, CPU)
+ * and its reset (IRQ lines: irq.c, clocks: clock.c, virtual time: timer.c).
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "internal.h"
 
@@ -168,13 +166,7 @@ vup_periph *vup_dev_add_periph(vup_dev *d, const struct vup_periph_desc *desc,
     }
     vupi_regs_reset(p);
     p->region = (uint32_t)d->num_periphs + 1;
-    p->irq_base = (uint32_t)d->irqs.num;
-    for (size_t i = 0; i < desc->num_irqs; i++) {
-        d->irqs.line[d->irqs.num++] = (struct vupi_irq){
-            .periph = p, .n = (unsigned)i, .flags = desc->irqs[i].flags,
-            .fd = -1,
-        };
-    }
+    p->irq_base = vupi_irqs_add(d, p);
     d->periphs[d->num_periphs++] = p;
     return p;
 }
@@ -269,62 +261,6 @@ uint32_t vupi_dev_num_irq_indexes(const vup_dev *d)
            (d->cr.mbox_offset ? 1 : 0);
 }
 
-void vupi_dev_irq_set_fd(vup_dev *d, uint32_t index, int fd)
-{
-    int *slot = &d->irqs.line[index].fd;
-
-    if (*slot >= 0) {
-        close(*slot);
-    }
-    *slot = fd;
-}
-
-static void irq_signal(vup_dev *d, unsigned index)
-{
-    vupi_eventfd_signal(d->irqs.line[index].fd, "IRQ", index);
-}
-
-static void irq_level(vup_dev *d, unsigned index, bool level)
-{
-    if (vupi_live_set_irq(&d->live, index, level)) {
-        irq_signal(d, index);
-    }
-}
-
-static struct vupi_irq *periph_irq(vup_periph *p, unsigned n, uint32_t flags,
-                                  const char *what)
-{
-    struct vupi_irq *q;
-
-    if (n >= p->desc.num_irqs) {
-        vup_log(VUP_LOG_ERROR, "%s: %s of IRQ %u: only %zu IRQs", p->name,
-                what, n, p->desc.num_irqs);
-        return NULL;
-    }
-    q = &p->dev->irqs.line[p->irq_base + n];
-    if (q->flags != flags) {
-        vup_log(VUP_LOG_ERROR, "%s: %s of IRQ %s, which is %s", p->name,
-                what, p->desc.irqs[n].name,
-                q->flags == VUP_CR_IRQ_LEVEL ? "level" : "edge");
-        return NULL;
-    }
-    return q;
-}
-
-void vup_irq_set(vup_periph *p, unsigned n, bool level)
-{
-    if (periph_irq(p, n, VUP_CR_IRQ_LEVEL, "vup_irq_set")) {
-        irq_level(p->dev, p->irq_base + n, level);
-    }
-}
-
-void vup_irq_pulse(vup_periph *p, unsigned n)
-{
-    if (periph_irq(p, n, VUP_CR_IRQ_EDGE, "vup_irq_pulse")) {
-        irq_signal(p->dev, p->irq_base + n);
-    }
-}
-
 /* ---- reset -------------------------------------------------------------- */
 
 void vup_dev_reset(vup_dev *d)
@@ -333,9 +269,7 @@ void vup_dev_reset(vup_dev *d)
         vupi_regs_reset(d->periphs[i]);
     }
     /* Levels first, so a reset hook may raise a line that is high at reset. */
-    for (size_t i = 0; i < d->irqs.num; i++) {
-        irq_level(d, (unsigned)i, false);
-    }
+    vupi_irqs_lower(d);
     /* Models re-arm their timers from their reset hooks if they need to. */
     vupi_timers_reset(d);
     for (size_t i = 0; i < d->num_periphs; i++) {
@@ -350,12 +284,7 @@ void vup_dev_reset(vup_dev *d)
 /* The client went away: forget what it owned, then reset. */
 void vupi_dev_client_gone(vup_dev *d)
 {
-    for (size_t i = 0; i < d->irqs.num; i++) {
-        if (d->irqs.line[i].fd >= 0) {
-            close(d->irqs.line[i].fd);
-            d->irqs.line[i].fd = -1;
-        }
-    }
+    vupi_irqs_client_gone(d);
     vupi_live_client_gone(&d->live);
     vupi_time_client_gone(d);
     vupi_clocks_client_gone(d);

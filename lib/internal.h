@@ -62,7 +62,7 @@ struct vupi_live {
     bool in_request;               /* a reply follows: no doorbell */
 };
 
-/* dev.c: the IRQ lines the peripherals declared, in vfio index order. */
+/* irq.c: the IRQ lines the peripherals declared, in vfio index order. */
 struct vupi_irq {
     vup_periph *periph;
     unsigned n;                    /* index into periph->desc.irqs */
@@ -230,7 +230,7 @@ struct vup_dev {
     struct vupi_error error;       /* log.c */
     struct vupi_loop loop;         /* loop.c */
     struct vupi_live live;         /* live.c */
-    struct vupi_irqs irqs;
+    struct vupi_irqs irqs;         /* irq.c */
     struct vupi_clocks clocks;     /* clock.c */
     struct vupi_timers timers;     /* timer.c */
     struct vupi_mirror mirror;     /* mirror.c */
@@ -272,8 +272,6 @@ void vupi_dev_client_gone(vup_dev *d);
 
 /* vfio IRQ indexes: the lines, the doorbell, the mailbox kick. */
 uint32_t vupi_dev_num_irq_indexes(const vup_dev *d);
-/* The eventfd of IRQ line @index (< irqs.num); the old one is closed. */
-void vupi_dev_irq_set_fd(vup_dev *d, uint32_t index, int fd);
 
 /*
  * live.c: every store into the live part.  set: a backend field changed
@@ -300,6 +298,14 @@ void vupi_live_put_vtime(struct vupi_live *l, uint64_t vtime_ns);
 uint64_t vupi_live_qemu_vtime(const struct vupi_live *l);
 /* Closes the doorbell, clears vtime_ns. */
 void vupi_live_client_gone(struct vupi_live *l);
+
+/* irq.c */
+/* Appends @p's lines; returns the vfio IRQ index of the first. */
+uint32_t vupi_irqs_add(vup_dev *d, vup_periph *p);
+/* The eventfd of line @index (< irqs.num), -1: none; the old one is closed. */
+void vupi_irq_set_fd(vup_dev *d, uint32_t index, int fd);
+void vupi_irqs_lower(vup_dev *d);        /* every level low (reset) */
+void vupi_irqs_client_gone(vup_dev *d);  /* closes the eventfds */
 
 /* mirror.c */
 int vupi_mirror_init(vup_dev *d);   /* at freeze, before the descriptor */

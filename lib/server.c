@@ -454,7 +454,7 @@ static void irq_set_fd(vup_dev *d, uint32_t index, int fd)
     if (is_kick(d, index)) {
         vupi_mbox_set_kick(d, fd);
     } else if (index < d->irqs.num) {
-        vupi_dev_irq_set_fd(d, index, fd);
+        vupi_irq_set_fd(d, index, fd);
     } else {
         vupi_live_set_doorbell(&d->live, index, fd);
     }
