@@ -152,28 +152,8 @@ void vupi_clocks_client_gone(vup_dev *d)
     }
 }
 
-void vupi_live_write(vup_dev *d, uint64_t rel, const void *buf, uint32_t count)
+void vupi_clock_input(vup_dev *d, unsigned clock, uint64_t hz)
 {
-    const uint64_t clk = offsetof(struct vup_cr_live, clock_hz);
-    const uint64_t vt = offsetof(struct vup_cr_live, vtime_ns);
-    struct vup_cr_live cur = *d->live.part;
-
-    /*
-     * Apply to a copy: with a shared live part QEMU may store vtime_ns
-     * itself, so the backend never writes that field there.
-     */
-    cur.vtime_ns = d->timers.vtime;
-    memcpy((uint8_t *)&cur + rel, buf, count);
-    for (size_t i = 0; i < d->clocks.num; i++) {
-        if (rel < clk + (i + 1) * sizeof(uint64_t) &&
-            rel + count > clk + i * sizeof(uint64_t) &&
-            d->live.part->clock_hz[i] != cur.clock_hz[i]) {
-            vupi_live_put_clock(&d->live, (unsigned)i, cur.clock_hz[i]);
-            notify(d, (unsigned)i);
-        }
-    }
-    if (rel < vt + sizeof(uint64_t) && rel + count > vt) {
-        vupi_live_put_vtime(&d->live, cur.vtime_ns);
-        vupi_set_vtime(d, cur.vtime_ns);
-    }
+    vupi_live_put_clock(&d->live, clock, hz);
+    notify(d, clock);
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The control region (include/vup/control-region.h): encoding a vup_dev's
- * description and serving reads and writes of region 0.  The decoder and
- * validator every reader runs is cr-decode.c.
+ * description.  Reads and writes of region 0 are access.c's; the decoder
+ * and validator every reader runs is cr-decode.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -190,72 +190,4 @@ int vupi_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size)
     *out = buf;
     *desc_size = (uint32_t)size;
     return 0;
-}
-
-/* ---- region 0 accesses -------------------------------------------------- */
-
-/* Copies the part of [src_off, src_off + src_len) that [off, off+n) covers. */
-static void copy_part(uint8_t *dst, uint64_t off, uint32_t n,
-                      const void *src, uint64_t src_off, uint64_t src_len)
-{
-    uint64_t lo = off > src_off ? off : src_off;
-    uint64_t hi = off + n < src_off + src_len ? off + n : src_off + src_len;
-
-    if (lo < hi) {
-        memcpy(dst + (lo - off), (const uint8_t *)src + (lo - src_off),
-               hi - lo);
-    }
-}
-
-/* QEMU owns vtime_ns and the slots of input clocks; nothing else. */
-static bool live_byte_writable(const vup_dev *d, uint64_t rel)
-{
-    const uint64_t clk = offsetof(struct vup_cr_live, clock_hz);
-
-    if (rel >= offsetof(struct vup_cr_live, vtime_ns) &&
-        rel < offsetof(struct vup_cr_live, vtime_ns) + sizeof(uint64_t)) {
-        return true;
-    }
-    if (rel >= clk && rel < clk + sizeof(d->live.part->clock_hz)) {
-        size_t i = (rel - clk) / sizeof(uint64_t);
-
-        return i < d->clocks.num &&
-               (d->clocks.clock[i].flags & VUP_CR_CLOCK_INPUT);
-    }
-    return false;
-}
-
-int vupi_cr_region_check(const vup_dev *d, uint64_t off, uint32_t count,
-                         bool write)
-{
-    uint64_t size = vupi_dev_cr_size(d);
-
-    if (!count || off > size || count > size - off) {
-        return -EINVAL;
-    }
-    for (uint32_t i = 0; write && i < count; i++) {
-        if (off + i < d->cr.live_offset ||
-            !live_byte_writable(d, off + i - d->cr.live_offset)) {
-            return -EPERM;
-        }
-    }
-    return 0;
-}
-
-void vupi_cr_region_read(const vup_dev *d, uint64_t off, void *buf,
-                         uint32_t count)
-{
-    memset(buf, 0, count);
-    copy_part(buf, off, count, d->cr.desc, 0, d->cr.desc_size);
-    struct vup_cr_live live = *d->live.part;
-
-    /* vtime_ns as the backend has it (QEMU's store may be newer). */
-    live.vtime_ns = d->timers.vtime;
-    copy_part(buf, off, count, &live, d->cr.live_offset, sizeof(live));
-}
-
-void vupi_cr_region_write(vup_dev *d, uint64_t off, const void *buf,
-                          uint32_t count)
-{
-    vupi_live_write(d, off - d->cr.live_offset, buf, count);
 }

@@ -320,8 +320,6 @@ void vupi_mirror_store(vup_periph *p, size_t i);
 int vupi_shm_init(vup_dev *d);      /* at freeze: memfd, mailbox */
 void vupi_shm_fini(vup_dev *d);
 void vupi_shm_client_gone(vup_dev *d);
-/* A new time from QEMU (a message or the shared page): run the timers. */
-void vupi_set_vtime(vup_dev *d, uint64_t vtime);
 /* Before a socket request: the mailbox's earlier requests, and for a
  * non-posted request QEMU's vtime_ns from the shared page. */
 void vupi_shm_before_request(vup_dev *d, bool posted);
@@ -335,11 +333,12 @@ void vupi_mbox_set_kick(vup_dev *d, int fd);
 /* clock.c */
 void vupi_clocks_reset(vup_dev *d);
 void vupi_clocks_client_gone(vup_dev *d);
-/* QEMU wrote @count bytes at @rel of the live part (already checked). */
-void vupi_live_write(vup_dev *d, uint64_t rel, const void *buf,
-                     uint32_t count);
+/* QEMU wrote input clock @clock: store it, run its notifiers. */
+void vupi_clock_input(vup_dev *d, unsigned clock, uint64_t hz);
 
 /* timer.c */
+/* A new time from QEMU (a message or the shared page): run the timers. */
+void vupi_time_set(vup_dev *d, uint64_t vtime);
 void vupi_timers_run(vup_dev *d);   /* runs those due by vtime */
 void vupi_timers_reset(vup_dev *d); /* cancels all */
 void vupi_timers_free(vup_dev *d);
@@ -354,17 +353,29 @@ void vupi_regs_write(vup_periph *p, uint32_t offset, unsigned size,
 
 /* control-region.c */
 int vupi_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size);
-/* Region 0 accesses: check (-EINVAL out of range, -EPERM), then do. */
-int vupi_cr_region_check(const vup_dev *d, uint64_t off, uint32_t count,
-                         bool write);
-void vupi_cr_region_read(const vup_dev *d, uint64_t off, void *buf,
-                         uint32_t count);
-void vupi_cr_region_write(vup_dev *d, uint64_t off, const void *buf,
-                          uint32_t count);
+
+/*
+ * access.c: every region access, from the socket or the mailbox.  A
+ * request (any message, any mailbox entry) runs between begin and end.
+ */
+void vupi_request_begin(vup_dev *d, bool posted);
+void vupi_request_end(vup_dev *d);      /* runs timers due, before replying */
+#define VUPI_ACCESS_WRITE   1u
+#define VUPI_ACCESS_WINDOW  2u          /* only windows (not region 0) */
+#define VUPI_WHY_LEN        160u
+/*
+ * 0, or a positive errno with @why saying what is wrong (for the caller's
+ * log line): region, offset and size, and for region 0 writability.
+ * Touches nothing, so a REGION_WRITE_MULTI is checked whole first.
+ */
+int vupi_access_check(const vup_dev *d, uint32_t region, uint64_t off,
+                      uint32_t count, unsigned flags, char *why,
+                      size_t why_len);
+/* An access that passed vupi_access_check(); @data: count bytes, LE. */
+void vupi_access_do(vup_dev *d, uint32_t region, uint64_t off,
+                    uint32_t count, uint8_t *data, bool write);
 
 /* loop.c */
-/* Writes 1 to a client's eventfd (non-blocking; -1: none), logs a failure. */
-void vupi_eventfd_signal(int fd, const char *what, unsigned index);
 /* Writes 1 to a client's eventfd (non-blocking; -1: none), logs a failure. */
 void vupi_eventfd_signal(int fd, const char *what, unsigned index);
 int vupi_loop_init(vup_dev *d);

@@ -17,7 +17,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <stdlib.h>
@@ -111,17 +110,6 @@ void vupi_shm_client_gone(vup_dev *d)
     }
 }
 
-void vupi_set_vtime(vup_dev *d, uint64_t vtime)
-{
-    if (vtime < d->timers.vtime) {
-        vup_log(VUP_LOG_DEBUG, "%s: virtual time went back from %" PRIu64
-                " to %" PRIu64 " ns", d->name, d->timers.vtime, vtime);
-    }
-    d->timers.vtime = vtime;
-    d->timers.now_ns = vtime;
-    vupi_timers_run(d);
-}
-
 void vupi_shm_before_request(vup_dev *d, bool posted)
 {
     uint64_t v;
@@ -138,7 +126,7 @@ void vupi_shm_before_request(vup_dev *d, bool posted)
      */
     v = vupi_live_qemu_vtime(&d->live);
     if (!posted && v && v != d->timers.vtime) {
-        vupi_set_vtime(d, v);
+        vupi_time_set(d, v);
     }
 }
 
@@ -146,8 +134,10 @@ void vupi_shm_before_request(vup_dev *d, bool posted)
 static int serve_one(vup_dev *d, const struct vup_cr_mbox_req *r,
                      uint64_t *val)
 {
-    vup_periph *p;
-    uint32_t v;
+    const bool write = r->op == VUP_CR_MBOX_OP_WRITE;
+    uint64_t data = r->data;
+    char why[VUPI_WHY_LEN];
+    int err;
 
     *val = 0;
     if ((r->op != VUP_CR_MBOX_OP_READ && r->op != VUP_CR_MBOX_OP_WRITE) ||
@@ -157,33 +147,22 @@ static int serve_one(vup_dev *d, const struct vup_cr_mbox_req *r,
                 d->name, r->op, r->flags);
         return EINVAL;
     }
-    if (r->region == VUP_CR_REGION_INDEX || r->region > d->num_periphs) {
-        vup_log(VUP_LOG_WARN, "%s: mailbox: region %u is not a window",
-                d->name, r->region);
-        return EINVAL;
-    }
-    p = d->periphs[r->region - 1];
-    if ((r->size != 1 && r->size != 2 && r->size != 4) ||
-        r->offset % r->size || r->offset >= p->desc.size ||
-        r->size > p->desc.size - r->offset) {
-        vup_log(VUP_LOG_WARN, "%s: mailbox: %s 0x%" PRIx64 "+%u: need 1, 2 "
-                "or 4 aligned bytes inside 0x%x", d->name, p->name,
-                r->offset, r->size, p->desc.size);
-        return EINVAL;
+    err = vupi_access_check(d, r->region, r->offset, r->size,
+                            VUPI_ACCESS_WINDOW |
+                            (write ? VUPI_ACCESS_WRITE : 0), why,
+                            sizeof(why));
+    if (err) {
+        vup_log(VUP_LOG_WARN, "%s: mailbox: %s", d->name, why);
+        return err;
     }
     if ((r->flags & VUP_CR_MBOX_VTIME) && r->vtime_ns != d->timers.vtime) {
-        vupi_set_vtime(d, r->vtime_ns);
+        vupi_time_set(d, r->vtime_ns);
     }
     /* A posted write has no response: its changes ring the doorbell. */
-    vupi_live_set_in_request(&d->live, !(r->flags & VUP_CR_MBOX_POSTED));
-    if (r->op == VUP_CR_MBOX_OP_WRITE) {
-        vupi_regs_write(p, (uint32_t)r->offset, r->size, (uint32_t)r->data);
-    } else {
-        v = vupi_regs_read(p, (uint32_t)r->offset, r->size);
-        *val = v;
-    }
-    vupi_timers_run(d);
-    vupi_live_set_in_request(&d->live, false);
+    vupi_request_begin(d, r->flags & VUP_CR_MBOX_POSTED);
+    vupi_access_do(d, r->region, r->offset, r->size,
+                   write ? (uint8_t *)&data : (uint8_t *)val, write);
+    vupi_request_end(d);
     d->shm.served++;
     return 0;
 }

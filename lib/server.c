@@ -531,56 +531,17 @@ static int h_set_irqs(vup_dev *d, const struct vupi_msg_hdr *h,
 
 /* ---- region accesses ---------------------------------------------------- */
 
-/* Checks an access without touching the device (no read side effects). */
+/* Checks an access (access.c), or logs why not and gives the errno. */
 static int access_check(vup_dev *d, const struct vupi_msg_hdr *h,
                         uint32_t region, uint64_t off, uint32_t count,
                         bool write)
 {
-    const vup_periph *p;
-    int ret;
+    char why[VUPI_WHY_LEN];
+    int err = vupi_access_check(d, region, off, count,
+                                write ? VUPI_ACCESS_WRITE : 0, why,
+                                sizeof(why));
 
-    if (region == VUP_CR_REGION_INDEX) {
-        ret = vupi_cr_region_check(d, off, count, write);
-        return ret < 0 ? reject(h, -ret, "control region 0x%" PRIx64 "+%u",
-                                off, count) : 0;
-    }
-    if (region > d->num_periphs) {
-        return reject(h, EINVAL, "region %u: the device has %zu", region,
-                      d->num_periphs + 1);
-    }
-    p = d->periphs[region - 1];
-    if ((count != 1 && count != 2 && count != 4) || off % count ||
-        off >= p->desc.size || count > p->desc.size - off) {
-        return reject(h, EINVAL, "%s 0x%" PRIx64 "+%u: need 1, 2 or 4 "
-                      "aligned bytes inside 0x%x", p->name, off, count,
-                      p->desc.size);
-    }
-    return 0;
-}
-
-/* An access that passed access_check(). */
-static void access_do(vup_dev *d, uint32_t region, uint64_t off,
-                      uint32_t count, uint8_t *data, bool write)
-{
-    vup_periph *p;
-    uint32_t v = 0;
-
-    if (region == VUP_CR_REGION_INDEX) {
-        if (write) {
-            vupi_cr_region_write(d, off, data, count);
-        } else {
-            vupi_cr_region_read(d, off, data, count);
-        }
-        return;
-    }
-    p = d->periphs[region - 1];
-    if (write) {
-        memcpy(&v, data, count);
-        vupi_regs_write(p, (uint32_t)off, count, v);
-    } else {
-        v = vupi_regs_read(p, (uint32_t)off, count);
-        memcpy(data, &v, count);
-    }
+    return err ? reject(h, err, "%s", why) : 0;
 }
 
 static int h_region_read(vup_dev *d, const struct vupi_msg_hdr *h,
@@ -603,8 +564,8 @@ static int h_region_read(vup_dev *d, const struct vupi_msg_hdr *h,
     *out = rw;
     ret = access_check(d, h, rw.region, rw.offset, rw.count, false);
     if (!ret) {
-        access_do(d, rw.region, rw.offset, rw.count, (uint8_t *)(out + 1),
-                  false);
+        vupi_access_do(d, rw.region, rw.offset, rw.count,
+                       (uint8_t *)(out + 1), false);
     }
     return ret;
 }
@@ -625,8 +586,8 @@ static int h_region_write(vup_dev *d, const struct vupi_msg_hdr *h,
     }
     ret = access_check(d, h, rw.region, rw.offset, rw.count, true);
     if (!ret) {
-        access_do(d, rw.region, rw.offset, rw.count,
-                  (uint8_t *)p + sizeof(rw), true);
+        vupi_access_do(d, rw.region, rw.offset, rw.count,
+                       (uint8_t *)p + sizeof(rw), true);
     }
     if (!ret && reply_buf(r, sizeof(rw))) {
         memcpy(r->data, &rw, sizeof(rw));
@@ -665,7 +626,8 @@ static int h_write_multi(vup_dev *d, const struct vupi_msg_hdr *h,
     }
     for (uint64_t i = 0; i < m.wr_cnt; i++) {
         memcpy(scratch, w[i].data, sizeof(scratch));
-        access_do(d, w[i].region, w[i].offset, w[i].count, scratch, true);
+        vupi_access_do(d, w[i].region, w[i].offset, w[i].count, scratch,
+                       true);
     }
     if (reply_buf(r, sizeof(m))) {
         memcpy(r->data, &m, sizeof(m));
@@ -868,15 +830,9 @@ static int handle_msg(vup_dev *d)
     } else {
         /* Mailbox requests QEMU posted before this go first. */
         vupi_shm_before_request(d, h->flags & VUPI_MSG_NO_REPLY);
-        /*
-         * Changes made by a posted request have no reply, so no
-         * synchronisation point: they ring the doorbell instead.
-         */
-        vupi_live_set_in_request(&d->live, !(h->flags & VUPI_MSG_NO_REPLY));
+        vupi_request_begin(d, h->flags & VUPI_MSG_NO_REPLY);
         err = fn(d, h, c->rx.body, len, &r);
-        /* Timers a register write armed in the past run before the reply. */
-        vupi_timers_run(d);
-        vupi_live_set_in_request(&d->live, false);
+        vupi_request_end(d);
     }
     if (!(h->flags & VUPI_MSG_NO_REPLY)) {
         ret = send_reply(d, h, err, &r);

@@ -134,6 +134,17 @@ static vup_timer *next_due(vup_dev *d, uint64_t vtime)
     return best;
 }
 
+void vupi_time_set(vup_dev *d, uint64_t vtime)
+{
+    if (vtime < d->timers.vtime) {
+        vup_log(VUP_LOG_DEBUG, "%s: virtual time went back from %" PRIu64
+                " to %" PRIu64 " ns", d->name, d->timers.vtime, vtime);
+    }
+    d->timers.vtime = vtime;
+    d->timers.now_ns = vtime;
+    vupi_timers_run(d);
+}
+
 void vupi_timers_run(vup_dev *d)
 {
     const uint64_t vtime = d->timers.vtime;
