@@ -60,7 +60,7 @@ static bool live_byte_writable(const vup_dev *d, uint64_t rel)
 static int cr_check(const vup_dev *d, uint64_t off, uint32_t count,
                     bool write)
 {
-    uint64_t size = vupi_dev_cr_size(d);
+    uint64_t size = vupi_cr_size(d);
 
     if (!count || off > size || count > size - off) {
         return -EINVAL;

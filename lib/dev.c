@@ -67,7 +67,7 @@ void vup_dev_free(vup_dev *d)
     for (size_t i = 0; i < d->num_periphs; i++) {
         periph_free(d->periphs[i]);
     }
-    free(d->cr.desc);
+    vupi_cr_fini(d);
     free(d);
 }
 
@@ -231,7 +231,7 @@ int vupi_dev_freeze(vup_dev *d)
     if (ret < 0) {
         return ret;
     }
-    ret = vupi_cr_encode(d, &d->cr.desc, &d->cr.desc_size);
+    ret = vupi_cr_encode(d);
     if (ret < 0) {
         return ret;
     }
@@ -245,20 +245,6 @@ const void *vup_dev_descriptor(vup_dev *d, size_t *size)
     }
     *size = d->cr.desc_size;
     return d->cr.desc;
-}
-
-uint64_t vupi_dev_cr_size(const vup_dev *d)
-{
-    return (uint64_t)d->cr.live_offset + VUPI_LIVE_SIZE +
-           (d->cr.mbox_offset ? VUPI_MBOX_PAGE : 0);
-}
-
-/* ---- IRQs --------------------------------------------------------------- */
-
-uint32_t vupi_dev_num_irq_indexes(const vup_dev *d)
-{
-    return (uint32_t)d->irqs.num + (d->cr.has_doorbell ? 1 : 0) +
-           (d->cr.mbox_offset ? 1 : 0);
 }
 
 /* ---- reset -------------------------------------------------------------- */

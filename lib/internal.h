@@ -144,7 +144,7 @@ struct vupi_mirror {
     uint64_t size;
 };
 
-/* control-region.c: the descriptor and where things sit in region 0. */
+/* cr-encode.c: the descriptor and where things sit in region 0. */
 struct vupi_cr {
     uint8_t *desc;                 /* NULL until frozen */
     uint32_t desc_size;
@@ -234,7 +234,7 @@ struct vup_dev {
     struct vupi_clocks clocks;     /* clock.c */
     struct vupi_timers timers;     /* timer.c */
     struct vupi_mirror mirror;     /* mirror.c */
-    struct vupi_cr cr;             /* control-region.c */
+    struct vupi_cr cr;             /* cr-encode.c */
     struct vupi_shm shm;           /* mailbox.c */
     struct vupi_server server;     /* server.c */
     struct vupi_chardevs chardevs; /* chardev.c */
@@ -267,11 +267,7 @@ int vupi_fail(vup_dev *d, int err, const char *fmt, ...)
 
 /* dev.c */
 int vupi_dev_freeze(vup_dev *d);
-uint64_t vupi_dev_cr_size(const vup_dev *d);
 void vupi_dev_client_gone(vup_dev *d);
-
-/* vfio IRQ indexes: the lines, the doorbell, the mailbox kick. */
-uint32_t vupi_dev_num_irq_indexes(const vup_dev *d);
 
 /*
  * live.c: every store into the live part.  set: a backend field changed
@@ -351,8 +347,13 @@ uint32_t vupi_regs_read(vup_periph *p, uint32_t offset, unsigned size);
 void vupi_regs_write(vup_periph *p, uint32_t offset, unsigned size,
                      uint32_t data);
 
-/* control-region.c */
-int vupi_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size);
+/* cr-encode.c */
+/* Builds d->cr at freeze (after the mirror: it lists what is mapped). */
+int vupi_cr_encode(vup_dev *d);
+void vupi_cr_fini(vup_dev *d);
+uint64_t vupi_cr_size(const vup_dev *d);    /* of region 0 */
+/* vfio IRQ indexes: the lines, the doorbell, the mailbox kick. */
+uint32_t vupi_cr_num_irq_indexes(const vup_dev *d);
 
 /*
  * access.c: every region access, from the socket or the mailbox.  A

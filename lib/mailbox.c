@@ -49,7 +49,7 @@ int vupi_shm_init(vup_dev *d)
     if (fd < 0) {
         goto fallback;
     }
-    if (ftruncate(fd, (off_t)vupi_dev_cr_size(d)) < 0) {
+    if (ftruncate(fd, (off_t)vupi_cr_size(d)) < 0) {
         close(fd);
         goto fallback;
     }

@@ -305,7 +305,7 @@ static int h_device_info(vup_dev *d, const struct vupi_msg_hdr *h,
     out->argsz = sizeof(*out);
     out->flags = VFIO_DEVICE_FLAGS_PLATFORM | VFIO_DEVICE_FLAGS_RESET;
     out->num_regions = (uint32_t)d->num_periphs + 1;
-    out->num_irqs = vupi_dev_num_irq_indexes(d);
+    out->num_irqs = vupi_cr_num_irq_indexes(d);
     return 0;
 }
 
@@ -361,7 +361,7 @@ static int h_region_info(vup_dev *d, const struct vupi_msg_hdr *h,
     out->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
     out->index = in.index;
     if (in.index == VUP_CR_REGION_INDEX) {
-        out->size = vupi_dev_cr_size(d);
+        out->size = vupi_cr_size(d);
         out->argsz = need_cap;
         if (in.argsz >= need_cap) {
             out->flags |= VFIO_REGION_INFO_FLAG_CAPS;
@@ -420,9 +420,9 @@ static int h_irq_info(vup_dev *d, const struct vupi_msg_hdr *h,
     if (ret) {
         return ret;
     }
-    if (in.index >= vupi_dev_num_irq_indexes(d)) {
+    if (in.index >= vupi_cr_num_irq_indexes(d)) {
         return reject(h, EINVAL, "IRQ index %u: the device has %u",
-                      in.index, vupi_dev_num_irq_indexes(d));
+                      in.index, vupi_cr_num_irq_indexes(d));
     }
     out = reply_buf(r, sizeof(*out));
     if (!out) {
@@ -478,9 +478,9 @@ static int h_set_irqs(vup_dev *d, const struct vupi_msg_hdr *h,
         __builtin_popcount(action) != 1 || __builtin_popcount(data) != 1) {
         return reject(h, EINVAL, "argsz %u flags 0x%x", s.argsz, s.flags);
     }
-    if (s.index >= vupi_dev_num_irq_indexes(d)) {
+    if (s.index >= vupi_cr_num_irq_indexes(d)) {
         return reject(h, EINVAL, "IRQ index %u: the device has %u",
-                      s.index, vupi_dev_num_irq_indexes(d));
+                      s.index, vupi_cr_num_irq_indexes(d));
     }
     if (action != VFIO_IRQ_SET_ACTION_TRIGGER) {
         return reject(h, EINVAL, "only ACTION_TRIGGER is supported");

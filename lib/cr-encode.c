@@ -1,21 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The control region (include/vup/control-region.h): encoding a vup_dev's
- * description.  Reads and writes of region 0 are access.c's; the decoder
- * and validator every reader runs is cr-decode.c.
+ * The control region's encoder (include/vup/control-region.h): a vup_dev's
+ * description as the descriptor, checked by the validator every reader
+ * runs (cr-decode.c), and the layout it fixes: where the live part and the
+ * mailbox sit in region 0, which vfio IRQ indexes the doorbell and the
+ * mailbox kick take.  Accesses of region 0 are access.c's.
  */
 #include <errno.h>
-#include <inttypes.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 #include "vup/cr.h"
-
-/* ---- encoder ------------------------------------------------------------ */
 
 static void *put_entry(uint8_t *buf, uint32_t *off, uint16_t type,
                        uint32_t length)
@@ -28,7 +24,7 @@ static void *put_entry(uint8_t *buf, uint32_t *off, uint16_t type,
     return e;
 }
 
-int vupi_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size)
+int vupi_cr_encode(vup_dev *d)
 {
     size_t num_caps, entries, size, num_direct = 0;
     struct vup_cr_view *view;
@@ -187,7 +183,25 @@ int vupi_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size)
         free(buf);
         return vupi_fail(d, EINVAL, "control region: %s", err);
     }
-    *out = buf;
-    *desc_size = (uint32_t)size;
+    d->cr.desc = buf;
+    d->cr.desc_size = (uint32_t)size;
     return 0;
+}
+
+void vupi_cr_fini(vup_dev *d)
+{
+    free(d->cr.desc);
+    d->cr.desc = NULL;
+}
+
+uint64_t vupi_cr_size(const vup_dev *d)
+{
+    return (uint64_t)d->cr.live_offset + VUPI_LIVE_SIZE +
+           (d->cr.mbox_offset ? VUPI_MBOX_PAGE : 0);
+}
+
+uint32_t vupi_cr_num_irq_indexes(const vup_dev *d)
+{
+    return (uint32_t)d->irqs.num + (d->cr.has_doorbell ? 1 : 0) +
+           (d->cr.mbox_offset ? 1 : 0);
 }
