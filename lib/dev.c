@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * vup_dev: the device description (peripherals, IRQ lines, memories, CPU)
- * and its reset (IRQ lines: irq.c, clocks: clock.c, virtual time: timer.c).
+ * vup_dev: the device description (peripherals, IRQ lines, memories, CPU),
+ * and the public entry points that drive the modules (reset: reset.c).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -251,31 +251,7 @@ const void *vup_dev_descriptor(vup_dev *d, size_t *size)
 
 void vup_dev_reset(vup_dev *d)
 {
-    for (size_t i = 0; i < d->num_periphs; i++) {
-        vupi_regs_reset(d->periphs[i]);
-    }
-    /* Levels first, so a reset hook may raise a line that is high at reset. */
-    vupi_irqs_lower(d);
-    /* Models re-arm their timers from their reset hooks if they need to. */
-    vupi_timers_reset(d);
-    for (size_t i = 0; i < d->num_periphs; i++) {
-        if (d->periphs[i]->desc.reset) {
-            d->periphs[i]->desc.reset(d->periphs[i]);
-        }
-    }
-    /* Last, so clock notifiers see their models already reset. */
-    vupi_clocks_reset(d);
-}
-
-/* The client went away: forget what it owned, then reset. */
-void vupi_dev_client_gone(vup_dev *d)
-{
-    vupi_irqs_client_gone(d);
-    vupi_live_client_gone(&d->live);
-    vupi_time_client_gone(d);
-    vupi_clocks_client_gone(d);
-    vupi_shm_client_gone(d);
-    vup_dev_reset(d);
+    vupi_reset(d);
 }
 
 /* ---- accessors ---------------------------------------------------------- */

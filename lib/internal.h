@@ -267,7 +267,10 @@ int vupi_fail(vup_dev *d, int err, const char *fmt, ...)
 
 /* dev.c */
 int vupi_dev_freeze(vup_dev *d);
-void vupi_dev_client_gone(vup_dev *d);
+
+/* reset.c */
+void vupi_reset(vup_dev *d);             /* DEVICE_RESET, vup_dev_reset() */
+void vupi_client_gone(vup_dev *d);       /* its fds, time, inputs; reset */
 
 /*
  * live.c: every store into the live part.  set: a backend field changed

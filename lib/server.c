@@ -689,7 +689,7 @@ static int h_reset(vup_dev *d, const struct vupi_msg_hdr *h, const uint8_t *p,
     (void)p;
     (void)len;
     (void)r;
-    vup_dev_reset(d);
+    vupi_reset(d);
     return 0;
 }
 
@@ -735,7 +735,7 @@ static void drop_client(vup_dev *d, const char *why)
     c->out = NULL;
     c->out_len = c->out_off = 0;
     vupi_dma_clear(c);
-    vupi_dev_client_gone(d);
+    vupi_client_gone(d);
     if (d->server.listen_fd >= 0 &&
         vup_dev_watch_fd(d, d->server.listen_fd, EPOLLIN, listen_ready,
                          d) < 0) {
