@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 
 #include "internal.h"
 
@@ -219,7 +220,18 @@ int vup_dev_set_cpu(vup_dev *d, const char *cpu_type, uint32_t num_irq)
     return 0;
 }
 
-int vupi_dev_freeze(vup_dev *d)
+int vup_dev_set_fast_path(vup_dev *d, bool enable)
+{
+    if (d->cr.desc) {
+        return vupi_fail(d, EBUSY, "device already serving: set the "
+                         "fast path before vup_dev_listen()");
+    }
+    d->no_fast_path = !enable;
+    return 0;
+}
+
+/* Mirror, descriptor, shared memory: after this nothing can be added. */
+static int freeze(vup_dev *d)
 {
     int ret;
 
@@ -240,7 +252,7 @@ int vupi_dev_freeze(vup_dev *d)
 
 const void *vup_dev_descriptor(vup_dev *d, size_t *size)
 {
-    if (vupi_dev_freeze(d) < 0) {
+    if (freeze(d) < 0) {
         return NULL;
     }
     *size = d->cr.desc_size;
@@ -252,6 +264,61 @@ const void *vup_dev_descriptor(vup_dev *d, size_t *size)
 void vup_dev_reset(vup_dev *d)
 {
     vupi_reset(d);
+}
+
+/* ---- serving ------------------------------------------------------------ */
+
+int vup_dev_listen(vup_dev *d, const char *path)
+{
+    int ret = freeze(d);
+
+    return ret < 0 ? ret : vupi_server_listen(d, path);
+}
+
+int vup_dev_dispatch(vup_dev *d, int timeout_ms)
+{
+    struct epoll_event ev[16];
+    int n = vupi_loop_poll(d, ev, VUPI_ARRAY_SIZE(ev), timeout_ms);
+
+    if (n == 0) {
+        /*
+         * Nothing may wait in a buffer while we sleep: output coalesced
+         * while the mailbox was busy is flushed there once the guest
+         * pauses, but a spin cut short (the thread descheduled past its
+         * end) skips that.
+         */
+        if (timeout_ms != 0) {
+            vupi_chardev_flush_all(d);
+        }
+        n = vupi_loop_wait(d, ev, VUPI_ARRAY_SIZE(ev), timeout_ms);
+    }
+    if (n < 0) {
+        if (errno == EINTR) {
+            return 0;
+        }
+        return vupi_fail(d, errno, "epoll_wait: %s", strerror(errno));
+    }
+    vupi_loop_deliver(d, ev, n);
+    vupi_chardev_flush_all(d);
+    /* A busy mailbox is polled a while before the next wait. */
+    vupi_mbox_idle(d);
+    return 0;
+}
+
+int vup_dev_run(vup_dev *d)
+{
+    int ret = 0;
+
+    d->stop = false;
+    while (!d->stop && ret == 0) {
+        ret = vup_dev_dispatch(d, -1);
+    }
+    return ret;
+}
+
+void vup_dev_stop(vup_dev *d)
+{
+    d->stop = true;
 }
 
 /* ---- accessors ---------------------------------------------------------- */

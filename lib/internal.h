@@ -13,6 +13,8 @@
 #include "vup.h"
 #include "protocol.h"
 
+struct epoll_event;
+
 #define VUPI_MAX_PERIPHS     64u   /* vfio regions 1..N; QEMU allows < 100 */
 #define VUPI_MAX_MEMORIES    16u
 #define VUPI_MAX_WATCHES     64u
@@ -50,7 +52,6 @@ struct vupi_loop {
     uint64_t next_id;
     unsigned spin_us;              /* polling after a reply or request */
     bool replied;                  /* sent a reply since the last wait */
-    bool stop;
 };
 
 /* live.c: the control region's live part. */
@@ -226,6 +227,7 @@ struct vup_dev {
     char cpu_type[VUP_CR_NAME_LEN];
     uint32_t cpu_num_irq;
     bool no_fast_path;             /* vup_dev_set_fast_path(d, false) */
+    bool stop;                     /* vup_dev_stop(): vup_dev_run() returns */
 
     struct vupi_error error;       /* log.c */
     struct vupi_loop loop;         /* loop.c */
@@ -264,9 +266,6 @@ static inline uint64_t vupi_mono_ns(void)
 /* Records the message for vup_dev_error(); returns -@err. */
 int vupi_fail(vup_dev *d, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-
-/* dev.c */
-int vupi_dev_freeze(vup_dev *d);
 
 /* reset.c */
 void vupi_reset(vup_dev *d);             /* DEVICE_RESET, vup_dev_reset() */
@@ -385,6 +384,15 @@ void vupi_eventfd_signal(int fd, const char *what, unsigned index);
 int vupi_loop_init(vup_dev *d);
 void vupi_loop_fini(vup_dev *d);
 int vupi_loop_modify(vup_dev *d, int fd, uint32_t events);
+/* A reply went out: the next wait polls for the next request first. */
+void vupi_loop_replied(vup_dev *d);
+/* Events found while polling after a reply (0: none, or no poll), or -1. */
+int vupi_loop_poll(vup_dev *d, struct epoll_event *ev, int max,
+                   int timeout_ms);
+int vupi_loop_wait(vup_dev *d, struct epoll_event *ev, int max,
+                   int timeout_ms);
+/* Calls the watches' callbacks for @n events of vupi_loop_poll/_wait(). */
+void vupi_loop_deliver(vup_dev *d, const struct epoll_event *ev, int n);
 
 /* socket.c */
 void vupi_rx_init(struct vupi_rx *rx);
@@ -404,6 +412,7 @@ int vupi_send_all(int sock, const void *buf, size_t len, const int *fds,
 void vupi_close_fds(int *fds, size_t n);
 
 /* server.c */
+int vupi_server_listen(vup_dev *d, const char *path);
 void vupi_server_fini(vup_dev *d);
 
 /* dma.c: 0 or a positive errno for the reply */

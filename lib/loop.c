@@ -114,13 +114,23 @@ int vup_dev_poll_fd(const vup_dev *d)
     return d->loop.epfd;
 }
 
+void vup_dev_set_spin_us(vup_dev *d, unsigned us)
+{
+    d->loop.spin_us = us;
+}
+
+void vupi_loop_replied(vup_dev *d)
+{
+    d->loop.replied = true;
+}
+
 /*
  * After a reply, a guest polling a register sends its next request within
  * microseconds: poll for it a while (spin_us) rather than sleep, since a
  * wake-up from epoll_wait costs tens of microseconds on an idle host CPU.
  */
-static int wait_events(vup_dev *d, struct epoll_event *ev, int max,
-                       int timeout_ms)
+int vupi_loop_poll(vup_dev *d, struct epoll_event *ev, int max,
+                   int timeout_ms)
 {
     if (d->loop.replied && timeout_ms != 0 && d->loop.spin_us) {
         uint64_t start = vupi_mono_ns(), now = start;
@@ -140,28 +150,17 @@ static int wait_events(vup_dev *d, struct epoll_event *ev, int max,
         } while (now - start < (uint64_t)d->loop.spin_us * 1000u);
     }
     d->loop.replied = false;
-    /*
-     * Nothing may wait in a buffer while we sleep: output coalesced while
-     * the mailbox was busy is flushed there once the guest pauses, but a
-     * spin cut short (the thread descheduled past its end) skips that.
-     */
-    if (timeout_ms != 0) {
-        vupi_chardev_flush_all(d);
-    }
+    return 0;
+}
+
+int vupi_loop_wait(vup_dev *d, struct epoll_event *ev, int max,
+                   int timeout_ms)
+{
     return epoll_wait(d->loop.epfd, ev, max, timeout_ms);
 }
 
-int vup_dev_dispatch(vup_dev *d, int timeout_ms)
+void vupi_loop_deliver(vup_dev *d, const struct epoll_event *ev, int n)
 {
-    struct epoll_event ev[16];
-    int n = wait_events(d, ev, VUPI_ARRAY_SIZE(ev), timeout_ms);
-
-    if (n < 0) {
-        if (errno == EINTR) {
-            return 0;
-        }
-        return vupi_fail(d, errno, "epoll_wait: %s", strerror(errno));
-    }
     for (int i = 0; i < n; i++) {
         for (size_t j = 0; j < d->loop.num_watches; j++) {
             struct vupi_watch *w = &d->loop.watch[j];
@@ -172,24 +171,4 @@ int vup_dev_dispatch(vup_dev *d, int timeout_ms)
             }
         }
     }
-    vupi_chardev_flush_all(d);
-    /* A busy mailbox is polled a while before the next wait. */
-    vupi_mbox_idle(d);
-    return 0;
-}
-
-int vup_dev_run(vup_dev *d)
-{
-    int ret = 0;
-
-    d->loop.stop = false;
-    while (!d->loop.stop && ret == 0) {
-        ret = vup_dev_dispatch(d, -1);
-    }
-    return ret;
-}
-
-void vup_dev_stop(vup_dev *d)
-{
-    d->loop.stop = true;
 }

@@ -302,21 +302,6 @@ void vupi_mbox_set_kick(vup_dev *d, int fd)
     __atomic_store_n(&d->shm.mbox->b_sleeping, 1, __ATOMIC_SEQ_CST);
 }
 
-int vup_dev_set_fast_path(vup_dev *d, bool enable)
-{
-    if (d->cr.desc) {
-        return vupi_fail(d, EBUSY, "device already serving: set the "
-                         "fast path before vup_dev_listen()");
-    }
-    d->no_fast_path = !enable;
-    return 0;
-}
-
-void vup_dev_set_spin_us(vup_dev *d, unsigned us)
-{
-    d->loop.spin_us = us;
-}
-
 uint64_t vup_dev_mailbox_requests(const vup_dev *d)
 {
     return d->shm.served;

@@ -836,7 +836,7 @@ static int handle_msg(vup_dev *d)
     }
     if (!(h->flags & VUPI_MSG_NO_REPLY)) {
         ret = send_reply(d, h, err, &r);
-        d->loop.replied = true;
+        vupi_loop_replied(d);
         if (ret < 0) {
             vup_log(VUP_LOG_WARN, "%s: sending %s reply: %s", d->name,
                     cmd_name(h->command), strerror(-ret));
@@ -964,7 +964,7 @@ static void listen_ready(void *opaque, int fd, uint32_t events)
     vup_log(VUP_LOG_INFO, "%s: client connected", d->name);
 }
 
-int vup_dev_listen(vup_dev *d, const char *path)
+int vupi_server_listen(vup_dev *d, const char *path)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     struct stat st;
@@ -972,10 +972,6 @@ int vup_dev_listen(vup_dev *d, const char *path)
 
     if (d->server.listen_fd >= 0) {
         return vupi_fail(d, EBUSY, "already listening on %s", d->server.path);
-    }
-    ret = vupi_dev_freeze(d);
-    if (ret < 0) {
-        return ret;
     }
     if (!path || strlen(path) >= sizeof(sa.sun_path)) {
         return vupi_fail(d, ENAMETOOLONG, "socket path too long");
@@ -1002,7 +998,7 @@ int vup_dev_listen(vup_dev *d, const char *path)
     d->server.path = strdup(path);
     d->server.listen_fd = fd;
     ret = d->server.path ? vup_dev_watch_fd(d, fd, EPOLLIN, listen_ready, d)
-                  : vupi_fail(d, ENOMEM, "out of memory");
+                         : vupi_fail(d, ENOMEM, "out of memory");
     if (ret < 0) {
         vupi_server_fini(d);
         return ret;
