@@ -31,15 +31,11 @@ vup_dev *vup_dev_new(const char *name)
         return NULL;
     }
     strcpy(d->name, name);
-    d->server.listen_fd = -1;
-    d->server.conn.fd = -1;
+    /* Each module's initial state (mirror.c's: no memfd yet). */
     d->mirror.fd = -1;
-    d->server.conn.out_fd = -1;
     vupi_live_init(&d->live);
-    d->shm.fd = -1;
-    d->shm.kick_fd = -1;
-    d->loop.spin_us = 50;
-    vupi_rx_init(&d->server.conn.rx);
+    vupi_shm_init(d);
+    vupi_server_init(d);
     if (vupi_loop_init(d) < 0) {
         free(d);
         return NULL;
@@ -247,7 +243,7 @@ static int freeze(vup_dev *d)
     if (ret < 0) {
         return ret;
     }
-    return vupi_shm_init(d);
+    return vupi_shm_create(d);
 }
 
 const void *vup_dev_descriptor(vup_dev *d, size_t *size)

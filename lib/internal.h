@@ -315,7 +315,8 @@ size_t vupi_mirror_ranges(const vup_periph *p, struct vupi_range *out,
 void vupi_mirror_store(vup_periph *p, size_t i);
 
 /* mailbox.c */
-int vupi_shm_init(vup_dev *d);      /* at freeze: memfd, mailbox */
+void vupi_shm_init(vup_dev *d);     /* at vup_dev_new() */
+int vupi_shm_create(vup_dev *d);    /* at freeze: memfd, mailbox */
 void vupi_shm_fini(vup_dev *d);
 void vupi_shm_client_gone(vup_dev *d);
 /* Before a socket request: the mailbox's earlier requests, and for a
@@ -412,6 +413,7 @@ int vupi_send_all(int sock, const void *buf, size_t len, const int *fds,
 void vupi_close_fds(int *fds, size_t n);
 
 /* server.c */
+void vupi_server_init(vup_dev *d);
 int vupi_server_listen(vup_dev *d, const char *path);
 void vupi_server_fini(vup_dev *d);
 

@@ -30,6 +30,7 @@ int vupi_loop_init(vup_dev *d)
         return -errno;
     }
     d->loop.next_id = 1;
+    d->loop.spin_us = 50;
     return 0;
 }
 

@@ -36,7 +36,13 @@ static void futex_wake(uint32_t *addr)
     syscall(SYS_futex, addr, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
-int vupi_shm_init(vup_dev *d)
+void vupi_shm_init(vup_dev *d)
+{
+    d->shm.fd = -1;
+    d->shm.kick_fd = -1;
+}
+
+int vupi_shm_create(vup_dev *d)
 {
     size_t size = VUPI_LIVE_SIZE + (d->cr.mbox_offset ? VUPI_MBOX_PAGE : 0);
     void *p;

@@ -1012,6 +1012,14 @@ bool vup_dev_connected(const vup_dev *d)
     return d->server.conn.fd >= 0;
 }
 
+void vupi_server_init(vup_dev *d)
+{
+    d->server.listen_fd = -1;
+    d->server.conn.fd = -1;
+    d->server.conn.out_fd = -1;
+    vupi_rx_init(&d->server.conn.rx);
+}
+
 void vupi_server_fini(vup_dev *d)
 {
     if (d->server.conn.fd >= 0) {
