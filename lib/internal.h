@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* libvup internals shared between lib/ files; not installed. */
+/*
+ * libvup internals shared between lib/ files, not installed: each module's
+ * state (embedded in struct vup_dev) and functions.  Internal names start
+ * with vupi_ (VUPI_ for macros); vup_ is the public API's.
+ */
 #ifndef VUPI_INTERNAL_H
 #define VUPI_INTERNAL_H
 
@@ -262,19 +266,119 @@ static inline uint64_t vupi_mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* log.c: failure reporting */
-/* Records the message for vup_dev_error(); returns -@err. */
-int vupi_fail(vup_dev *d, int err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/*
+ * The modules' functions, from the top of the layering down.  A module
+ * calls modules below it only (their vupi_ functions or their part of
+ * the public API), never one above it; dev.c, the facade, drives them
+ * all, and nothing in lib/ calls dev.c.
+ *
+ *   dev.c                      public vup_dev_*: build, freeze, serve
+ *   server.c                   the vfio-user protocol on the socket
+ *   reset.c                    device reset; a client's going
+ *   mailbox.c                  shared memory, the FAST_PATH mailbox
+ *   access.c                   every region access, whoever carries it
+ *   clock.c timer.c irq.c      clocks, timers, IRQ lines (on live.c)
+ *   cr-encode.c regs.c         descriptor; registers (on mirror.c)
+ *   chardev.c live.c           serial streams; the live part (on loop.c)
+ *   mirror.c loop.c            window mirrors; epoll, eventfds
+ *   socket.c dma.c log.c       framing; DMA table; logging, failures
+ *
+ * client.c (include/vup/client.h) stands apart on socket.c, cr-decode.c
+ * (include/vup/cr.h) on nothing.
+ */
+
+/* server.c */
+void vupi_server_init(vup_dev *d);
+int vupi_server_listen(vup_dev *d, const char *path);
+void vupi_server_fini(vup_dev *d);
 
 /* reset.c */
 void vupi_reset(vup_dev *d);             /* DEVICE_RESET, vup_dev_reset() */
 void vupi_client_gone(vup_dev *d);       /* its fds, time, inputs; reset */
 
+/* mailbox.c */
+void vupi_shm_init(vup_dev *d);          /* at vup_dev_new() */
+int vupi_shm_create(vup_dev *d);         /* at freeze: memfd, mailbox */
+void vupi_shm_fini(vup_dev *d);
+void vupi_shm_client_gone(vup_dev *d);
+/* Before a socket request: the mailbox's earlier requests, and for a
+ * non-posted request QEMU's vtime_ns from the shared page. */
+void vupi_shm_before_request(vup_dev *d, bool posted);
+/* Serves the mailbox; true if it did anything. */
+bool vupi_mbox_serve(vup_dev *d);
+/* After the loop's handlers: spin on the mailbox, then arm the kick. */
+void vupi_mbox_idle(vup_dev *d);
+/* The kick eventfd QEMU registered (SET_IRQS on kick_index), or -1. */
+void vupi_mbox_set_kick(vup_dev *d, int fd);
+
+/*
+ * access.c: every region access, from the socket or the mailbox.  A
+ * request (any message, any mailbox entry) runs between begin and end.
+ */
+void vupi_request_begin(vup_dev *d, bool posted);
+void vupi_request_end(vup_dev *d);       /* runs timers due, before replying */
+#define VUPI_ACCESS_WRITE   1u
+#define VUPI_ACCESS_WINDOW  2u           /* only windows (not region 0) */
+#define VUPI_WHY_LEN        160u
+/*
+ * 0, or a positive errno with @why saying what is wrong (for the caller's
+ * log line): region, offset and size, and for region 0 writability.
+ * Touches nothing, so a REGION_WRITE_MULTI is checked whole first.
+ */
+int vupi_access_check(const vup_dev *d, uint32_t region, uint64_t off,
+                      uint32_t count, unsigned flags, char *why,
+                      size_t why_len);
+/* An access that passed vupi_access_check(); @data: count bytes, LE. */
+void vupi_access_do(vup_dev *d, uint32_t region, uint64_t off,
+                    uint32_t count, uint8_t *data, bool write);
+
+/* clock.c */
+void vupi_clocks_reset(vup_dev *d);
+void vupi_clocks_client_gone(vup_dev *d);
+/* QEMU wrote input clock @clock: store it, run its notifiers. */
+void vupi_clock_input(vup_dev *d, unsigned clock, uint64_t hz);
+
+/* timer.c */
+/* A new time from QEMU (a message or the shared page): run the timers. */
+void vupi_time_set(vup_dev *d, uint64_t vtime);
+void vupi_timers_run(vup_dev *d);        /* runs those due by vtime */
+void vupi_timers_reset(vup_dev *d);      /* cancels all */
+void vupi_timers_free(vup_dev *d);
+void vupi_time_client_gone(vup_dev *d);
+
+/* irq.c */
+/* Appends @p's lines; returns the vfio IRQ index of the first. */
+uint32_t vupi_irqs_add(vup_dev *d, vup_periph *p);
+/* The eventfd of line @index (< irqs.num), -1: none; the old one is closed. */
+void vupi_irq_set_fd(vup_dev *d, uint32_t index, int fd);
+void vupi_irqs_lower(vup_dev *d);        /* every level low (reset) */
+void vupi_irqs_client_gone(vup_dev *d);  /* closes the eventfds */
+
+/* cr-encode.c */
+/* Builds d->cr at freeze (after the mirror: it lists what is mapped). */
+int vupi_cr_encode(vup_dev *d);
+void vupi_cr_fini(vup_dev *d);
+uint64_t vupi_cr_size(const vup_dev *d); /* of region 0 */
+/* vfio IRQ indexes: the lines, the doorbell, the mailbox kick. */
+uint32_t vupi_cr_num_irq_indexes(const vup_dev *d);
+
+/* regs.c */
+int vupi_regs_init(vup_periph *p, char *err, size_t errlen);
+void vupi_regs_reset(vup_periph *p);
+uint32_t vupi_regs_read(vup_periph *p, uint32_t offset, unsigned size);
+void vupi_regs_write(vup_periph *p, uint32_t offset, unsigned size,
+                     uint32_t data);
+
+/* chardev.c */
+void vupi_chardev_close_all(vup_dev *d);
+/* Writes the output coalesced by vup_chardev_write(). */
+void vupi_chardev_flush_all(vup_dev *d);
+
 /*
  * live.c: every store into the live part.  set: a backend field changed
  * (bump seq, ring the doorbell unless in a request; false if unchanged);
  * put: stored without a bump (a value not yet served, or QEMU's own).
+ * Other modules read the part through d->live.part.
  */
 void vupi_live_init(struct vupi_live *l);
 /* Moves the part into @page (the memfd QEMU may map), or back. */
@@ -297,16 +401,8 @@ uint64_t vupi_live_qemu_vtime(const struct vupi_live *l);
 /* Closes the doorbell, clears vtime_ns. */
 void vupi_live_client_gone(struct vupi_live *l);
 
-/* irq.c */
-/* Appends @p's lines; returns the vfio IRQ index of the first. */
-uint32_t vupi_irqs_add(vup_dev *d, vup_periph *p);
-/* The eventfd of line @index (< irqs.num), -1: none; the old one is closed. */
-void vupi_irq_set_fd(vup_dev *d, uint32_t index, int fd);
-void vupi_irqs_lower(vup_dev *d);        /* every level low (reset) */
-void vupi_irqs_client_gone(vup_dev *d);  /* closes the eventfds */
-
 /* mirror.c */
-int vupi_mirror_init(vup_dev *d);   /* at freeze, before the descriptor */
+int vupi_mirror_init(vup_dev *d);        /* at freeze, before the descriptor */
 void vupi_mirror_fini(vup_dev *d);
 /* The window's direct ranges (hook-less registers, merged); > max: too many */
 size_t vupi_mirror_ranges(const vup_periph *p, struct vupi_range *out,
@@ -314,74 +410,7 @@ size_t vupi_mirror_ranges(const vup_periph *p, struct vupi_range *out,
 /* Register sorted[i] of @p changed: copy it to the mirror if it has one. */
 void vupi_mirror_store(vup_periph *p, size_t i);
 
-/* mailbox.c */
-void vupi_shm_init(vup_dev *d);     /* at vup_dev_new() */
-int vupi_shm_create(vup_dev *d);    /* at freeze: memfd, mailbox */
-void vupi_shm_fini(vup_dev *d);
-void vupi_shm_client_gone(vup_dev *d);
-/* Before a socket request: the mailbox's earlier requests, and for a
- * non-posted request QEMU's vtime_ns from the shared page. */
-void vupi_shm_before_request(vup_dev *d, bool posted);
-/* Serves the mailbox; true if it did anything. */
-bool vupi_mbox_serve(vup_dev *d);
-/* After the loop's handlers: spin on the mailbox, then arm the kick. */
-void vupi_mbox_idle(vup_dev *d);
-/* The kick eventfd QEMU registered (SET_IRQS on kick_index), or -1. */
-void vupi_mbox_set_kick(vup_dev *d, int fd);
-
-/* clock.c */
-void vupi_clocks_reset(vup_dev *d);
-void vupi_clocks_client_gone(vup_dev *d);
-/* QEMU wrote input clock @clock: store it, run its notifiers. */
-void vupi_clock_input(vup_dev *d, unsigned clock, uint64_t hz);
-
-/* timer.c */
-/* A new time from QEMU (a message or the shared page): run the timers. */
-void vupi_time_set(vup_dev *d, uint64_t vtime);
-void vupi_timers_run(vup_dev *d);   /* runs those due by vtime */
-void vupi_timers_reset(vup_dev *d); /* cancels all */
-void vupi_timers_free(vup_dev *d);
-void vupi_time_client_gone(vup_dev *d);
-
-/* regs.c */
-int vupi_regs_init(vup_periph *p, char *err, size_t errlen);
-void vupi_regs_reset(vup_periph *p);
-uint32_t vupi_regs_read(vup_periph *p, uint32_t offset, unsigned size);
-void vupi_regs_write(vup_periph *p, uint32_t offset, unsigned size,
-                     uint32_t data);
-
-/* cr-encode.c */
-/* Builds d->cr at freeze (after the mirror: it lists what is mapped). */
-int vupi_cr_encode(vup_dev *d);
-void vupi_cr_fini(vup_dev *d);
-uint64_t vupi_cr_size(const vup_dev *d);    /* of region 0 */
-/* vfio IRQ indexes: the lines, the doorbell, the mailbox kick. */
-uint32_t vupi_cr_num_irq_indexes(const vup_dev *d);
-
-/*
- * access.c: every region access, from the socket or the mailbox.  A
- * request (any message, any mailbox entry) runs between begin and end.
- */
-void vupi_request_begin(vup_dev *d, bool posted);
-void vupi_request_end(vup_dev *d);      /* runs timers due, before replying */
-#define VUPI_ACCESS_WRITE   1u
-#define VUPI_ACCESS_WINDOW  2u          /* only windows (not region 0) */
-#define VUPI_WHY_LEN        160u
-/*
- * 0, or a positive errno with @why saying what is wrong (for the caller's
- * log line): region, offset and size, and for region 0 writability.
- * Touches nothing, so a REGION_WRITE_MULTI is checked whole first.
- */
-int vupi_access_check(const vup_dev *d, uint32_t region, uint64_t off,
-                      uint32_t count, unsigned flags, char *why,
-                      size_t why_len);
-/* An access that passed vupi_access_check(); @data: count bytes, LE. */
-void vupi_access_do(vup_dev *d, uint32_t region, uint64_t off,
-                    uint32_t count, uint8_t *data, bool write);
-
 /* loop.c */
-/* Writes 1 to a client's eventfd (non-blocking; -1: none), logs a failure. */
-void vupi_eventfd_signal(int fd, const char *what, unsigned index);
 int vupi_loop_init(vup_dev *d);
 void vupi_loop_fini(vup_dev *d);
 int vupi_loop_modify(vup_dev *d, int fd, uint32_t events);
@@ -394,10 +423,12 @@ int vupi_loop_wait(vup_dev *d, struct epoll_event *ev, int max,
                    int timeout_ms);
 /* Calls the watches' callbacks for @n events of vupi_loop_poll/_wait(). */
 void vupi_loop_deliver(vup_dev *d, const struct epoll_event *ev, int n);
+/* Writes 1 to a client's eventfd (non-blocking; -1: none), logs a failure. */
+void vupi_eventfd_signal(int fd, const char *what, unsigned index);
 
 /* socket.c */
 void vupi_rx_init(struct vupi_rx *rx);
-void vupi_rx_reset(struct vupi_rx *rx);   /* closes fds, keeps the buffer */
+void vupi_rx_reset(struct vupi_rx *rx);  /* closes fds, keeps the buffer */
 void vupi_rx_fini(struct vupi_rx *rx);
 int vupi_rx_step(int sock, struct vupi_rx *rx, size_t max_size);
 /*
@@ -412,20 +443,15 @@ int vupi_send_all(int sock, const void *buf, size_t len, const int *fds,
                   size_t nfds);
 void vupi_close_fds(int *fds, size_t n);
 
-/* server.c */
-void vupi_server_init(vup_dev *d);
-int vupi_server_listen(vup_dev *d, const char *path);
-void vupi_server_fini(vup_dev *d);
-
 /* dma.c: 0 or a positive errno for the reply */
 int vupi_dma_map(struct vupi_conn *c, const struct vupi_msg_dma_map *m,
                  int fd);
 int vupi_dma_unmap(struct vupi_conn *c, const struct vupi_msg_dma_unmap *m);
 void vupi_dma_clear(struct vupi_conn *c);
 
-/* chardev.c */
-void vupi_chardev_close_all(vup_dev *d);
-/* Writes the output coalesced by vup_chardev_write(). */
-void vupi_chardev_flush_all(vup_dev *d);
+/* log.c: failure reporting (vup_log() is public) */
+/* Records the message for vup_dev_error(); returns -@err. */
+int vupi_fail(vup_dev *d, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif /* VUPI_INTERNAL_H */
