@@ -107,6 +107,7 @@ static int check_irqs(vup_dev *d, const struct vup_periph_desc *desc)
 vup_periph *vup_dev_add_periph(vup_dev *d, const struct vup_periph_desc *desc,
                                void *opaque)
 {
+    char err[sizeof(d->error.msg)];
     vup_periph *p;
     int ret;
 
@@ -156,8 +157,9 @@ vup_periph *vup_dev_add_periph(vup_dev *d, const struct vup_periph_desc *desc,
     strcpy(p->name, desc->name);
     p->desc.name = p->name;
     p->opaque = opaque;
-    ret = vupi_regs_init(p, d->error.msg, sizeof(d->error.msg));
+    ret = vupi_regs_init(p, err, sizeof(err));
     if (ret < 0) {
+        vupi_fail(d, -ret, "%s", err);
         periph_free(p);
         return NULL;
     }
