@@ -10,24 +10,18 @@
  * engine (regs.c), region 0 to the descriptor and the live part.  Every
  * request, whatever it does, is bracketed by vupi_request_begin() and
  * vupi_request_end(): what it changes while QEMU waits for the reply rings
- * no doorbell, and timers due by then run before the answer.
+ * no doorbell, and timers due by then run before the answer.  A mailbox
+ * entry takes all of that in one call, vupi_access_entry(), so that its
+ * path costs one call more than when mailbox.c did it all inline.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
-
-void vupi_request_begin(vup_dev *d, bool posted)
-{
-    /*
-     * Changes made by a posted request have no reply, so no
-     * synchronisation point: they ring the doorbell instead.
-     */
-    vupi_live_set_in_request(&d->live, !posted);
-}
 
 void vupi_request_end(vup_dev *d)
 {
@@ -129,47 +123,105 @@ static void cr_write(vup_dev *d, uint64_t off, const void *buf,
 
 /* ---- any region ---------------------------------------------------------- */
 
-int vupi_access_check(const vup_dev *d, uint32_t region, uint64_t off,
-                      uint32_t count, unsigned flags, char *why,
-                      size_t why_len)
+/* Says why an access is refused; out of line, off the path of good ones. */
+static int __attribute__((cold, noinline, format(printf, 3, 4)))
+refuse(int err, char *why, const char *fmt, ...)
 {
-    const bool window_only = flags & VUPI_ACCESS_WINDOW;
-    const vup_periph *p;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(why, VUPI_WHY_LEN, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+/* Region 0, or a region the device does not have. */
+static int __attribute__((noinline))
+check_not_window(const vup_dev *d, uint32_t region, uint64_t off,
+                 uint32_t count, unsigned flags, char *why)
+{
     int ret;
 
-    if (region == VUP_CR_REGION_INDEX && !window_only) {
+    if (region == VUP_CR_REGION_INDEX && !(flags & VUPI_ACCESS_WINDOW)) {
         ret = cr_check(d, off, count, flags & VUPI_ACCESS_WRITE);
-        if (ret < 0) {
-            snprintf(why, why_len, "control region 0x%" PRIx64 "+%u", off,
-                     count);
-            return -ret;
-        }
-        return 0;
+        return ret < 0 ? refuse(-ret, why, "control region 0x%" PRIx64
+                                "+%u", off, count) : 0;
     }
+    if (flags & VUPI_ACCESS_WINDOW) {
+        return refuse(EINVAL, why, "region %u is not a window", region);
+    }
+    return refuse(EINVAL, why, "region %u: the device has %zu", region,
+                  d->num_periphs + 1);
+}
+
+/* Windows first, inline: the mailbox and polling guests take this path. */
+static inline int check(const vup_dev *d, uint32_t region, uint64_t off,
+                        uint32_t count, unsigned flags, char *why)
+{
+    const vup_periph *p;
+
     if (region == VUP_CR_REGION_INDEX || region > d->num_periphs) {
-        if (window_only) {
-            snprintf(why, why_len, "region %u is not a window", region);
-        } else {
-            snprintf(why, why_len, "region %u: the device has %zu", region,
-                     d->num_periphs + 1);
-        }
-        return EINVAL;
+        return check_not_window(d, region, off, count, flags, why);
     }
     p = d->periphs[region - 1];
-    if ((count != 1 && count != 2 && count != 4) || off % count ||
+    /* With count 1, 2 or 4, off & (count - 1) is off % count. */
+    if ((count != 1 && count != 2 && count != 4) || (off & (count - 1)) ||
         off >= p->desc.size || count > p->desc.size - off) {
-        snprintf(why, why_len, "%s 0x%" PRIx64 "+%u: need 1, 2 or 4 "
-                 "aligned bytes inside 0x%x", p->name, off, count,
-                 p->desc.size);
-        return EINVAL;
+        return refuse(EINVAL, why, "%s 0x%" PRIx64 "+%u: need 1, 2 or 4 "
+                      "aligned bytes inside 0x%x", p->name, off, count,
+                      p->desc.size);
     }
+    return 0;
+}
+
+int vupi_access_check(const vup_dev *d, uint32_t region, uint64_t off,
+                      uint32_t count, unsigned flags, char *why)
+{
+    return check(d, region, off, count, flags, why);
+}
+
+/* A window access that passed check(), by value; a read's value. */
+static uint32_t window(vup_dev *d, uint32_t region, uint32_t off,
+                       unsigned size, uint32_t data, bool write)
+{
+    vup_periph *p = d->periphs[region - 1];
+
+    if (write) {
+        vupi_regs_write(p, off, size, data);
+        return 0;
+    }
+    return vupi_regs_read(p, off, size);
+}
+
+int vupi_access_entry(vup_dev *d, const struct vup_cr_mbox_req *r,
+                      uint64_t *val, char *why)
+{
+    const bool write = r->op == VUP_CR_MBOX_OP_WRITE;
+    uint32_t v;
+    int err;
+
+    err = check(d, r->region, r->offset, r->size,
+                VUPI_ACCESS_WINDOW | (write ? VUPI_ACCESS_WRITE : 0), why);
+    if (err) {
+        return err;
+    }
+    if ((r->flags & VUP_CR_MBOX_VTIME) && r->vtime_ns != d->timers.vtime) {
+        vupi_time_set(d, r->vtime_ns);
+    }
+    /* A posted write has no response: its changes ring the doorbell. */
+    vupi_request_begin(d, r->flags & VUP_CR_MBOX_POSTED);
+    v = window(d, r->region, (uint32_t)r->offset, r->size,
+               (uint32_t)r->data, write);
+    if (!write) {
+        *val = v;
+    }
+    vupi_request_end(d);
     return 0;
 }
 
 void vupi_access_do(vup_dev *d, uint32_t region, uint64_t off,
                     uint32_t count, uint8_t *data, bool write)
 {
-    vup_periph *p;
     uint32_t v = 0;
 
     if (region == VUP_CR_REGION_INDEX) {
@@ -180,12 +232,11 @@ void vupi_access_do(vup_dev *d, uint32_t region, uint64_t off,
         }
         return;
     }
-    p = d->periphs[region - 1];
     if (write) {
         memcpy(&v, data, count);
-        vupi_regs_write(p, (uint32_t)off, count, v);
+        window(d, region, (uint32_t)off, count, v, true);
     } else {
-        v = vupi_regs_read(p, (uint32_t)off, count);
+        v = window(d, region, (uint32_t)off, count, 0, false);
         memcpy(data, &v, count);
     }
 }

@@ -315,22 +315,30 @@ void vupi_mbox_set_kick(vup_dev *d, int fd);
  * access.c: every region access, from the socket or the mailbox.  A
  * request (any message, any mailbox entry) runs between begin and end.
  */
-void vupi_request_begin(vup_dev *d, bool posted);
+static inline void vupi_request_begin(vup_dev *d, bool posted);
 void vupi_request_end(vup_dev *d);       /* runs timers due, before replying */
 #define VUPI_ACCESS_WRITE   1u
 #define VUPI_ACCESS_WINDOW  2u           /* only windows (not region 0) */
 #define VUPI_WHY_LEN        160u
 /*
- * 0, or a positive errno with @why saying what is wrong (for the caller's
- * log line): region, offset and size, and for region 0 writability.
- * Touches nothing, so a REGION_WRITE_MULTI is checked whole first.
+ * 0, or a positive errno with @why (VUPI_WHY_LEN bytes) saying what is
+ * wrong, for the caller's log line: region, offset and size, and for
+ * region 0 writability.  Touches nothing, so a REGION_WRITE_MULTI is
+ * checked whole first.
  */
 int vupi_access_check(const vup_dev *d, uint32_t region, uint64_t off,
-                      uint32_t count, unsigned flags, char *why,
-                      size_t why_len);
+                      uint32_t count, unsigned flags, char *why);
 /* An access that passed vupi_access_check(); @data: count bytes, LE. */
 void vupi_access_do(vup_dev *d, uint32_t region, uint64_t off,
                     uint32_t count, uint8_t *data, bool write);
+/*
+ * A mailbox entry whose op and flags the mailbox checked, whole: checked
+ * as above (a window only), the entry's vtime_ns if it has one, then the
+ * access as a request of its own.  0 (and *@val for a read), or a
+ * positive errno with @why.
+ */
+int vupi_access_entry(vup_dev *d, const struct vup_cr_mbox_req *r,
+                      uint64_t *val, char *why);
 
 /* clock.c */
 void vupi_clocks_reset(vup_dev *d);
@@ -388,7 +396,11 @@ bool vupi_live_shared(const struct vupi_live *l);
 /* The doorbell eventfd (IRQ index @index), -1: none; the old one is closed. */
 void vupi_live_set_doorbell(struct vupi_live *l, uint32_t index, int fd);
 /* While a request QEMU waits for is handled, changes ring no doorbell. */
-void vupi_live_set_in_request(struct vupi_live *l, bool in_request);
+static inline void vupi_live_set_in_request(struct vupi_live *l,
+                                            bool in_request)
+{
+    l->in_request = in_request;    /* inline: on every request's path */
+}
 bool vupi_live_set_irq(struct vupi_live *l, unsigned index, bool level);
 bool vupi_live_set_clock(struct vupi_live *l, unsigned i, uint64_t hz);
 void vupi_live_put_clock(struct vupi_live *l, unsigned i, uint64_t hz);
@@ -453,5 +465,15 @@ void vupi_dma_clear(struct vupi_conn *c);
 /* Records the message for vup_dev_error(); returns -@err. */
 int vupi_fail(vup_dev *d, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* access.c's, inline: on every request's path. */
+static inline void vupi_request_begin(vup_dev *d, bool posted)
+{
+    /*
+     * Changes made by a posted request have no reply, so no
+     * synchronisation point: they ring the doorbell instead.
+     */
+    vupi_live_set_in_request(&d->live, !posted);
+}
 
 #endif /* VUPI_INTERNAL_H */

@@ -50,11 +50,6 @@ void vupi_live_set_doorbell(struct vupi_live *l, uint32_t index, int fd)
     l->doorbell_index = index;
 }
 
-void vupi_live_set_in_request(struct vupi_live *l, bool in_request)
-{
-    l->in_request = in_request;
-}
-
 /*
  * A backend field changed.  Inside a request QEMU re-reads the live part
  * after the reply; outside one (serial input, a notifier...) it learns of

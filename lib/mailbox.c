@@ -140,8 +140,6 @@ void vupi_shm_before_request(vup_dev *d, bool posted)
 static int serve_one(vup_dev *d, const struct vup_cr_mbox_req *r,
                      uint64_t *val)
 {
-    const bool write = r->op == VUP_CR_MBOX_OP_WRITE;
-    uint64_t data = r->data;
     char why[VUPI_WHY_LEN];
     int err;
 
@@ -153,22 +151,11 @@ static int serve_one(vup_dev *d, const struct vup_cr_mbox_req *r,
                 d->name, r->op, r->flags);
         return EINVAL;
     }
-    err = vupi_access_check(d, r->region, r->offset, r->size,
-                            VUPI_ACCESS_WINDOW |
-                            (write ? VUPI_ACCESS_WRITE : 0), why,
-                            sizeof(why));
+    err = vupi_access_entry(d, r, val, why);
     if (err) {
         vup_log(VUP_LOG_WARN, "%s: mailbox: %s", d->name, why);
         return err;
     }
-    if ((r->flags & VUP_CR_MBOX_VTIME) && r->vtime_ns != d->timers.vtime) {
-        vupi_time_set(d, r->vtime_ns);
-    }
-    /* A posted write has no response: its changes ring the doorbell. */
-    vupi_request_begin(d, r->flags & VUP_CR_MBOX_POSTED);
-    vupi_access_do(d, r->region, r->offset, r->size,
-                   write ? (uint8_t *)&data : (uint8_t *)val, write);
-    vupi_request_end(d);
     d->shm.served++;
     return 0;
 }

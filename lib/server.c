@@ -538,8 +538,7 @@ static int access_check(vup_dev *d, const struct vupi_msg_hdr *h,
 {
     char why[VUPI_WHY_LEN];
     int err = vupi_access_check(d, region, off, count,
-                                write ? VUPI_ACCESS_WRITE : 0, why,
-                                sizeof(why));
+                                write ? VUPI_ACCESS_WRITE : 0, why);
 
     return err ? reject(h, err, "%s", why) : 0;
 }

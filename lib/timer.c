@@ -61,7 +61,9 @@ static void update_deadline(vup_dev *d)
             next = d->timers.timer[i]->deadline;
         }
     }
-    vupi_live_set_deadline(&d->live, next);
+    if (next != d->live.part->deadline_ns) {
+        vupi_live_set_deadline(&d->live, next);
+    }
 }
 
 void vup_timer_free(vup_timer *t)
