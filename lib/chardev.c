@@ -59,7 +59,7 @@ static void update_watch(struct vup_chardev *c, int fd)
     }
     if (!ev) {
         vup_dev_unwatch_fd(c->dev, fd);
-    } else if (vup_loop_modify(c->dev, fd, ev) == -ENOENT &&
+    } else if (vupi_loop_modify(c->dev, fd, ev) == -ENOENT &&
                vup_dev_watch_fd(c->dev, fd, ev, chardev_ready, c) < 0) {
         vup_log(VUP_LOG_WARN, "chardev: %s", vup_dev_error(c->dev));
     }
@@ -112,7 +112,7 @@ void vup_chardev_write(vup_chardev *c, const uint8_t *buf, size_t len)
     /*
      * A byte per guest write would be a syscall per byte: output is
      * coalesced and written when the loop has no request to serve
-     * (vup_chardev_flush_all), or here once half the buffer is used.
+     * (vupi_chardev_flush_all), or here once half the buffer is used.
      */
     if (c->len >= CHARDEV_BUF / 2) {
         flush(c);
@@ -120,9 +120,9 @@ void vup_chardev_write(vup_chardev *c, const uint8_t *buf, size_t len)
     }
 }
 
-void vup_chardev_flush_all(vup_dev *d)
+void vupi_chardev_flush_all(vup_dev *d)
 {
-    for (struct vup_chardev *c = d->chardevs; c; c = c->next) {
+    for (struct vup_chardev *c = d->chardevs.list; c; c = c->next) {
         if (c->len) {
             flush(c);
             update_watch(c, c->out_fd);
@@ -321,12 +321,12 @@ vup_chardev *vup_chardev_open(vup_dev *d, const char *spec,
     int ret;
 
     if (!spec) {
-        vup_dev_fail(d, EINVAL, "no chardev spec");
+        vupi_fail(d, EINVAL, "no chardev spec");
         return NULL;
     }
     c = calloc(1, sizeof(*c));
     if (!c) {
-        vup_dev_fail(d, ENOMEM, "out of memory");
+        vupi_fail(d, ENOMEM, "out of memory");
         return NULL;
     }
     c->dev = d;
@@ -334,13 +334,13 @@ vup_chardev *vup_chardev_open(vup_dev *d, const char *spec,
     c->saved_fl[0] = c->saved_fl[1] = -1;
     c->rx = rx;
     c->opaque = opaque;
-    c->next = d->chardevs;
-    d->chardevs = c;
+    c->next = d->chardevs.list;
+    d->chardevs.list = c;
     ret = open_spec(c, spec);
     if (ret < 0) {
         vup_chardev_close(c);
-        vup_dev_fail(d, -ret, "chardev \"%s\": %s (want stdio, null, pty, "
-                     "unix:PATH or file:PATH)", spec, strerror(-ret));
+        vupi_fail(d, -ret, "chardev \"%s\": %s (want stdio, null, pty, "
+                  "unix:PATH or file:PATH)", spec, strerror(-ret));
         return NULL;
     }
     return c;
@@ -353,7 +353,7 @@ void vup_chardev_close(vup_chardev *c)
     if (!c) {
         return;
     }
-    for (pp = &c->dev->chardevs; *pp; pp = &(*pp)->next) {
+    for (pp = &c->dev->chardevs.list; *pp; pp = &(*pp)->next) {
         if (*pp == c) {
             *pp = c->next;
             break;
@@ -374,7 +374,7 @@ void vup_chardev_close(vup_chardev *c)
     } else {
         int fds[] = { c->in_fd, c->out_fd, c->listen_fd, c->slave_fd };
 
-        for (size_t i = 0; i < VUP_ARRAY_SIZE(fds); i++) {
+        for (size_t i = 0; i < VUPI_ARRAY_SIZE(fds); i++) {
             if (fds[i] >= 0) {
                 vup_dev_unwatch_fd(c->dev, fds[i]);
                 if (i == 0 || fds[i] != fds[0]) {
@@ -390,9 +390,9 @@ void vup_chardev_close(vup_chardev *c)
     free(c);
 }
 
-void vup_chardev_close_all(vup_dev *d)
+void vupi_chardev_close_all(vup_dev *d)
 {
-    while (d->chardevs) {
-        vup_chardev_close(d->chardevs);
+    while (d->chardevs.list) {
+        vup_chardev_close(d->chardevs.list);
     }
 }

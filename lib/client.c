@@ -26,7 +26,7 @@
 struct vup_client {
     int fd;
     uint16_t next_id;
-    struct vup_rx rx;
+    struct vupi_rx rx;
     int reply_fd;                   /* from a GET_REGION_INFO reply */
     char server_caps[1024];
     char err[256];
@@ -79,7 +79,7 @@ vup_client *vup_client_connect_raw(const char *path, int timeout_ms,
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    vup_rx_init(&c->rx);
+    vupi_rx_init(&c->rx);
     c->reply_fd = -1;
     c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (c->fd < 0 ||
@@ -117,7 +117,7 @@ void vup_client_free(vup_client *c)
     if (c->reply_fd >= 0) {
         close(c->reply_fd);
     }
-    vup_rx_fini(&c->rx);
+    vupi_rx_fini(&c->rx);
     free(c);
 }
 
@@ -140,48 +140,48 @@ int vup_client_request(vup_client *c, uint16_t cmd, uint32_t flags,
                        size_t nfds, void *reply, size_t cap,
                        size_t *reply_len)
 {
-    struct vup_msg_hdr *h;
+    struct vupi_msg_hdr *h;
     size_t plen;
     int ret;
 
-    if (len > VUP_MSG_MAX_SIZE - sizeof(*h)) {
+    if (len > VUPI_MSG_MAX_SIZE - sizeof(*h)) {
         return cfail(c, EMSGSIZE, "request of %zu bytes is too large", len);
     }
     h = malloc(sizeof(*h) + len);
     if (!h) {
         return cfail(c, ENOMEM, "out of memory");
     }
-    *h = (struct vup_msg_hdr){
+    *h = (struct vupi_msg_hdr){
         .id = c->next_id++, .command = cmd,
         .size = (uint32_t)(sizeof(*h) + len), .flags = flags,
     };
     if (len) {
         memcpy(h + 1, payload, len);
     }
-    ret = vup_send_all(c->fd, h, sizeof(*h) + len, fds, nfds);
+    ret = vupi_send_all(c->fd, h, sizeof(*h) + len, fds, nfds);
     free(h);
     if (ret < 0) {
         return cfail(c, -ret, "sending command %u: %s", cmd,
                      strerror(-ret));
     }
-    if (flags & VUP_MSG_NO_REPLY) {
+    if (flags & VUPI_MSG_NO_REPLY) {
         return 0;
     }
-    ret = vup_rx_step(c->fd, &c->rx, VUP_MSG_MAX_SIZE);
+    ret = vupi_rx_step(c->fd, &c->rx, VUPI_MSG_MAX_SIZE);
     if (ret == 0) {
         /* A blocking socket only runs dry when SO_RCVTIMEO expires. */
-        vup_rx_reset(&c->rx);
+        vupi_rx_reset(&c->rx);
         return cfail(c, ETIMEDOUT, "no reply to command %u", cmd);
     }
     if (ret < 0) {
-        vup_rx_reset(&c->rx);
+        vupi_rx_reset(&c->rx);
         return cfail(c, -ret, "reading the reply to command %u: %s", cmd,
                      rx_error(ret));
     }
     h = &c->rx.hdr;
     plen = h->size - sizeof(*h);
-    if (cmd == VUP_CMD_DEVICE_GET_REGION_INFO && c->rx.nfds == 1 &&
-        (h->flags & VUP_MSG_TYPE_MASK) == VUP_MSG_REPLY) {
+    if (cmd == VUPI_CMD_DEVICE_GET_REGION_INFO && c->rx.nfds == 1 &&
+        (h->flags & VUPI_MSG_TYPE_MASK) == VUPI_MSG_REPLY) {
         /* The region's fd for mmap: kept for vup_client_region_info(). */
         if (c->reply_fd >= 0) {
             close(c->reply_fd);
@@ -190,13 +190,13 @@ int vup_client_request(vup_client *c, uint16_t cmd, uint32_t flags,
         c->rx.fds[0] = -1;
         c->rx.nfds = 0;
     }
-    if ((h->flags & VUP_MSG_TYPE_MASK) != VUP_MSG_REPLY ||
+    if ((h->flags & VUPI_MSG_TYPE_MASK) != VUPI_MSG_REPLY ||
         h->id != (uint16_t)(c->next_id - 1) || h->command != cmd ||
         c->rx.nfds) {
         ret = cfail(c, EPROTO, "unexpected reply: command %u id %u flags "
                     "0x%x with %zu fds", h->command, h->id, h->flags,
                     c->rx.nfds);
-    } else if (h->flags & VUP_MSG_ERROR) {
+    } else if (h->flags & VUPI_MSG_ERROR) {
         ret = cfail(c, h->error_reply ? (int)h->error_reply : EIO,
                     "command %u failed: %s", cmd,
                     h->error_reply ? strerror((int)h->error_reply)
@@ -210,7 +210,7 @@ int vup_client_request(vup_client *c, uint16_t cmd, uint32_t flags,
         }
         ret = 0;
     }
-    vup_rx_reset(&c->rx);
+    vupi_rx_reset(&c->rx);
     return ret;
 }
 
@@ -272,7 +272,7 @@ static int check_caps(vup_client *c, const char *js)
 int vup_client_version(vup_client *c, const char *json)
 {
     size_t jlen = json ? strlen(json) + 1 : 0;
-    struct vup_msg_version *v;
+    struct vupi_msg_version *v;
     uint8_t reply[sizeof(*v) + sizeof(c->server_caps)];
     size_t rlen = 0;
     int ret;
@@ -281,12 +281,12 @@ int vup_client_version(vup_client *c, const char *json)
     if (!v) {
         return cfail(c, ENOMEM, "out of memory");
     }
-    v->major = VUP_PROTO_MAJOR;
-    v->minor = VUP_PROTO_MINOR;
+    v->major = VUPI_PROTO_MAJOR;
+    v->minor = VUPI_PROTO_MINOR;
     if (jlen) {
         memcpy(v + 1, json, jlen);
     }
-    ret = vup_client_request(c, VUP_CMD_VERSION, 0, v, sizeof(*v) + jlen,
+    ret = vup_client_request(c, VUPI_CMD_VERSION, 0, v, sizeof(*v) + jlen,
                              NULL, 0, reply, sizeof(reply), &rlen);
     free(v);
     if (ret < 0) {
@@ -295,8 +295,8 @@ int vup_client_version(vup_client *c, const char *json)
     if (rlen < sizeof(*v) || rlen > sizeof(reply)) {
         return cfail(c, EPROTO, "VERSION reply of %zu bytes", rlen);
     }
-    v = (struct vup_msg_version *)reply;
-    if (v->major != VUP_PROTO_MAJOR || v->minor > VUP_PROTO_MINOR) {
+    v = (struct vupi_msg_version *)reply;
+    if (v->major != VUPI_PROTO_MAJOR || v->minor > VUPI_PROTO_MINOR) {
         return cfail(c, EPROTO, "server version %u.%u", v->major, v->minor);
     }
     c->server_caps[0] = '\0';
@@ -318,9 +318,9 @@ int vup_client_version(vup_client *c, const char *json)
 
 int vup_client_device_info(vup_client *c, struct vup_client_device_info *i)
 {
-    struct vup_msg_device_info m = { .argsz = sizeof(m) };
+    struct vupi_msg_device_info m = { .argsz = sizeof(m) };
     size_t rlen = 0;
-    int ret = vup_client_request(c, VUP_CMD_DEVICE_GET_INFO, 0, &m,
+    int ret = vup_client_request(c, VUPI_CMD_DEVICE_GET_INFO, 0, &m,
                                  sizeof(m), NULL, 0, &m, sizeof(m), &rlen);
 
     if (ret < 0) {
@@ -421,7 +421,7 @@ int vup_client_region_info(vup_client *c, uint32_t index,
             close(c->reply_fd);
             c->reply_fd = -1;
         }
-        ret = vup_client_request(c, VUP_CMD_DEVICE_GET_REGION_INFO, 0, &ri,
+        ret = vup_client_request(c, VUPI_CMD_DEVICE_GET_REGION_INFO, 0, &ri,
                                  sizeof(ri), NULL, 0, buf, argsz, &rlen);
         if (ret < 0) {
             free(buf);
@@ -463,7 +463,7 @@ int vup_client_irq_info(vup_client *c, uint32_t index, uint32_t *flags,
 {
     struct vfio_irq_info q = { .argsz = sizeof(q), .index = index };
     size_t rlen = 0;
-    int ret = vup_client_request(c, VUP_CMD_DEVICE_GET_IRQ_INFO, 0, &q,
+    int ret = vup_client_request(c, VUPI_CMD_DEVICE_GET_IRQ_INFO, 0, &q,
                                  sizeof(q), NULL, 0, &q, sizeof(q), &rlen);
 
     if (ret < 0) {
@@ -485,28 +485,28 @@ int vup_client_irq_set_eventfd(vup_client *c, uint32_t index, int fd)
         .index = index, .start = 0, .count = 1,
     };
 
-    return vup_client_request(c, VUP_CMD_DEVICE_SET_IRQS, 0, &s, sizeof(s),
+    return vup_client_request(c, VUPI_CMD_DEVICE_SET_IRQS, 0, &s, sizeof(s),
                               &fd, fd >= 0 ? 1 : 0, NULL, 0, NULL);
 }
 
 int vup_client_read(vup_client *c, uint32_t region, uint64_t offset,
                     void *buf, uint32_t count)
 {
-    struct vup_msg_region_rw rw = {
+    struct vupi_msg_region_rw rw = {
         .offset = offset, .region = region, .count = count,
     };
     size_t rlen = 0;
     uint8_t *reply;
     int ret;
 
-    if (count > VUP_MSG_MAX_XFER) {
+    if (count > VUPI_MSG_MAX_XFER) {
         return cfail(c, EINVAL, "read of %u bytes is too large", count);
     }
     reply = malloc(sizeof(rw) + count);
     if (!reply) {
         return cfail(c, ENOMEM, "out of memory");
     }
-    ret = vup_client_request(c, VUP_CMD_REGION_READ, 0, &rw, sizeof(rw),
+    ret = vup_client_request(c, VUPI_CMD_REGION_READ, 0, &rw, sizeof(rw),
                              NULL, 0, reply, sizeof(rw) + count, &rlen);
     if (!ret) {
         memcpy(&rw, reply, sizeof(rw) < rlen ? sizeof(rw) : rlen);
@@ -524,22 +524,22 @@ int vup_client_read(vup_client *c, uint32_t region, uint64_t offset,
 int vup_client_write(vup_client *c, uint32_t region, uint64_t offset,
                      const void *buf, uint32_t count, bool posted)
 {
-    struct vup_msg_region_rw *rw;
+    struct vupi_msg_region_rw *rw;
     int ret;
 
-    if (count > VUP_MSG_MAX_XFER) {
+    if (count > VUPI_MSG_MAX_XFER) {
         return cfail(c, EINVAL, "write of %u bytes is too large", count);
     }
     rw = malloc(sizeof(*rw) + count);
     if (!rw) {
         return cfail(c, ENOMEM, "out of memory");
     }
-    *rw = (struct vup_msg_region_rw){
+    *rw = (struct vupi_msg_region_rw){
         .offset = offset, .region = region, .count = count,
     };
     memcpy(rw + 1, buf, count);
-    ret = vup_client_request(c, VUP_CMD_REGION_WRITE,
-                             posted ? VUP_MSG_NO_REPLY : 0, rw,
+    ret = vup_client_request(c, VUPI_CMD_REGION_WRITE,
+                             posted ? VUPI_MSG_NO_REPLY : 0, rw,
                              sizeof(*rw) + count, NULL, 0, NULL, 0, NULL);
     free(rw);
     return ret;
@@ -547,30 +547,30 @@ int vup_client_write(vup_client *c, uint32_t region, uint64_t offset,
 
 int vup_client_reset(vup_client *c)
 {
-    return vup_client_request(c, VUP_CMD_DEVICE_RESET, 0, NULL, 0, NULL, 0,
+    return vup_client_request(c, VUPI_CMD_DEVICE_RESET, 0, NULL, 0, NULL, 0,
                               NULL, 0, NULL);
 }
 
 int vup_client_dma_map(vup_client *c, uint64_t iova, uint64_t size,
                        uint32_t flags, int fd, uint64_t fd_offset)
 {
-    struct vup_msg_dma_map m = {
+    struct vupi_msg_dma_map m = {
         .argsz = sizeof(m), .flags = flags, .offset = fd_offset,
         .iova = iova, .size = size,
     };
 
-    return vup_client_request(c, VUP_CMD_DMA_MAP, 0, &m, sizeof(m), &fd,
+    return vup_client_request(c, VUPI_CMD_DMA_MAP, 0, &m, sizeof(m), &fd,
                               fd >= 0 ? 1 : 0, NULL, 0, NULL);
 }
 
 int vup_client_dma_unmap(vup_client *c, uint64_t iova, uint64_t size,
                          uint32_t flags)
 {
-    struct vup_msg_dma_unmap m = {
+    struct vupi_msg_dma_unmap m = {
         .argsz = sizeof(m), .flags = flags, .iova = iova, .size = size,
     };
 
-    return vup_client_request(c, VUP_CMD_DMA_UNMAP, 0, &m, sizeof(m), NULL,
+    return vup_client_request(c, VUPI_CMD_DMA_UNMAP, 0, &m, sizeof(m), NULL,
                               0, NULL, 0, NULL);
 }
 

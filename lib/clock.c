@@ -24,8 +24,8 @@ static bool name_ok(const char *name)
 
 static int find_clock(const vup_dev *d, const char *name)
 {
-    for (size_t i = 0; i < d->num_clocks; i++) {
-        if (!strcmp(d->clocks[i].name, name)) {
+    for (size_t i = 0; i < d->clocks.num; i++) {
+        if (!strcmp(d->clocks.clock[i].name, name)) {
             return (int)i;
         }
     }
@@ -36,92 +36,91 @@ int vup_dev_add_clock(vup_dev *d, const char *name, uint32_t flags,
                       uint64_t freq_hz)
 {
     uint32_t dir = flags & (VUP_CR_CLOCK_OUTPUT | VUP_CR_CLOCK_INPUT);
-    struct vup_clock *c;
+    struct vupi_clock *c;
     int i;
 
-    if (d->desc) {
-        return vup_dev_fail(d, EBUSY, "device already serving: add "
-                            "everything before vup_dev_listen()");
+    if (d->cr.desc) {
+        return vupi_fail(d, EBUSY, "device already serving: add "
+                         "everything before vup_dev_listen()");
     }
     if (!name_ok(name)) {
-        return vup_dev_fail(d, EINVAL, "clock name must have 1 to %u "
-                            "characters", VUP_CR_NAME_LEN - 1);
+        return vupi_fail(d, EINVAL, "clock name must have 1 to %u "
+                         "characters", VUP_CR_NAME_LEN - 1);
     }
     if ((flags & ~VUP_CR_CLOCK_FLAGS_KNOWN) ||
         (dir != VUP_CR_CLOCK_OUTPUT && dir != VUP_CR_CLOCK_INPUT) ||
         (dir == VUP_CR_CLOCK_INPUT && flags != VUP_CR_CLOCK_INPUT)) {
-        return vup_dev_fail(d, EINVAL, "clock %s: flags 0x%x: need OUTPUT "
-                            "(with optional roles) or INPUT", name, flags);
+        return vupi_fail(d, EINVAL, "clock %s: flags 0x%x: need OUTPUT "
+                         "(with optional roles) or INPUT", name, flags);
     }
     if (freq_hz > VUP_CR_CLOCK_MAX_HZ) {
-        return vup_dev_fail(d, EINVAL, "clock %s: %" PRIu64 " Hz is above "
-                            "the maximum", name, freq_hz);
+        return vupi_fail(d, EINVAL, "clock %s: %" PRIu64 " Hz is above "
+                         "the maximum", name, freq_hz);
     }
     i = find_clock(d, name);
     if (i >= 0) {
-        c = &d->clocks[i];
+        c = &d->clocks.clock[i];
         if (dir == VUP_CR_CLOCK_INPUT) {
             return i;   /* another consumer, or one of our own output */
         }
         if (c->flags & VUP_CR_CLOCK_OUTPUT) {
-            return vup_dev_fail(d, EEXIST, "clock %s: two outputs", name);
+            return vupi_fail(d, EEXIST, "clock %s: two outputs", name);
         }
         /* Its consumers were declared first: the entry becomes the output. */
     } else {
-        if (d->num_clocks == VUP_CR_MAX_CLOCKS) {
-            return vup_dev_fail(d, ENOSPC, "more than %u clocks",
-                                VUP_CR_MAX_CLOCKS);
+        if (d->clocks.num == VUP_CR_MAX_CLOCKS) {
+            return vupi_fail(d, ENOSPC, "more than %u clocks",
+                             VUP_CR_MAX_CLOCKS);
         }
-        i = (int)d->num_clocks++;
-        c = &d->clocks[i];
+        i = (int)d->clocks.num++;
+        c = &d->clocks.clock[i];
         strcpy(c->name, name);
     }
     c->flags = flags;
     c->reset_hz = dir == VUP_CR_CLOCK_OUTPUT ? freq_hz : 0;
-    d->live->clock_hz[i] = c->reset_hz;
+    vupi_live_put_clock(&d->live, (unsigned)i, c->reset_hz);
     return i;
 }
 
 int vup_clock_notify(vup_dev *d, unsigned clock, vup_clock_fn fn,
                      void *opaque)
 {
-    if (clock >= d->num_clocks || !fn) {
-        return vup_dev_fail(d, EINVAL, "clock notify: no clock %u or no "
-                            "callback", clock);
+    if (clock >= d->clocks.num || !fn) {
+        return vupi_fail(d, EINVAL, "clock notify: no clock %u or no "
+                         "callback", clock);
     }
-    if (d->num_notifiers == VUP_MAX_NOTIFIERS) {
-        return vup_dev_fail(d, ENOSPC, "more than %u clock notifiers",
-                            VUP_MAX_NOTIFIERS);
+    if (d->clocks.num_notifiers == VUPI_MAX_NOTIFIERS) {
+        return vupi_fail(d, ENOSPC, "more than %u clock notifiers",
+                         VUPI_MAX_NOTIFIERS);
     }
-    d->notifiers[d->num_notifiers++] = (struct vup_clock_notifier){
-        .clock = clock, .fn = fn, .opaque = opaque,
-    };
+    d->clocks.notifier[d->clocks.num_notifiers++] =
+        (struct vupi_clock_notifier){
+            .clock = clock, .fn = fn, .opaque = opaque,
+        };
     return 0;
 }
 
 static void notify(vup_dev *d, unsigned clock)
 {
-    for (size_t i = 0; i < d->num_notifiers; i++) {
-        if (d->notifiers[i].clock == clock) {
-            d->notifiers[i].fn(d->notifiers[i].opaque, clock,
-                               d->live->clock_hz[clock]);
+    for (size_t i = 0; i < d->clocks.num_notifiers; i++) {
+        if (d->clocks.notifier[i].clock == clock) {
+            d->clocks.notifier[i].fn(d->clocks.notifier[i].opaque, clock,
+                               d->live.part->clock_hz[clock]);
         }
     }
 }
 
 int vup_clock_set_hz(vup_dev *d, unsigned clock, uint64_t hz)
 {
-    if (clock >= d->num_clocks ||
-        !(d->clocks[clock].flags & VUP_CR_CLOCK_OUTPUT)) {
-        return vup_dev_fail(d, EINVAL, "clock %u is not an output", clock);
+    if (clock >= d->clocks.num ||
+        !(d->clocks.clock[clock].flags & VUP_CR_CLOCK_OUTPUT)) {
+        return vupi_fail(d, EINVAL, "clock %u is not an output", clock);
     }
     if (hz > VUP_CR_CLOCK_MAX_HZ) {
-        return vup_dev_fail(d, EINVAL, "clock %s: %" PRIu64 " Hz is above "
-                            "the maximum", d->clocks[clock].name, hz);
+        return vupi_fail(d, EINVAL, "clock %s: %" PRIu64 " Hz is above "
+                         "the maximum", d->clocks.clock[clock].name, hz);
     }
-    if (d->live->clock_hz[clock] != hz) {
-        d->live->clock_hz[clock] = hz;
-        vup_dev_live_changed(d);
+    if (vupi_live_set_clock(&d->live, clock, hz)) {
         notify(d, clock);
     }
     return 0;
@@ -129,54 +128,32 @@ int vup_clock_set_hz(vup_dev *d, unsigned clock, uint64_t hz)
 
 uint64_t vup_clock_get_hz(const vup_dev *d, unsigned clock)
 {
-    return clock < d->num_clocks ? d->live->clock_hz[clock] : 0;
+    return clock < d->clocks.num ? d->live.part->clock_hz[clock] : 0;
 }
 
-void vup_clocks_reset(vup_dev *d)
+void vupi_clocks_reset(vup_dev *d)
 {
-    for (size_t i = 0; i < d->num_clocks; i++) {
-        if (d->clocks[i].flags & VUP_CR_CLOCK_OUTPUT) {
-            vup_clock_set_hz(d, (unsigned)i, d->clocks[i].reset_hz);
+    for (size_t i = 0; i < d->clocks.num; i++) {
+        if (d->clocks.clock[i].flags & VUP_CR_CLOCK_OUTPUT) {
+            vup_clock_set_hz(d, (unsigned)i, d->clocks.clock[i].reset_hz);
         }
     }
 }
 
 /* Inputs QEMU drove are gone with it: consumers see them stop. */
-void vup_clocks_client_gone(vup_dev *d)
+void vupi_clocks_client_gone(vup_dev *d)
 {
-    for (size_t i = 0; i < d->num_clocks; i++) {
-        if ((d->clocks[i].flags & VUP_CR_CLOCK_INPUT) &&
-            d->live->clock_hz[i]) {
-            d->live->clock_hz[i] = 0;
+    for (size_t i = 0; i < d->clocks.num; i++) {
+        if ((d->clocks.clock[i].flags & VUP_CR_CLOCK_INPUT) &&
+            d->live.part->clock_hz[i]) {
+            vupi_live_put_clock(&d->live, (unsigned)i, 0);
             notify(d, (unsigned)i);
         }
     }
 }
 
-void vup_live_write(vup_dev *d, uint64_t rel, const void *buf, uint32_t count)
+void vupi_clock_input(vup_dev *d, unsigned clock, uint64_t hz)
 {
-    const uint64_t clk = offsetof(struct vup_cr_live, clock_hz);
-    const uint64_t vt = offsetof(struct vup_cr_live, vtime_ns);
-    struct vup_cr_live cur = *d->live;
-
-    /*
-     * Apply to a copy: with a shared live part QEMU may store vtime_ns
-     * itself, so the backend never writes that field there.
-     */
-    cur.vtime_ns = d->vtime;
-    memcpy((uint8_t *)&cur + rel, buf, count);
-    for (size_t i = 0; i < d->num_clocks; i++) {
-        if (rel < clk + (i + 1) * sizeof(uint64_t) &&
-            rel + count > clk + i * sizeof(uint64_t) &&
-            d->live->clock_hz[i] != cur.clock_hz[i]) {
-            d->live->clock_hz[i] = cur.clock_hz[i];
-            notify(d, (unsigned)i);
-        }
-    }
-    if (rel < vt + sizeof(uint64_t) && rel + count > vt) {
-        if (!d->shm) {
-            d->live->vtime_ns = cur.vtime_ns;
-        }
-        vup_set_vtime(d, cur.vtime_ns);
-    }
+    vupi_live_put_clock(&d->live, clock, hz);
+    notify(d, clock);
 }

@@ -1,33 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * vup_dev: the device description (peripherals, IRQ lines, memories, CPU),
- * its reset, and the IRQ state in the control region's live part (clocks:
- * clock.c, virtual time: timer.c).
+ * and the public entry points that drive the modules (reset: reset.c).
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <sys/epoll.h>
 
 #include "internal.h"
-
-int vup_dev_fail(vup_dev *d, int err, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(d->err, sizeof(d->err), fmt, ap);
-    va_end(ap);
-    return -err;
-}
-
-const char *vup_dev_error(const vup_dev *d)
-{
-    return d->err;
-}
 
 static bool name_ok(const char *name)
 {
@@ -49,17 +31,12 @@ vup_dev *vup_dev_new(const char *name)
         return NULL;
     }
     strcpy(d->name, name);
-    d->listen_fd = -1;
-    d->conn.fd = -1;
-    d->doorbell_fd = -1;
-    d->mirror_fd = -1;
-    d->conn.out_fd = -1;
-    d->live = &d->live_local;
-    d->shm_fd = -1;
-    d->kick_fd = -1;
-    d->spin_us = 50;
-    vup_rx_init(&d->conn.rx);
-    if (vup_loop_init(d) < 0) {
+    /* Each module's initial state (mirror.c's: no memfd yet). */
+    d->mirror.fd = -1;
+    vupi_live_init(&d->live);
+    vupi_shm_init(d);
+    vupi_server_init(d);
+    if (vupi_loop_init(d) < 0) {
         free(d);
         return NULL;
     }
@@ -78,24 +55,24 @@ void vup_dev_free(vup_dev *d)
     if (!d) {
         return;
     }
-    vup_server_fini(d);
-    vup_chardev_close_all(d);
-    vup_loop_fini(d);
-    vup_timers_free(d);
-    vup_shm_fini(d);
-    vup_mirror_fini(d);
+    vupi_server_fini(d);
+    vupi_chardev_close_all(d);
+    vupi_loop_fini(d);
+    vupi_timers_free(d);
+    vupi_shm_fini(d);
+    vupi_mirror_fini(d);
     for (size_t i = 0; i < d->num_periphs; i++) {
         periph_free(d->periphs[i]);
     }
-    free(d->desc);
+    vupi_cr_fini(d);
     free(d);
 }
 
 static int check_open(vup_dev *d)
 {
-    if (d->desc) {
-        return vup_dev_fail(d, EBUSY, "device already serving: add "
-                            "everything before vup_dev_listen()");
+    if (d->cr.desc) {
+        return vupi_fail(d, EBUSY, "device already serving: add "
+                         "everything before vup_dev_listen()");
     }
     return 0;
 }
@@ -103,25 +80,25 @@ static int check_open(vup_dev *d)
 static int check_irqs(vup_dev *d, const struct vup_periph_desc *desc)
 {
     if (desc->num_irqs && !desc->irqs) {
-        return vup_dev_fail(d, EINVAL, "%s: num_irqs %zu but no table",
-                            desc->name, desc->num_irqs);
+        return vupi_fail(d, EINVAL, "%s: num_irqs %zu but no table",
+                         desc->name, desc->num_irqs);
     }
-    if (desc->num_irqs > VUP_CR_MAX_IRQS - d->num_irqs) {
-        return vup_dev_fail(d, ENOSPC, "%s: more than %u IRQ lines in the "
-                            "device", desc->name, VUP_CR_MAX_IRQS);
+    if (desc->num_irqs > VUP_CR_MAX_IRQS - d->irqs.num) {
+        return vupi_fail(d, ENOSPC, "%s: more than %u IRQ lines in the "
+                         "device", desc->name, VUP_CR_MAX_IRQS);
     }
     for (size_t i = 0; i < desc->num_irqs; i++) {
         const struct vup_irq_desc *q = &desc->irqs[i];
 
         if (!name_ok(q->name)) {
-            return vup_dev_fail(d, EINVAL, "%s: IRQ %zu name must have 1 to "
-                                "%u characters", desc->name, i,
-                                VUP_CR_NAME_LEN - 1);
+            return vupi_fail(d, EINVAL, "%s: IRQ %zu name must have 1 to "
+                             "%u characters", desc->name, i,
+                             VUP_CR_NAME_LEN - 1);
         }
         if (q->flags != VUP_CR_IRQ_LEVEL && q->flags != VUP_CR_IRQ_EDGE) {
-            return vup_dev_fail(d, EINVAL, "%s: IRQ %s flags 0x%x must be "
-                                "exactly one of LEVEL, EDGE", desc->name,
-                                q->name, q->flags);
+            return vupi_fail(d, EINVAL, "%s: IRQ %s flags 0x%x must be "
+                             "exactly one of LEVEL, EDGE", desc->name,
+                             q->name, q->flags);
         }
     }
     return 0;
@@ -130,6 +107,7 @@ static int check_irqs(vup_dev *d, const struct vup_periph_desc *desc)
 vup_periph *vup_dev_add_periph(vup_dev *d, const struct vup_periph_desc *desc,
                                void *opaque)
 {
+    char err[sizeof(d->error.msg)];
     vup_periph *p;
     int ret;
 
@@ -137,33 +115,33 @@ vup_periph *vup_dev_add_periph(vup_dev *d, const struct vup_periph_desc *desc,
         return NULL;
     }
     if (!desc || !name_ok(desc->name)) {
-        vup_dev_fail(d, EINVAL, "peripheral name must have 1 to %u "
-                     "characters", VUP_CR_NAME_LEN - 1);
+        vupi_fail(d, EINVAL, "peripheral name must have 1 to %u "
+                  "characters", VUP_CR_NAME_LEN - 1);
         return NULL;
     }
-    if (d->num_periphs == VUP_MAX_PERIPHS) {
-        vup_dev_fail(d, ENOSPC, "%s: more than %u peripherals", desc->name,
-                     VUP_MAX_PERIPHS);
+    if (d->num_periphs == VUPI_MAX_PERIPHS) {
+        vupi_fail(d, ENOSPC, "%s: more than %u peripherals", desc->name,
+                  VUPI_MAX_PERIPHS);
         return NULL;
     }
     for (size_t i = 0; i < d->num_periphs; i++) {
         if (!strcmp(d->periphs[i]->name, desc->name)) {
-            vup_dev_fail(d, EEXIST, "peripheral %s added twice", desc->name);
+            vupi_fail(d, EEXIST, "peripheral %s added twice", desc->name);
             return NULL;
         }
     }
     if (desc->size < 4 || desc->size % 4 ||
         desc->base > UINT64_MAX - desc->size) {
-        vup_dev_fail(d, EINVAL, "%s: window 0x%" PRIx64 "+0x%x: size must "
-                     "be a non-zero multiple of 4 and fit", desc->name,
-                     desc->base, desc->size);
+        vupi_fail(d, EINVAL, "%s: window 0x%" PRIx64 "+0x%x: size must "
+                  "be a non-zero multiple of 4 and fit", desc->name,
+                  desc->base, desc->size);
         return NULL;
     }
     if (desc->mmio_flags & ~VUP_CR_MMIO_POSTED_WRITES) {
-        vup_dev_fail(d, EINVAL, "%s: mmio_flags 0x%x: only "
-                     "VUP_CR_MMIO_POSTED_WRITES is yours to set (the library "
-                     "direct-maps registers without a read hook)", desc->name,
-                     desc->mmio_flags & ~VUP_CR_MMIO_POSTED_WRITES);
+        vupi_fail(d, EINVAL, "%s: mmio_flags 0x%x: only "
+                  "VUP_CR_MMIO_POSTED_WRITES is yours to set (the library "
+                  "direct-maps registers without a read hook)", desc->name,
+                  desc->mmio_flags & ~VUP_CR_MMIO_POSTED_WRITES);
         return NULL;
     }
     if (check_irqs(d, desc) < 0) {
@@ -171,7 +149,7 @@ vup_periph *vup_dev_add_periph(vup_dev *d, const struct vup_periph_desc *desc,
     }
     p = calloc(1, sizeof(*p));
     if (!p) {
-        vup_dev_fail(d, ENOMEM, "out of memory");
+        vupi_fail(d, ENOMEM, "out of memory");
         return NULL;
     }
     p->dev = d;
@@ -179,20 +157,15 @@ vup_periph *vup_dev_add_periph(vup_dev *d, const struct vup_periph_desc *desc,
     strcpy(p->name, desc->name);
     p->desc.name = p->name;
     p->opaque = opaque;
-    ret = vup_regs_init(p, d->err, sizeof(d->err));
+    ret = vupi_regs_init(p, err, sizeof(err));
     if (ret < 0) {
+        vupi_fail(d, -ret, "%s", err);
         periph_free(p);
         return NULL;
     }
-    vup_regs_reset(p);
+    vupi_regs_reset(p);
     p->region = (uint32_t)d->num_periphs + 1;
-    p->irq_base = (uint32_t)d->num_irqs;
-    for (size_t i = 0; i < desc->num_irqs; i++) {
-        d->irqs[d->num_irqs++] = (struct vup_irq){
-            .periph = p, .n = (unsigned)i, .flags = desc->irqs[i].flags,
-            .fd = -1,
-        };
-    }
+    p->irq_base = vupi_irqs_add(d, p);
     d->periphs[d->num_periphs++] = p;
     return p;
 }
@@ -206,22 +179,22 @@ int vup_dev_add_memory(vup_dev *d, enum vup_cr_memory_kind kind,
         return ret;
     }
     if (!name_ok(name)) {
-        return vup_dev_fail(d, EINVAL, "memory name must have 1 to %u "
-                            "characters", VUP_CR_NAME_LEN - 1);
+        return vupi_fail(d, EINVAL, "memory name must have 1 to %u "
+                         "characters", VUP_CR_NAME_LEN - 1);
     }
     if (kind != VUP_CR_MEMORY_FLASH && kind != VUP_CR_MEMORY_RAM) {
-        return vup_dev_fail(d, EINVAL, "%s: unknown memory kind %d", name,
-                            kind);
+        return vupi_fail(d, EINVAL, "%s: unknown memory kind %d", name,
+                         kind);
     }
     if (!size || base > UINT64_MAX - size) {
-        return vup_dev_fail(d, EINVAL, "%s: bad range 0x%" PRIx64 "+0x%"
-                            PRIx64, name, base, size);
+        return vupi_fail(d, EINVAL, "%s: bad range 0x%" PRIx64 "+0x%"
+                         PRIx64, name, base, size);
     }
-    if (d->num_memories == VUP_MAX_MEMORIES) {
-        return vup_dev_fail(d, ENOSPC, "more than %u memories",
-                            VUP_MAX_MEMORIES);
+    if (d->num_memories == VUPI_MAX_MEMORIES) {
+        return vupi_fail(d, ENOSPC, "more than %u memories",
+                         VUPI_MAX_MEMORIES);
     }
-    d->memories[d->num_memories] = (struct vup_memory){
+    d->memories[d->num_memories] = (struct vupi_memory){
         .kind = kind, .base = base, .size = size,
     };
     strcpy(d->memories[d->num_memories++].name, name);
@@ -236,8 +209,8 @@ int vup_dev_set_cpu(vup_dev *d, const char *cpu_type, uint32_t num_irq)
         return ret;
     }
     if (!cpu_type || strlen(cpu_type) >= VUP_CR_NAME_LEN) {
-        return vup_dev_fail(d, EINVAL, "CPU type must have at most %u "
-                            "characters", VUP_CR_NAME_LEN - 1);
+        return vupi_fail(d, EINVAL, "CPU type must have at most %u "
+                         "characters", VUP_CR_NAME_LEN - 1);
     }
     strcpy(d->cpu_type, cpu_type);
     d->cpu_num_irq = num_irq;
@@ -245,171 +218,105 @@ int vup_dev_set_cpu(vup_dev *d, const char *cpu_type, uint32_t num_irq)
     return 0;
 }
 
-int vup_dev_freeze(vup_dev *d)
+int vup_dev_set_fast_path(vup_dev *d, bool enable)
+{
+    if (d->cr.desc) {
+        return vupi_fail(d, EBUSY, "device already serving: set the "
+                         "fast path before vup_dev_listen()");
+    }
+    d->no_fast_path = !enable;
+    return 0;
+}
+
+/* Mirror, descriptor, shared memory: after this nothing can be added. */
+static int freeze(vup_dev *d)
 {
     int ret;
 
-    if (d->desc) {
+    if (d->cr.desc) {
         return 0;
     }
     /* The mirror first: the descriptor lists only what it could map. */
-    ret = vup_mirror_init(d);
+    ret = vupi_mirror_init(d);
     if (ret < 0) {
         return ret;
     }
-    ret = vup_cr_encode(d, &d->desc, &d->desc_size);
+    ret = vupi_cr_encode(d);
     if (ret < 0) {
         return ret;
     }
-    return vup_shm_init(d);
+    return vupi_shm_create(d);
 }
 
 const void *vup_dev_descriptor(vup_dev *d, size_t *size)
 {
-    if (vup_dev_freeze(d) < 0) {
+    if (freeze(d) < 0) {
         return NULL;
     }
-    *size = d->desc_size;
-    return d->desc;
-}
-
-uint64_t vup_dev_cr_size(const vup_dev *d)
-{
-    return (uint64_t)d->live_offset + VUP_CR_LIVE_SIZE +
-           (d->mbox_offset ? VUP_CR_MBOX_PAGE : 0);
-}
-
-/* ---- IRQs --------------------------------------------------------------- */
-
-uint32_t vup_dev_num_irq_indexes(const vup_dev *d)
-{
-    return (uint32_t)d->num_irqs + (d->has_doorbell ? 1 : 0) +
-           (d->mbox_offset ? 1 : 0);
-}
-
-int *vup_dev_irq_fd(vup_dev *d, uint32_t index)
-{
-    if (d->mbox_offset && index == d->kick_index) {
-        return &d->kick_fd;
-    }
-    return index < d->num_irqs ? &d->irqs[index].fd : &d->doorbell_fd;
-}
-
-static void fd_signal(int fd, const char *what, unsigned index)
-{
-    uint64_t one = 1;
-
-    if (fd >= 0 && write(fd, &one, sizeof(one)) != sizeof(one)) {
-        vup_log(VUP_LOG_WARN, "%s %u: eventfd write: %s", what, index,
-                strerror(errno));
-    }
-}
-
-static void irq_signal(vup_dev *d, unsigned index)
-{
-    fd_signal(d->irqs[index].fd, "IRQ", index);
-}
-
-/*
- * Inside a request QEMU re-reads the live part after the reply; outside
- * one (serial input, a notifier...) it learns of the change by the
- * doorbell.
- */
-void vup_dev_live_changed(vup_dev *d)
-{
-    /* Fields first, then seq (release): see vup_cr_live in the header. */
-    __atomic_store_n(&d->live->seq, d->live->seq + 1, __ATOMIC_RELEASE);
-    if (!d->in_request) {
-        fd_signal(d->doorbell_fd, "doorbell IRQ", (unsigned)d->num_irqs);
-    }
-}
-
-static void irq_level(vup_dev *d, unsigned index, bool level)
-{
-    uint32_t *word = &d->live->irq_level[index / 32];
-    uint32_t bit = 1u << (index % 32);
-
-    if (!!(*word & bit) == level) {
-        return;
-    }
-    *word ^= bit;
-    vup_dev_live_changed(d);
-    irq_signal(d, index);
-}
-
-static struct vup_irq *periph_irq(vup_periph *p, unsigned n, uint32_t flags,
-                                  const char *what)
-{
-    struct vup_irq *q;
-
-    if (n >= p->desc.num_irqs) {
-        vup_log(VUP_LOG_ERROR, "%s: %s of IRQ %u: only %zu IRQs", p->name,
-                what, n, p->desc.num_irqs);
-        return NULL;
-    }
-    q = &p->dev->irqs[p->irq_base + n];
-    if (q->flags != flags) {
-        vup_log(VUP_LOG_ERROR, "%s: %s of IRQ %s, which is %s", p->name,
-                what, p->desc.irqs[n].name,
-                q->flags == VUP_CR_IRQ_LEVEL ? "level" : "edge");
-        return NULL;
-    }
-    return q;
-}
-
-void vup_irq_set(vup_periph *p, unsigned n, bool level)
-{
-    if (periph_irq(p, n, VUP_CR_IRQ_LEVEL, "vup_irq_set")) {
-        irq_level(p->dev, p->irq_base + n, level);
-    }
-}
-
-void vup_irq_pulse(vup_periph *p, unsigned n)
-{
-    if (periph_irq(p, n, VUP_CR_IRQ_EDGE, "vup_irq_pulse")) {
-        irq_signal(p->dev, p->irq_base + n);
-    }
+    *size = d->cr.desc_size;
+    return d->cr.desc;
 }
 
 /* ---- reset -------------------------------------------------------------- */
 
 void vup_dev_reset(vup_dev *d)
 {
-    for (size_t i = 0; i < d->num_periphs; i++) {
-        vup_regs_reset(d->periphs[i]);
-    }
-    /* Levels first, so a reset hook may raise a line that is high at reset. */
-    for (size_t i = 0; i < d->num_irqs; i++) {
-        irq_level(d, (unsigned)i, false);
-    }
-    /* Models re-arm their timers from their reset hooks if they need to. */
-    vup_timers_reset(d);
-    for (size_t i = 0; i < d->num_periphs; i++) {
-        if (d->periphs[i]->desc.reset) {
-            d->periphs[i]->desc.reset(d->periphs[i]);
-        }
-    }
-    /* Last, so clock notifiers see their models already reset. */
-    vup_clocks_reset(d);
+    vupi_reset(d);
 }
 
-/* The client went away: forget what it owned, then reset. */
-void vup_dev_client_gone(vup_dev *d)
+/* ---- serving ------------------------------------------------------------ */
+
+int vup_dev_listen(vup_dev *d, const char *path)
 {
-    for (size_t i = 0; i < d->num_irqs; i++) {
-        if (d->irqs[i].fd >= 0) {
-            close(d->irqs[i].fd);
-            d->irqs[i].fd = -1;
+    int ret = freeze(d);
+
+    return ret < 0 ? ret : vupi_server_listen(d, path);
+}
+
+int vup_dev_dispatch(vup_dev *d, int timeout_ms)
+{
+    struct epoll_event ev[16];
+    int n = vupi_loop_poll(d, ev, VUPI_ARRAY_SIZE(ev), timeout_ms);
+
+    if (n == 0) {
+        /*
+         * Nothing may wait in a buffer while we sleep: output coalesced
+         * while the mailbox was busy is flushed there once the guest
+         * pauses, but a spin cut short (the thread descheduled past its
+         * end) skips that.
+         */
+        if (timeout_ms != 0) {
+            vupi_chardev_flush_all(d);
         }
+        n = vupi_loop_wait(d, ev, VUPI_ARRAY_SIZE(ev), timeout_ms);
     }
-    if (d->doorbell_fd >= 0) {
-        close(d->doorbell_fd);
-        d->doorbell_fd = -1;
+    if (n < 0) {
+        if (errno == EINTR) {
+            return 0;
+        }
+        return vupi_fail(d, errno, "epoll_wait: %s", strerror(errno));
     }
-    vup_time_client_gone(d);
-    vup_clocks_client_gone(d);
-    vup_shm_client_gone(d);
-    vup_dev_reset(d);
+    vupi_loop_deliver(d, ev, n);
+    vupi_chardev_flush_all(d);
+    /* A busy mailbox is polled a while before the next wait. */
+    vupi_mbox_idle(d);
+    return 0;
+}
+
+int vup_dev_run(vup_dev *d)
+{
+    int ret = 0;
+
+    d->stop = false;
+    while (!d->stop && ret == 0) {
+        ret = vup_dev_dispatch(d, -1);
+    }
+    return ret;
+}
+
+void vup_dev_stop(vup_dev *d)
+{
+    d->stop = true;
 }
 
 /* ---- accessors ---------------------------------------------------------- */

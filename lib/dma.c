@@ -9,20 +9,20 @@
 
 #include "internal.h"
 
-static bool overlaps(const struct vup_dma_map *m, uint64_t iova,
+static bool overlaps(const struct vupi_dma_map *m, uint64_t iova,
                      uint64_t size)
 {
     return iova < m->iova + m->size && m->iova < iova + size;
 }
 
-int vup_dma_map(struct vup_conn *c, const struct vup_msg_dma_map *m, int fd)
+int vupi_dma_map(struct vupi_conn *c, const struct vupi_msg_dma_map *m, int fd)
 {
     const uint32_t known = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
-    struct vup_dma_map *e;
+    struct vupi_dma_map *e;
     void *addr = NULL;
 
     if (!m->flags || (m->flags & ~known) || !m->size ||
-        m->iova % VUP_DMA_PGSIZE || m->size % VUP_DMA_PGSIZE ||
+        m->iova % VUPI_DMA_PGSIZE || m->size % VUPI_DMA_PGSIZE ||
         m->iova > UINT64_MAX - m->size) {
         return EINVAL;
     }
@@ -31,14 +31,14 @@ int vup_dma_map(struct vup_conn *c, const struct vup_msg_dma_map *m, int fd)
             return EEXIST;
         }
     }
-    if (c->num_dma == VUP_DMA_MAX_MAPS) {
+    if (c->num_dma == VUPI_DMA_MAX_MAPS) {
         return ENOSPC;
     }
     if (fd >= 0) {
         int prot = (m->flags & VFIO_DMA_MAP_FLAG_READ ? PROT_READ : 0) |
                    (m->flags & VFIO_DMA_MAP_FLAG_WRITE ? PROT_WRITE : 0);
 
-        if (m->offset % VUP_DMA_PGSIZE || m->size > SIZE_MAX) {
+        if (m->offset % VUPI_DMA_PGSIZE || m->size > SIZE_MAX) {
             return EINVAL;
         }
         addr = mmap(NULL, m->size, prot, MAP_SHARED, fd, (off_t)m->offset);
@@ -47,13 +47,13 @@ int vup_dma_map(struct vup_conn *c, const struct vup_msg_dma_map *m, int fd)
         }
     }
     e = &c->dma[c->num_dma++];
-    *e = (struct vup_dma_map){
+    *e = (struct vupi_dma_map){
         .iova = m->iova, .size = m->size, .flags = m->flags, .addr = addr,
     };
     return 0;
 }
 
-static void unmap_one(struct vup_conn *c, size_t i)
+static void unmap_one(struct vupi_conn *c, size_t i)
 {
     if (c->dma[i].addr) {
         munmap(c->dma[i].addr, c->dma[i].size);
@@ -61,13 +61,13 @@ static void unmap_one(struct vup_conn *c, size_t i)
     c->dma[i] = c->dma[--c->num_dma];
 }
 
-int vup_dma_unmap(struct vup_conn *c, const struct vup_msg_dma_unmap *m)
+int vupi_dma_unmap(struct vupi_conn *c, const struct vupi_msg_dma_unmap *m)
 {
     if (m->flags == VFIO_DMA_UNMAP_FLAG_ALL) {
         if (m->iova || m->size) {
             return EINVAL;
         }
-        vup_dma_clear(c);
+        vupi_dma_clear(c);
         return 0;
     }
     if (m->flags) {
@@ -82,7 +82,7 @@ int vup_dma_unmap(struct vup_conn *c, const struct vup_msg_dma_unmap *m)
     return EINVAL;
 }
 
-void vup_dma_clear(struct vup_conn *c)
+void vupi_dma_clear(struct vupi_conn *c)
 {
     while (c->num_dma) {
         unmap_one(c, c->num_dma - 1);

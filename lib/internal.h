@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* libvup internals shared between lib/ files; not installed. */
-#ifndef VUP_INTERNAL_H
-#define VUP_INTERNAL_H
+/*
+ * libvup internals shared between lib/ files, not installed: each module's
+ * state (embedded in struct vup_dev) and functions.  Internal names start
+ * with vupi_ (VUPI_ for macros); vup_ is the public API's.
+ */
+#ifndef VUPI_INTERNAL_H
+#define VUPI_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,17 +17,108 @@
 #include "vup.h"
 #include "protocol.h"
 
-#define VUP_MAX_PERIPHS     64u   /* vfio regions 1..N; QEMU allows < 100 */
-#define VUP_MAX_MEMORIES    16u
-#define VUP_MAX_WATCHES     64u
-#define VUP_MAX_TIMERS      64u
-#define VUP_MAX_NOTIFIERS   32u   /* clock notify callbacks per device */
-#define VUP_UNMAPPED_LOG    16u   /* distinct unmapped offsets logged */
-#define VUP_CR_LIVE_SIZE    VUP_CR_LIVE_ALIGN
-#define VUP_CR_MBOX_PAGE    4096u  /* the mailbox page after the live one */
+struct epoll_event;
 
-#define VUP_ARRAY_SIZE(a)   (sizeof(a) / sizeof((a)[0]))
+#define VUPI_MAX_PERIPHS     64u   /* vfio regions 1..N; QEMU allows < 100 */
+#define VUPI_MAX_MEMORIES    16u
+#define VUPI_MAX_WATCHES     64u
+#define VUPI_MAX_TIMERS      64u
+#define VUPI_MAX_NOTIFIERS   32u   /* clock notify callbacks per device */
+#define VUPI_UNMAPPED_LOG    16u   /* distinct unmapped offsets logged */
+#define VUPI_LIVE_SIZE       VUP_CR_LIVE_ALIGN
+#define VUPI_MBOX_PAGE       4096u /* the mailbox page after the live one */
 
+#define VUPI_ARRAY_SIZE(a)   (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * Each module's state, embedded in struct vup_dev (below).  A module's
+ * fields are written by that module's functions only; others read them.
+ */
+
+/* log.c: the device's last failure, for vup_dev_error(). */
+struct vupi_error {
+    char msg[256];
+};
+
+/* loop.c: the epoll fd and what it watches. */
+struct vupi_watch {
+    uint64_t id;                   /* epoll data; never reused */
+    int fd;
+    uint32_t events;
+    vup_fd_fn fn;
+    void *opaque;
+};
+
+struct vupi_loop {
+    int epfd;
+    struct vupi_watch watch[VUPI_MAX_WATCHES];
+    size_t num_watches;
+    uint64_t next_id;
+    unsigned spin_us;              /* polling after a reply or request */
+    bool replied;                  /* sent a reply since the last wait */
+};
+
+/* live.c: the control region's live part. */
+struct vupi_live {
+    struct vup_cr_live local;      /* the live part without shared memory */
+    struct vup_cr_live *part;      /* &local or the shared page */
+    int doorbell_fd;               /* client's eventfd, -1 if none */
+    uint32_t doorbell_index;       /* its vfio IRQ index, for the log */
+    bool in_request;               /* a reply follows: no doorbell */
+};
+
+/* irq.c: the IRQ lines the peripherals declared, in vfio index order. */
+struct vupi_irq {
+    vup_periph *periph;
+    unsigned n;                    /* index into periph->desc.irqs */
+    uint32_t flags;                /* VUP_CR_IRQ_LEVEL or _EDGE */
+    int fd;                        /* client's eventfd, -1 if none */
+};
+
+struct vupi_irqs {
+    struct vupi_irq line[VUP_CR_MAX_IRQS];
+    size_t num;
+};
+
+/* clock.c: clock entries (slot i = clock_hz[i] of the live part). */
+struct vupi_clock {
+    char name[VUP_CR_NAME_LEN];
+    uint32_t flags;
+    uint64_t reset_hz;
+};
+
+struct vupi_clock_notifier {
+    unsigned clock;
+    vup_clock_fn fn;
+    void *opaque;
+};
+
+struct vupi_clocks {
+    struct vupi_clock clock[VUP_CR_MAX_CLOCKS];
+    size_t num;
+    struct vupi_clock_notifier notifier[VUPI_MAX_NOTIFIERS];
+    size_t num_notifiers;
+};
+
+/* timer.c: timers in virtual time, and the time QEMU gave. */
+struct vup_timer {
+    vup_dev *dev;
+    vup_timer_fn fn;
+    void *opaque;
+    bool armed;
+    uint64_t deadline;             /* virtual ns, valid when armed */
+};
+
+struct vupi_timers {
+    struct vup_timer *timer[VUPI_MAX_TIMERS];
+    size_t num;
+    bool virtual_time;             /* VIRTUAL_TIME capability published */
+    bool running;                  /* in vupi_timers_run() */
+    uint64_t vtime;                /* QEMU's time as last told (vtime_ns) */
+    uint64_t now_ns;               /* vup_dev_now_ns() */
+};
+
+/* regs.c and mirror.c: a peripheral's registers and their mirror. */
 /*
  * A register's field semantics as masks, computed once from its field table
  * (regs.c), and the state they need.  A guest write of the bits w in the
@@ -32,7 +127,7 @@
  *     set = L & (set_any | w & set1 | ~w & set0)
  *     new = ((old & ~clr) | set) ^ (L & (w & tog1 | ~w & tog0))
  */
-struct vup_reg_sem {
+struct vupi_reg_sem {
     uint32_t exists;               /* bits of some field; others reserved */
     uint32_t clr_any, clr1, clr0;
     uint32_t set_any, set1, set0;
@@ -54,162 +149,130 @@ struct vup_periph {
     uint32_t irq_base;             /* vfio IRQ index of desc->irqs[0] */
     const struct vup_reg **sorted; /* by offset, for binary search */
     uint32_t *values;              /* parallel to sorted: what reads see */
-    struct vup_reg_sem *sem;       /* parallel to sorted (regs.c); in the
+    struct vupi_reg_sem *sem;      /* parallel to sorted (regs.c); in the
                                       allocation of values */
-    uint32_t unmapped[VUP_UNMAPPED_LOG];
+    uint32_t unmapped[VUPI_UNMAPPED_LOG];
     unsigned num_unmapped;
     /* Direct-mapped window (mirror.c): NULL and 0 without one. */
-    uint32_t *mirror;              /* the window's page(s) in d->mirror */
+    uint32_t *mirror;              /* the window's page(s) in d->mirror.map */
     uint64_t mirror_offset;        /* in the mirror memfd */
     uint32_t mirror_size;          /* the window, page rounded */
     size_t num_direct;             /* DIRECT ranges published */
 };
 
 /* A DIRECT range of a window. */
-struct vup_range {
+struct vupi_range {
     uint32_t offset, size;
 };
 
-struct vup_memory {
-    enum vup_cr_memory_kind kind;
-    uint64_t base, size;
-    char name[VUP_CR_NAME_LEN];
+/* mirror.c: the memfd of the windows' read-only mirrors. */
+struct vupi_mirror {
+    int fd;                        /* -1: none */
+    uint8_t *map;                  /* its mapping */
+    uint64_t size;
 };
 
-struct vup_clock {
-    char name[VUP_CR_NAME_LEN];
-    uint32_t flags;
-    uint64_t reset_hz;
+/* cr-encode.c: the descriptor and where things sit in region 0. */
+struct vupi_cr {
+    uint8_t *desc;                 /* NULL until frozen */
+    uint32_t desc_size;
+    uint32_t live_offset;
+    uint32_t mbox_offset;          /* 0: no FAST_PATH capability */
+    uint32_t kick_index;           /* vfio IRQ index of the kick eventfd */
+    bool has_doorbell;             /* DOORBELL capability published */
 };
 
-struct vup_clock_notifier {
-    unsigned clock;
-    vup_clock_fn fn;
-    void *opaque;
+/* mailbox.c: shared memory behind region 0, and the FAST_PATH mailbox. */
+struct vupi_shm {
+    int fd;                        /* memfd behind region 0, -1: none */
+    uint8_t *map;                  /* its mapping from live_offset */
+    size_t size;
+    struct vup_cr_mailbox *mbox;   /* NULL: no mailbox */
+    int kick_fd;                   /* QEMU's kick eventfd, -1 if none */
+    uint64_t served;               /* requests served from the mailbox */
 };
 
-struct vup_timer {
-    vup_dev *dev;
-    vup_timer_fn fn;
-    void *opaque;
-    bool armed;
-    uint64_t deadline;             /* virtual ns, valid when armed */
-};
-
-struct vup_irq {
-    vup_periph *periph;
-    unsigned n;                    /* index into periph->desc.irqs */
-    uint32_t flags;                /* VUP_CR_IRQ_LEVEL or _EDGE */
-    int fd;                        /* client's eventfd, -1 if none */
-};
-
-struct vup_watch {
-    uint64_t id;                   /* epoll data; never reused */
-    int fd;
-    uint32_t events;
-    vup_fd_fn fn;
-    void *opaque;
-};
-
-struct vup_dma_map {
+/* server.c: the listening socket and the one client. */
+struct vupi_dma_map {
     uint64_t iova, size;
     uint32_t flags;
     void *addr;                    /* mmap of the client's fd, or NULL */
 };
 
 /* Receive side of one message being framed (see socket.c). */
-struct vup_rx {
-    struct vup_msg_hdr hdr;
+struct vupi_rx {
+    struct vupi_msg_hdr hdr;
     size_t have;                   /* bytes of header + body received */
     uint8_t *body;                 /* hdr.size - sizeof(hdr) bytes */
     size_t body_cap;
-    int fds[VUP_MSG_MAX_FDS];
+    int fds[VUPI_MSG_MAX_FDS];
     size_t nfds;
     bool fds_truncated;            /* more fds than we accept were sent */
 };
 
-struct vup_conn {
+struct vupi_conn {
     int fd;                        /* -1: no client */
     bool negotiated;               /* VERSION done */
     bool write_multi;              /* client offered write_multiple */
     bool close_after;              /* drop once this reply is queued */
-    struct vup_rx rx;
+    struct vupi_rx rx;
     uint8_t *out;                  /* unsent tail of the last reply */
     size_t out_len, out_off;
     int out_fd;                    /* fd to send with out's first byte */
-    struct vup_dma_map dma[VUP_DMA_MAX_MAPS];
+    struct vupi_dma_map dma[VUPI_DMA_MAX_MAPS];   /* dma.c */
     size_t num_dma;
+};
+
+struct vupi_server {
+    int listen_fd;                 /* -1: not listening */
+    char *path;
+    struct vupi_conn conn;
+};
+
+/* chardev.c: the open chardevs, closed by vup_dev_free(). */
+struct vupi_chardevs {
+    struct vup_chardev *list;
+};
+
+/*
+ * The device: its description (dev.c fills it before vup_dev_listen();
+ * read-only afterwards) and its modules' state.
+ */
+struct vupi_memory {
+    enum vup_cr_memory_kind kind;
+    uint64_t base, size;
+    char name[VUP_CR_NAME_LEN];
 };
 
 struct vup_dev {
     char name[VUP_CR_NAME_LEN];
-    char err[256];
-
-    vup_periph *periphs[VUP_MAX_PERIPHS];
+    vup_periph *periphs[VUPI_MAX_PERIPHS];
     size_t num_periphs;
-    struct vup_irq irqs[VUP_CR_MAX_IRQS];
-    size_t num_irqs;
-    struct vup_memory memories[VUP_MAX_MEMORIES];
+    struct vupi_memory memories[VUPI_MAX_MEMORIES];
     size_t num_memories;
-    struct vup_clock clocks[VUP_CR_MAX_CLOCKS];
-    size_t num_clocks;
-    struct vup_clock_notifier notifiers[VUP_MAX_NOTIFIERS];
-    size_t num_notifiers;
     bool has_cpu;
     char cpu_type[VUP_CR_NAME_LEN];
     uint32_t cpu_num_irq;
-
-    /* Control region: descriptor built once, then the live part. */
-    uint8_t *desc;                 /* NULL until frozen */
-    uint32_t desc_size;
-    uint32_t live_offset;
-    struct vup_cr_live live_local; /* the live part without shared memory */
-    struct vup_cr_live *live;      /* live_local or the shared page */
-
-    /* Shared memory and the fast path (mailbox.c). */
     bool no_fast_path;             /* vup_dev_set_fast_path(d, false) */
-    int shm_fd;                    /* memfd behind region 0, -1: none */
-    uint8_t *shm;                  /* its mapping from live_offset */
-    size_t shm_size;
-    struct vup_cr_mailbox *mbox;   /* NULL: no FAST_PATH capability */
-    uint32_t mbox_offset;          /* in region 0 */
-    uint32_t kick_index;           /* vfio IRQ index of the kick eventfd */
-    int kick_fd;                   /* QEMU's kick eventfd, -1 if none */
-    unsigned spin_us;              /* backend spin after a request */
-    int mirror_fd;                 /* window mirrors' memfd, -1: none */
-    uint8_t *mirror;               /* its mapping */
-    uint64_t mirror_size;
-    bool replied;                  /* sent a reply since the last wait */
-    uint64_t mbox_served;          /* requests served from the mailbox */
+    bool stop;                     /* vup_dev_stop(): vup_dev_run() returns */
 
-    /* Virtual time (timer.c). */
-    struct vup_timer *timers[VUP_MAX_TIMERS];
-    size_t num_timers;
-    bool virtual_time;             /* VIRTUAL_TIME capability published */
-    bool has_doorbell;             /* DOORBELL capability published */
-    int doorbell_fd;               /* client's eventfd, -1 if none */
-    bool in_request;               /* handling a client request */
-    bool running_timers;
-    uint64_t vtime;                /* QEMU's time as last told (vtime_ns) */
-    uint64_t now_ns;
-
-    int epfd;
-    struct vup_watch watches[VUP_MAX_WATCHES];
-    size_t num_watches;
-    uint64_t next_watch_id;
-    bool stop;
-
-    int listen_fd;
-    char *path;
-    struct vup_conn conn;
-
-    struct vup_chardev *chardevs;  /* open ones, closed by vup_dev_free */
+    struct vupi_error error;       /* log.c */
+    struct vupi_loop loop;         /* loop.c */
+    struct vupi_live live;         /* live.c */
+    struct vupi_irqs irqs;         /* irq.c */
+    struct vupi_clocks clocks;     /* clock.c */
+    struct vupi_timers timers;     /* timer.c */
+    struct vupi_mirror mirror;     /* mirror.c */
+    struct vupi_cr cr;             /* cr-encode.c */
+    struct vupi_shm shm;           /* mailbox.c */
+    struct vupi_server server;     /* server.c */
+    struct vupi_chardevs chardevs; /* chardev.c */
 };
 
 /* Spinning (loop.c, mailbox.c): busy-poll this long, then yield. */
-#define VUP_BUSY_NS 5000u
+#define VUPI_BUSY_NS 5000u
 
-static inline void vup_cpu_relax(void)
+static inline void vupi_cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
@@ -218,7 +281,7 @@ static inline void vup_cpu_relax(void)
 #endif
 }
 
-static inline uint64_t vup_mono_ns(void)
+static inline uint64_t vupi_mono_ns(void)
 {
     struct timespec ts;
 
@@ -226,107 +289,214 @@ static inline uint64_t vup_mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* dev.c */
-int vup_dev_fail(vup_dev *d, int err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-int vup_dev_freeze(vup_dev *d);
-uint64_t vup_dev_cr_size(const vup_dev *d);
-void vup_dev_client_gone(vup_dev *d);
+/*
+ * The modules' functions, from the top of the layering down.  A module
+ * calls modules below it only (their vupi_ functions or their part of
+ * the public API), never one above it; dev.c, the facade, drives them
+ * all, and nothing in lib/ calls dev.c.
+ *
+ *   dev.c                      public vup_dev_*: build, freeze, serve
+ *   server.c                   the vfio-user protocol on the socket
+ *   reset.c                    device reset; a client's going
+ *   mailbox.c                  shared memory, the FAST_PATH mailbox
+ *   access.c                   every region access, whoever carries it
+ *   clock.c timer.c irq.c      clocks, timers, IRQ lines (on live.c)
+ *   cr-encode.c regs.c         descriptor; registers (on mirror.c)
+ *   chardev.c live.c           serial streams; the live part (on loop.c)
+ *   mirror.c loop.c            window mirrors; epoll, eventfds
+ *   socket.c dma.c log.c       framing; DMA table; logging, failures
+ *
+ * client.c (include/vup/client.h) stands apart on socket.c, cr-decode.c
+ * (include/vup/cr.h) on nothing.
+ */
 
-/* vfio IRQ indexes: the lines, the doorbell, the mailbox kick. */
-uint32_t vup_dev_num_irq_indexes(const vup_dev *d);
-/* The eventfd slot of IRQ index @index (< vup_dev_num_irq_indexes()). */
-int *vup_dev_irq_fd(vup_dev *d, uint32_t index);
-/* A backend-written live field changed: bump seq, ring the doorbell. */
-void vup_dev_live_changed(vup_dev *d);
+/* server.c */
+void vupi_server_init(vup_dev *d);
+int vupi_server_listen(vup_dev *d, const char *path);
+void vupi_server_fini(vup_dev *d);
 
-/* mirror.c */
-int vup_mirror_init(vup_dev *d);   /* at freeze, before the descriptor */
-void vup_mirror_fini(vup_dev *d);
-/* The window's direct ranges (hook-less registers, merged); > max: too many */
-size_t vup_mirror_ranges(const vup_periph *p, struct vup_range *out,
-                         size_t max);
-/* Register sorted[i] of @p changed: copy it to the mirror if it has one. */
-void vup_mirror_store(vup_periph *p, size_t i);
+/* reset.c */
+void vupi_reset(vup_dev *d);             /* DEVICE_RESET, vup_dev_reset() */
+void vupi_client_gone(vup_dev *d);       /* its fds, time, inputs; reset */
 
 /* mailbox.c */
-int vup_shm_init(vup_dev *d);      /* at freeze: memfd, mailbox */
-void vup_shm_fini(vup_dev *d);
-void vup_shm_client_gone(vup_dev *d);
-/* A new time from QEMU (a message or the shared page): run the timers. */
-void vup_set_vtime(vup_dev *d, uint64_t vtime);
+void vupi_shm_init(vup_dev *d);          /* at vup_dev_new() */
+int vupi_shm_create(vup_dev *d);         /* at freeze: memfd, mailbox */
+void vupi_shm_fini(vup_dev *d);
+void vupi_shm_client_gone(vup_dev *d);
 /* Before a socket request: the mailbox's earlier requests, and for a
  * non-posted request QEMU's vtime_ns from the shared page. */
-void vup_shm_before_request(vup_dev *d, bool posted);
+void vupi_shm_before_request(vup_dev *d, bool posted);
 /* Serves the mailbox; true if it did anything. */
-bool vup_mbox_serve(vup_dev *d);
+bool vupi_mbox_serve(vup_dev *d);
 /* After the loop's handlers: spin on the mailbox, then arm the kick. */
-void vup_mbox_idle(vup_dev *d);
+void vupi_mbox_idle(vup_dev *d);
 /* The kick eventfd QEMU registered (SET_IRQS on kick_index), or -1. */
-void vup_mbox_set_kick(vup_dev *d, int fd);
+void vupi_mbox_set_kick(vup_dev *d, int fd);
+
+/*
+ * access.c: every region access, from the socket or the mailbox.  A
+ * request (any message, any mailbox entry) runs between begin and end.
+ */
+static inline void vupi_request_begin(vup_dev *d, bool posted);
+void vupi_request_end(vup_dev *d);       /* runs timers due, before replying */
+#define VUPI_ACCESS_WRITE   1u
+#define VUPI_ACCESS_WINDOW  2u           /* only windows (not region 0) */
+#define VUPI_WHY_LEN        160u
+/*
+ * 0, or a positive errno with @why (VUPI_WHY_LEN bytes) saying what is
+ * wrong, for the caller's log line: region, offset and size, and for
+ * region 0 writability.  Touches nothing, so a REGION_WRITE_MULTI is
+ * checked whole first.
+ */
+int vupi_access_check(const vup_dev *d, uint32_t region, uint64_t off,
+                      uint32_t count, unsigned flags, char *why);
+/* An access that passed vupi_access_check(); @data: count bytes, LE. */
+void vupi_access_do(vup_dev *d, uint32_t region, uint64_t off,
+                    uint32_t count, uint8_t *data, bool write);
+/*
+ * A mailbox entry whose op and flags the mailbox checked, whole: checked
+ * as above (a window only), the entry's vtime_ns if it has one, then the
+ * access as a request of its own.  0 (and *@val for a read), or a
+ * positive errno with @why.
+ */
+int vupi_access_entry(vup_dev *d, const struct vup_cr_mbox_req *r,
+                      uint64_t *val, char *why);
 
 /* clock.c */
-void vup_clocks_reset(vup_dev *d);
-void vup_clocks_client_gone(vup_dev *d);
-/* QEMU wrote @count bytes at @rel of the live part (already checked). */
-void vup_live_write(vup_dev *d, uint64_t rel, const void *buf, uint32_t count);
+void vupi_clocks_reset(vup_dev *d);
+void vupi_clocks_client_gone(vup_dev *d);
+/* QEMU wrote input clock @clock: store it, run its notifiers. */
+void vupi_clock_input(vup_dev *d, unsigned clock, uint64_t hz);
 
 /* timer.c */
-void vup_timers_run(vup_dev *d);   /* runs those due by vtime */
-void vup_timers_reset(vup_dev *d); /* cancels all */
-void vup_timers_free(vup_dev *d);
-void vup_time_client_gone(vup_dev *d);
+/* A new time from QEMU (a message or the shared page): run the timers. */
+void vupi_time_set(vup_dev *d, uint64_t vtime);
+void vupi_timers_run(vup_dev *d);        /* runs those due by vtime */
+void vupi_timers_reset(vup_dev *d);      /* cancels all */
+void vupi_timers_free(vup_dev *d);
+void vupi_time_client_gone(vup_dev *d);
+
+/* irq.c */
+/* Appends @p's lines; returns the vfio IRQ index of the first. */
+uint32_t vupi_irqs_add(vup_dev *d, vup_periph *p);
+/* The eventfd of line @index (< irqs.num), -1: none; the old one is closed. */
+void vupi_irq_set_fd(vup_dev *d, uint32_t index, int fd);
+void vupi_irqs_lower(vup_dev *d);        /* every level low (reset) */
+void vupi_irqs_client_gone(vup_dev *d);  /* closes the eventfds */
+
+/* cr-encode.c */
+/* Builds d->cr at freeze (after the mirror: it lists what is mapped). */
+int vupi_cr_encode(vup_dev *d);
+void vupi_cr_fini(vup_dev *d);
+uint64_t vupi_cr_size(const vup_dev *d); /* of region 0 */
+/* vfio IRQ indexes: the lines, the doorbell, the mailbox kick. */
+uint32_t vupi_cr_num_irq_indexes(const vup_dev *d);
 
 /* regs.c */
-int vup_regs_init(vup_periph *p, char *err, size_t errlen);
-void vup_regs_reset(vup_periph *p);
-uint32_t vup_regs_read(vup_periph *p, uint32_t offset, unsigned size);
-void vup_regs_write(vup_periph *p, uint32_t offset, unsigned size,
-                    uint32_t data);
+int vupi_regs_init(vup_periph *p, char *err, size_t errlen);
+void vupi_regs_reset(vup_periph *p);
+uint32_t vupi_regs_read(vup_periph *p, uint32_t offset, unsigned size);
+void vupi_regs_write(vup_periph *p, uint32_t offset, unsigned size,
+                     uint32_t data);
 
-/* control-region.c */
-int vup_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size);
-/* Region 0 accesses: check (-EINVAL out of range, -EPERM), then do. */
-int vup_cr_region_check(const vup_dev *d, uint64_t off, uint32_t count,
-                        bool write);
-void vup_cr_region_read(const vup_dev *d, uint64_t off, void *buf,
-                        uint32_t count);
-void vup_cr_region_write(vup_dev *d, uint64_t off, const void *buf,
-                         uint32_t count);
+/* chardev.c */
+void vupi_chardev_close_all(vup_dev *d);
+/* Writes the output coalesced by vup_chardev_write(). */
+void vupi_chardev_flush_all(vup_dev *d);
+
+/*
+ * live.c: every store into the live part.  set: a backend field changed
+ * (bump seq, ring the doorbell unless in a request; false if unchanged);
+ * put: stored without a bump (a value not yet served, or QEMU's own).
+ * Other modules read the part through d->live.part.
+ */
+void vupi_live_init(struct vupi_live *l);
+/* Moves the part into @page (the memfd QEMU may map), or back. */
+void vupi_live_share(struct vupi_live *l, void *page);
+void vupi_live_unshare(struct vupi_live *l);
+bool vupi_live_shared(const struct vupi_live *l);
+/* The doorbell eventfd (IRQ index @index), -1: none; the old one is closed. */
+void vupi_live_set_doorbell(struct vupi_live *l, uint32_t index, int fd);
+/* While a request QEMU waits for is handled, changes ring no doorbell. */
+static inline void vupi_live_set_in_request(struct vupi_live *l,
+                                            bool in_request)
+{
+    l->in_request = in_request;    /* inline: on every request's path */
+}
+bool vupi_live_set_irq(struct vupi_live *l, unsigned index, bool level);
+bool vupi_live_set_clock(struct vupi_live *l, unsigned i, uint64_t hz);
+void vupi_live_put_clock(struct vupi_live *l, unsigned i, uint64_t hz);
+bool vupi_live_set_deadline(struct vupi_live *l, uint64_t deadline_ns);
+void vupi_live_put_deadline(struct vupi_live *l, uint64_t deadline_ns);
+/* QEMU wrote vtime_ns by message: kept unless the part is shared. */
+void vupi_live_put_vtime(struct vupi_live *l, uint64_t vtime_ns);
+/* vtime_ns as QEMU stores it in a shared part (acquire), 0: never. */
+uint64_t vupi_live_qemu_vtime(const struct vupi_live *l);
+/* Closes the doorbell, clears vtime_ns. */
+void vupi_live_client_gone(struct vupi_live *l);
+
+/* mirror.c */
+int vupi_mirror_init(vup_dev *d);        /* at freeze, before the descriptor */
+void vupi_mirror_fini(vup_dev *d);
+/* The window's direct ranges (hook-less registers, merged); > max: too many */
+size_t vupi_mirror_ranges(const vup_periph *p, struct vupi_range *out,
+                          size_t max);
+/* Register sorted[i] of @p changed: copy it to the mirror if it has one. */
+void vupi_mirror_store(vup_periph *p, size_t i);
 
 /* loop.c */
-int vup_loop_init(vup_dev *d);
-void vup_loop_fini(vup_dev *d);
-int vup_loop_modify(vup_dev *d, int fd, uint32_t events);
+int vupi_loop_init(vup_dev *d);
+void vupi_loop_fini(vup_dev *d);
+int vupi_loop_modify(vup_dev *d, int fd, uint32_t events);
+/* A reply went out: the next wait polls for the next request first. */
+void vupi_loop_replied(vup_dev *d);
+/* Events found while polling after a reply (0: none, or no poll), or -1. */
+int vupi_loop_poll(vup_dev *d, struct epoll_event *ev, int max,
+                   int timeout_ms);
+int vupi_loop_wait(vup_dev *d, struct epoll_event *ev, int max,
+                   int timeout_ms);
+/* Calls the watches' callbacks for @n events of vupi_loop_poll/_wait(). */
+void vupi_loop_deliver(vup_dev *d, const struct epoll_event *ev, int n);
+/* Writes 1 to a client's eventfd (non-blocking; -1: none), logs a failure. */
+void vupi_eventfd_signal(int fd, const char *what, unsigned index);
 
 /* socket.c */
-void vup_rx_init(struct vup_rx *rx);
-void vup_rx_reset(struct vup_rx *rx);   /* closes fds, keeps the buffer */
-void vup_rx_fini(struct vup_rx *rx);
-int vup_rx_step(int sock, struct vup_rx *rx, size_t max_size);
+void vupi_rx_init(struct vupi_rx *rx);
+void vupi_rx_reset(struct vupi_rx *rx);  /* closes fds, keeps the buffer */
+void vupi_rx_fini(struct vupi_rx *rx);
+int vupi_rx_step(int sock, struct vupi_rx *rx, size_t max_size);
 /*
  * One sendmsg() of @iov with @fds (SCM_RIGHTS, up to 32: more than a peer
  * accepts, for tests) attached to its first byte; sendmsg()'s result and
  * errno (EINVAL: too many fds).  Also the raw sender of the unit tests and
  * fuzz targets.
  */
-ssize_t vup_sendmsg_fds(int sock, const struct iovec *iov, size_t iovcnt,
-                        const int *fds, size_t nfds, int flags);
-int vup_send_all(int sock, const void *buf, size_t len, const int *fds,
-                 size_t nfds);
-void vup_close_fds(int *fds, size_t n);
-
-/* server.c */
-void vup_server_fini(vup_dev *d);
+ssize_t vupi_sendmsg_fds(int sock, const struct iovec *iov, size_t iovcnt,
+                         const int *fds, size_t nfds, int flags);
+int vupi_send_all(int sock, const void *buf, size_t len, const int *fds,
+                  size_t nfds);
+void vupi_close_fds(int *fds, size_t n);
 
 /* dma.c: 0 or a positive errno for the reply */
-int vup_dma_map(struct vup_conn *c, const struct vup_msg_dma_map *m, int fd);
-int vup_dma_unmap(struct vup_conn *c, const struct vup_msg_dma_unmap *m);
-void vup_dma_clear(struct vup_conn *c);
+int vupi_dma_map(struct vupi_conn *c, const struct vupi_msg_dma_map *m,
+                 int fd);
+int vupi_dma_unmap(struct vupi_conn *c, const struct vupi_msg_dma_unmap *m);
+void vupi_dma_clear(struct vupi_conn *c);
 
-/* chardev.c */
-void vup_chardev_close_all(vup_dev *d);
-/* Writes the output coalesced by vup_chardev_write(). */
-void vup_chardev_flush_all(vup_dev *d);
+/* log.c: failure reporting (vup_log() is public) */
+/* Records the message for vup_dev_error(); returns -@err. */
+int vupi_fail(vup_dev *d, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
-#endif /* VUP_INTERNAL_H */
+/* access.c's, inline: on every request's path. */
+static inline void vupi_request_begin(vup_dev *d, bool posted)
+{
+    /*
+     * Changes made by a posted request have no reply, so no
+     * synchronisation point: they ring the doorbell instead.
+     */
+    vupi_live_set_in_request(&d->live, !posted);
+}
+
+#endif /* VUPI_INTERNAL_H */

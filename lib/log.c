@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Logging to stderr; the level starts from $VUP_LOG (error..debug). */
+/*
+ * Logging to stderr (the level starts from $VUP_LOG: error..debug) and
+ * failure reporting: the message of a device's last failed call, for
+ * vup_dev_error().
+ */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vup.h"
+#include "internal.h"
 
 static const char *const level_names[] = {
     [VUP_LOG_ERROR] = "error",
@@ -53,4 +57,19 @@ void vup_log(enum vup_log_level level, const char *fmt, ...)
     /* One write per line so concurrent processes do not interleave. */
     fprintf(stderr, "vup: %s%s%s\n", level == VUP_LOG_INFO ? "" :
             level_names[level], level == VUP_LOG_INFO ? "" : ": ", buf);
+}
+
+int vupi_fail(vup_dev *d, int err, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(d->error.msg, sizeof(d->error.msg), fmt, ap);
+    va_end(ap);
+    return -err;
+}
+
+const char *vup_dev_error(const vup_dev *d)
+{
+    return d->error.msg;
 }

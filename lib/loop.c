@@ -12,27 +12,38 @@
 
 #include "internal.h"
 
-int vup_loop_init(vup_dev *d)
+void vupi_eventfd_signal(int fd, const char *what, unsigned index)
 {
-    d->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (d->epfd < 0) {
+    uint64_t one = 1;
+
+    if (fd >= 0 && write(fd, &one, sizeof(one)) != sizeof(one)) {
+        vup_log(VUP_LOG_WARN, "%s %u: eventfd write: %s", what, index,
+                strerror(errno));
+    }
+}
+
+int vupi_loop_init(vup_dev *d)
+{
+    d->loop.epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (d->loop.epfd < 0) {
         vup_log(VUP_LOG_ERROR, "epoll_create1: %s", strerror(errno));
         return -errno;
     }
-    d->next_watch_id = 1;
+    d->loop.next_id = 1;
+    d->loop.spin_us = 50;
     return 0;
 }
 
-void vup_loop_fini(vup_dev *d)
+void vupi_loop_fini(vup_dev *d)
 {
-    close(d->epfd);
+    close(d->loop.epfd);
 }
 
-static struct vup_watch *find_fd(vup_dev *d, int fd)
+static struct vupi_watch *find_fd(vup_dev *d, int fd)
 {
-    for (size_t i = 0; i < d->num_watches; i++) {
-        if (d->watches[i].fd == fd) {
-            return &d->watches[i];
+    for (size_t i = 0; i < d->loop.num_watches; i++) {
+        if (d->loop.watch[i].fd == fd) {
+            return &d->loop.watch[i];
         }
     }
     return NULL;
@@ -41,48 +52,48 @@ static struct vup_watch *find_fd(vup_dev *d, int fd)
 int vup_dev_watch_fd(vup_dev *d, int fd, uint32_t events, vup_fd_fn fn,
                      void *opaque)
 {
-    struct vup_watch *w;
+    struct vupi_watch *w;
     struct epoll_event ev;
 
     if (fd < 0 || !fn) {
-        return vup_dev_fail(d, EINVAL, "watch: bad fd %d or no callback", fd);
+        return vupi_fail(d, EINVAL, "watch: bad fd %d or no callback", fd);
     }
     if (find_fd(d, fd)) {
-        return vup_dev_fail(d, EEXIST, "fd %d is already watched", fd);
+        return vupi_fail(d, EEXIST, "fd %d is already watched", fd);
     }
-    if (d->num_watches == VUP_MAX_WATCHES) {
-        return vup_dev_fail(d, ENOSPC, "more than %u watched fds",
-                            VUP_MAX_WATCHES);
+    if (d->loop.num_watches == VUPI_MAX_WATCHES) {
+        return vupi_fail(d, ENOSPC, "more than %u watched fds",
+                         VUPI_MAX_WATCHES);
     }
-    w = &d->watches[d->num_watches];
-    *w = (struct vup_watch){
-        .id = d->next_watch_id++, .fd = fd, .events = events, .fn = fn,
+    w = &d->loop.watch[d->loop.num_watches];
+    *w = (struct vupi_watch){
+        .id = d->loop.next_id++, .fd = fd, .events = events, .fn = fn,
         .opaque = opaque,
     };
     ev = (struct epoll_event){ .events = events, .data.u64 = w->id };
-    if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-        return vup_dev_fail(d, errno, "epoll add fd %d: %s", fd,
-                            strerror(errno));
+    if (epoll_ctl(d->loop.epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        return vupi_fail(d, errno, "epoll add fd %d: %s", fd,
+                         strerror(errno));
     }
-    d->num_watches++;
+    d->loop.num_watches++;
     return 0;
 }
 
 void vup_dev_unwatch_fd(vup_dev *d, int fd)
 {
-    struct vup_watch *w = find_fd(d, fd);
+    struct vupi_watch *w = find_fd(d, fd);
 
     if (!w) {
         return;
     }
     /* The fd may already be closed, which removed it from the epoll set. */
-    epoll_ctl(d->epfd, EPOLL_CTL_DEL, fd, NULL);
-    *w = d->watches[--d->num_watches];
+    epoll_ctl(d->loop.epfd, EPOLL_CTL_DEL, fd, NULL);
+    *w = d->loop.watch[--d->loop.num_watches];
 }
 
-int vup_loop_modify(vup_dev *d, int fd, uint32_t events)
+int vupi_loop_modify(vup_dev *d, int fd, uint32_t events)
 {
-    struct vup_watch *w = find_fd(d, fd);
+    struct vupi_watch *w = find_fd(d, fd);
     struct epoll_event ev;
 
     if (!w) {
@@ -92,7 +103,7 @@ int vup_loop_modify(vup_dev *d, int fd, uint32_t events)
         return 0;
     }
     ev = (struct epoll_event){ .events = events, .data.u64 = w->id };
-    if (epoll_ctl(d->epfd, EPOLL_CTL_MOD, fd, &ev) < 0) {
+    if (epoll_ctl(d->loop.epfd, EPOLL_CTL_MOD, fd, &ev) < 0) {
         return -errno;
     }
     w->events = events;
@@ -101,7 +112,17 @@ int vup_loop_modify(vup_dev *d, int fd, uint32_t events)
 
 int vup_dev_poll_fd(const vup_dev *d)
 {
-    return d->epfd;
+    return d->loop.epfd;
+}
+
+void vup_dev_set_spin_us(vup_dev *d, unsigned us)
+{
+    d->loop.spin_us = us;
+}
+
+void vupi_loop_replied(vup_dev *d)
+{
+    d->loop.replied = true;
 }
 
 /*
@@ -109,52 +130,41 @@ int vup_dev_poll_fd(const vup_dev *d)
  * microseconds: poll for it a while (spin_us) rather than sleep, since a
  * wake-up from epoll_wait costs tens of microseconds on an idle host CPU.
  */
-static int wait_events(vup_dev *d, struct epoll_event *ev, int max,
-                       int timeout_ms)
+int vupi_loop_poll(vup_dev *d, struct epoll_event *ev, int max,
+                   int timeout_ms)
 {
-    if (d->replied && timeout_ms != 0 && d->spin_us) {
-        uint64_t start = vup_mono_ns(), now = start;
+    if (d->loop.replied && timeout_ms != 0 && d->loop.spin_us) {
+        uint64_t start = vupi_mono_ns(), now = start;
 
-        d->replied = false;
+        d->loop.replied = false;
         do {
-            int n = epoll_wait(d->epfd, ev, max, 0);
+            int n = epoll_wait(d->loop.epfd, ev, max, 0);
 
             if (n != 0) {
                 return n;
             }
-            if (now - start >= VUP_BUSY_NS) {
+            if (now - start >= VUPI_BUSY_NS) {
                 /* On a loaded host, let QEMU's vCPU thread run instead. */
                 sched_yield();
             }
-            now = vup_mono_ns();
-        } while (now - start < (uint64_t)d->spin_us * 1000u);
+            now = vupi_mono_ns();
+        } while (now - start < (uint64_t)d->loop.spin_us * 1000u);
     }
-    d->replied = false;
-    /*
-     * Nothing may wait in a buffer while we sleep: output coalesced while
-     * the mailbox was busy is flushed there once the guest pauses, but a
-     * spin cut short (the thread descheduled past its end) skips that.
-     */
-    if (timeout_ms != 0) {
-        vup_chardev_flush_all(d);
-    }
-    return epoll_wait(d->epfd, ev, max, timeout_ms);
+    d->loop.replied = false;
+    return 0;
 }
 
-int vup_dev_dispatch(vup_dev *d, int timeout_ms)
+int vupi_loop_wait(vup_dev *d, struct epoll_event *ev, int max,
+                   int timeout_ms)
 {
-    struct epoll_event ev[16];
-    int n = wait_events(d, ev, VUP_ARRAY_SIZE(ev), timeout_ms);
+    return epoll_wait(d->loop.epfd, ev, max, timeout_ms);
+}
 
-    if (n < 0) {
-        if (errno == EINTR) {
-            return 0;
-        }
-        return vup_dev_fail(d, errno, "epoll_wait: %s", strerror(errno));
-    }
+void vupi_loop_deliver(vup_dev *d, const struct epoll_event *ev, int n)
+{
     for (int i = 0; i < n; i++) {
-        for (size_t j = 0; j < d->num_watches; j++) {
-            struct vup_watch *w = &d->watches[j];
+        for (size_t j = 0; j < d->loop.num_watches; j++) {
+            struct vupi_watch *w = &d->loop.watch[j];
 
             if (w->id == ev[i].data.u64) {
                 w->fn(w->opaque, w->fd, ev[i].events);
@@ -162,24 +172,4 @@ int vup_dev_dispatch(vup_dev *d, int timeout_ms)
             }
         }
     }
-    vup_chardev_flush_all(d);
-    /* A busy mailbox is polled a while before the next wait. */
-    vup_mbox_idle(d);
-    return 0;
-}
-
-int vup_dev_run(vup_dev *d)
-{
-    int ret = 0;
-
-    d->stop = false;
-    while (!d->stop && ret == 0) {
-        ret = vup_dev_dispatch(d, -1);
-    }
-    return ret;
-}
-
-void vup_dev_stop(vup_dev *d)
-{
-    d->stop = true;
 }

@@ -17,7 +17,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <stdlib.h>
@@ -37,20 +36,26 @@ static void futex_wake(uint32_t *addr)
     syscall(SYS_futex, addr, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
-int vup_shm_init(vup_dev *d)
+void vupi_shm_init(vup_dev *d)
 {
-    size_t size = VUP_CR_LIVE_SIZE + (d->mbox_offset ? VUP_CR_MBOX_PAGE : 0);
+    d->shm.fd = -1;
+    d->shm.kick_fd = -1;
+}
+
+int vupi_shm_create(vup_dev *d)
+{
+    size_t size = VUPI_LIVE_SIZE + (d->cr.mbox_offset ? VUPI_MBOX_PAGE : 0);
     void *p;
     int fd;
 
-    if (d->no_fast_path || d->shm) {
+    if (d->no_fast_path || d->shm.map) {
         return 0;
     }
     fd = memfd_create("vup-control-region", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0) {
         goto fallback;
     }
-    if (ftruncate(fd, (off_t)vup_dev_cr_size(d)) < 0) {
+    if (ftruncate(fd, (off_t)vupi_cr_size(d)) < 0) {
         close(fd);
         goto fallback;
     }
@@ -60,20 +65,19 @@ int vup_shm_init(vup_dev *d)
                 "%s", d->name, strerror(errno));
     }
     p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-             (off_t)d->live_offset);
+             (off_t)d->cr.live_offset);
     if (p == MAP_FAILED) {
         close(fd);
         goto fallback;
     }
-    memcpy(p, &d->live_local, sizeof(d->live_local));
-    d->shm_fd = fd;
-    d->shm = p;
-    d->shm_size = size;
-    d->live = p;
-    if (d->mbox_offset) {
-        d->mbox = (struct vup_cr_mailbox *)((uint8_t *)p + VUP_CR_LIVE_SIZE);
-        d->mbox->kick_irq = d->kick_index;
-        d->mbox->num_slots = VUP_CR_MBOX_SLOTS;
+    d->shm.fd = fd;
+    d->shm.map = p;
+    d->shm.size = size;
+    vupi_live_share(&d->live, p);
+    if (d->cr.mbox_offset) {
+        d->shm.mbox = (struct vup_cr_mailbox *)((uint8_t *)p + VUPI_LIVE_SIZE);
+        d->shm.mbox->kick_irq = d->cr.kick_index;
+        d->shm.mbox->num_slots = VUP_CR_MBOX_SLOTS;
     }
     return 0;
 
@@ -85,62 +89,50 @@ fallback:
     return 0;
 }
 
-void vup_shm_fini(vup_dev *d)
+void vupi_shm_fini(vup_dev *d)
 {
-    vup_mbox_set_kick(d, -1);
-    if (d->shm) {
-        d->live_local = *d->live;
-        d->live = &d->live_local;
-        munmap(d->shm, d->shm_size);
-        d->shm = NULL;
-        d->mbox = NULL;
+    vupi_mbox_set_kick(d, -1);
+    if (d->shm.map) {
+        vupi_live_unshare(&d->live);
+        munmap(d->shm.map, d->shm.size);
+        d->shm.map = NULL;
+        d->shm.mbox = NULL;
     }
-    if (d->shm_fd >= 0) {
-        close(d->shm_fd);
-        d->shm_fd = -1;
+    if (d->shm.fd >= 0) {
+        close(d->shm.fd);
+        d->shm.fd = -1;
     }
 }
 
 /* The next client starts with an empty mailbox. */
-void vup_shm_client_gone(vup_dev *d)
+void vupi_shm_client_gone(vup_dev *d)
 {
-    struct vup_cr_mailbox *m = d->mbox;
+    struct vup_cr_mailbox *m = d->shm.mbox;
 
-    vup_mbox_set_kick(d, -1);
+    vupi_mbox_set_kick(d, -1);
     if (m) {
         memset(m, 0, offsetof(struct vup_cr_mailbox, kick_irq));
         memset(m->ring, 0, sizeof(m->ring));
     }
 }
 
-void vup_set_vtime(vup_dev *d, uint64_t vtime)
-{
-    if (vtime < d->vtime) {
-        vup_log(VUP_LOG_DEBUG, "%s: virtual time went back from %" PRIu64
-                " to %" PRIu64 " ns", d->name, d->vtime, vtime);
-    }
-    d->vtime = vtime;
-    d->now_ns = vtime;
-    vup_timers_run(d);
-}
-
-void vup_shm_before_request(vup_dev *d, bool posted)
+void vupi_shm_before_request(vup_dev *d, bool posted)
 {
     uint64_t v;
 
-    if (!d->shm) {
+    if (!d->shm.map) {
         return;
     }
-    vup_mbox_serve(d);
+    vupi_mbox_serve(d);
     /*
      * QEMU, when it maps the live part, stores vtime_ns before every
      * request it waits for (and 0 means it never did).  A posted request
      * may have been overtaken by a later store: it keeps the time the
      * message stream gave.
      */
-    v = __atomic_load_n(&d->live->vtime_ns, __ATOMIC_ACQUIRE);
-    if (!posted && v && v != d->vtime) {
-        vup_set_vtime(d, v);
+    v = vupi_live_qemu_vtime(&d->live);
+    if (!posted && v && v != d->timers.vtime) {
+        vupi_time_set(d, v);
     }
 }
 
@@ -148,8 +140,8 @@ void vup_shm_before_request(vup_dev *d, bool posted)
 static int serve_one(vup_dev *d, const struct vup_cr_mbox_req *r,
                      uint64_t *val)
 {
-    vup_periph *p;
-    uint32_t v;
+    char why[VUPI_WHY_LEN];
+    int err;
 
     *val = 0;
     if ((r->op != VUP_CR_MBOX_OP_READ && r->op != VUP_CR_MBOX_OP_WRITE) ||
@@ -159,44 +151,22 @@ static int serve_one(vup_dev *d, const struct vup_cr_mbox_req *r,
                 d->name, r->op, r->flags);
         return EINVAL;
     }
-    if (r->region == VUP_CR_REGION_INDEX || r->region > d->num_periphs) {
-        vup_log(VUP_LOG_WARN, "%s: mailbox: region %u is not a window",
-                d->name, r->region);
-        return EINVAL;
+    err = vupi_access_entry(d, r, val, why);
+    if (err) {
+        vup_log(VUP_LOG_WARN, "%s: mailbox: %s", d->name, why);
+        return err;
     }
-    p = d->periphs[r->region - 1];
-    if ((r->size != 1 && r->size != 2 && r->size != 4) ||
-        r->offset % r->size || r->offset >= p->desc.size ||
-        r->size > p->desc.size - r->offset) {
-        vup_log(VUP_LOG_WARN, "%s: mailbox: %s 0x%" PRIx64 "+%u: need 1, 2 "
-                "or 4 aligned bytes inside 0x%x", d->name, p->name,
-                r->offset, r->size, p->desc.size);
-        return EINVAL;
-    }
-    if ((r->flags & VUP_CR_MBOX_VTIME) && r->vtime_ns != d->vtime) {
-        vup_set_vtime(d, r->vtime_ns);
-    }
-    /* A posted write has no response: its changes ring the doorbell. */
-    d->in_request = !(r->flags & VUP_CR_MBOX_POSTED);
-    if (r->op == VUP_CR_MBOX_OP_WRITE) {
-        vup_regs_write(p, (uint32_t)r->offset, r->size, (uint32_t)r->data);
-    } else {
-        v = vup_regs_read(p, (uint32_t)r->offset, r->size);
-        *val = v;
-    }
-    vup_timers_run(d);
-    d->in_request = false;
-    d->mbox_served++;
+    d->shm.served++;
     return 0;
 }
 
-bool vup_mbox_serve(vup_dev *d)
+bool vupi_mbox_serve(vup_dev *d)
 {
-    struct vup_cr_mailbox *m = d->mbox;
+    struct vup_cr_mailbox *m = d->shm.mbox;
     uint32_t head, tail;
     bool did = false;
 
-    if (!m || d->kick_fd < 0) {
+    if (!m || d->shm.kick_fd < 0) {
         return false;
     }
     tail = m->tail;
@@ -247,20 +217,20 @@ static bool mbox_sleep(struct vup_cr_mailbox *m)
     return true;
 }
 
-void vup_mbox_idle(vup_dev *d)
+void vupi_mbox_idle(vup_dev *d)
 {
-    struct vup_cr_mailbox *m = d->mbox;
+    struct vup_cr_mailbox *m = d->shm.mbox;
     uint64_t until;
 
-    if (!m || d->kick_fd < 0) {
+    if (!m || d->shm.kick_fd < 0) {
         return;
     }
     /*
      * Sleep only once a serve found nothing and no request came in while
      * arming the kick; a request that did is served by the next round.
      */
-    while (vup_mbox_serve(d) || !mbox_sleep(m)) {
-        uint64_t start = vup_mono_ns(), now = start;
+    while (vupi_mbox_serve(d) || !mbox_sleep(m)) {
+        uint64_t start = vupi_mono_ns(), now = start;
 
         /*
          * Active: a polling guest sends the next request within
@@ -268,20 +238,20 @@ void vup_mbox_idle(vup_dev *d)
          * polls so that on a loaded host QEMU's vCPU thread gets the CPU
          * instead of being spun against (spin_us 0: straight back).
          */
-        until = start + (uint64_t)d->spin_us * 1000u;
+        until = start + (uint64_t)d->loop.spin_us * 1000u;
         while (now < until) {
-            if (vup_mbox_serve(d)) {
-                start = vup_mono_ns();
-                until = start + (uint64_t)d->spin_us * 1000u;
-            } else if (now - start < VUP_BUSY_NS) {
-                vup_cpu_relax();
+            if (vupi_mbox_serve(d)) {
+                start = vupi_mono_ns();
+                until = start + (uint64_t)d->loop.spin_us * 1000u;
+            } else if (now - start < VUPI_BUSY_NS) {
+                vupi_cpu_relax();
             } else {
                 /* The guest paused: time to write coalesced output. */
-                vup_chardev_flush_all(d);
+                vupi_chardev_flush_all(d);
                 sched_yield();
             }
-            now = vup_mono_ns();
-            if (d->kick_fd < 0) {
+            now = vupi_mono_ns();
+            if (d->shm.kick_fd < 0) {
                 return;
             }
         }
@@ -298,49 +268,34 @@ static void kick_ready(void *opaque, int fd, uint32_t events)
         vup_log(VUP_LOG_WARN, "%s: mailbox kick: %s", d->name,
                 strerror(errno));
     }
-    if (d->mbox) {
-        __atomic_store_n(&d->mbox->b_sleeping, 0, __ATOMIC_RELAXED);
+    if (d->shm.mbox) {
+        __atomic_store_n(&d->shm.mbox->b_sleeping, 0, __ATOMIC_RELAXED);
     }
-    /* vup_mbox_idle() at the end of this dispatch serves and spins. */
+    /* vupi_mbox_idle() at the end of this dispatch serves and spins. */
 }
 
-void vup_mbox_set_kick(vup_dev *d, int fd)
+void vupi_mbox_set_kick(vup_dev *d, int fd)
 {
-    if (d->kick_fd >= 0) {
-        vup_dev_unwatch_fd(d, d->kick_fd);
-        close(d->kick_fd);
-        d->kick_fd = -1;
+    if (d->shm.kick_fd >= 0) {
+        vup_dev_unwatch_fd(d, d->shm.kick_fd);
+        close(d->shm.kick_fd);
+        d->shm.kick_fd = -1;
     }
     if (fd < 0) {
         return;
     }
-    if (!d->mbox || vup_dev_watch_fd(d, fd, EPOLLIN, kick_ready, d) < 0) {
+    if (!d->shm.mbox || vup_dev_watch_fd(d, fd, EPOLLIN, kick_ready, d) < 0) {
         vup_log(VUP_LOG_WARN, "%s: mailbox kick fd not usable: %s", d->name,
-                d->mbox ? d->err : "no shared mailbox");
+                d->shm.mbox ? vup_dev_error(d) : "no shared mailbox");
         close(fd);
         return;
     }
-    d->kick_fd = fd;
+    d->shm.kick_fd = fd;
     /* Asleep until the first request: QEMU kicks. */
-    __atomic_store_n(&d->mbox->b_sleeping, 1, __ATOMIC_SEQ_CST);
-}
-
-int vup_dev_set_fast_path(vup_dev *d, bool enable)
-{
-    if (d->desc) {
-        return vup_dev_fail(d, EBUSY, "device already serving: set the "
-                            "fast path before vup_dev_listen()");
-    }
-    d->no_fast_path = !enable;
-    return 0;
-}
-
-void vup_dev_set_spin_us(vup_dev *d, unsigned us)
-{
-    d->spin_us = us;
+    __atomic_store_n(&d->shm.mbox->b_sleeping, 1, __ATOMIC_SEQ_CST);
 }
 
 uint64_t vup_dev_mailbox_requests(const vup_dev *d)
 {
-    return d->mbox_served;
+    return d->shm.served;
 }

@@ -30,8 +30,8 @@ static bool direct_reg(const vup_periph *p, size_t i)
     return p->sorted[i]->read == NULL && !p->sem[i].read_effect;
 }
 
-size_t vup_mirror_ranges(const vup_periph *p, struct vup_range *out,
-                         size_t max)
+size_t vupi_mirror_ranges(const vup_periph *p, struct vupi_range *out,
+                          size_t max)
 {
     bool extend = false;
     size_t n = 0;
@@ -51,7 +51,7 @@ size_t vup_mirror_ranges(const vup_periph *p, struct vup_range *out,
             out[n - 1].size = r->offset + 4 - out[n - 1].offset;
         } else if (n < max) {
             extend = true;
-            out[n++] = (struct vup_range){ .offset = r->offset, .size = 4 };
+            out[n++] = (struct vupi_range){ .offset = r->offset, .size = 4 };
         } else {
             return max + 1;     /* too many: the caller gives up */
         }
@@ -62,25 +62,25 @@ size_t vup_mirror_ranges(const vup_periph *p, struct vup_range *out,
 static void fill(vup_periph *p)
 {
     for (size_t i = 0; i < p->desc.num_regs; i++) {
-        vup_mirror_store(p, i);
+        vupi_mirror_store(p, i);
     }
 }
 
-int vup_mirror_init(vup_dev *d)
+int vupi_mirror_init(vup_dev *d)
 {
-    struct vup_range ranges[VUP_CR_MAX_DIRECT];
+    struct vupi_range ranges[VUP_CR_MAX_DIRECT];
     size_t total = 0, budget = VUP_CR_MAX_DIRECT;
     uint64_t size = 0;
     uint8_t *map;
     int fd;
 
-    if (d->no_fast_path || d->mirror) {
+    if (d->no_fast_path || d->mirror.map) {
         return 0;
     }
     /* Which windows get a mirror: those with ranges, within the bound. */
     for (size_t i = 0; i < d->num_periphs; i++) {
         vup_periph *p = d->periphs[i];
-        size_t n = vup_mirror_ranges(p, ranges, budget);
+        size_t n = vupi_mirror_ranges(p, ranges, budget);
 
         p->num_direct = 0;
         if (n == 0 || n > budget) {
@@ -110,9 +110,9 @@ int vup_mirror_init(vup_dev *d)
         vup_log(VUP_LOG_WARN, "%s: cannot seal the window mirror (%s): "
                 "a client could map it writable", d->name, strerror(errno));
     }
-    d->mirror_fd = fd;
-    d->mirror = map;
-    d->mirror_size = size;
+    d->mirror.fd = fd;
+    d->mirror.map = map;
+    d->mirror.size = size;
     for (size_t i = 0; i < d->num_periphs; i++) {
         vup_periph *p = d->periphs[i];
 
@@ -135,23 +135,23 @@ fallback:
     return 0;
 }
 
-void vup_mirror_fini(vup_dev *d)
+void vupi_mirror_fini(vup_dev *d)
 {
     for (size_t i = 0; i < d->num_periphs; i++) {
         d->periphs[i]->mirror = NULL;
         d->periphs[i]->num_direct = 0;
     }
-    if (d->mirror) {
-        munmap(d->mirror, d->mirror_size);
-        d->mirror = NULL;
+    if (d->mirror.map) {
+        munmap(d->mirror.map, d->mirror.size);
+        d->mirror.map = NULL;
     }
-    if (d->mirror_fd >= 0) {
-        close(d->mirror_fd);
-        d->mirror_fd = -1;
+    if (d->mirror.fd >= 0) {
+        close(d->mirror.fd);
+        d->mirror.fd = -1;
     }
 }
 
-void vup_mirror_store(vup_periph *p, size_t i)
+void vupi_mirror_store(vup_periph *p, size_t i)
 {
     const struct vup_reg *r = p->sorted[i];
 

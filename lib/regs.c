@@ -2,7 +2,7 @@
 /*
  * Declarative register tables: validation, reset, and guest accesses of
  * 1, 2 or 4 bytes merged into the 32-bit registers.  Each register's field
- * table is turned into masks once (struct vup_reg_sem), so an access costs
+ * table is turned into masks once (struct vupi_reg_sem), so an access costs
  * a few mask operations whatever the number of fields.
  */
 #include <errno.h>
@@ -39,7 +39,7 @@ static uint32_t field_bits(const struct vup_field *f)
 /* Checks @f of @r (periph @pn) and adds its bits to @m. */
 static int add_field(const char *pn, const struct vup_reg *r,
                      const struct vup_field *f, size_t i,
-                     struct vup_reg_sem *m, char *err, size_t errlen)
+                     struct vupi_reg_sem *m, char *err, size_t errlen)
 {
     uint32_t bits;
 
@@ -57,9 +57,9 @@ static int add_field(const char *pn, const struct vup_reg *r,
                  f->shift + f->width - 1);
         return -EINVAL;
     }
-    if ((unsigned)f->access >= VUP_ARRAY_SIZE(access_names) ||
-        (unsigned)f->write >= VUP_ARRAY_SIZE(write_names) ||
-        (unsigned)f->read >= VUP_ARRAY_SIZE(read_names) ||
+    if ((unsigned)f->access >= VUPI_ARRAY_SIZE(access_names) ||
+        (unsigned)f->write >= VUPI_ARRAY_SIZE(write_names) ||
+        (unsigned)f->read >= VUPI_ARRAY_SIZE(read_names) ||
         (f->flags & ~VUP_FIELD_HW)) {
         snprintf(err, errlen, "%s.%s.%s: access %d, write action %d, read "
                  "action %d, flags 0x%x: not one of each kind (two VUP_W* "
@@ -143,9 +143,9 @@ static int add_field(const char *pn, const struct vup_reg *r,
 
 /* The masks of register @r (periph @pn), or an error naming the field. */
 static int reg_sem(const char *pn, const struct vup_reg *r,
-                   struct vup_reg_sem *m, char *err, size_t errlen)
+                   struct vupi_reg_sem *m, char *err, size_t errlen)
 {
-    *m = (struct vup_reg_sem){ 0 };
+    *m = (struct vupi_reg_sem){ 0 };
     if (r->num_fields == 0) {
         /* No field table: a plain read-write register of 32 bits. */
         m->exists = m->clr_any = m->set1 = UINT32_MAX;
@@ -189,7 +189,7 @@ static int reg_sem(const char *pn, const struct vup_reg *r,
     return 0;
 }
 
-int vup_regs_init(vup_periph *p, char *err, size_t errlen)
+int vupi_regs_init(vup_periph *p, char *err, size_t errlen)
 {
     const struct vup_periph_desc *desc = &p->desc;
     size_t n = desc->num_regs;
@@ -205,7 +205,7 @@ int vup_regs_init(vup_periph *p, char *err, size_t errlen)
         snprintf(err, errlen, "%s: out of memory", p->name);
         return -ENOMEM;
     }
-    p->sem = (struct vup_reg_sem *)(void *)(p->values + (n ? n : 1));
+    p->sem = (struct vupi_reg_sem *)(void *)(p->values + (n ? n : 1));
     for (size_t i = 0; i < n; i++) {
         const struct vup_reg *r = &desc->regs[i];
 
@@ -242,15 +242,15 @@ int vup_regs_init(vup_periph *p, char *err, size_t errlen)
 /* Stores @value (fields only): readable bits in values, the others aside. */
 static void store(vup_periph *p, size_t i, uint32_t value)
 {
-    struct vup_reg_sem *m = &p->sem[i];
+    struct vupi_reg_sem *m = &p->sem[i];
 
     value &= m->exists;
     m->hidden = value & m->wo;
     p->values[i] = value & ~m->wo;
-    vup_mirror_store(p, i);
+    vupi_mirror_store(p, i);
 }
 
-void vup_regs_reset(vup_periph *p)
+void vupi_regs_reset(vup_periph *p)
 {
     for (size_t i = 0; i < p->desc.num_regs; i++) {
         p->sem[i].locked = 0;
@@ -287,13 +287,13 @@ static void log_unmapped(vup_periph *p, uint32_t offset, bool write)
             return;
         }
     }
-    if (p->num_unmapped == VUP_UNMAPPED_LOG) {
+    if (p->num_unmapped == VUPI_UNMAPPED_LOG) {
         return;
     }
     p->unmapped[p->num_unmapped++] = offset;
     vup_log(VUP_LOG_DEBUG, "%s: %s of unmapped offset 0x%x%s", p->name,
             write ? "write" : "read", offset,
-            p->num_unmapped == VUP_UNMAPPED_LOG ?
+            p->num_unmapped == VUPI_UNMAPPED_LOG ?
             " (no more unmapped offsets will be logged)" : "");
 }
 
@@ -304,10 +304,10 @@ static uint32_t lane_mask(uint32_t offset, unsigned size)
     return m << ((offset & 3) * 8);
 }
 
-uint32_t vup_regs_read(vup_periph *p, uint32_t offset, unsigned size)
+uint32_t vupi_regs_read(vup_periph *p, uint32_t offset, unsigned size)
 {
     long i = find(p, offset & ~3u);
-    const struct vup_reg_sem *m;
+    const struct vupi_reg_sem *m;
     uint32_t v, lanes;
 
     if (i < 0) {
@@ -324,17 +324,17 @@ uint32_t vup_regs_read(vup_periph *p, uint32_t offset, unsigned size)
         /* After the value is taken, in the lanes read. */
         p->values[i] = (p->values[i] & ~(m->rclr & lanes)) |
                        (m->rset & lanes);
-        vup_mirror_store(p, (size_t)i);
+        vupi_mirror_store(p, (size_t)i);
     }
     return (v & lanes) >> ((offset & 3) * 8);
 }
 
-void vup_regs_write(vup_periph *p, uint32_t offset, unsigned size,
+void vupi_regs_write(vup_periph *p, uint32_t offset, unsigned size,
                     uint32_t data)
 {
     long i = find(p, offset & ~3u);
     const struct vup_reg *r;
-    struct vup_reg_sem *m;
+    struct vupi_reg_sem *m;
     uint32_t lanes, written, w1, w0, clr, set, tog, old, val;
 
     if (i < 0) {

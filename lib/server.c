@@ -40,24 +40,24 @@ struct reply {
 static const char *cmd_name(uint16_t cmd)
 {
     static const char *const names[] = {
-        [VUP_CMD_VERSION] = "VERSION",
-        [VUP_CMD_DMA_MAP] = "DMA_MAP",
-        [VUP_CMD_DMA_UNMAP] = "DMA_UNMAP",
-        [VUP_CMD_DEVICE_GET_INFO] = "DEVICE_GET_INFO",
-        [VUP_CMD_DEVICE_GET_REGION_INFO] = "DEVICE_GET_REGION_INFO",
-        [VUP_CMD_DEVICE_GET_REGION_IO_FDS] = "DEVICE_GET_REGION_IO_FDS",
-        [VUP_CMD_DEVICE_GET_IRQ_INFO] = "DEVICE_GET_IRQ_INFO",
-        [VUP_CMD_DEVICE_SET_IRQS] = "DEVICE_SET_IRQS",
-        [VUP_CMD_REGION_READ] = "REGION_READ",
-        [VUP_CMD_REGION_WRITE] = "REGION_WRITE",
-        [VUP_CMD_DMA_READ] = "DMA_READ",
-        [VUP_CMD_DMA_WRITE] = "DMA_WRITE",
-        [VUP_CMD_DEVICE_RESET] = "DEVICE_RESET",
-        [VUP_CMD_REGION_WRITE_MULTI] = "REGION_WRITE_MULTI",
+        [VUPI_CMD_VERSION] = "VERSION",
+        [VUPI_CMD_DMA_MAP] = "DMA_MAP",
+        [VUPI_CMD_DMA_UNMAP] = "DMA_UNMAP",
+        [VUPI_CMD_DEVICE_GET_INFO] = "DEVICE_GET_INFO",
+        [VUPI_CMD_DEVICE_GET_REGION_INFO] = "DEVICE_GET_REGION_INFO",
+        [VUPI_CMD_DEVICE_GET_REGION_IO_FDS] = "DEVICE_GET_REGION_IO_FDS",
+        [VUPI_CMD_DEVICE_GET_IRQ_INFO] = "DEVICE_GET_IRQ_INFO",
+        [VUPI_CMD_DEVICE_SET_IRQS] = "DEVICE_SET_IRQS",
+        [VUPI_CMD_REGION_READ] = "REGION_READ",
+        [VUPI_CMD_REGION_WRITE] = "REGION_WRITE",
+        [VUPI_CMD_DMA_READ] = "DMA_READ",
+        [VUPI_CMD_DMA_WRITE] = "DMA_WRITE",
+        [VUPI_CMD_DEVICE_RESET] = "DEVICE_RESET",
+        [VUPI_CMD_REGION_WRITE_MULTI] = "REGION_WRITE_MULTI",
     };
 
-    return cmd < VUP_ARRAY_SIZE(names) && names[cmd] ? names[cmd]
-                                                     : "unknown command";
+    return cmd < VUPI_ARRAY_SIZE(names) && names[cmd] ? names[cmd]
+                                                      : "unknown command";
 }
 
 static void *reply_buf(struct reply *r, size_t len)
@@ -76,10 +76,10 @@ static void *reply_buf(struct reply *r, size_t len)
 }
 
 /* Logs why a request failed and gives the errno for the error reply. */
-static int reject(const struct vup_msg_hdr *h, int err, const char *fmt, ...)
+static int reject(const struct vupi_msg_hdr *h, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static int reject(const struct vup_msg_hdr *h, int err, const char *fmt, ...)
+static int reject(const struct vupi_msg_hdr *h, int err, const char *fmt, ...)
 {
     char msg[200];
     va_list ap;
@@ -111,19 +111,19 @@ static const struct num_cap {
     int32_t ours;
     const char *bad;
 } num_caps[] = {
-    { "max_msg_fds", 0, VUP_MSG_MAX_FDS,
+    { "max_msg_fds", 0, VUPI_MSG_MAX_FDS,
       "max_msg_fds is not a non-negative integer" },
-    { "max_data_xfer_size", ~0, VUP_MSG_MAX_XFER,
+    { "max_data_xfer_size", ~0, VUPI_MSG_MAX_XFER,
       "max_data_xfer_size is not a positive integer" },
-    { "pgsizes", VUP_DMA_PGSIZE, VUP_DMA_PGSIZE,
+    { "pgsizes", VUPI_DMA_PGSIZE, VUPI_DMA_PGSIZE,
       "pgsizes does not include 4096" },
-    { "max_dma_maps", ~0, VUP_DMA_MAX_MAPS,
+    { "max_dma_maps", ~0, VUPI_DMA_MAX_MAPS,
       "max_dma_maps is not a positive integer" },
 };
 
 static const struct num_cap *find_num_cap(const char *key)
 {
-    for (size_t i = 0; i < VUP_ARRAY_SIZE(num_caps); i++) {
+    for (size_t i = 0; i < VUPI_ARRAY_SIZE(num_caps); i++) {
         if (!strcmp(key, num_caps[i].key)) {
             return &num_caps[i];
         }
@@ -155,8 +155,8 @@ static int negotiate_caps(vup_dev *d, json_object *caps, json_object *out,
                 return EINVAL;
             }
             /* QEMU only coalesces posted writes, in order: we take them. */
-            d->conn.write_multi = json_object_get_boolean(val);
-            if (d->conn.write_multi) {
+            d->server.conn.write_multi = json_object_get_boolean(val);
+            if (d->server.conn.write_multi) {
                 json_object_object_add(out, key,
                                        json_object_new_boolean(true));
             }
@@ -208,33 +208,33 @@ static int parse_version_json(vup_dev *d, const char *s, size_t len,
     return ret;
 }
 
-static int h_version(vup_dev *d, const struct vup_msg_hdr *h,
+static int h_version(vup_dev *d, const struct vupi_msg_hdr *h,
                      const uint8_t *p, size_t len, struct reply *r)
 {
-    struct vup_msg_version v, *rv;
+    struct vupi_msg_version v, *rv;
     json_object *out;
     const char *what = NULL, *js = NULL;
     size_t jlen = 0;
     int ret = 0;
 
-    if (d->conn.negotiated) {
+    if (d->server.conn.negotiated) {
         return reject(h, EINVAL, "version already negotiated");
     }
     /* A client we cannot talk to is not kept. */
-    d->conn.close_after = true;
+    d->server.conn.close_after = true;
     if (len < sizeof(v)) {
         return reject(h, EINVAL, "%zu-byte payload", len);
     }
     memcpy(&v, p, sizeof(v));
-    if (v.major != VUP_PROTO_MAJOR) {
+    if (v.major != VUPI_PROTO_MAJOR) {
         return reject(h, EINVAL, "version %u.%u: only major %u is supported",
-                      v.major, v.minor, VUP_PROTO_MAJOR);
+                      v.major, v.minor, VUPI_PROTO_MAJOR);
     }
     out = json_object_new_object();
     if (!out) {
         return ENOMEM;
     }
-    d->conn.write_multi = false;
+    d->server.conn.write_multi = false;
     if (len > sizeof(v)) {
         ret = parse_version_json(d, (const char *)p + sizeof(v),
                                  len - sizeof(v), out, &what);
@@ -246,13 +246,13 @@ static int h_version(vup_dev *d, const struct vup_msg_hdr *h,
     }
     if (!ret) {
         rv = r->data;
-        rv->major = VUP_PROTO_MAJOR;
-        rv->minor = VUP_PROTO_MINOR;
+        rv->major = VUPI_PROTO_MAJOR;
+        rv->minor = VUPI_PROTO_MINOR;
         if (jlen) {
             memcpy((uint8_t *)r->data + sizeof(*rv), js, jlen);
         }
-        d->conn.negotiated = true;
-        d->conn.close_after = false;
+        d->server.conn.negotiated = true;
+        d->server.conn.close_after = false;
         if (sizeof(*h) + r->len > h->size) {
             vup_log(VUP_LOG_WARN, "VERSION reply (%zu bytes) is larger than "
                     "the request (%u): a QEMU client will refuse it",
@@ -272,7 +272,7 @@ static int h_version(vup_dev *d, const struct vup_msg_hdr *h,
  * The VFIO info requests start with argsz: the payload must hold the whole
  * struct and argsz must cover it.
  */
-static int take_info_args(const struct vup_msg_hdr *h, const uint8_t *p,
+static int take_info_args(const struct vupi_msg_hdr *h, const uint8_t *p,
                           size_t len, void *in, size_t size)
 {
     uint32_t argsz;
@@ -288,10 +288,10 @@ static int take_info_args(const struct vup_msg_hdr *h, const uint8_t *p,
     return 0;
 }
 
-static int h_device_info(vup_dev *d, const struct vup_msg_hdr *h,
+static int h_device_info(vup_dev *d, const struct vupi_msg_hdr *h,
                          const uint8_t *p, size_t len, struct reply *r)
 {
-    struct vup_msg_device_info in, *out;
+    struct vupi_msg_device_info in, *out;
     int ret;
 
     ret = take_info_args(h, p, len, &in, sizeof(in));
@@ -305,13 +305,13 @@ static int h_device_info(vup_dev *d, const struct vup_msg_hdr *h,
     out->argsz = sizeof(*out);
     out->flags = VFIO_DEVICE_FLAGS_PLATFORM | VFIO_DEVICE_FLAGS_RESET;
     out->num_regions = (uint32_t)d->num_periphs + 1;
-    out->num_irqs = vup_dev_num_irq_indexes(d);
+    out->num_irqs = vupi_cr_num_irq_indexes(d);
     return 0;
 }
 
 static bool in_shm(const vup_dev *d)
 {
-    return d->shm_fd >= 0;
+    return d->shm.fd >= 0;
 }
 
 /*
@@ -326,7 +326,7 @@ struct sparse_mmap_1 {
     uint64_t size;
 };
 
-static int h_region_info(vup_dev *d, const struct vup_msg_hdr *h,
+static int h_region_info(vup_dev *d, const struct vupi_msg_hdr *h,
                          const uint8_t *p, size_t len, struct reply *r)
 {
     struct vfio_region_info in, *out;
@@ -361,7 +361,7 @@ static int h_region_info(vup_dev *d, const struct vup_msg_hdr *h,
     out->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
     out->index = in.index;
     if (in.index == VUP_CR_REGION_INDEX) {
-        out->size = vup_dev_cr_size(d);
+        out->size = vupi_cr_size(d);
         out->argsz = need_cap;
         if (in.argsz >= need_cap) {
             out->flags |= VFIO_REGION_INFO_FLAG_CAPS;
@@ -380,9 +380,9 @@ static int h_region_info(vup_dev *d, const struct vup_msg_hdr *h,
                 sp->header.id = VFIO_REGION_INFO_CAP_SPARSE_MMAP;
                 sp->header.version = 1;
                 sp->nr_areas = 1;
-                sp->offset = d->live_offset;
-                sp->size = d->shm_size;
-                r->fd = d->shm_fd;
+                sp->offset = d->cr.live_offset;
+                sp->size = d->shm.size;
+                r->fd = d->shm.fd;
             }
         }
     } else {
@@ -404,13 +404,13 @@ static int h_region_info(vup_dev *d, const struct vup_msg_hdr *h,
             sp->nr_areas = 1;
             sp->offset = 0;
             sp->size = win->mirror_size;
-            r->fd = d->mirror_fd;
+            r->fd = d->mirror.fd;
         }
     }
     return 0;
 }
 
-static int h_irq_info(vup_dev *d, const struct vup_msg_hdr *h,
+static int h_irq_info(vup_dev *d, const struct vupi_msg_hdr *h,
                       const uint8_t *p, size_t len, struct reply *r)
 {
     struct vfio_irq_info in, *out;
@@ -420,9 +420,9 @@ static int h_irq_info(vup_dev *d, const struct vup_msg_hdr *h,
     if (ret) {
         return ret;
     }
-    if (in.index >= vup_dev_num_irq_indexes(d)) {
+    if (in.index >= vupi_cr_num_irq_indexes(d)) {
         return reject(h, EINVAL, "IRQ index %u: the device has %u",
-                      in.index, vup_dev_num_irq_indexes(d));
+                      in.index, vupi_cr_num_irq_indexes(d));
     }
     out = reply_buf(r, sizeof(*out));
     if (!out) {
@@ -435,24 +435,35 @@ static int h_irq_info(vup_dev *d, const struct vup_msg_hdr *h,
     return 0;
 }
 
-static void irq_set_fd(vup_dev *d, uint32_t index, int fd)
+static bool is_kick(const vup_dev *d, uint32_t index)
 {
-    int *slot = vup_dev_irq_fd(d, index);
-
-    if (slot == &d->kick_fd) {
-        vup_mbox_set_kick(d, fd);
-        return;
-    }
-    if (*slot >= 0) {
-        close(*slot);
-    }
-    *slot = fd;
+    return d->cr.mbox_offset && index == d->cr.kick_index;
 }
 
-static int h_set_irqs(vup_dev *d, const struct vup_msg_hdr *h,
+/* The eventfd of IRQ index @index: a line's, the doorbell or the kick. */
+static int irq_fd(const vup_dev *d, uint32_t index)
+{
+    if (is_kick(d, index)) {
+        return d->shm.kick_fd;
+    }
+    return index < d->irqs.num ? d->irqs.line[index].fd : d->live.doorbell_fd;
+}
+
+static void irq_set_fd(vup_dev *d, uint32_t index, int fd)
+{
+    if (is_kick(d, index)) {
+        vupi_mbox_set_kick(d, fd);
+    } else if (index < d->irqs.num) {
+        vupi_irq_set_fd(d, index, fd);
+    } else {
+        vupi_live_set_doorbell(&d->live, index, fd);
+    }
+}
+
+static int h_set_irqs(vup_dev *d, const struct vupi_msg_hdr *h,
                       const uint8_t *p, size_t len, struct reply *r)
 {
-    struct vup_rx *rx = &d->conn.rx;
+    struct vupi_rx *rx = &d->server.conn.rx;
     struct vfio_irq_set s;
     uint32_t action, data;
 
@@ -467,9 +478,9 @@ static int h_set_irqs(vup_dev *d, const struct vup_msg_hdr *h,
         __builtin_popcount(action) != 1 || __builtin_popcount(data) != 1) {
         return reject(h, EINVAL, "argsz %u flags 0x%x", s.argsz, s.flags);
     }
-    if (s.index >= vup_dev_num_irq_indexes(d)) {
+    if (s.index >= vupi_cr_num_irq_indexes(d)) {
         return reject(h, EINVAL, "IRQ index %u: the device has %u",
-                      s.index, vup_dev_num_irq_indexes(d));
+                      s.index, vupi_cr_num_irq_indexes(d));
     }
     if (action != VFIO_IRQ_SET_ACTION_TRIGGER) {
         return reject(h, EINVAL, "only ACTION_TRIGGER is supported");
@@ -508,10 +519,10 @@ static int h_set_irqs(vup_dev *d, const struct vup_msg_hdr *h,
     }
     if (s.count == 0) {
         irq_set_fd(d, s.index, -1);
-    } else if (*vup_dev_irq_fd(d, s.index) >= 0) {
+    } else if (irq_fd(d, s.index) >= 0) {
         uint64_t one = 1;
 
-        if (write(*vup_dev_irq_fd(d, s.index), &one, sizeof(one)) < 0) {
+        if (write(irq_fd(d, s.index), &one, sizeof(one)) < 0) {
             return reject(h, errno, "eventfd write");
         }
     }
@@ -520,69 +531,29 @@ static int h_set_irqs(vup_dev *d, const struct vup_msg_hdr *h,
 
 /* ---- region accesses ---------------------------------------------------- */
 
-/* Checks an access without touching the device (no read side effects). */
-static int access_check(vup_dev *d, const struct vup_msg_hdr *h,
+/* Checks an access (access.c), or logs why not and gives the errno. */
+static int access_check(vup_dev *d, const struct vupi_msg_hdr *h,
                         uint32_t region, uint64_t off, uint32_t count,
                         bool write)
 {
-    const vup_periph *p;
-    int ret;
+    char why[VUPI_WHY_LEN];
+    int err = vupi_access_check(d, region, off, count,
+                                write ? VUPI_ACCESS_WRITE : 0, why);
 
-    if (region == VUP_CR_REGION_INDEX) {
-        ret = vup_cr_region_check(d, off, count, write);
-        return ret < 0 ? reject(h, -ret, "control region 0x%" PRIx64 "+%u",
-                                off, count) : 0;
-    }
-    if (region > d->num_periphs) {
-        return reject(h, EINVAL, "region %u: the device has %zu", region,
-                      d->num_periphs + 1);
-    }
-    p = d->periphs[region - 1];
-    if ((count != 1 && count != 2 && count != 4) || off % count ||
-        off >= p->desc.size || count > p->desc.size - off) {
-        return reject(h, EINVAL, "%s 0x%" PRIx64 "+%u: need 1, 2 or 4 "
-                      "aligned bytes inside 0x%x", p->name, off, count,
-                      p->desc.size);
-    }
-    return 0;
+    return err ? reject(h, err, "%s", why) : 0;
 }
 
-/* An access that passed access_check(). */
-static void access_do(vup_dev *d, uint32_t region, uint64_t off,
-                      uint32_t count, uint8_t *data, bool write)
-{
-    vup_periph *p;
-    uint32_t v = 0;
-
-    if (region == VUP_CR_REGION_INDEX) {
-        if (write) {
-            vup_cr_region_write(d, off, data, count);
-        } else {
-            vup_cr_region_read(d, off, data, count);
-        }
-        return;
-    }
-    p = d->periphs[region - 1];
-    if (write) {
-        memcpy(&v, data, count);
-        vup_regs_write(p, (uint32_t)off, count, v);
-    } else {
-        v = vup_regs_read(p, (uint32_t)off, count);
-        memcpy(data, &v, count);
-    }
-}
-
-static int h_region_read(vup_dev *d, const struct vup_msg_hdr *h,
+static int h_region_read(vup_dev *d, const struct vupi_msg_hdr *h,
                          const uint8_t *p, size_t len, struct reply *r)
 {
-    struct vup_msg_region_rw rw, *out;
+    struct vupi_msg_region_rw rw, *out;
     int ret;
 
     if (len != sizeof(rw)) {
         return reject(h, EINVAL, "%zu-byte payload", len);
     }
     memcpy(&rw, p, sizeof(rw));
-    if (!rw.count || rw.count > VUP_MSG_MAX_XFER) {
+    if (!rw.count || rw.count > VUPI_MSG_MAX_XFER) {
         return reject(h, EINVAL, "count %u", rw.count);
     }
     out = reply_buf(r, sizeof(*out) + rw.count);
@@ -592,16 +563,16 @@ static int h_region_read(vup_dev *d, const struct vup_msg_hdr *h,
     *out = rw;
     ret = access_check(d, h, rw.region, rw.offset, rw.count, false);
     if (!ret) {
-        access_do(d, rw.region, rw.offset, rw.count, (uint8_t *)(out + 1),
-                  false);
+        vupi_access_do(d, rw.region, rw.offset, rw.count,
+                       (uint8_t *)(out + 1), false);
     }
     return ret;
 }
 
-static int h_region_write(vup_dev *d, const struct vup_msg_hdr *h,
+static int h_region_write(vup_dev *d, const struct vupi_msg_hdr *h,
                           const uint8_t *p, size_t len, struct reply *r)
 {
-    struct vup_msg_region_rw rw;
+    struct vupi_msg_region_rw rw;
     int ret;
 
     if (len < sizeof(rw)) {
@@ -614,8 +585,8 @@ static int h_region_write(vup_dev *d, const struct vup_msg_hdr *h,
     }
     ret = access_check(d, h, rw.region, rw.offset, rw.count, true);
     if (!ret) {
-        access_do(d, rw.region, rw.offset, rw.count,
-                  (uint8_t *)p + sizeof(rw), true);
+        vupi_access_do(d, rw.region, rw.offset, rw.count,
+                       (uint8_t *)p + sizeof(rw), true);
     }
     if (!ret && reply_buf(r, sizeof(rw))) {
         memcpy(r->data, &rw, sizeof(rw));
@@ -623,19 +594,19 @@ static int h_region_write(vup_dev *d, const struct vup_msg_hdr *h,
     return ret;
 }
 
-static int h_write_multi(vup_dev *d, const struct vup_msg_hdr *h,
+static int h_write_multi(vup_dev *d, const struct vupi_msg_hdr *h,
                          const uint8_t *p, size_t len, struct reply *r)
 {
-    struct vup_msg_wr_multi m;
-    const struct vup_msg_wr_one *w;
-    uint8_t scratch[VUP_MSG_MULTI_DATA];
+    struct vupi_msg_wr_multi m;
+    const struct vupi_msg_wr_one *w;
+    uint8_t scratch[VUPI_MSG_MULTI_DATA];
     int ret;
 
     if (len < sizeof(m)) {
         return reject(h, EINVAL, "%zu-byte payload", len);
     }
     memcpy(&m, p, sizeof(m));
-    if (!m.wr_cnt || m.wr_cnt > VUP_MSG_MULTI_MAX ||
+    if (!m.wr_cnt || m.wr_cnt > VUPI_MSG_MULTI_MAX ||
         len != sizeof(m) + m.wr_cnt * sizeof(*w)) {
         return reject(h, EINVAL, "wr_cnt %" PRIu64 " in %zu bytes", m.wr_cnt,
                       len);
@@ -643,7 +614,7 @@ static int h_write_multi(vup_dev *d, const struct vup_msg_hdr *h,
     w = (const void *)(p + sizeof(m));
     /* Check every write first, so a bad message changes nothing. */
     for (uint64_t i = 0; i < m.wr_cnt; i++) {
-        if (w[i].count > VUP_MSG_MULTI_DATA) {
+        if (w[i].count > VUPI_MSG_MULTI_DATA) {
             return reject(h, EINVAL, "write %" PRIu64 ": count %u", i,
                           w[i].count);
         }
@@ -654,7 +625,8 @@ static int h_write_multi(vup_dev *d, const struct vup_msg_hdr *h,
     }
     for (uint64_t i = 0; i < m.wr_cnt; i++) {
         memcpy(scratch, w[i].data, sizeof(scratch));
-        access_do(d, w[i].region, w[i].offset, w[i].count, scratch, true);
+        vupi_access_do(d, w[i].region, w[i].offset, w[i].count, scratch,
+                       true);
     }
     if (reply_buf(r, sizeof(m))) {
         memcpy(r->data, &m, sizeof(m));
@@ -664,11 +636,11 @@ static int h_write_multi(vup_dev *d, const struct vup_msg_hdr *h,
 
 /* ---- DMA and reset ------------------------------------------------------ */
 
-static int h_dma_map(vup_dev *d, const struct vup_msg_hdr *h,
+static int h_dma_map(vup_dev *d, const struct vupi_msg_hdr *h,
                      const uint8_t *p, size_t len, struct reply *r)
 {
-    struct vup_rx *rx = &d->conn.rx;
-    struct vup_msg_dma_map m;
+    struct vupi_rx *rx = &d->server.conn.rx;
+    struct vupi_msg_dma_map m;
     int ret;
 
     (void)r;
@@ -679,7 +651,7 @@ static int h_dma_map(vup_dev *d, const struct vup_msg_hdr *h,
     if (m.argsz < sizeof(m) || rx->nfds > 1) {
         return reject(h, EINVAL, "argsz %u with %zu fds", m.argsz, rx->nfds);
     }
-    ret = vup_dma_map(&d->conn, &m, rx->nfds ? rx->fds[0] : -1);
+    ret = vupi_dma_map(&d->server.conn, &m, rx->nfds ? rx->fds[0] : -1);
     if (ret) {
         return reject(h, ret, "iova 0x%" PRIx64 " size 0x%" PRIx64
                       " flags 0x%x", m.iova, m.size, m.flags);
@@ -687,17 +659,17 @@ static int h_dma_map(vup_dev *d, const struct vup_msg_hdr *h,
     return 0;
 }
 
-static int h_dma_unmap(vup_dev *d, const struct vup_msg_hdr *h,
+static int h_dma_unmap(vup_dev *d, const struct vupi_msg_hdr *h,
                        const uint8_t *p, size_t len, struct reply *r)
 {
-    struct vup_msg_dma_unmap m;
+    struct vupi_msg_dma_unmap m;
     int ret;
 
     if (len < sizeof(m)) {
         return reject(h, EINVAL, "%zu-byte payload", len);
     }
     memcpy(&m, p, sizeof(m));
-    ret = vup_dma_unmap(&d->conn, &m);
+    ret = vupi_dma_unmap(&d->server.conn, &m);
     if (ret) {
         return reject(h, ret, "iova 0x%" PRIx64 " size 0x%" PRIx64
                       " flags 0x%x", m.iova, m.size, m.flags);
@@ -709,34 +681,34 @@ static int h_dma_unmap(vup_dev *d, const struct vup_msg_hdr *h,
     return 0;
 }
 
-static int h_reset(vup_dev *d, const struct vup_msg_hdr *h, const uint8_t *p,
+static int h_reset(vup_dev *d, const struct vupi_msg_hdr *h, const uint8_t *p,
                    size_t len, struct reply *r)
 {
     (void)h;
     (void)p;
     (void)len;
     (void)r;
-    vup_dev_reset(d);
+    vupi_reset(d);
     return 0;
 }
 
 /* ---- dispatch ----------------------------------------------------------- */
 
-typedef int handler_fn(vup_dev *d, const struct vup_msg_hdr *h,
+typedef int handler_fn(vup_dev *d, const struct vupi_msg_hdr *h,
                        const uint8_t *p, size_t len, struct reply *r);
 
 static handler_fn *const handlers[] = {
-    [VUP_CMD_VERSION] = h_version,
-    [VUP_CMD_DMA_MAP] = h_dma_map,
-    [VUP_CMD_DMA_UNMAP] = h_dma_unmap,
-    [VUP_CMD_DEVICE_GET_INFO] = h_device_info,
-    [VUP_CMD_DEVICE_GET_REGION_INFO] = h_region_info,
-    [VUP_CMD_DEVICE_GET_IRQ_INFO] = h_irq_info,
-    [VUP_CMD_DEVICE_SET_IRQS] = h_set_irqs,
-    [VUP_CMD_REGION_READ] = h_region_read,
-    [VUP_CMD_REGION_WRITE] = h_region_write,
-    [VUP_CMD_DEVICE_RESET] = h_reset,
-    [VUP_CMD_REGION_WRITE_MULTI] = h_write_multi,
+    [VUPI_CMD_VERSION] = h_version,
+    [VUPI_CMD_DMA_MAP] = h_dma_map,
+    [VUPI_CMD_DMA_UNMAP] = h_dma_unmap,
+    [VUPI_CMD_DEVICE_GET_INFO] = h_device_info,
+    [VUPI_CMD_DEVICE_GET_REGION_INFO] = h_region_info,
+    [VUPI_CMD_DEVICE_GET_IRQ_INFO] = h_irq_info,
+    [VUPI_CMD_DEVICE_SET_IRQS] = h_set_irqs,
+    [VUPI_CMD_REGION_READ] = h_region_read,
+    [VUPI_CMD_REGION_WRITE] = h_region_write,
+    [VUPI_CMD_DEVICE_RESET] = h_reset,
+    [VUPI_CMD_REGION_WRITE_MULTI] = h_write_multi,
 };
 
 static void listen_ready(void *opaque, int fd, uint32_t events);
@@ -744,7 +716,7 @@ static void conn_ready(void *opaque, int fd, uint32_t events);
 
 static void drop_client(vup_dev *d, const char *why)
 {
-    struct vup_conn *c = &d->conn;
+    struct vupi_conn *c = &d->server.conn;
 
     if (c->fd < 0) {
         return;
@@ -757,29 +729,30 @@ static void drop_client(vup_dev *d, const char *why)
     c->write_multi = false;
     c->close_after = false;
     c->out_fd = -1;
-    vup_rx_fini(&c->rx);
+    vupi_rx_fini(&c->rx);
     free(c->out);
     c->out = NULL;
     c->out_len = c->out_off = 0;
-    vup_dma_clear(c);
-    vup_dev_client_gone(d);
-    if (d->listen_fd >= 0 &&
-        vup_dev_watch_fd(d, d->listen_fd, EPOLLIN, listen_ready, d) < 0) {
+    vupi_dma_clear(c);
+    vupi_client_gone(d);
+    if (d->server.listen_fd >= 0 &&
+        vup_dev_watch_fd(d, d->server.listen_fd, EPOLLIN, listen_ready,
+                         d) < 0) {
         vup_log(VUP_LOG_ERROR, "%s: cannot accept clients: %s", d->name,
-                d->err);
+                vup_dev_error(d));
     }
 }
 
 /* Sends a reply; what the socket cannot take now is kept for EPOLLOUT. */
-static int send_reply(vup_dev *d, const struct vup_msg_hdr *req, int err,
+static int send_reply(vup_dev *d, const struct vupi_msg_hdr *req, int err,
                       const struct reply *r)
 {
-    struct vup_conn *c = &d->conn;
+    struct vupi_conn *c = &d->server.conn;
     size_t plen = err ? 0 : r->len;
-    struct vup_msg_hdr h = {
+    struct vupi_msg_hdr h = {
         .id = req->id, .command = req->command,
         .size = (uint32_t)(sizeof(h) + plen),
-        .flags = VUP_MSG_REPLY | (err ? VUP_MSG_ERROR : 0),
+        .flags = VUPI_MSG_REPLY | (err ? VUPI_MSG_ERROR : 0),
         .error_reply = (uint32_t)err,
     };
     struct iovec iov[2] = {
@@ -790,8 +763,8 @@ static int send_reply(vup_dev *d, const struct vup_msg_hdr *req, int err,
     ssize_t n;
     size_t sent, rest;
 
-    n = vup_sendmsg_fds(c->fd, iov, plen ? 2 : 1, &fd, fd >= 0 ? 1 : 0,
-                        MSG_NOSIGNAL | MSG_DONTWAIT);
+    n = vupi_sendmsg_fds(c->fd, iov, plen ? 2 : 1, &fd, fd >= 0 ? 1 : 0,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
 
     if (n < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -820,55 +793,49 @@ static int send_reply(vup_dev *d, const struct vup_msg_hdr *req, int err,
     }
     c->out_len = rest;
     c->out_off = 0;
-    return vup_loop_modify(d, c->fd, EPOLLOUT);
+    return vupi_loop_modify(d, c->fd, EPOLLOUT);
 }
 
 /* Handles the complete message in conn.rx; <0: the client must go. */
 static int handle_msg(vup_dev *d)
 {
-    struct vup_conn *c = &d->conn;
-    const struct vup_msg_hdr *h = &c->rx.hdr;
-    const uint32_t type = h->flags & VUP_MSG_TYPE_MASK;
+    struct vupi_conn *c = &d->server.conn;
+    const struct vupi_msg_hdr *h = &c->rx.hdr;
+    const uint32_t type = h->flags & VUPI_MSG_TYPE_MASK;
     const size_t len = h->size - sizeof(*h);
     struct reply r = { .data = NULL, .fd = -1 };
     handler_fn *fn;
     int err, ret = 0;
 
-    if (type != VUP_MSG_REQUEST) {
+    if (type != VUPI_MSG_REQUEST) {
         vup_log(VUP_LOG_WARN, "%s: client sent a %s (flags 0x%x) for %s id "
                 "%u, but we send no requests", d->name,
-                type == VUP_MSG_REPLY ? "reply" : "message of unknown type",
+                type == VUPI_MSG_REPLY ? "reply" : "message of unknown type",
                 h->flags, cmd_name(h->command), h->id);
         return -EPROTO;
     }
-    fn = h->command < VUP_ARRAY_SIZE(handlers) ? handlers[h->command] : NULL;
+    fn = h->command < VUPI_ARRAY_SIZE(handlers) ? handlers[h->command] : NULL;
     if (c->rx.fds_truncated) {
-        err = reject(h, EINVAL, "more than %u fds", VUP_MSG_MAX_FDS);
-    } else if (h->flags & ~(VUP_MSG_TYPE_MASK | VUP_MSG_NO_REPLY)) {
+        err = reject(h, EINVAL, "more than %u fds", VUPI_MSG_MAX_FDS);
+    } else if (h->flags & ~(VUPI_MSG_TYPE_MASK | VUPI_MSG_NO_REPLY)) {
         err = reject(h, EINVAL, "flags 0x%x", h->flags);
     } else if (!fn) {
         err = reject(h, ENOSYS, "command %u not supported", h->command);
-    } else if (!c->negotiated && h->command != VUP_CMD_VERSION) {
+    } else if (!c->negotiated && h->command != VUPI_CMD_VERSION) {
         err = reject(h, EINVAL, "before VERSION");
-    } else if (c->rx.nfds && h->command != VUP_CMD_DEVICE_SET_IRQS &&
-               h->command != VUP_CMD_DMA_MAP) {
+    } else if (c->rx.nfds && h->command != VUPI_CMD_DEVICE_SET_IRQS &&
+               h->command != VUPI_CMD_DMA_MAP) {
         err = reject(h, EINVAL, "%zu unexpected fds", c->rx.nfds);
     } else {
         /* Mailbox requests QEMU posted before this go first. */
-        vup_shm_before_request(d, h->flags & VUP_MSG_NO_REPLY);
-        /*
-         * Changes made by a posted request have no reply, so no
-         * synchronisation point: they ring the doorbell instead.
-         */
-        d->in_request = !(h->flags & VUP_MSG_NO_REPLY);
+        vupi_shm_before_request(d, h->flags & VUPI_MSG_NO_REPLY);
+        vupi_request_begin(d, h->flags & VUPI_MSG_NO_REPLY);
         err = fn(d, h, c->rx.body, len, &r);
-        /* Timers a register write armed in the past run before the reply. */
-        vup_timers_run(d);
-        d->in_request = false;
+        vupi_request_end(d);
     }
-    if (!(h->flags & VUP_MSG_NO_REPLY)) {
+    if (!(h->flags & VUPI_MSG_NO_REPLY)) {
         ret = send_reply(d, h, err, &r);
-        d->replied = true;
+        vupi_loop_replied(d);
         if (ret < 0) {
             vup_log(VUP_LOG_WARN, "%s: sending %s reply: %s", d->name,
                     cmd_name(h->command), strerror(-ret));
@@ -899,10 +866,10 @@ static const char *rx_error(int err)
 
 static void conn_read(vup_dev *d)
 {
-    struct vup_conn *c = &d->conn;
+    struct vupi_conn *c = &d->server.conn;
 
     for (int i = 0; i < MSGS_PER_WAKEUP && c->fd >= 0 && !c->out; i++) {
-        int ret = vup_rx_step(c->fd, &c->rx, VUP_MSG_MAX_SIZE);
+        int ret = vupi_rx_step(c->fd, &c->rx, VUPI_MSG_MAX_SIZE);
 
         if (ret == 0) {
             return;
@@ -918,7 +885,7 @@ static void conn_read(vup_dev *d)
             return;
         }
         ret = handle_msg(d);
-        vup_rx_reset(&c->rx);
+        vupi_rx_reset(&c->rx);
         if (ret < 0) {
             drop_client(d, "protocol error");
             return;
@@ -928,13 +895,13 @@ static void conn_read(vup_dev *d)
 
 static void conn_write(vup_dev *d)
 {
-    struct vup_conn *c = &d->conn;
+    struct vupi_conn *c = &d->server.conn;
     struct iovec iov = { .iov_base = c->out + c->out_off,
                          .iov_len = c->out_len - c->out_off };
     ssize_t n;
 
-    n = vup_sendmsg_fds(c->fd, &iov, 1, &c->out_fd, c->out_fd >= 0 ? 1 : 0,
-                        MSG_NOSIGNAL | MSG_DONTWAIT);
+    n = vupi_sendmsg_fds(c->fd, &iov, 1, &c->out_fd, c->out_fd >= 0 ? 1 : 0,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
         c->out_fd = -1;
     }
@@ -952,7 +919,7 @@ static void conn_write(vup_dev *d)
     free(c->out);
     c->out = NULL;
     c->out_len = c->out_off = 0;
-    if (vup_loop_modify(d, c->fd, EPOLLIN) < 0) {
+    if (vupi_loop_modify(d, c->fd, EPOLLIN) < 0) {
         drop_client(d, "epoll");
     }
 }
@@ -962,11 +929,11 @@ static void conn_ready(void *opaque, int fd, uint32_t events)
     vup_dev *d = opaque;
 
     (void)fd;
-    if (d->conn.out && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+    if (d->server.conn.out && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
         conn_write(d);
     }
     /* A hang-up still leaves queued requests to read before the EOF. */
-    if (d->conn.fd >= 0 && !d->conn.out &&
+    if (d->server.conn.fd >= 0 && !d->server.conn.out &&
         (events & (EPOLLIN | EPOLLERR | EPOLLHUP))) {
         conn_read(d);
     }
@@ -987,56 +954,52 @@ static void listen_ready(void *opaque, int fd, uint32_t events)
     }
     /* One client at a time: later ones wait in the backlog. */
     vup_dev_unwatch_fd(d, fd);
-    d->conn.fd = cfd;
+    d->server.conn.fd = cfd;
     if (vup_dev_watch_fd(d, cfd, EPOLLIN, conn_ready, d) < 0) {
-        vup_log(VUP_LOG_ERROR, "%s: %s", d->name, d->err);
+        vup_log(VUP_LOG_ERROR, "%s: %s", d->name, vup_dev_error(d));
         drop_client(d, "cannot watch it");
         return;
     }
     vup_log(VUP_LOG_INFO, "%s: client connected", d->name);
 }
 
-int vup_dev_listen(vup_dev *d, const char *path)
+int vupi_server_listen(vup_dev *d, const char *path)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     struct stat st;
     int fd, ret;
 
-    if (d->listen_fd >= 0) {
-        return vup_dev_fail(d, EBUSY, "already listening on %s", d->path);
-    }
-    ret = vup_dev_freeze(d);
-    if (ret < 0) {
-        return ret;
+    if (d->server.listen_fd >= 0) {
+        return vupi_fail(d, EBUSY, "already listening on %s", d->server.path);
     }
     if (!path || strlen(path) >= sizeof(sa.sun_path)) {
-        return vup_dev_fail(d, ENAMETOOLONG, "socket path too long");
+        return vupi_fail(d, ENAMETOOLONG, "socket path too long");
     }
     strcpy(sa.sun_path, path);
     /* Replace a stale socket, never another kind of file. */
     if (lstat(path, &st) == 0) {
         if (!S_ISSOCK(st.st_mode)) {
-            return vup_dev_fail(d, EEXIST, "%s exists and is not a socket",
-                                path);
+            return vupi_fail(d, EEXIST, "%s exists and is not a socket",
+                             path);
         }
         unlink(path);
     }
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        return vup_dev_fail(d, errno, "socket: %s", strerror(errno));
+        return vupi_fail(d, errno, "socket: %s", strerror(errno));
     }
     if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
         listen(fd, 4) < 0) {
         ret = errno;
         close(fd);
-        return vup_dev_fail(d, ret, "%s: %s", path, strerror(ret));
+        return vupi_fail(d, ret, "%s: %s", path, strerror(ret));
     }
-    d->path = strdup(path);
-    d->listen_fd = fd;
-    ret = d->path ? vup_dev_watch_fd(d, fd, EPOLLIN, listen_ready, d)
-                  : vup_dev_fail(d, ENOMEM, "out of memory");
+    d->server.path = strdup(path);
+    d->server.listen_fd = fd;
+    ret = d->server.path ? vup_dev_watch_fd(d, fd, EPOLLIN, listen_ready, d)
+                         : vupi_fail(d, ENOMEM, "out of memory");
     if (ret < 0) {
-        vup_server_fini(d);
+        vupi_server_fini(d);
         return ret;
     }
     vup_log(VUP_LOG_INFO, "%s: listening on %s", d->name, path);
@@ -1045,28 +1008,36 @@ int vup_dev_listen(vup_dev *d, const char *path)
 
 bool vup_dev_connected(const vup_dev *d)
 {
-    return d->conn.fd >= 0;
+    return d->server.conn.fd >= 0;
 }
 
-void vup_server_fini(vup_dev *d)
+void vupi_server_init(vup_dev *d)
 {
-    if (d->conn.fd >= 0) {
-        /* Not drop_client(): nothing is accepted any more. */
-        int lfd = d->listen_fd;
+    d->server.listen_fd = -1;
+    d->server.conn.fd = -1;
+    d->server.conn.out_fd = -1;
+    vupi_rx_init(&d->server.conn.rx);
+}
 
-        d->listen_fd = -1;
+void vupi_server_fini(vup_dev *d)
+{
+    if (d->server.conn.fd >= 0) {
+        /* Not drop_client(): nothing is accepted any more. */
+        int lfd = d->server.listen_fd;
+
+        d->server.listen_fd = -1;
         drop_client(d, "device freed");
-        d->listen_fd = lfd;
+        d->server.listen_fd = lfd;
     }
-    vup_rx_fini(&d->conn.rx);
-    if (d->listen_fd >= 0) {
-        vup_dev_unwatch_fd(d, d->listen_fd);
-        close(d->listen_fd);
-        d->listen_fd = -1;
+    vupi_rx_fini(&d->server.conn.rx);
+    if (d->server.listen_fd >= 0) {
+        vup_dev_unwatch_fd(d, d->server.listen_fd);
+        close(d->server.listen_fd);
+        d->server.listen_fd = -1;
     }
-    if (d->path) {
-        unlink(d->path);
-        free(d->path);
-        d->path = NULL;
+    if (d->server.path) {
+        unlink(d->server.path);
+        free(d->server.path);
+        d->server.path = NULL;
     }
 }

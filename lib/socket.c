@@ -3,7 +3,7 @@
  * vfio-user message framing on a stream socket, shared by the server and the
  * client: a message is read header first, its size bounded before anything
  * is allocated, and file descriptors (SCM_RIGHTS) travel with its bytes.
- * A partial message stays buffered in struct vup_rx; nothing waits for it.
+ * A partial message stays buffered in struct vupi_rx; nothing waits for it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,7 +13,7 @@
 
 #include "internal.h"
 
-void vup_close_fds(int *fds, size_t n)
+void vupi_close_fds(int *fds, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (fds[i] >= 0) {
@@ -23,28 +23,28 @@ void vup_close_fds(int *fds, size_t n)
     }
 }
 
-void vup_rx_init(struct vup_rx *rx)
+void vupi_rx_init(struct vupi_rx *rx)
 {
     memset(rx, 0, sizeof(*rx));
 }
 
-void vup_rx_reset(struct vup_rx *rx)
+void vupi_rx_reset(struct vupi_rx *rx)
 {
-    vup_close_fds(rx->fds, rx->nfds);
+    vupi_close_fds(rx->fds, rx->nfds);
     rx->nfds = 0;
     rx->fds_truncated = false;
     rx->have = 0;
 }
 
-void vup_rx_fini(struct vup_rx *rx)
+void vupi_rx_fini(struct vupi_rx *rx)
 {
-    vup_rx_reset(rx);
+    vupi_rx_reset(rx);
     free(rx->body);
     rx->body = NULL;
     rx->body_cap = 0;
 }
 
-static void collect_fds(struct vup_rx *rx, struct msghdr *mh)
+static void collect_fds(struct vupi_rx *rx, struct msghdr *mh)
 {
     for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm;
          cm = CMSG_NXTHDR(mh, cm)) {
@@ -60,7 +60,7 @@ static void collect_fds(struct vup_rx *rx, struct msghdr *mh)
             int fd;
 
             memcpy(&fd, &fds[i], sizeof(fd));
-            if (rx->nfds < VUP_MSG_MAX_FDS) {
+            if (rx->nfds < VUPI_MSG_MAX_FDS) {
                 rx->fds[rx->nfds++] = fd;
             } else {
                 close(fd);
@@ -74,7 +74,7 @@ static void collect_fds(struct vup_rx *rx, struct msghdr *mh)
     }
 }
 
-static int header_done(struct vup_rx *rx, size_t max_size)
+static int header_done(struct vupi_rx *rx, size_t max_size)
 {
     size_t body;
 
@@ -97,13 +97,13 @@ static int header_done(struct vup_rx *rx, size_t max_size)
     return 0;
 }
 
-int vup_rx_step(int sock, struct vup_rx *rx, size_t max_size)
+int vupi_rx_step(int sock, struct vupi_rx *rx, size_t max_size)
 {
     const size_t hlen = sizeof(rx->hdr);
 
     for (;;) {
         union {
-            char buf[CMSG_SPACE(sizeof(int) * VUP_MSG_MAX_FDS)];
+            char buf[CMSG_SPACE(sizeof(int) * VUPI_MSG_MAX_FDS)];
             struct cmsghdr align;
         } cmsg;
         struct iovec iov;
@@ -146,10 +146,10 @@ int vup_rx_step(int sock, struct vup_rx *rx, size_t max_size)
 }
 
 /* Room to send more fds than a peer accepts, which tests need. */
-#define SEND_MAX_FDS    (4 * VUP_MSG_MAX_FDS)
+#define SEND_MAX_FDS    (4 * VUPI_MSG_MAX_FDS)
 
-ssize_t vup_sendmsg_fds(int sock, const struct iovec *iov, size_t iovcnt,
-                        const int *fds, size_t nfds, int flags)
+ssize_t vupi_sendmsg_fds(int sock, const struct iovec *iov, size_t iovcnt,
+                         const int *fds, size_t nfds, int flags)
 {
     union {
         char buf[CMSG_SPACE(sizeof(int) * SEND_MAX_FDS)];
@@ -177,14 +177,14 @@ ssize_t vup_sendmsg_fds(int sock, const struct iovec *iov, size_t iovcnt,
     return sendmsg(sock, &mh, flags);
 }
 
-int vup_send_all(int sock, const void *buf, size_t len, const int *fds,
-                 size_t nfds)
+int vupi_send_all(int sock, const void *buf, size_t len, const int *fds,
+                  size_t nfds)
 {
     const uint8_t *p = buf;
 
     while (len) {
         struct iovec iov = { .iov_base = (void *)p, .iov_len = len };
-        ssize_t n = vup_sendmsg_fds(sock, &iov, 1, fds, nfds, MSG_NOSIGNAL);
+        ssize_t n = vupi_sendmsg_fds(sock, &iov, 1, fds, nfds, MSG_NOSIGNAL);
 
         if (n < 0) {
             if (errno == EINTR) {

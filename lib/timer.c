@@ -22,48 +22,47 @@ vup_timer *vup_timer_new(vup_dev *d, vup_timer_fn fn, void *opaque)
     vup_timer *t;
 
     if (!fn) {
-        vup_dev_fail(d, EINVAL, "timer without a callback");
+        vupi_fail(d, EINVAL, "timer without a callback");
         return NULL;
     }
-    if (d->desc && !d->virtual_time) {
-        vup_dev_fail(d, EBUSY, "timers must exist before vup_dev_listen() "
-                     "to publish the VIRTUAL_TIME capability");
+    if (d->cr.desc && !d->timers.virtual_time) {
+        vupi_fail(d, EBUSY, "timers must exist before vup_dev_listen() "
+                  "to publish the VIRTUAL_TIME capability");
         return NULL;
     }
-    if (d->num_timers == VUP_MAX_TIMERS) {
-        vup_dev_fail(d, ENOSPC, "more than %u timers", VUP_MAX_TIMERS);
+    if (d->timers.num == VUPI_MAX_TIMERS) {
+        vupi_fail(d, ENOSPC, "more than %u timers", VUPI_MAX_TIMERS);
         return NULL;
     }
     t = calloc(1, sizeof(*t));
     if (!t) {
-        vup_dev_fail(d, ENOMEM, "out of memory");
+        vupi_fail(d, ENOMEM, "out of memory");
         return NULL;
     }
     *t = (struct vup_timer){ .dev = d, .fn = fn, .opaque = opaque };
-    if (!d->virtual_time) {
-        d->virtual_time = true;
-        d->live->deadline_ns = VUP_CR_NO_DEADLINE;
+    if (!d->timers.virtual_time) {
+        d->timers.virtual_time = true;
+        vupi_live_put_deadline(&d->live, VUP_CR_NO_DEADLINE);
     }
-    d->timers[d->num_timers++] = t;
+    d->timers.timer[d->timers.num++] = t;
     return t;
 }
 
-/* Publishes the earliest deadline when it changed. */
+/* Publishes the earliest deadline (the live part bumps seq if it changed). */
 static void update_deadline(vup_dev *d)
 {
     uint64_t next = VUP_CR_NO_DEADLINE;
 
-    if (!d->virtual_time) {
+    if (!d->timers.virtual_time) {
         return;
     }
-    for (size_t i = 0; i < d->num_timers; i++) {
-        if (d->timers[i]->armed && d->timers[i]->deadline < next) {
-            next = d->timers[i]->deadline;
+    for (size_t i = 0; i < d->timers.num; i++) {
+        if (d->timers.timer[i]->armed && d->timers.timer[i]->deadline < next) {
+            next = d->timers.timer[i]->deadline;
         }
     }
-    if (next != d->live->deadline_ns) {
-        d->live->deadline_ns = next;
-        vup_dev_live_changed(d);
+    if (next != d->live.part->deadline_ns) {
+        vupi_live_set_deadline(&d->live, next);
     }
 }
 
@@ -75,9 +74,9 @@ void vup_timer_free(vup_timer *t)
         return;
     }
     d = t->dev;
-    for (size_t i = 0; i < d->num_timers; i++) {
-        if (d->timers[i] == t) {
-            d->timers[i] = d->timers[--d->num_timers];
+    for (size_t i = 0; i < d->timers.num; i++) {
+        if (d->timers.timer[i] == t) {
+            d->timers.timer[i] = d->timers.timer[--d->timers.num];
             break;
         }
     }
@@ -87,15 +86,17 @@ void vup_timer_free(vup_timer *t)
 
 void vup_timer_arm(vup_timer *t, uint64_t when_ns)
 {
+    const uint64_t now = t->dev->timers.now_ns;
+
     /* Time never goes back for a model: a past deadline means now. */
-    t->deadline = when_ns < t->dev->now_ns ? t->dev->now_ns : when_ns;
+    t->deadline = when_ns < now ? now : when_ns;
     t->armed = true;
     update_deadline(t->dev);
 }
 
 void vup_timer_arm_in(vup_timer *t, uint64_t delay_ns)
 {
-    uint64_t now = t->dev->now_ns;
+    uint64_t now = t->dev->timers.now_ns;
 
     vup_timer_arm(t, delay_ns > UINT64_MAX - 1 - now ? UINT64_MAX - 1
                                                      : now + delay_ns);
@@ -116,7 +117,7 @@ bool vup_timer_armed(const vup_timer *t)
 
 uint64_t vup_dev_now_ns(const vup_dev *d)
 {
-    return d->now_ns;
+    return d->timers.now_ns;
 }
 
 /* The earliest timer due by @vtime; the first created wins a tie. */
@@ -124,8 +125,8 @@ static vup_timer *next_due(vup_dev *d, uint64_t vtime)
 {
     vup_timer *best = NULL;
 
-    for (size_t i = 0; i < d->num_timers; i++) {
-        vup_timer *t = d->timers[i];
+    for (size_t i = 0; i < d->timers.num; i++) {
+        vup_timer *t = d->timers.timer[i];
 
         if (t->armed && t->deadline <= vtime &&
             (!best || t->deadline < best->deadline)) {
@@ -135,52 +136,62 @@ static vup_timer *next_due(vup_dev *d, uint64_t vtime)
     return best;
 }
 
-void vup_timers_run(vup_dev *d)
+void vupi_time_set(vup_dev *d, uint64_t vtime)
 {
-    const uint64_t vtime = d->vtime;
+    if (vtime < d->timers.vtime) {
+        vup_log(VUP_LOG_DEBUG, "%s: virtual time went back from %" PRIu64
+                " to %" PRIu64 " ns", d->name, d->timers.vtime, vtime);
+    }
+    d->timers.vtime = vtime;
+    d->timers.now_ns = vtime;
+    vupi_timers_run(d);
+}
+
+void vupi_timers_run(vup_dev *d)
+{
+    const uint64_t vtime = d->timers.vtime;
     vup_timer *t;
     unsigned runs = 0;
 
     /* A callback that writes registers must not recurse into here. */
-    if (d->running_timers || !d->virtual_time) {
+    if (d->timers.running || !d->timers.virtual_time) {
         return;
     }
-    d->running_timers = true;
+    d->timers.running = true;
     while ((t = next_due(d, vtime)) != NULL) {
         if (++runs > MAX_RUNS_PER_SYNC) {
             vup_log(VUP_LOG_ERROR, "%s: timers keep re-arming at %" PRIu64
                     " ns: cancelled", d->name, t->deadline);
-            vup_timers_reset(d);
+            vupi_timers_reset(d);
             break;
         }
         t->armed = false;
-        d->now_ns = t->deadline;
+        d->timers.now_ns = t->deadline;
         t->fn(t, t->opaque);
     }
-    d->now_ns = vtime;
-    d->running_timers = false;
+    d->timers.now_ns = vtime;
+    d->timers.running = false;
     update_deadline(d);
 }
 
-void vup_timers_reset(vup_dev *d)
+void vupi_timers_reset(vup_dev *d)
 {
-    for (size_t i = 0; i < d->num_timers; i++) {
-        d->timers[i]->armed = false;
+    for (size_t i = 0; i < d->timers.num; i++) {
+        d->timers.timer[i]->armed = false;
     }
     update_deadline(d);
 }
 
-void vup_timers_free(vup_dev *d)
+void vupi_timers_free(vup_dev *d)
 {
-    for (size_t i = 0; i < d->num_timers; i++) {
-        free(d->timers[i]);
+    for (size_t i = 0; i < d->timers.num; i++) {
+        free(d->timers.timer[i]);
     }
-    d->num_timers = 0;
+    d->timers.num = 0;
 }
 
-void vup_time_client_gone(vup_dev *d)
+void vupi_time_client_gone(vup_dev *d)
 {
-    d->vtime = 0;
-    d->live->vtime_ns = 0;
-    d->now_ns = 0;
+    d->timers.vtime = 0;
+    d->timers.now_ns = 0;
 }

@@ -172,8 +172,8 @@ static bool send_part(int s, const uint8_t *p, size_t len, const int *fds,
 {
     while (len) {
         struct iovec iov = { .iov_base = (void *)p, .iov_len = len };
-        ssize_t n = vup_sendmsg_fds(s, &iov, 1, fds, nfds,
-                                    MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n = vupi_sendmsg_fds(s, &iov, 1, fds, nfds,
+                                     MSG_NOSIGNAL | MSG_DONTWAIT);
 
         if (n < 0) {
             if (errno != EAGAIN) {
@@ -218,7 +218,7 @@ static void session(int s, const uint8_t *data, size_t size)
     size_t off = 0;
 
     while (off < size) {
-        struct vup_msg_hdr h;
+        struct vupi_msg_hdr h;
         int fds[MAX_FDS];
         size_t len, split, nfds = 0;
         bool ok;
@@ -233,7 +233,7 @@ static void session(int s, const uint8_t *data, size_t size)
             send_part(s, data + off, size - off, NULL, 0);
             return;
         }
-        if ((h.flags & VUP_MSG_TYPE_MASK) == VUP_MSG_REQUEST) {
+        if ((h.flags & VUPI_MSG_TYPE_MASK) == VUPI_MSG_REQUEST) {
             nfds = make_fds(h.error_reply, fds);
         }
         split = 1 + h.id % len;

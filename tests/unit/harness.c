@@ -103,7 +103,7 @@ void harness_send_msg(int s, uint16_t id, uint16_t cmd, uint32_t flags,
                       const void *payload, size_t len, const int *fds,
                       size_t nfds)
 {
-    struct vup_msg_hdr hdr = {
+    struct vupi_msg_hdr hdr = {
         .id = id, .command = cmd, .size = (uint32_t)(sizeof(hdr) + len),
         .flags = flags,
     };
@@ -113,7 +113,7 @@ void harness_send_msg(int s, uint16_t id, uint16_t cmd, uint32_t flags,
     };
 
     assert_true(nfds <= 16);
-    assert_int_equal(vup_sendmsg_fds(s, iov, len ? 2 : 1, fds, nfds,
-                                     MSG_NOSIGNAL),
+    assert_int_equal(vupi_sendmsg_fds(s, iov, len ? 2 : 1, fds, nfds,
+                                      MSG_NOSIGNAL),
                      (ssize_t)(sizeof(hdr) + len));
 }

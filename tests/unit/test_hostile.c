@@ -155,7 +155,7 @@ static int recv_reply(int s, uint16_t id, uint16_t cmd, void *buf,
                       size_t cap)
 {
     struct pollfd p = { .fd = s, .events = POLLIN };
-    struct vup_msg_hdr h;
+    struct vupi_msg_hdr h;
     uint8_t scratch[512];
     size_t body;
 
@@ -163,7 +163,7 @@ static int recv_reply(int s, uint16_t id, uint16_t cmd, void *buf,
     assert_int_equal(recv(s, &h, sizeof(h), MSG_WAITALL), sizeof(h));
     assert_int_equal(h.id, id);
     assert_int_equal(h.command, cmd);
-    assert_int_equal(h.flags & VUP_MSG_TYPE_MASK, VUP_MSG_REPLY);
+    assert_int_equal(h.flags & VUPI_MSG_TYPE_MASK, VUPI_MSG_REPLY);
     assert_true(h.size >= sizeof(h));
     body = h.size - sizeof(h);
     assert_true(body <= sizeof(scratch));
@@ -173,7 +173,7 @@ static int recv_reply(int s, uint16_t id, uint16_t cmd, void *buf,
     if (buf) {
         memcpy(buf, scratch, body < cap ? body : cap);
     }
-    return h.flags & VUP_MSG_ERROR ? (int)h.error_reply : 0;
+    return h.flags & VUPI_MSG_ERROR ? (int)h.error_reply : 0;
 }
 
 /* EOF, or a reset when the server closed with our bytes still unread. */
@@ -222,20 +222,20 @@ static void test_reused_ids_answered_in_order(void **state)
     struct fixture *f = *state;
     vup_client *c = harness_connect(&f->h);
     int s = vup_client_fd(c);
-    struct vup_msg_region_rw rd = { .offset = ID, .region = 1, .count = 4 };
-    struct vup_msg_device_info di = { .argsz = sizeof(di) };
+    struct vupi_msg_region_rw rd = { .offset = ID, .region = 1, .count = 4 };
+    struct vupi_msg_device_info di = { .argsz = sizeof(di) };
     uint8_t out[32];
 
     /* Three requests with one id, sent at once: three replies, in order. */
-    harness_send_msg(s, 7, VUP_CMD_REGION_READ, 0, &rd, sizeof(rd), NULL, 0);
-    harness_send_msg(s, 7, VUP_CMD_DEVICE_GET_INFO, 0, &di, sizeof(di), NULL,
+    harness_send_msg(s, 7, VUPI_CMD_REGION_READ, 0, &rd, sizeof(rd), NULL, 0);
+    harness_send_msg(s, 7, VUPI_CMD_DEVICE_GET_INFO, 0, &di, sizeof(di), NULL,
                      0);
-    harness_send_msg(s, 7, VUP_CMD_REGION_READ, 0, &rd, sizeof(rd), NULL, 0);
-    assert_int_equal(recv_reply(s, 7, VUP_CMD_REGION_READ, out, sizeof(out)),
+    harness_send_msg(s, 7, VUPI_CMD_REGION_READ, 0, &rd, sizeof(rd), NULL, 0);
+    assert_int_equal(recv_reply(s, 7, VUPI_CMD_REGION_READ, out, sizeof(out)),
                      0);
     assert_int_equal(*(uint32_t *)(out + sizeof(rd)), 0x12345678);
-    assert_int_equal(recv_reply(s, 7, VUP_CMD_DEVICE_GET_INFO, NULL, 0), 0);
-    assert_int_equal(recv_reply(s, 7, VUP_CMD_REGION_READ, NULL, 0), 0);
+    assert_int_equal(recv_reply(s, 7, VUPI_CMD_DEVICE_GET_INFO, NULL, 0), 0);
+    assert_int_equal(recv_reply(s, 7, VUPI_CMD_REGION_READ, NULL, 0), 0);
     vup_client_free(c);
 }
 
@@ -243,7 +243,7 @@ static void test_reply_or_error_as_request_drops(void **state)
 {
     struct fixture *f = *state;
     static const uint32_t flags[] = {
-        VUP_MSG_REPLY, VUP_MSG_REPLY | VUP_MSG_ERROR, 0xf,
+        VUPI_MSG_REPLY, VUPI_MSG_REPLY | VUPI_MSG_ERROR, 0xf,
     };
 
     for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
@@ -252,7 +252,7 @@ static void test_reply_or_error_as_request_drops(void **state)
 
         /* Mid-session, after real work: the device must be reset. */
         assert_int_equal(vup_client_write(c, 1, CTRL, &v, 4, false), 0);
-        harness_send_msg(vup_client_fd(c), 1, VUP_CMD_REGION_READ, flags[i],
+        harness_send_msg(vup_client_fd(c), 1, VUPI_CMD_REGION_READ, flags[i],
                          NULL, 0, NULL, 0);
         assert_true(server_hangs_up(vup_client_fd(c)));
         vup_client_free(c);
@@ -260,9 +260,9 @@ static void test_reply_or_error_as_request_drops(void **state)
     }
     /* An error flag on a request is an unknown flag: EINVAL, kept. */
     vup_client *c = harness_connect(&f->h);
-    harness_send_msg(vup_client_fd(c), 3, VUP_CMD_DEVICE_RESET, VUP_MSG_ERROR,
-                     NULL, 0, NULL, 0);
-    assert_int_equal(recv_reply(vup_client_fd(c), 3, VUP_CMD_DEVICE_RESET,
+    harness_send_msg(vup_client_fd(c), 3, VUPI_CMD_DEVICE_RESET,
+                     VUPI_MSG_ERROR, NULL, 0, NULL, 0);
+    assert_int_equal(recv_reply(vup_client_fd(c), 3, VUPI_CMD_DEVICE_RESET,
                                 NULL, 0), EINVAL);
     assert_int_equal(read_id(c), 0x12345678);
     vup_client_free(c);
@@ -275,8 +275,8 @@ static void test_unexpected_fds_closed(void **state)
     struct fixture *f = *state;
     vup_client *c = harness_connect(&f->h);
     int s = vup_client_fd(c);
-    struct vup_msg_device_info di = { .argsz = sizeof(di) };
-    struct vup_msg_region_rw wr = { .offset = CTRL, .region = 1, .count = 4 };
+    struct vupi_msg_device_info di = { .argsz = sizeof(di) };
+    struct vupi_msg_region_rw wr = { .offset = CTRL, .region = 1, .count = 4 };
     uint8_t wbuf[sizeof(wr) + 4];
     int fds[3], before;
 
@@ -289,12 +289,12 @@ static void test_unexpected_fds_closed(void **state)
                                : memfd_create("x", MFD_CLOEXEC);
             assert_true(fds[i] >= 0);
         }
-        harness_send_msg(s, 1, VUP_CMD_DEVICE_GET_INFO, 0, &di, sizeof(di), fds,
-                         3);
-        assert_int_equal(recv_reply(s, 1, VUP_CMD_DEVICE_GET_INFO, NULL, 0),
+        harness_send_msg(s, 1, VUPI_CMD_DEVICE_GET_INFO, 0, &di, sizeof(di),
+                         fds, 3);
+        assert_int_equal(recv_reply(s, 1, VUPI_CMD_DEVICE_GET_INFO, NULL, 0),
                          EINVAL);
         /* Posted: no reply, but the fds still go. */
-        harness_send_msg(s, 2, VUP_CMD_REGION_WRITE, VUP_MSG_NO_REPLY, wbuf,
+        harness_send_msg(s, 2, VUPI_CMD_REGION_WRITE, VUPI_MSG_NO_REPLY, wbuf,
                          sizeof(wbuf), fds, 2);
         /* Unknown command, and SET_IRQS with DATA_NONE, with fds. */
         harness_send_msg(s, 3, 0x7777, 0, NULL, 0, fds, 1);
@@ -319,8 +319,8 @@ static void test_fds_on_dropped_message_closed(void **state)
         int efd = eventfd(0, EFD_CLOEXEC);
 
         /* A reply with an fd: the client goes, so does the fd. */
-        harness_send_msg(vup_client_fd(c), 1, VUP_CMD_DEVICE_RESET,
-                         VUP_MSG_REPLY, NULL, 0, &efd, 1);
+        harness_send_msg(vup_client_fd(c), 1, VUPI_CMD_DEVICE_RESET,
+                         VUPI_MSG_REPLY, NULL, 0, &efd, 1);
         assert_true(server_hangs_up(vup_client_fd(c)));
         close(efd);
         vup_client_free(c);
@@ -338,7 +338,7 @@ static void test_missing_and_extra_fds(void **state)
         .argsz = sizeof(set), .index = 0, .start = 0, .count = 1,
         .flags = VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_EVENTFD,
     };
-    struct vup_msg_dma_map map = {
+    struct vupi_msg_dma_map map = {
         .argsz = sizeof(map), .flags = VFIO_DMA_MAP_FLAG_READ,
         .iova = 0x100000, .size = 0x1000,
     };
@@ -346,27 +346,27 @@ static void test_missing_and_extra_fds(void **state)
     int before = count_fds();
 
     /* Two eventfds for count 1. */
-    harness_send_msg(s, 1, VUP_CMD_DEVICE_SET_IRQS, 0, &set, sizeof(set), efd,
+    harness_send_msg(s, 1, VUPI_CMD_DEVICE_SET_IRQS, 0, &set, sizeof(set), efd,
                      2);
-    assert_int_equal(recv_reply(s, 1, VUP_CMD_DEVICE_SET_IRQS, NULL, 0),
+    assert_int_equal(recv_reply(s, 1, VUPI_CMD_DEVICE_SET_IRQS, NULL, 0),
                      EINVAL);
     /* count 0 with an fd. */
     set.count = 0;
-    harness_send_msg(s, 2, VUP_CMD_DEVICE_SET_IRQS, 0, &set, sizeof(set), efd,
+    harness_send_msg(s, 2, VUPI_CMD_DEVICE_SET_IRQS, 0, &set, sizeof(set), efd,
                      1);
-    assert_int_equal(recv_reply(s, 2, VUP_CMD_DEVICE_SET_IRQS, NULL, 0),
+    assert_int_equal(recv_reply(s, 2, VUPI_CMD_DEVICE_SET_IRQS, NULL, 0),
                      EINVAL);
     /* DATA_NONE with an fd. */
     set.flags = VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_NONE;
-    harness_send_msg(s, 3, VUP_CMD_DEVICE_SET_IRQS, 0, &set, sizeof(set), efd,
+    harness_send_msg(s, 3, VUPI_CMD_DEVICE_SET_IRQS, 0, &set, sizeof(set), efd,
                      1);
-    assert_int_equal(recv_reply(s, 3, VUP_CMD_DEVICE_SET_IRQS, NULL, 0),
+    assert_int_equal(recv_reply(s, 3, VUPI_CMD_DEVICE_SET_IRQS, NULL, 0),
                      EINVAL);
     /* DMA_MAP: two fds; an fd that cannot be mapped (an eventfd). */
-    harness_send_msg(s, 4, VUP_CMD_DMA_MAP, 0, &map, sizeof(map), efd, 2);
-    assert_int_equal(recv_reply(s, 4, VUP_CMD_DMA_MAP, NULL, 0), EINVAL);
-    harness_send_msg(s, 5, VUP_CMD_DMA_MAP, 0, &map, sizeof(map), efd, 1);
-    assert_int_not_equal(recv_reply(s, 5, VUP_CMD_DMA_MAP, NULL, 0), 0);
+    harness_send_msg(s, 4, VUPI_CMD_DMA_MAP, 0, &map, sizeof(map), efd, 2);
+    assert_int_equal(recv_reply(s, 4, VUPI_CMD_DMA_MAP, NULL, 0), EINVAL);
+    harness_send_msg(s, 5, VUPI_CMD_DMA_MAP, 0, &map, sizeof(map), efd, 1);
+    assert_int_not_equal(recv_reply(s, 5, VUPI_CMD_DMA_MAP, NULL, 0), 0);
     /* An fd the client already closed is just gone: map without one. */
     assert_int_equal(vup_client_dma_map(c, 0x100000, 0x1000,
                                         VFIO_DMA_MAP_FLAG_READ, -1, 0), 0);
@@ -425,8 +425,8 @@ static void test_huge_counts(void **state)
     struct fixture *f = *state;
     vup_client *c = harness_connect(&f->h);
     int s = vup_client_fd(c);
-    struct vup_msg_region_rw rw = { .region = 1, .count = UINT32_MAX };
-    struct vup_msg_wr_multi wm = { .wr_cnt = UINT64_MAX };
+    struct vupi_msg_region_rw rw = { .region = 1, .count = UINT32_MAX };
+    struct vupi_msg_wr_multi wm = { .wr_cnt = UINT64_MAX };
     struct vfio_irq_set set = {
         .argsz = sizeof(set), .index = 0, .start = UINT32_MAX,
         .count = UINT32_MAX,
@@ -435,37 +435,37 @@ static void test_huge_counts(void **state)
     struct vfio_region_info ri = { .argsz = UINT32_MAX, .index = UINT32_MAX };
     uint8_t buf[64] = { 0 };
 
-    harness_send_msg(s, 1, VUP_CMD_REGION_READ, 0, &rw, sizeof(rw), NULL, 0);
-    assert_int_equal(recv_reply(s, 1, VUP_CMD_REGION_READ, NULL, 0), EINVAL);
+    harness_send_msg(s, 1, VUPI_CMD_REGION_READ, 0, &rw, sizeof(rw), NULL, 0);
+    assert_int_equal(recv_reply(s, 1, VUPI_CMD_REGION_READ, NULL, 0), EINVAL);
     /* The largest count allowed, on an 8 KiB control region. */
-    rw = (struct vup_msg_region_rw){ .region = 0, .count = 1 << 20 };
-    harness_send_msg(s, 2, VUP_CMD_REGION_READ, 0, &rw, sizeof(rw), NULL, 0);
-    assert_int_equal(recv_reply(s, 2, VUP_CMD_REGION_READ, NULL, 0), EINVAL);
-    rw = (struct vup_msg_region_rw){ .region = UINT32_MAX, .count = 4 };
-    harness_send_msg(s, 3, VUP_CMD_REGION_READ, 0, &rw, sizeof(rw), NULL, 0);
-    assert_int_equal(recv_reply(s, 3, VUP_CMD_REGION_READ, NULL, 0), EINVAL);
+    rw = (struct vupi_msg_region_rw){ .region = 0, .count = 1 << 20 };
+    harness_send_msg(s, 2, VUPI_CMD_REGION_READ, 0, &rw, sizeof(rw), NULL, 0);
+    assert_int_equal(recv_reply(s, 2, VUPI_CMD_REGION_READ, NULL, 0), EINVAL);
+    rw = (struct vupi_msg_region_rw){ .region = UINT32_MAX, .count = 4 };
+    harness_send_msg(s, 3, VUPI_CMD_REGION_READ, 0, &rw, sizeof(rw), NULL, 0);
+    assert_int_equal(recv_reply(s, 3, VUPI_CMD_REGION_READ, NULL, 0), EINVAL);
     /* A write whose count claims more than it carries. */
-    rw = (struct vup_msg_region_rw){ .region = 1, .count = UINT32_MAX };
+    rw = (struct vupi_msg_region_rw){ .region = 1, .count = UINT32_MAX };
     memcpy(buf, &rw, sizeof(rw));
-    harness_send_msg(s, 4, VUP_CMD_REGION_WRITE, 0, buf, sizeof(rw) + 4, NULL,
+    harness_send_msg(s, 4, VUPI_CMD_REGION_WRITE, 0, buf, sizeof(rw) + 4, NULL,
                      0);
-    assert_int_equal(recv_reply(s, 4, VUP_CMD_REGION_WRITE, NULL, 0), EINVAL);
-    harness_send_msg(s, 5, VUP_CMD_REGION_WRITE_MULTI, 0, &wm, sizeof(wm), NULL,
-                     0);
-    assert_int_equal(recv_reply(s, 5, VUP_CMD_REGION_WRITE_MULTI, NULL, 0),
-                     EINVAL);
-    harness_send_msg(s, 6, VUP_CMD_DEVICE_SET_IRQS, 0, &set, sizeof(set), NULL,
-                     0);
-    assert_int_equal(recv_reply(s, 6, VUP_CMD_DEVICE_SET_IRQS, NULL, 0),
-                     EINVAL);
-    harness_send_msg(s, 7, VUP_CMD_DEVICE_GET_REGION_INFO, 0, &ri, sizeof(ri),
+    assert_int_equal(recv_reply(s, 4, VUPI_CMD_REGION_WRITE, NULL, 0), EINVAL);
+    harness_send_msg(s, 5, VUPI_CMD_REGION_WRITE_MULTI, 0, &wm, sizeof(wm),
                      NULL, 0);
-    assert_int_equal(recv_reply(s, 7, VUP_CMD_DEVICE_GET_REGION_INFO, NULL,
+    assert_int_equal(recv_reply(s, 5, VUPI_CMD_REGION_WRITE_MULTI, NULL, 0),
+                     EINVAL);
+    harness_send_msg(s, 6, VUPI_CMD_DEVICE_SET_IRQS, 0, &set, sizeof(set),
+                     NULL, 0);
+    assert_int_equal(recv_reply(s, 6, VUPI_CMD_DEVICE_SET_IRQS, NULL, 0),
+                     EINVAL);
+    harness_send_msg(s, 7, VUPI_CMD_DEVICE_GET_REGION_INFO, 0, &ri, sizeof(ri),
+                     NULL, 0);
+    assert_int_equal(recv_reply(s, 7, VUPI_CMD_DEVICE_GET_REGION_INFO, NULL,
                                 0), EINVAL);
     ri.index = 0;   /* argsz 4 GiB: the reply is still the size needed */
-    harness_send_msg(s, 8, VUP_CMD_DEVICE_GET_REGION_INFO, 0, &ri, sizeof(ri),
+    harness_send_msg(s, 8, VUPI_CMD_DEVICE_GET_REGION_INFO, 0, &ri, sizeof(ri),
                      NULL, 0);
-    assert_int_equal(recv_reply(s, 8, VUP_CMD_DEVICE_GET_REGION_INFO, buf,
+    assert_int_equal(recv_reply(s, 8, VUPI_CMD_DEVICE_GET_REGION_INFO, buf,
                                 sizeof(buf)), 0);
     assert_true(((struct vfio_region_info *)buf)->argsz < 128);
     assert_int_equal(read_id(c), 0x12345678);
@@ -477,7 +477,7 @@ static void test_interleaved_garbage(void **state)
     struct fixture *f = *state;
     vup_client *c = harness_connect(&f->h);
     int s = vup_client_fd(c);
-    struct vup_msg_region_rw rd = { .offset = ID, .region = 1, .count = 4 };
+    struct vupi_msg_region_rw rd = { .offset = ID, .region = 1, .count = 4 };
     uint8_t junk[200];
 
     /* Well-framed junk between good requests: one reply each, in order. */
@@ -485,16 +485,16 @@ static void test_interleaved_garbage(void **state)
         junk[i] = (uint8_t)(i * 151 + 7);
     }
     for (uint16_t cmd = 0; cmd < 20; cmd++) {
-        harness_send_msg(s, cmd, VUP_CMD_REGION_READ, 0, &rd, sizeof(rd), NULL,
-                         0);
-        if (cmd == VUP_CMD_VERSION) {
+        harness_send_msg(s, cmd, VUPI_CMD_REGION_READ, 0, &rd, sizeof(rd),
+                         NULL, 0);
+        if (cmd == VUPI_CMD_VERSION) {
             continue;   /* tested in test_server.c: it closes */
         }
         harness_send_msg(s, 1000 + cmd, cmd, 0, junk, sizeof(junk), NULL, 0);
     }
     for (uint16_t cmd = 0; cmd < 20; cmd++) {
-        assert_int_equal(recv_reply(s, cmd, VUP_CMD_REGION_READ, NULL, 0), 0);
-        if (cmd != VUP_CMD_VERSION) {
+        assert_int_equal(recv_reply(s, cmd, VUPI_CMD_REGION_READ, NULL, 0), 0);
+        if (cmd != VUPI_CMD_VERSION) {
             recv_reply(s, 1000 + cmd, cmd, NULL, 0);
         }
     }
@@ -512,12 +512,12 @@ static void test_slow_loris(void **state)
     struct fixture *f = *state;
     vup_client *c = harness_connect(&f->h);
     int s = vup_client_fd(c);
-    struct vup_msg_hdr h = {
-        .id = 9, .command = VUP_CMD_REGION_WRITE,
-        .size = VUP_MSG_MAX_SIZE,
+    struct vupi_msg_hdr h = {
+        .id = 9, .command = VUPI_CMD_REGION_WRITE,
+        .size = VUPI_MSG_MAX_SIZE,
     };
-    struct vup_msg_region_rw rw = { .offset = CTRL, .region = 1, .count = 4 };
-    static uint8_t body[VUP_MSG_MAX_SIZE];
+    struct vupi_msg_region_rw rw = { .offset = CTRL, .region = 1, .count = 4 };
+    static uint8_t body[VUPI_MSG_MAX_SIZE];
 
     /* The largest message, a byte at a time to start with. */
     for (size_t i = 0; i < sizeof(h); i++) {
@@ -532,7 +532,7 @@ static void test_slow_loris(void **state)
     /* The rest at once: refused (count 4 with ~1 MiB of data), served. */
     assert_int_equal(send(s, body + 100, h.size - sizeof(h) - 100,
                           MSG_NOSIGNAL), (ssize_t)(h.size - sizeof(h) - 100));
-    assert_int_equal(recv_reply(s, 9, VUP_CMD_REGION_WRITE, NULL, 0), EINVAL);
+    assert_int_equal(recv_reply(s, 9, VUPI_CMD_REGION_WRITE, NULL, 0), EINVAL);
     assert_int_equal(read_id(c), 0x12345678);
     vup_client_free(c);
 }
@@ -540,10 +540,10 @@ static void test_slow_loris(void **state)
 static void test_disconnect_mid_message(void **state)
 {
     struct fixture *f = *state;
-    struct vup_msg_region_rw rw = { .offset = CTRL, .region = 1, .count = 4 };
-    uint8_t msg[sizeof(struct vup_msg_hdr) + sizeof(rw) + 4];
-    struct vup_msg_hdr h = {
-        .command = VUP_CMD_REGION_WRITE, .size = sizeof(msg),
+    struct vupi_msg_region_rw rw = { .offset = CTRL, .region = 1, .count = 4 };
+    uint8_t msg[sizeof(struct vupi_msg_hdr) + sizeof(rw) + 4];
+    struct vupi_msg_hdr h = {
+        .command = VUPI_CMD_REGION_WRITE, .size = sizeof(msg),
     };
 
     memcpy(msg, &h, sizeof(h));
@@ -567,14 +567,14 @@ static void test_client_never_reads(void **state)
     struct fixture *f = *state;
     vup_client *c = harness_connect(&f->h);
     int s = vup_client_fd(c);
-    struct vup_msg_region_rw rd = { .region = 0, .count = 4096 };
+    struct vupi_msg_region_rw rd = { .region = 0, .count = 4096 };
     size_t sent = 0;
 
     /* Requests until our socket is full: the server stops reading them. */
     assert_int_equal(fcntl(s, F_SETFL, O_NONBLOCK), 0);
     for (;;) {
-        struct vup_msg_hdr h = {
-            .command = VUP_CMD_REGION_READ, .size = sizeof(h) + sizeof(rd),
+        struct vupi_msg_hdr h = {
+            .command = VUPI_CMD_REGION_READ, .size = sizeof(h) + sizeof(rd),
         };
         uint8_t m[sizeof(h) + sizeof(rd)];
 

@@ -255,7 +255,7 @@ static void test_region_info(void **state)
     assert_int_equal(vup_client_region_info(f->c, 3, &r), -EINVAL);
 
     /* argsz too small for the cap: needed argsz back, no CAPS flag. */
-    assert_int_equal(vup_client_request(f->c, VUP_CMD_DEVICE_GET_REGION_INFO,
+    assert_int_equal(vup_client_request(f->c, VUPI_CMD_DEVICE_GET_REGION_INFO,
                                         0, &ri, sizeof(ri), NULL, 0, &ri,
                                         sizeof(ri), &len), 0);
     assert_int_equal(len, sizeof(ri));
@@ -372,8 +372,8 @@ static void test_write_multi(void **state)
 {
     struct fixture *f = *state;
     struct {
-        struct vup_msg_wr_multi m;
-        struct vup_msg_wr_one w[3];
+        struct vupi_msg_wr_multi m;
+        struct vupi_msg_wr_one w[3];
     } msg = {
         .m.wr_cnt = 3,
         .w = {
@@ -383,15 +383,15 @@ static void test_write_multi(void **state)
         },
     };
 
-    assert_int_equal(vup_client_request(f->c, VUP_CMD_REGION_WRITE_MULTI,
-                                        VUP_MSG_NO_REPLY, &msg, sizeof(msg),
+    assert_int_equal(vup_client_request(f->c, VUPI_CMD_REGION_WRITE_MULTI,
+                                        VUPI_MSG_NO_REPLY, &msg, sizeof(msg),
                                         NULL, 0, NULL, 0, NULL), 0);
     assert_int_equal(rd(f->c, 1, CTRL, 4), 0x3311);
     assert_int_equal(rd(f->c, 1, DATA, 4), 0x122);
     /* One bad write: nothing applied, error reply when one is asked for. */
     msg.w[0].data[0] = 0x44;
     msg.w[2].offset = 0x200;
-    assert_int_equal(vup_client_request(f->c, VUP_CMD_REGION_WRITE_MULTI, 0,
+    assert_int_equal(vup_client_request(f->c, VUPI_CMD_REGION_WRITE_MULTI, 0,
                                         &msg, sizeof(msg), NULL, 0, NULL, 0,
                                         NULL), -EINVAL);
     assert_int_equal(rd(f->c, 1, CTRL, 4), 0x3311);
@@ -437,11 +437,11 @@ static void test_irq_edge_and_trigger(void **state)
     assert_int_equal(harness_wait_event(efd, TIMEOUT_MS), 2);
     assert_int_equal(irq_levels(f), 0);             /* edges have no level */
     /* DATA_NONE count 1: trigger now; count 0: disable. */
-    assert_int_equal(vup_client_request(f->c, VUP_CMD_DEVICE_SET_IRQS, 0, &s,
+    assert_int_equal(vup_client_request(f->c, VUPI_CMD_DEVICE_SET_IRQS, 0, &s,
                                         sizeof(s), NULL, 0, NULL, 0, NULL), 0);
     assert_int_equal(harness_wait_event(efd, TIMEOUT_MS), 1);
     s.count = 0;
-    assert_int_equal(vup_client_request(f->c, VUP_CMD_DEVICE_SET_IRQS, 0, &s,
+    assert_int_equal(vup_client_request(f->c, VUPI_CMD_DEVICE_SET_IRQS, 0, &s,
                                         sizeof(s), NULL, 0, NULL, 0, NULL), 0);
     wr(f->c, 1, PULSE, 1, 4);
     assert_int_equal(harness_wait_event(efd, 50), 0);
@@ -458,7 +458,7 @@ static void test_bad_set_irqs(void **state)
         .index = 0, .count = 1,
     };
 
-#define SET_IRQS(nfds) vup_client_request(f->c, VUP_CMD_DEVICE_SET_IRQS, 0, \
+#define SET_IRQS(nfds) vup_client_request(f->c, VUPI_CMD_DEVICE_SET_IRQS, 0, \
                                           &s, sizeof(s), efd, nfds, NULL, 0, \
                                           NULL)
     assert_int_equal(SET_IRQS(2), -EINVAL);         /* 2 fds for count 1 */
@@ -585,12 +585,12 @@ static void test_bad_command_and_flags(void **state)
 
     assert_int_equal(vup_client_request(f->c, 99, 0, NULL, 0, NULL, 0, NULL,
                                         0, NULL), -ENOSYS);
-    assert_int_equal(vup_client_request(f->c, VUP_CMD_DMA_READ, 0, NULL, 0,
+    assert_int_equal(vup_client_request(f->c, VUPI_CMD_DMA_READ, 0, NULL, 0,
                                         NULL, 0, NULL, 0, NULL), -ENOSYS);
-    assert_int_equal(vup_client_request(f->c, VUP_CMD_DEVICE_RESET, 0x100,
+    assert_int_equal(vup_client_request(f->c, VUPI_CMD_DEVICE_RESET, 0x100,
                                         NULL, 0, NULL, 0, NULL, 0, NULL),
                      -EINVAL);
-    assert_int_equal(vup_client_request(f->c, VUP_CMD_DEVICE_GET_INFO, 0,
+    assert_int_equal(vup_client_request(f->c, VUPI_CMD_DEVICE_GET_INFO, 0,
                                         "ab", 2, NULL, 0, NULL, 0, NULL),
                      -EINVAL);                      /* short payload */
     assert_int_equal(rd(f->c, 1, ID, 4), 0x12345678);
@@ -620,7 +620,7 @@ static void check_bad_version(struct fixture *f, const void *payload,
                                            sizeof(err));
 
     assert_non_null(c);
-    assert_int_equal(vup_client_request(c, VUP_CMD_VERSION, 0, payload, len,
+    assert_int_equal(vup_client_request(c, VUPI_CMD_VERSION, 0, payload, len,
                                         NULL, 0, NULL, 0, NULL), -EINVAL);
     assert_true(server_hangs_up(c));
     vup_client_free(c);
@@ -670,7 +670,7 @@ static void check_dropped(struct fixture *f, const void *bytes, size_t len)
 static void test_malformed_headers(void **state)
 {
     struct fixture *f = *state;
-    struct vup_msg_hdr h = { .command = VUP_CMD_DEVICE_GET_INFO };
+    struct vupi_msg_hdr h = { .command = VUPI_CMD_DEVICE_GET_INFO };
     char err[256];
     vup_client *c;
 
@@ -681,7 +681,7 @@ static void test_malformed_headers(void **state)
     h.size = 0x7fffffff;                            /* oversized */
     check_dropped(f, &h, sizeof(h));
     h.size = sizeof(h);
-    h.flags = VUP_MSG_REPLY;                        /* we sent no request */
+    h.flags = VUPI_MSG_REPLY;                        /* we sent no request */
     check_dropped(f, &h, sizeof(h));
     h.flags = 7;                                    /* unknown type */
     check_dropped(f, &h, sizeof(h));
@@ -694,7 +694,7 @@ static void test_malformed_headers(void **state)
 
     /* A header in pieces is buffered, not waited for. */
     c = harness_connect(&f->h);
-    h = (struct vup_msg_hdr){ .id = 0, .command = VUP_CMD_DEVICE_RESET,
+    h = (struct vupi_msg_hdr){ .id = 0, .command = VUPI_CMD_DEVICE_RESET,
                               .size = sizeof(h) };
     assert_int_equal(send(vup_client_fd(c), &h, 5, MSG_NOSIGNAL), 5);
     usleep(20000);
@@ -702,7 +702,7 @@ static void test_malformed_headers(void **state)
                           MSG_NOSIGNAL), (ssize_t)(sizeof(h) - 5));
     assert_int_equal(recv(vup_client_fd(c), &h, sizeof(h), MSG_WAITALL),
                      (ssize_t)sizeof(h));
-    assert_int_equal(h.flags, VUP_MSG_REPLY);
+    assert_int_equal(h.flags, VUPI_MSG_REPLY);
     vup_client_free(c);
     f->c = harness_connect(&f->h);
     assert_int_equal(rd(f->c, 1, ID, 4), 0x12345678);
@@ -711,17 +711,17 @@ static void test_malformed_headers(void **state)
 static void test_too_many_fds(void **state)
 {
     struct fixture *f = *state;
-    struct vup_msg_device_info m = { .argsz = sizeof(m) };
+    struct vupi_msg_device_info m = { .argsz = sizeof(m) };
     int fds[12];
 
     for (size_t i = 0; i < 12; i++) {
         fds[i] = eventfd(0, EFD_CLOEXEC);
     }
-    assert_int_equal(vup_client_request(f->c, VUP_CMD_DEVICE_GET_INFO, 0, &m,
+    assert_int_equal(vup_client_request(f->c, VUPI_CMD_DEVICE_GET_INFO, 0, &m,
                                         sizeof(m), fds, 12, NULL, 0, NULL),
                      -EINVAL);
     /* fds where none are expected. */
-    assert_int_equal(vup_client_request(f->c, VUP_CMD_DEVICE_GET_INFO, 0, &m,
+    assert_int_equal(vup_client_request(f->c, VUPI_CMD_DEVICE_GET_INFO, 0, &m,
                                         sizeof(m), fds, 1, NULL, 0, NULL),
                      -EINVAL);
     for (size_t i = 0; i < 12; i++) {

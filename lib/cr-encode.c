@@ -1,21 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The control region (include/vup/control-region.h): encoding a vup_dev's
- * description and serving reads and writes of region 0.  The decoder and
- * validator every reader runs is cr-decode.c.
+ * The control region's encoder (include/vup/control-region.h): a vup_dev's
+ * description as the descriptor, checked by the validator every reader
+ * runs (cr-decode.c), and the layout it fixes: where the live part and the
+ * mailbox sit in region 0, which vfio IRQ indexes the doorbell and the
+ * mailbox kick take.  Accesses of region 0 are access.c's.
  */
 #include <errno.h>
-#include <inttypes.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 #include "vup/cr.h"
-
-/* ---- encoder ------------------------------------------------------------ */
 
 static void *put_entry(uint8_t *buf, uint32_t *off, uint16_t type,
                        uint32_t length)
@@ -28,7 +24,7 @@ static void *put_entry(uint8_t *buf, uint32_t *off, uint16_t type,
     return e;
 }
 
-int vup_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size)
+int vupi_cr_encode(vup_dev *d)
 {
     size_t num_caps, entries, size, num_direct = 0;
     struct vup_cr_view *view;
@@ -39,39 +35,40 @@ int vup_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size)
     int ret;
 
     /* Clocks and deadlines can change outside a request: doorbell. */
-    d->has_doorbell = d->virtual_time;
-    for (size_t i = 0; i < d->num_clocks; i++) {
-        if (d->clocks[i].flags & VUP_CR_CLOCK_OUTPUT) {
-            d->has_doorbell = true;
+    d->cr.has_doorbell = d->timers.virtual_time;
+    for (size_t i = 0; i < d->clocks.num; i++) {
+        if (d->clocks.clock[i].flags & VUP_CR_CLOCK_OUTPUT) {
+            d->cr.has_doorbell = true;
         }
     }
     /* The mailbox, in the page after the live part, unless disabled. */
-    d->mbox_offset = 0;
-    num_caps = (d->virtual_time ? 1 : 0) + (d->has_doorbell ? 1 : 0) +
+    d->cr.mbox_offset = 0;
+    num_caps = (d->timers.virtual_time ? 1 : 0) +
+               (d->cr.has_doorbell ? 1 : 0) +
                (!d->no_fast_path && d->num_periphs ? 1 : 0);
     for (size_t i = 0; i < d->num_periphs; i++) {
         num_direct += d->periphs[i]->num_direct;
     }
-    entries = d->num_periphs + d->num_irqs + d->num_clocks +
+    entries = d->num_periphs + d->irqs.num + d->clocks.num +
               d->num_memories + (d->has_cpu ? 1 : 0) + num_caps + num_direct;
     size = sizeof(struct vup_cr_header) +
            d->num_periphs * sizeof(struct vup_cr_mmio) +
-           d->num_irqs * sizeof(struct vup_cr_irq) +
-           d->num_clocks * sizeof(struct vup_cr_clock) +
+           d->irqs.num * sizeof(struct vup_cr_irq) +
+           d->clocks.num * sizeof(struct vup_cr_clock) +
            d->num_memories * sizeof(struct vup_cr_memory) +
            (d->has_cpu ? sizeof(struct vup_cr_cpu) : 0) +
            num_caps * sizeof(struct vup_cr_cap) +
            num_direct * sizeof(struct vup_cr_direct);
     if (entries > VUP_CR_MAX_ENTRIES || size > VUP_CR_MAX_DESC_SIZE) {
-        return vup_dev_fail(d, E2BIG, "control region: %zu entries in %zu "
-                            "bytes exceed the limits", entries, size);
+        return vupi_fail(d, E2BIG, "control region: %zu entries in %zu "
+                         "bytes exceed the limits", entries, size);
     }
     buf = calloc(1, size);
     view = malloc(sizeof(*view));
     if (!buf || !view) {
         free(buf);
         free(view);
-        return vup_dev_fail(d, ENOMEM, "out of memory");
+        return vupi_fail(d, ENOMEM, "out of memory");
     }
     h = (struct vup_cr_header *)buf;
     h->magic = VUP_CR_MAGIC;
@@ -80,10 +77,10 @@ int vup_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size)
     h->header_size = sizeof(*h);
     h->desc_size = (uint32_t)size;
     h->num_entries = (uint32_t)entries;
-    d->live_offset = ((uint32_t)size + VUP_CR_LIVE_ALIGN - 1) &
+    d->cr.live_offset = ((uint32_t)size + VUP_CR_LIVE_ALIGN - 1) &
                      ~(VUP_CR_LIVE_ALIGN - 1);
-    h->live_offset = d->live_offset;
-    h->live_size = VUP_CR_LIVE_SIZE;
+    h->live_offset = d->cr.live_offset;
+    h->live_size = VUPI_LIVE_SIZE;
     strcpy(h->device_name, d->name);
 
     for (size_t i = 0; i < d->num_periphs; i++) {
@@ -102,8 +99,8 @@ int vup_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size)
     }
     for (size_t i = 0; i < d->num_periphs; i++) {
         const vup_periph *p = d->periphs[i];
-        struct vup_range r[VUP_CR_MAX_DIRECT];
-        size_t n = p->mirror ? vup_mirror_ranges(p, r, p->num_direct) : 0;
+        struct vupi_range r[VUP_CR_MAX_DIRECT];
+        size_t n = p->mirror ? vupi_mirror_ranges(p, r, p->num_direct) : 0;
 
         for (size_t j = 0; j < n; j++) {
             struct vup_cr_direct *e = put_entry(buf, &off,
@@ -115,9 +112,9 @@ int vup_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size)
             e->size = r[j].size;
         }
     }
-    for (size_t i = 0; i < d->num_irqs; i++) {
+    for (size_t i = 0; i < d->irqs.num; i++) {
         const struct vup_irq_desc *q =
-            &d->irqs[i].periph->desc.irqs[d->irqs[i].n];
+            &d->irqs.line[i].periph->desc.irqs[d->irqs.line[i].n];
         struct vup_cr_irq *e = put_entry(buf, &off, VUP_CR_ENTRY_IRQ,
                                          sizeof(*e));
 
@@ -126,14 +123,14 @@ int vup_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size)
         e->flags = q->flags;
         strcpy(e->name, q->name);
     }
-    for (size_t i = 0; i < d->num_clocks; i++) {
+    for (size_t i = 0; i < d->clocks.num; i++) {
         struct vup_cr_clock *c = put_entry(buf, &off, VUP_CR_ENTRY_CLOCK,
                                            sizeof(*c));
 
-        c->flags = d->clocks[i].flags;
+        c->flags = d->clocks.clock[i].flags;
         c->live_index = (uint32_t)i;
-        c->freq_hz = d->clocks[i].reset_hz;
-        strcpy(c->name, d->clocks[i].name);
+        c->freq_hz = d->clocks.clock[i].reset_hz;
+        strcpy(c->name, d->clocks.clock[i].name);
     }
     for (size_t i = 0; i < d->num_memories; i++) {
         struct vup_cr_memory *m = put_entry(buf, &off, VUP_CR_ENTRY_MEMORY,
@@ -151,31 +148,32 @@ int vup_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size)
         c->num_irq = d->cpu_num_irq;
         strcpy(c->cpu_type, d->cpu_type);
     }
-    if (d->virtual_time) {
+    if (d->timers.virtual_time) {
         struct vup_cr_cap *c = put_entry(buf, &off, VUP_CR_ENTRY_CAP,
                                          sizeof(*c));
 
         c->id = VUP_CR_CAP_VIRTUAL_TIME;
         c->version = 1;
     }
-    if (d->has_doorbell) {
+    if (d->cr.has_doorbell) {
         struct vup_cr_cap *c = put_entry(buf, &off, VUP_CR_ENTRY_CAP,
                                          sizeof(*c));
 
         c->id = VUP_CR_CAP_DOORBELL;
         c->version = 1;
-        c->offset = (uint32_t)d->num_irqs;  /* the index after the lines */
+        c->offset = (uint32_t)d->irqs.num;  /* the index after the lines */
     }
     if (!d->no_fast_path && d->num_periphs) {
         struct vup_cr_cap *c = put_entry(buf, &off, VUP_CR_ENTRY_CAP,
                                          sizeof(*c));
 
-        d->mbox_offset = d->live_offset + VUP_CR_LIVE_SIZE;
-        d->kick_index = (uint32_t)d->num_irqs + (d->has_doorbell ? 1 : 0);
+        d->cr.mbox_offset = d->cr.live_offset + VUPI_LIVE_SIZE;
+        d->cr.kick_index = (uint32_t)d->irqs.num +
+                           (d->cr.has_doorbell ? 1 : 0);
         c->id = VUP_CR_CAP_FAST_PATH;
         c->version = VUP_CR_MBOX_VERSION;
-        c->offset = d->mbox_offset;
-        c->size = VUP_CR_MBOX_PAGE;
+        c->offset = d->cr.mbox_offset;
+        c->size = VUPI_MBOX_PAGE;
     }
 
     /* What we serve must pass the checks QEMU runs (overlaps, lines...). */
@@ -183,77 +181,27 @@ int vup_cr_encode(vup_dev *d, uint8_t **out, uint32_t *desc_size)
     free(view);
     if (ret < 0) {
         free(buf);
-        return vup_dev_fail(d, EINVAL, "control region: %s", err);
+        return vupi_fail(d, EINVAL, "control region: %s", err);
     }
-    *out = buf;
-    *desc_size = (uint32_t)size;
+    d->cr.desc = buf;
+    d->cr.desc_size = (uint32_t)size;
     return 0;
 }
 
-/* ---- region 0 accesses -------------------------------------------------- */
-
-/* Copies the part of [src_off, src_off + src_len) that [off, off+n) covers. */
-static void copy_part(uint8_t *dst, uint64_t off, uint32_t n,
-                      const void *src, uint64_t src_off, uint64_t src_len)
+void vupi_cr_fini(vup_dev *d)
 {
-    uint64_t lo = off > src_off ? off : src_off;
-    uint64_t hi = off + n < src_off + src_len ? off + n : src_off + src_len;
-
-    if (lo < hi) {
-        memcpy(dst + (lo - off), (const uint8_t *)src + (lo - src_off),
-               hi - lo);
-    }
+    free(d->cr.desc);
+    d->cr.desc = NULL;
 }
 
-/* QEMU owns vtime_ns and the slots of input clocks; nothing else. */
-static bool live_byte_writable(const vup_dev *d, uint64_t rel)
+uint64_t vupi_cr_size(const vup_dev *d)
 {
-    const uint64_t clk = offsetof(struct vup_cr_live, clock_hz);
-
-    if (rel >= offsetof(struct vup_cr_live, vtime_ns) &&
-        rel < offsetof(struct vup_cr_live, vtime_ns) + sizeof(uint64_t)) {
-        return true;
-    }
-    if (rel >= clk && rel < clk + sizeof(d->live->clock_hz)) {
-        size_t i = (rel - clk) / sizeof(uint64_t);
-
-        return i < d->num_clocks &&
-               (d->clocks[i].flags & VUP_CR_CLOCK_INPUT);
-    }
-    return false;
+    return (uint64_t)d->cr.live_offset + VUPI_LIVE_SIZE +
+           (d->cr.mbox_offset ? VUPI_MBOX_PAGE : 0);
 }
 
-int vup_cr_region_check(const vup_dev *d, uint64_t off, uint32_t count,
-                        bool write)
+uint32_t vupi_cr_num_irq_indexes(const vup_dev *d)
 {
-    uint64_t size = vup_dev_cr_size(d);
-
-    if (!count || off > size || count > size - off) {
-        return -EINVAL;
-    }
-    for (uint32_t i = 0; write && i < count; i++) {
-        if (off + i < d->live_offset ||
-            !live_byte_writable(d, off + i - d->live_offset)) {
-            return -EPERM;
-        }
-    }
-    return 0;
-}
-
-void vup_cr_region_read(const vup_dev *d, uint64_t off, void *buf,
-                        uint32_t count)
-{
-    memset(buf, 0, count);
-    copy_part(buf, off, count, d->desc, 0, d->desc_size);
-    struct vup_cr_live live = *d->live;
-
-    /* vtime_ns as the backend has it (QEMU's store may be newer). */
-    live.vtime_ns = d->vtime;
-    copy_part(buf, off, count, &live, d->live_offset, sizeof(live));
-}
-
-void vup_cr_region_write(vup_dev *d, uint64_t off, const void *buf,
-                         uint32_t count)
-{
-    vup_live_write(d, off - d->live_offset, buf, count);
+    return (uint32_t)d->irqs.num + (d->cr.has_doorbell ? 1 : 0) +
+           (d->cr.mbox_offset ? 1 : 0);
 }
