@@ -34,8 +34,11 @@ int vupi_cr_encode(vup_dev *d)
     char err[200];
     int ret;
 
-    /* Clocks and deadlines can change outside a request: doorbell. */
-    d->cr.has_doorbell = d->timers.virtual_time;
+    /*
+     * Lines, clocks and deadlines can change outside a request: the
+     * doorbell says so, and with it (1.3) the live part carries the lines.
+     */
+    d->cr.has_doorbell = d->timers.virtual_time || d->irqs.num;
     for (size_t i = 0; i < d->clocks.num; i++) {
         if (d->clocks.clock[i].flags & VUP_CR_CLOCK_OUTPUT) {
             d->cr.has_doorbell = true;

@@ -425,6 +425,7 @@ static inline void vupi_live_set_in_request(struct vupi_live *l,
     l->in_request = in_request;    /* inline: on every request's path */
 }
 bool vupi_live_set_irq(struct vupi_live *l, unsigned index, bool level);
+void vupi_live_pulse(struct vupi_live *l, unsigned index);
 bool vupi_live_set_clock(struct vupi_live *l, unsigned i, uint64_t hz);
 void vupi_live_put_clock(struct vupi_live *l, unsigned i, uint64_t hz);
 bool vupi_live_set_deadline(struct vupi_live *l, uint64_t deadline_ns);

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * IRQ lines: every peripheral's lines in vfio IRQ index order, the
- * eventfds QEMU registered for them, and vup_irq_set()/vup_irq_pulse().
- * A LEVEL line's level lives in the live part (live.c) and its eventfd is
- * signalled when the level changes; an EDGE line's on each pulse.
+ * eventfds a client registered for them, and vup_irq_set()/vup_irq_pulse().
+ * A LEVEL line's level and an EDGE line's pulse count live in the live
+ * part (live.c), whose change rings the doorbell outside a request: that
+ * is all a 1.3 client needs, and it registers no eventfd per line.  A
+ * line's eventfd is signalled too if a client registered one (an older
+ * client): when the level changes, or on each pulse.
  */
 #include <unistd.h>
 
@@ -74,6 +77,7 @@ void vup_irq_set(vup_periph *p, unsigned n, bool level)
 void vup_irq_pulse(vup_periph *p, unsigned n)
 {
     if (periph_irq(p, n, VUP_CR_IRQ_EDGE, "vup_irq_pulse")) {
+        vupi_live_pulse(&p->dev->live, p->irq_base + n);
         irq_signal(p->dev, p->irq_base + n);
     }
 }

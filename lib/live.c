@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The control region's live part (struct vup_cr_live): IRQ levels, clock
- * frequencies, the timer deadline, and QEMU's vtime_ns.  Every store into
+ * The control region's live part (struct vup_cr_live): IRQ levels and
+ * pulse counts, clock frequencies, the timer deadline, and QEMU's
+ * vtime_ns.  Every store into
  * it is made here, so the ordering rules of include/vup/control-region.h
  * hold in one place: a backend field is stored (aligned, untorn), then seq
  * is bumped with release semantics, then, unless a reply follows, the
@@ -78,6 +79,13 @@ bool vupi_live_set_irq(struct vupi_live *l, unsigned index, bool level)
     return true;
 }
 
+/* One more pulse of EDGE line @index (1.3: a count modulo 256). */
+void vupi_live_pulse(struct vupi_live *l, unsigned index)
+{
+    l->part->irq_pulses[index]++;
+    changed(l);
+}
+
 bool vupi_live_set_clock(struct vupi_live *l, unsigned i, uint64_t hz)
 {
     if (l->part->clock_hz[i] == hz) {
@@ -121,9 +129,13 @@ uint64_t vupi_live_qemu_vtime(const struct vupi_live *l)
     return __atomic_load_n(&l->part->vtime_ns, __ATOMIC_ACQUIRE);
 }
 
-/* QEMU's doorbell and its time go with it. */
+/*
+ * QEMU's doorbell and its time go with it; the next client counts pulses
+ * from 0 (a device reset does not: QEMU keeps the counts it applied).
+ */
 void vupi_live_client_gone(struct vupi_live *l)
 {
     vupi_live_set_doorbell(l, l->doorbell_index, -1);
     l->part->vtime_ns = 0;
+    memset(l->part->irq_pulses, 0, sizeof(l->part->irq_pulses));
 }

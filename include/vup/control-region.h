@@ -34,7 +34,7 @@
 
 #define VUP_CR_MAGIC            0x43505556u /* "VUPC" read as bytes */
 #define VUP_CR_VERSION_MAJOR    1u
-#define VUP_CR_VERSION_MINOR    2u  /* 1.1: FAST_PATH mailbox; 1.2: DIRECT */
+#define VUP_CR_VERSION_MINOR    3u  /* 1.1: mailbox; 1.2: DIRECT; 1.3: pulses */
 
 /* Bounds every reader enforces before trusting anything. */
 #define VUP_CR_MAX_DESC_SIZE    65536u

@@ -226,11 +226,13 @@ static void test_device_info(void **state)
     assert_int_equal(i.flags, VFIO_DEVICE_FLAGS_PLATFORM |
                               VFIO_DEVICE_FLAGS_RESET);
     assert_int_equal(i.num_regions, 3);
-    assert_int_equal(i.num_irqs, 2);
+    /* The two lines, and the doorbell a device with lines has (1.3). */
+    assert_int_equal(i.num_irqs, 3);
     assert_int_equal(vup_client_irq_info(f->c, 1, &flags, &count), 0);
     assert_int_equal(flags, VFIO_IRQ_INFO_EVENTFD);
     assert_int_equal(count, 1);
-    assert_int_equal(vup_client_irq_info(f->c, 2, &flags, &count), -EINVAL);
+    assert_int_equal(vup_client_irq_info(f->c, 2, &flags, &count), 0);
+    assert_int_equal(vup_client_irq_info(f->c, 3, &flags, &count), -EINVAL);
 }
 
 static void test_region_info(void **state)
@@ -271,7 +273,7 @@ static void test_control_region(void **state)
     struct vup_client_device_info di;
     uint64_t sizes[3] = { 0x2000, 0x100, 0x40 };
     struct vup_cr_device_limits lim = {
-        .num_regions = 3, .num_irqs = 2, .region_size = sizes,
+        .num_regions = 3, .num_irqs = 3, .region_size = sizes,
     };
     struct vup_cr_view *v = malloc(sizeof(*v));
     char err[256];
@@ -462,7 +464,7 @@ static void test_bad_set_irqs(void **state)
                                           &s, sizeof(s), efd, nfds, NULL, 0, \
                                           NULL)
     assert_int_equal(SET_IRQS(2), -EINVAL);         /* 2 fds for count 1 */
-    s.index = 2;
+    s.index = 3;
     assert_int_equal(SET_IRQS(1), -EINVAL);         /* no such index */
     s.index = 0;
     s.count = 2;
