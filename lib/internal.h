@@ -457,6 +457,8 @@ int vupi_loop_poll(vup_dev *d, struct epoll_event *ev, int max,
                    int timeout_ms);
 int vupi_loop_wait(vup_dev *d, struct epoll_event *ev, int max,
                    int timeout_ms);
+/* Whether a watched fd (the socket, a chardev...) has something now. */
+bool vupi_loop_pending(vup_dev *d);
 /* Calls the watches' callbacks for @n events of vupi_loop_poll/_wait(). */
 void vupi_loop_deliver(vup_dev *d, const struct epoll_event *ev, int n);
 /* Writes 1 to a client's eventfd (non-blocking; -1: none), logs a failure. */

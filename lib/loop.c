@@ -5,6 +5,7 @@
  * removed by a callback is not called for events already fetched.
  */
 #include <errno.h>
+#include <poll.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -130,6 +131,14 @@ void vupi_loop_replied(vup_dev *d)
  * microseconds: poll for it a while (spin_us) rather than sleep, since a
  * wake-up from epoll_wait costs tens of microseconds on an idle host CPU.
  */
+bool vupi_loop_pending(vup_dev *d)
+{
+    struct pollfd p = { .fd = d->loop.epfd, .events = POLLIN };
+
+    /* An epoll fd is readable while one of its fds has events. */
+    return poll(&p, 1, 0) > 0;
+}
+
 int vupi_loop_poll(vup_dev *d, struct epoll_event *ev, int max,
                    int timeout_ms)
 {

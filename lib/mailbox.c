@@ -30,6 +30,9 @@
 
 #include "internal.h"
 
+/* How often a busy mailbox spin looks at the loop's other fds. */
+#define VUPI_PENDING_CHECK_NS 2000u
+
 static void futex_wake(uint32_t *addr)
 {
     /* Not FUTEX_PRIVATE_FLAG: the waiter is another process. */
@@ -220,7 +223,7 @@ static bool mbox_sleep(struct vup_cr_mailbox *m)
 void vupi_mbox_idle(vup_dev *d)
 {
     struct vup_cr_mailbox *m = d->shm.mbox;
-    uint64_t until;
+    uint64_t until, checked;
 
     if (!m || d->shm.kick_fd < 0) {
         return;
@@ -239,6 +242,7 @@ void vupi_mbox_idle(vup_dev *d)
          * instead of being spun against (spin_us 0: straight back).
          */
         until = start + (uint64_t)d->loop.spin_us * 1000u;
+        checked = start;
         while (now < until) {
             if (vupi_mbox_serve(d)) {
                 start = vupi_mono_ns();
@@ -253,6 +257,18 @@ void vupi_mbox_idle(vup_dev *d)
             now = vupi_mono_ns();
             if (d->shm.kick_fd < 0) {
                 return;
+            }
+            /*
+             * A guest that keeps the mailbox busy must not starve the
+             * socket (a reset, a clock, a deadline wake-up) or a serial
+             * input: look at the loop's fds every few microseconds and
+             * let the loop handle them (it comes back here after).
+             */
+            if (now - checked >= VUPI_PENDING_CHECK_NS) {
+                checked = now;
+                if (vupi_loop_pending(d)) {
+                    return;
+                }
             }
         }
     }
