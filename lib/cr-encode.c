@@ -24,6 +24,30 @@ static void *put_entry(uint8_t *buf, uint32_t *off, uint16_t type,
     return e;
 }
 
+/*
+ * The decoder, with the limits a client learns from DEVICE_GET_INFO and
+ * GET_REGION_INFO: what we serve is refused nowhere.
+ */
+static int self_check(vup_dev *d, const uint8_t *buf, size_t size,
+                      struct vup_cr_view *view, char *err, size_t errlen)
+{
+    uint64_t sizes[VUPI_MAX_PERIPHS + 1];
+    uint32_t flags[VUPI_MAX_PERIPHS + 1];
+    struct vup_cr_device_limits lim = {
+        .num_regions = (uint32_t)d->num_periphs + 1,
+        .num_irqs = vupi_cr_num_irq_indexes(d),
+        .region_size = sizes,
+        .region_flags = flags,
+        .cr_index = VUP_CR_REGION_INDEX,
+    };
+
+    for (size_t i = 0; i <= d->num_periphs; i++) {
+        sizes[i] = i ? d->periphs[i - 1]->desc.size : vupi_cr_size(d);
+        flags[i] = VUP_CR_REGION_READABLE | VUP_CR_REGION_WRITABLE;
+    }
+    return vup_cr_decode(buf, size, &lim, view, err, errlen);
+}
+
 int vupi_cr_encode(vup_dev *d)
 {
     size_t num_caps, entries, size, num_direct = 0;
@@ -179,8 +203,8 @@ int vupi_cr_encode(vup_dev *d)
         c->size = VUPI_MBOX_PAGE;
     }
 
-    /* What we serve must pass the checks QEMU runs (overlaps, lines...). */
-    ret = vup_cr_decode(buf, size, NULL, view, err, sizeof(err));
+    /* What we serve must pass the checks QEMU runs, with what it knows. */
+    ret = self_check(d, buf, size, view, err, sizeof(err));
     free(view);
     if (ret < 0) {
         free(buf);
