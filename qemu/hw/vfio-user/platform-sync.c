@@ -52,10 +52,11 @@ static bool vfio_user_platform_live_write(VFIOUserPlatform *vdev,
 }
 
 /*
- * Before a socket request: the backend runs its timers due by now.  With
- * the live part mapped (and no mailbox, whose requests carry the time), a
- * store does for a request we wait for; otherwise the time goes ahead of
- * the request in the message stream, as a posted write when it changed.
+ * Before a window access by socket (a mailbox request carries its own
+ * time): the backend runs its timers due by now.  With the live part
+ * mapped, a store does for an access we wait for; otherwise the time goes
+ * ahead of the access in the message stream, as a posted write when it
+ * changed.
  */
 bool vfio_user_platform_pre_access(VFIOUserPlatform *vdev, bool post)
 {
@@ -65,7 +66,7 @@ bool vfio_user_platform_pre_access(VFIOUserPlatform *vdev, bool post)
         return true;
     }
     now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
-    if (vdev->live_map && !vdev->mbox && !post) {
+    if (vdev->live_map && !post) {
         if (now != vdev->vtime_sent) {
             trace_vfio_user_platform_vtime(vdev->socket, now, false);
             vdev->vtime_sent = now;
@@ -326,8 +327,13 @@ static void vfio_user_platform_push_input(VFIOUserPlatform *vdev,
     }
     c->hz = hz;
     trace_vfio_user_platform_clock_in(vdev->socket, c->e->name, hz);
-    if (vfio_user_platform_pre_access(vdev, false) &&
-        vfio_user_platform_live_write(vdev,
+    /*
+     * No time goes with it: the backend applies it at the time of its
+     * last request, which is the same in every run even when the change
+     * reaches us from another backend's doorbell, at a moment of the
+     * host's choosing.
+     */
+    if (vfio_user_platform_live_write(vdev,
                                       offsetof(struct vup_cr_live,
                                                clock_hz[c->e->live_index]),
                                       hz, false, c->e->name)) {
