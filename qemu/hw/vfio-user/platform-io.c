@@ -154,48 +154,82 @@ static MemTxResult vfio_user_platform_window_result(VFIOUserPlatformWindow *w,
     }
 }
 
+/*
+ * A guest access to a window: refused at once if the backend failed or
+ * the region does not allow it, else forwarded by the mailbox or the
+ * socket, and a synchronisation point after any answer.
+ */
+static MemTxResult vfio_user_platform_window_access(VFIOUserPlatformWindow *win,
+                                                    hwaddr addr,
+                                                    uint64_t *data,
+                                                    unsigned size, bool write)
+{
+    VFIOUserPlatform *vdev = win->dev;
+    bool post = write && win->posted;
+    uint32_t need = write ? VFIO_REGION_INFO_FLAG_WRITE
+                          : VFIO_REGION_INFO_FLAG_READ;
+    uint8_t buf[8] = { 0 };
+    Error *err = NULL;
+    VUPIOResult ret;
+
+    if (vdev->failed) {
+        return vfio_user_platform_failed_access(vdev);
+    }
+    if (!(win->region_flags & need)) {
+        qemu_log_mask(LOG_GUEST_ERROR, "%s: %s %s window %s+0x%" HWADDR_PRIx
+                      "\n", vdev->socket, write ? "write to" : "read of",
+                      write ? "read-only" : "write-only", win->e->name, addr);
+        return MEMTX_ERROR;
+    }
+
+    if (write) {
+        trace_vfio_user_platform_write(win->e->name, addr, *data, size, post);
+    }
+    vfio_user_platform_access_begin(win, addr, write);
+    if (vdev->mbox) {
+        ret = vfio_user_platform_mbox_access(vdev, win, addr, data, size,
+                                             write, post, &err);
+    } else if (!vfio_user_platform_pre_access(vdev, post)) {
+        ret = VUP_IO_FAILED;    /* reported */
+    } else if (write) {
+        stn_le_p(buf, size, *data);
+        ret = vfio_user_platform_region_write(vdev, win->e->region_index,
+                                              addr, buf, size, post, &err);
+    } else {
+        ret = vfio_user_platform_region_read(vdev, win->e->region_index,
+                                             addr, buf, size, &err);
+        *data = ldn_le_p(buf, size);
+    }
+    if (ret == VUP_IO_OK && !post) {
+        if (!write) {
+            trace_vfio_user_platform_read(win->e->name, addr, *data, size);
+        }
+        vfio_user_platform_sync(vdev);
+    } else if (ret == VUP_IO_OK && vdev->sync_bh && !vdev->doorbell_active) {
+        /*
+         * A posted write has no reply, no sync point: catch up from the
+         * main loop.  A backend with a doorbell rings it for what a posted
+         * request changed, so a main-loop wake-up per write is not needed.
+         */
+        qemu_bh_schedule(vdev->sync_bh);
+    }
+    return vfio_user_platform_window_result(win, ret, err);
+}
+
 static MemTxResult vfio_user_platform_window_read(void *opaque, hwaddr addr,
                                                   uint64_t *data,
                                                   unsigned size,
                                                   MemTxAttrs attrs)
 {
     VFIOUserPlatformWindow *win = opaque;
-    VFIOUserPlatform *vdev = win->dev;
-    uint8_t buf[8] = { 0 };
-    Error *err = NULL;
-    VUPIOResult ret;
 
     *data = 0;
-    if (vdev->failed) {
-        return vfio_user_platform_failed_access(vdev);
-    }
-    if (!(win->region_flags & VFIO_REGION_INFO_FLAG_READ)) {
-        qemu_log_mask(LOG_GUEST_ERROR, "%s: read of write-only window "
-                      "%s+0x%" HWADDR_PRIx "\n", vdev->socket, win->e->name,
-                      addr);
-        return MEMTX_ERROR;
-    }
-
-    if (vfio_user_platform_read_mirror(win, addr, size, data)) {
+    if (!win->dev->failed &&
+        vfio_user_platform_read_mirror(win, addr, size, data)) {
         trace_vfio_user_platform_read_direct(win->e->name, addr, *data, size);
         return MEMTX_OK;
     }
-    vfio_user_platform_access_begin(win, addr, false);
-    if (vdev->mbox) {
-        ret = vfio_user_platform_mbox_access(vdev, win, addr, data, size,
-                                             false, false, &err);
-    } else if (!vfio_user_platform_pre_access(vdev, false)) {
-        ret = VUP_IO_FAILED;    /* reported */
-    } else {
-        ret = vfio_user_platform_region_read(vdev, win->e->region_index,
-                                             addr, buf, size, &err);
-        *data = ldn_le_p(buf, size);
-    }
-    if (ret == VUP_IO_OK) {
-        trace_vfio_user_platform_read(win->e->name, addr, *data, size);
-        vfio_user_platform_sync(vdev);
-    }
-    return vfio_user_platform_window_result(win, ret, err);
+    return vfio_user_platform_window_access(win, addr, data, size, false);
 }
 
 static MemTxResult vfio_user_platform_window_write(void *opaque, hwaddr addr,
@@ -203,46 +237,7 @@ static MemTxResult vfio_user_platform_window_write(void *opaque, hwaddr addr,
                                                    unsigned size,
                                                    MemTxAttrs attrs)
 {
-    VFIOUserPlatformWindow *win = opaque;
-    VFIOUserPlatform *vdev = win->dev;
-    bool post = win->posted;
-    uint8_t buf[8];
-    Error *err = NULL;
-    VUPIOResult ret;
-
-    if (vdev->failed) {
-        return vfio_user_platform_failed_access(vdev);
-    }
-    if (!(win->region_flags & VFIO_REGION_INFO_FLAG_WRITE)) {
-        qemu_log_mask(LOG_GUEST_ERROR, "%s: write to read-only window "
-                      "%s+0x%" HWADDR_PRIx "\n", vdev->socket, win->e->name,
-                      addr);
-        return MEMTX_ERROR;
-    }
-
-    trace_vfio_user_platform_write(win->e->name, addr, data, size, post);
-    vfio_user_platform_access_begin(win, addr, true);
-    if (vdev->mbox) {
-        ret = vfio_user_platform_mbox_access(vdev, win, addr, &data, size,
-                                             true, post, &err);
-    } else if (!vfio_user_platform_pre_access(vdev, post)) {
-        ret = VUP_IO_FAILED;    /* reported */
-    } else {
-        stn_le_p(buf, size, data);
-        ret = vfio_user_platform_region_write(vdev, win->e->region_index,
-                                              addr, buf, size, post, &err);
-    }
-    if (ret == VUP_IO_OK && !post) {
-        vfio_user_platform_sync(vdev);
-    } else if (ret == VUP_IO_OK && vdev->sync_bh && !vdev->doorbell_active) {
-        /*
-         * No reply, no sync point: catch up from the main loop.  A
-         * backend with a doorbell rings it for what a posted request
-         * changed, so a main-loop wake-up per write is not needed.
-         */
-        qemu_bh_schedule(vdev->sync_bh);
-    }
-    return vfio_user_platform_window_result(win, ret, err);
+    return vfio_user_platform_window_access(opaque, addr, &data, size, true);
 }
 
 void vfio_user_platform_windows_init(VFIOUserPlatform *vdev)

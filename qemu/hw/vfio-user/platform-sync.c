@@ -51,6 +51,18 @@ static bool vfio_user_platform_live_write(VFIOUserPlatform *vdev,
     return true;
 }
 
+/* vtime_ns by message, posted or waited for. */
+static bool vfio_user_platform_tell_vtime(VFIOUserPlatform *vdev,
+                                          uint64_t now, bool post)
+{
+    trace_vfio_user_platform_vtime(vdev->socket, now, post);
+    vdev->vtime_sent = now;
+    return vfio_user_platform_live_write(vdev,
+                                         offsetof(struct vup_cr_live,
+                                                  vtime_ns),
+                                         now, post, "vtime_ns");
+}
+
 /*
  * Before a window access by socket (a mailbox request carries its own
  * time): the backend runs its timers due by now.  With the live part
@@ -74,15 +86,9 @@ bool vfio_user_platform_pre_access(VFIOUserPlatform *vdev, bool post)
         qatomic_set(&vdev->live_map->vtime_ns, now);
         return true;
     }
-    if (now == vdev->vtime_sent) {
-        return true;
-    }
-    trace_vfio_user_platform_vtime(vdev->socket, now, true);
-    vdev->vtime_sent = now;
-    return vfio_user_platform_live_write(vdev,
-                                         offsetof(struct vup_cr_live,
-                                                  vtime_ns),
-                                         now, true, "vtime_ns");
+    return now == vdev->vtime_sent || vfio_user_platform_tell_vtime(vdev,
+                                                                      now,
+                                                                      true);
 }
 
 /*
@@ -91,14 +97,9 @@ bool vfio_user_platform_pre_access(VFIOUserPlatform *vdev, bool post)
  */
 bool vfio_user_platform_send_vtime(VFIOUserPlatform *vdev)
 {
-    uint64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
-
-    trace_vfio_user_platform_vtime(vdev->socket, now, false);
-    vdev->vtime_sent = now;
-    return vfio_user_platform_live_write(vdev,
-                                         offsetof(struct vup_cr_live,
-                                                  vtime_ns),
-                                         now, false, "vtime_ns");
+    return vfio_user_platform_tell_vtime(vdev,
+                                         qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL),
+                                         false);
 }
 
 void vfio_user_platform_set_irq(VFIOUserPlatform *vdev,

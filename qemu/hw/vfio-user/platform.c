@@ -345,31 +345,13 @@ static void vfio_user_platform_put(VFIOUserPlatform *vdev)
 
     vfio_user_platform_unmap_shared(vdev);
     vfio_user_platform_irqs_exit(vdev);
-    if (vdev->deadline_timer) {
-        timer_free(vdev->deadline_timer);
-        vdev->deadline_timer = NULL;
-    }
-    if (vdev->sync_bh) {
-        qemu_bh_delete(vdev->sync_bh);
-        vdev->sync_bh = NULL;
-    }
-    if (vdev->reconnect_timer) {
-        timer_free(vdev->reconnect_timer);
-        vdev->reconnect_timer = NULL;
-    }
-    if (vdev->drop_bh) {
-        qemu_bh_delete(vdev->drop_bh);
-        vdev->drop_bh = NULL;
-    }
+    g_clear_pointer(&vdev->deadline_timer, timer_free);
+    g_clear_pointer(&vdev->sync_bh, qemu_bh_delete);
+    g_clear_pointer(&vdev->reconnect_timer, timer_free);
+    g_clear_pointer(&vdev->drop_bh, qemu_bh_delete);
     vfio_device_detach(vbasedev);
-    if (vbasedev->proxy) {
-        vfio_user_disconnect(vbasedev->proxy);
-        vbasedev->proxy = NULL;
-    }
-    if (vdev->disconnect_bh) {
-        qemu_bh_delete(vdev->disconnect_bh);
-        vdev->disconnect_bh = NULL;
-    }
+    g_clear_pointer(&vbasedev->proxy, vfio_user_disconnect);
+    g_clear_pointer(&vdev->disconnect_bh, qemu_bh_delete);
 }
 
 /*
