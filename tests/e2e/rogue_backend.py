@@ -231,7 +231,7 @@ NEGOTIATION_MUTATIONS = ["version-garbage", "version-truncated", "info-not-platf
 RUNTIME_MUTATIONS = ["reply-truncated", "reply-wrong-id", "reply-wrong-command",
                      "reply-oversized", "reply-with-fd", "stall", "stall-mid-reply",
                      "die", "die-mid-reply", "error-reply", "live-absurd-clock",
-                     "live-clock-ok"]
+                     "live-clock-ok", "die-at-live-read"]
 # A DIRECT_MAPPED window whose mirror is offered correctly (mirror-ok), or
 # not: no mmap, an area too small or not at offset 0, no fd, an fd shorter
 # than the mirror (a load would be a SIGBUS), an unaligned offset in the fd.
@@ -282,6 +282,7 @@ class Conn:
         self.window = bytearray(WIN_SIZE)
         self.cr_reads = 0
         self.cr_faulted = False
+        self.window_read = False
         self.triggered = False
 
     def hang(self):
@@ -443,14 +444,20 @@ class Conn:
                         self.reply(mid, cmd, body[:16] + bytes(mem[off:off + count // 2]))
                         return
                     self.hang() if m == "cr-read-stall" else self.die()
+                # Dies in the synchronisation after the first window read.
+                if off >= LIVE_OFFSET and m == "die-at-live-read" and self.window_read:
+                    self.die()
                 if off >= LIVE_OFFSET and m.startswith("live-") and not self.triggered:
                     self.triggered = True
                     hz = CLOCK_MAX_HZ * 100 if m == "live-absurd-clock" else 48_000_000
                     struct.pack_into("<I", mem, LIVE_OFFSET, 1)       # seq
                     struct.pack_into("<Q", mem, LIVE_OFFSET + LIVE_CLOCK_HZ, hz)
                     self.log(f"live part: clock {hz} Hz")
+            if region in (1, 2) and cmd == REGION_READ:
+                self.window_read = True
             if region in (1, 2) and cmd == REGION_READ and m in RUNTIME_MUTATIONS \
-                    and not m.startswith("live-") and (m == "error-reply" or not self.triggered):
+                    and not m.startswith("live-") and m != "die-at-live-read" \
+                    and (m == "error-reply" or not self.triggered):
                 self.triggered = True
                 if self.misbehave(mid, cmd, body):
                     return
