@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import FIRMWARE
+from conftest import BUILD, FIRMWARE
 
 # Deterministic virtual time: 16 ns per instruction, no host-time coupling.
 ICOUNT = ["-icount", "shift=4,align=off,sleep=off"]
@@ -278,9 +278,14 @@ def test_icount_runs_identical(stack):
     if tr_a != tr_b:
         diff = next((i for i, (x, y) in enumerate(zip(tr_a, tr_b)) if x != y),
                     min(len(tr_a), len(tr_b)))
+        # Both traces outlive the test's temporary directory, to compare.
+        keep = BUILD / "e2e-artifacts" / f"icount-{int(time.time())}"
+        keep.mkdir(parents=True, exist_ok=True)
+        for run, tr in (("a", tr_a), ("b", tr_b)):
+            (keep / f"{run}.trace").write_text("\n".join(tr) + "\n")
         pytest.fail(f"traces differ at line {diff} of {len(tr_a)}/"
                     f"{len(tr_b)}: {tr_a[diff:diff + 3]!r} vs "
-                    f"{tr_b[diff:diff + 3]!r}")
+                    f"{tr_b[diff:diff + 3]!r} (both kept in {keep})")
 
 
 # --- 5. level vs pulse --------------------------------------------------------
