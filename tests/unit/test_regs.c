@@ -480,6 +480,16 @@ static void test_registerfields_macros(void **state)
     const struct vup_field f = VUP_FIELD_OF(TST, LOW, VUP_W1C | VUP_RSET |
                                             VUP_HW);
     const struct vup_field g = VUP_FIELD("G", 4, 2, VUP_RWONCE);
+    const struct vup_field list[] = {
+        VUP_FIELDS_OF(TST, VUP_RO | VUP_HW, LOW, TOP),
+    };
+#define ARG(a, b, x) x
+    static const int each[] = {
+        VUP_FOR_EACH_(ARG, -, -, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+                      14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26,
+                      27, 28, 29, 30, 31, 32),
+    };
+#undef ARG
 
     (void)state;
     assert_int_equal(consts[0], 0x2c);
@@ -512,6 +522,24 @@ static void test_registerfields_macros(void **state)
     assert_int_equal(g.write, VUP_WRITE_MODIFY);
     assert_int_equal(g.read, VUP_READ_NONE);
     assert_int_equal(g.flags, 0);
+    /* VUP_FIELDS_OF: one VUP_FIELD_OF per name, in order; up to 32. */
+    assert_int_equal(sizeof(list) / sizeof(list[0]), 2);
+    assert_string_equal(list[0].name, "LOW");
+    assert_int_equal(list[0].shift, 0);
+    assert_int_equal(list[0].width, 3);
+    assert_string_equal(list[1].name, "TOP");
+    assert_int_equal(list[1].shift, 31);
+    assert_int_equal(list[1].width, 1);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(list[i].access, VUP_ACCESS_READ_ONLY);
+        assert_int_equal(list[i].write, VUP_WRITE_MODIFY);
+        assert_int_equal(list[i].read, VUP_READ_NONE);
+        assert_int_equal(list[i].flags, VUP_FIELD_HW);
+    }
+    assert_int_equal(sizeof(each) / sizeof(each[0]), 32);
+    for (int i = 0; i < 32; i++) {
+        assert_int_equal(each[i], i + 1);
+    }
 }
 
 int main(void)
