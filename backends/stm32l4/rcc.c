@@ -747,23 +747,8 @@ struct stm32l4_rcc *stm32l4_rcc_create(vup_dev *d,
         return NULL;
     }
     r->info = *info;
-    r->irq = (struct vup_irq_desc){
-        .name = info->name,
-        .line = info->irq,
-        .flags = VUP_CR_IRQ_LEVEL,
-    };
-    r->desc = (struct vup_periph_desc){
-        .name = info->name,
-        .base = info->base,
-        .size = info->size,
-        /* Writes have side effects (ready bits): never direct-mapped. */
-        .mmio_flags = opts->mmio_flags,
-        .regs = rcc_regs,
-        .num_regs = sizeof(rcc_regs) / sizeof(rcc_regs[0]),
-        .irqs = &r->irq,
-        .num_irqs = 1,
-        .reset = rcc_reset,
-    };
+    stm32l4_periph_desc(&r->desc, &r->irq, info, opts, rcc_regs,
+                        sizeof(rcc_regs) / sizeof(rcc_regs[0]), rcc_reset);
     r->msi_hz = MSI_RESET_HZ;
     /* Reset frequencies: everything from the 4 MHz MSI, USARTs gated. */
     for (size_t i = 0; i < NUM_CLKS; i++) {

@@ -673,23 +673,8 @@ struct stm32l4_tim *stm32l4_tim_create(vup_dev *d,
     }
     t->info = *info;
     t->v = &tim_variants[info->variant];
-    t->irq = (struct vup_irq_desc){
-        .name = info->name,
-        .line = info->irq,
-        .flags = VUP_CR_IRQ_LEVEL,
-    };
-    t->desc = (struct vup_periph_desc){
-        .name = info->name,
-        .base = info->base,
-        .size = info->size,
-        /* CNT is computed on read: never direct-mapped. */
-        .mmio_flags = opts->mmio_flags,
-        .regs = t->v->regs,
-        .num_regs = t->v->num_regs,
-        .irqs = &t->irq,
-        .num_irqs = 1,
-        .reset = tim_reset,
-    };
+    stm32l4_periph_desc(&t->desc, &t->irq, info, opts, t->v->regs,
+                        t->v->num_regs, tim_reset);
     t->timer = vup_timer_new(d, tim_fire, t);
     t->clk = vup_dev_add_clock(d, "tim_pclk1", VUP_CR_CLOCK_INPUT, 0);
     if (!t->timer || t->clk < 0 ||

@@ -520,23 +520,9 @@ struct stm32l4_usart *stm32l4_usart_create(vup_dev *d,
         return NULL;
     }
     u->info = *info;
-    u->irq = (struct vup_irq_desc){
-        .name = info->name,
-        .line = info->irq,
-        .flags = VUP_CR_IRQ_LEVEL,
-    };
-    u->desc = (struct vup_periph_desc){
-        .name = info->name,
-        .base = info->base,
-        .size = info->size,
-        /* RDR reads have side effects: never direct-mapped. */
-        .mmio_flags = opts->mmio_flags,
-        .regs = usart_regs,
-        .num_regs = sizeof(usart_regs) / sizeof(usart_regs[0]),
-        .irqs = &u->irq,
-        .num_irqs = 1,
-        .reset = usart_reset,
-    };
+    stm32l4_periph_desc(&u->desc, &u->irq, info, opts, usart_regs,
+                        sizeof(usart_regs) / sizeof(usart_regs[0]),
+                        usart_reset);
     snprintf(name, sizeof(name), "%s_ker", info->name);
     u->ker_clk = vup_dev_add_clock(d, name, VUP_CR_CLOCK_INPUT, 0);
     if (u->ker_clk < 0 ||
