@@ -51,14 +51,32 @@ void harness_start(struct harness *h, harness_watch_fn *watch, void *opaque)
     assert_int_equal(pthread_create(&h->thread, NULL, serve, h->dev), 0);
 }
 
+void harness_serve(struct harness *h, harness_watch_fn *watch, void *opaque)
+{
+    harness_start(h, watch, opaque);
+    h->c = harness_connect(h);
+    h->live = harness_live_offset(h->c);
+}
+
 void harness_stop(struct harness *h)
 {
+    vup_client_free(h->c);
+    h->c = NULL;
     assert_int_equal(write(h->stop_pipe[1], "x", 1), 1);
     pthread_join(h->thread, NULL);
     vup_dev_free(h->dev);
     close(h->stop_pipe[0]);
     close(h->stop_pipe[1]);
     assert_int_equal(rmdir(h->dir), 0);     /* the socket was removed */
+}
+
+int harness_teardown(void **state)
+{
+    struct harness *h = *state;
+
+    harness_stop(h);
+    free(h);
+    return 0;
 }
 
 vup_client *harness_connect(const struct harness *h)
@@ -80,12 +98,27 @@ uint32_t harness_live_offset(vup_client *c)
     return hdr.live_offset;
 }
 
-uint64_t harness_live64(vup_client *c, uint32_t live, size_t field)
+uint64_t harness_live64(const struct harness *h, size_t field)
 {
     uint64_t v = 0;
 
-    assert_int_equal(vup_client_read(c, 0, live + field, &v, 8), 0);
+    assert_int_equal(vup_client_read(h->c, 0, h->live + field, &v, 8), 0);
     return v;
+}
+
+uint32_t harness_rd(vup_client *c, uint32_t region, uint64_t off,
+                    uint32_t count)
+{
+    uint32_t v = 0;
+
+    assert_int_equal(vup_client_read(c, region, off, &v, count), 0);
+    return v;
+}
+
+void harness_wr(vup_client *c, uint32_t region, uint64_t off, uint32_t v,
+                uint32_t count)
+{
+    assert_int_equal(vup_client_write(c, region, off, &v, count, false), 0);
 }
 
 uint64_t harness_wait_event(int efd, int timeout_ms)

@@ -149,9 +149,8 @@ static const struct vup_periph_desc desc = {
 };
 
 struct fixture {
-    struct harness h;
+    struct harness h;           /* first: harness_teardown() */
     struct model model;
-    vup_client *c;
 };
 
 static int setup(void **state)
@@ -160,33 +159,20 @@ static int setup(void **state)
 
     harness_init(&f->h, "regs", "regdev");
     assert_non_null(vup_dev_add_periph(f->h.dev, &desc, &f->model));
-    harness_start(&f->h, NULL, NULL);
-    f->c = harness_connect(&f->h);
+    harness_serve(&f->h, NULL, NULL);
     *state = f;
     return 0;
 }
 
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-
-    vup_client_free(f->c);
-    harness_stop(&f->h);
-    free(f);
-    return 0;
-}
-
+/* The registers are region 1. */
 static uint32_t rd(struct fixture *f, uint64_t off, uint32_t count)
 {
-    uint32_t v = 0;
-
-    assert_int_equal(vup_client_read(f->c, 1, off, &v, count), 0);
-    return v;
+    return harness_rd(f->h.c, 1, off, count);
 }
 
 static void wr(struct fixture *f, uint64_t off, uint32_t v, uint32_t count)
 {
-    assert_int_equal(vup_client_write(f->c, 1, off, &v, count, false), 0);
+    harness_wr(f->h.c, 1, off, v, count);
 }
 
 /* ---- access ------------------------------------------------------------- */
@@ -269,7 +255,7 @@ static void test_clear_and_set_on_any_write(void **state)
     assert_int_equal(rd(f, A_WANY, 4), 0x00ff);
     wr(f, A_WANY, 0x12345678, 4);
     assert_int_equal(rd(f, A_WANY, 4), 0xff00);
-    assert_int_equal(vup_client_reset(f->c), 0);
+    assert_int_equal(vup_client_reset(f->h.c), 0);
     wr(f, A_WANY + 1, 0, 1);    /* only the written lane */
     assert_int_equal(rd(f, A_WANY, 4), 0xffff);
 }
@@ -284,7 +270,7 @@ static void test_read_to_clear_and_set(void **state)
     assert_int_equal(rd(f, A_RC, 4), 0xff00);   /* then cleared / set */
     wr(f, A_RC, 0, 4);
     assert_int_equal(rd(f, A_RC, 4), 0x0000);
-    assert_int_equal(vup_client_reset(f->c), 0);
+    assert_int_equal(vup_client_reset(f->h.c), 0);
     assert_int_equal(rd(f, A_RC + 1, 1), 0);    /* only the lane read */
     assert_int_equal(rd(f, A_RC, 4), 0xff42);
     assert_int_equal(rd(f, A_RC, 4), 0xff00);
@@ -335,7 +321,7 @@ static void test_write_once(void **state)
     wr(f, A_ONCE, 0, 4);                            /* KEY, CFG locked */
     assert_int_equal(rd(f, A_ONCE, 4), 0x00ff00);
     assert_int_equal(f->model.value, 0x00ffff);
-    assert_int_equal(vup_client_reset(f->c), 0);    /* unlocks */
+    assert_int_equal(vup_client_reset(f->h.c), 0);  /* unlocks */
     wr(f, A_ONCE, 0x22, 1);                         /* locks lane 0 only */
     wr(f, A_ONCE + 1, 0x33, 1);
     wr(f, A_ONCE, 0x4455, 2);
@@ -371,11 +357,11 @@ static void test_read_actions_are_not_direct(void **state)
     char err[200];
 
     assert_non_null(v);
-    assert_int_equal(vup_client_region_info(f->c, 0, &ri), 0);
+    assert_int_equal(vup_client_region_info(f->h.c, 0, &ri), 0);
     if (ri.fd >= 0) {
         close(ri.fd);
     }
-    assert_int_equal(vup_client_read_cr(f->c, 0, ri.size, &buf, &len), 0);
+    assert_int_equal(vup_client_read_cr(f->h.c, 0, ri.size, &buf, &len), 0);
     assert_int_equal(vup_cr_decode(buf, len, NULL, v, err, sizeof(err)), 0);
     assert_true(v->mmio[0]->flags & VUP_CR_MMIO_DIRECT_MAPPED);
     /* RW..WANY, then ONCE..PLAIN: RC (read actions), RX (a hook and
@@ -389,7 +375,7 @@ static void test_read_actions_are_not_direct(void **state)
     free(v);
 
     /* The mirror holds what reads see: no write-only bits. */
-    assert_int_equal(vup_client_region_info(f->c, 1, &ri), 0);
+    assert_int_equal(vup_client_region_info(f->h.c, 1, &ri), 0);
     assert_true(ri.fd >= 0);
     mirror = mmap(NULL, 4096, PROT_READ, MAP_SHARED, ri.fd,
                   (off_t)ri.offset);
@@ -545,7 +531,7 @@ static void test_registerfields_macros(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, harness_teardown)
         T(test_read_write_and_read_only),
         T(test_write_only_stored_reads_zero),
         T(test_reserved_bits),

@@ -133,8 +133,6 @@ static const struct vup_periph_desc tm_desc = {
 struct fixture {
     struct harness h;
     int host_pipe[2];
-    vup_client *c;
-    uint32_t live;
 };
 
 /* A host event (like serial input): arms the timer or changes a clock. */
@@ -210,9 +208,7 @@ static int setup(void **state)
                      0);
     assert_int_equal(vup_clock_notify(dev, (unsigned)m->shared_in,
                                       on_clock, m), 0);
-    harness_start(&f->h, watch_host, f);
-    f->c = harness_connect(&f->h);
-    f->live = harness_live_offset(f->c);
+    harness_serve(&f->h, watch_host, f);
     *state = f;
     return 0;
 }
@@ -221,7 +217,6 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
 
-    vup_client_free(f->c);
     harness_stop(&f->h);
     close(f->host_pipe[0]);
     close(f->host_pipe[1]);
@@ -229,22 +224,20 @@ static int teardown(void **state)
     return 0;
 }
 
+/* The registers are region 1, 32 bits. */
 static uint32_t rd(struct fixture *f, uint64_t off)
 {
-    uint32_t v = 0;
-
-    assert_int_equal(vup_client_read(f->c, 1, off, &v, 4), 0);
-    return v;
+    return harness_rd(f->h.c, 1, off, 4);
 }
 
 static void wr(struct fixture *f, uint64_t off, uint32_t v)
 {
-    assert_int_equal(vup_client_write(f->c, 1, off, &v, 4, false), 0);
+    harness_wr(f->h.c, 1, off, v, 4);
 }
 
 static uint64_t live64(struct fixture *f, size_t field)
 {
-    return harness_live64(f->c, f->live, field);
+    return harness_live64(&f->h, field);
 }
 
 static uint32_t seq(struct fixture *f)
@@ -260,7 +253,7 @@ static uint64_t deadline(struct fixture *f)
 /* As QEMU: posted before an access, non-posted when its timer fires. */
 static void set_vtime(struct fixture *f, uint64_t ns, bool posted)
 {
-    assert_int_equal(vup_client_write(f->c, 0, f->live +
+    assert_int_equal(vup_client_write(f->h.c, 0, f->h.live +
                                       offsetof(struct vup_cr_live, vtime_ns),
                                       &ns, 8, posted), 0);
 }
@@ -288,15 +281,15 @@ static void test_caps(void **state)
     void *buf;
     size_t len;
 
-    assert_int_equal(vup_client_device_info(f->c, &di), 0);
+    assert_int_equal(vup_client_device_info(f->h.c, &di), 0);
     assert_int_equal(di.num_irqs, 2);       /* the line, then the doorbell */
-    assert_int_equal(vup_client_irq_info(f->c, 1, &flags, &count), 0);
+    assert_int_equal(vup_client_irq_info(f->h.c, 1, &flags, &count), 0);
     assert_int_equal(flags, VFIO_IRQ_INFO_EVENTFD);
     assert_int_equal(count, 1);
-    assert_int_equal(vup_client_region_info(f->c, 0, &ri), 0);
+    assert_int_equal(vup_client_region_info(f->h.c, 0, &ri), 0);
     sizes[0] = ri.size;
     sizes[1] = 0x100;
-    assert_int_equal(vup_client_read_cr(f->c, 0, ri.size, &buf, &len), 0);
+    assert_int_equal(vup_client_read_cr(f->h.c, 0, ri.size, &buf, &len), 0);
     assert_int_equal(vup_cr_decode(buf, len, &lim, v, err, sizeof(err)), 0);
     for (size_t i = 0; i < v->num_cap; i++) {
         if (v->cap[i]->id == VUP_CR_CAP_VIRTUAL_TIME) {
@@ -380,7 +373,7 @@ static void test_timer_reset_cancels(void **state)
     struct fixture *f = *state;
 
     wr(f, ARM, 100);
-    assert_int_equal(vup_client_reset(f->c), 0);
+    assert_int_equal(vup_client_reset(f->h.c), 0);
     assert_int_equal(deadline(f), VUP_CR_NO_DEADLINE);
     set_vtime(f, 1000, false);
     assert_int_equal(rd(f, FIRES), 0);
@@ -395,7 +388,7 @@ static void test_doorbell(void **state)
     uint32_t s;
 
     assert_true(db >= 0);
-    assert_int_equal(vup_client_irq_set_eventfd(f->c, 1, db), 0);
+    assert_int_equal(vup_client_irq_set_eventfd(f->h.c, 1, db), 0);
     /* Changes made while handling a request: no doorbell. */
     wr(f, ARM, 100);
     wr(f, HZ, 777);
@@ -421,18 +414,18 @@ static void test_clock_input_notify(void **state)
 {
     struct fixture *f = *state;
     uint64_t hz = 8000000;
-    uint64_t off = f->live + offsetof(struct vup_cr_live, clock_hz) +
+    uint64_t off = f->h.live + offsetof(struct vup_cr_live, clock_hz) +
                    (uint64_t)model.in * 8;
 
-    assert_int_equal(vup_client_write(f->c, 0, off, &hz, 8, false), 0);
+    assert_int_equal(vup_client_write(f->h.c, 0, off, &hz, 8, false), 0);
     assert_int_equal(model.in_notified, 1);
     assert_int_equal(model.in_hz, 8000000);
     /* Same value: no notification. */
-    assert_int_equal(vup_client_write(f->c, 0, off, &hz, 8, false), 0);
+    assert_int_equal(vup_client_write(f->h.c, 0, off, &hz, 8, false), 0);
     assert_int_equal(model.in_notified, 1);
     /* Outputs are ours: QEMU cannot write them. */
-    off = f->live + offsetof(struct vup_cr_live, clock_hz);
-    assert_int_equal(vup_client_write(f->c, 0, off, &hz, 8, false), -EPERM);
+    off = f->h.live + offsetof(struct vup_cr_live, clock_hz);
+    assert_int_equal(vup_client_write(f->h.c, 0, off, &hz, 8, false), -EPERM);
 }
 
 static void test_clock_routed_inside_device(void **state)
@@ -445,7 +438,7 @@ static void test_clock_routed_inside_device(void **state)
     assert_int_equal(live64(f, offsetof(struct vup_cr_live, clock_hz) +
                             (size_t)model.shared_out * 8), 4000000);
     /* Reset brings the output, and so its consumer, back. */
-    assert_int_equal(vup_client_reset(f->c), 0);
+    assert_int_equal(vup_client_reset(f->h.c), 0);
     assert_int_equal(model.shared_hz, 500);
 }
 
