@@ -470,9 +470,12 @@ static void rcc_update_oscs(vup_periph *p)
 
 /* ---- register hooks -------------------------------------------------- */
 
-/* CR: oscillator enables. */
-static void cr_write(vup_periph *p, const struct vup_reg *reg, uint32_t old,
-                     uint32_t value, uint32_t written)
+/*
+ * CR (oscillator enables), PLLCFGR (its input may have to stay on), CCIPR
+ * and APB1ENR1: ready bits and frequencies.
+ */
+static void oscs_write(vup_periph *p, const struct vup_reg *reg, uint32_t old,
+                       uint32_t value, uint32_t written)
 {
     (void)reg; (void)old; (void)value; (void)written;
     rcc_update_oscs(p);
@@ -518,14 +521,6 @@ static void apb2enr_write(vup_periph *p, const struct vup_reg *reg,
 {
     (void)reg; (void)old; (void)value; (void)written;
     rcc_update_clocks(p);
-}
-
-/* PLLCFGR (its input may have to stay on), CCIPR, APB1ENR1: frequencies. */
-static void clocks_write(vup_periph *p, const struct vup_reg *reg,
-                         uint32_t old, uint32_t value, uint32_t written)
-{
-    (void)reg; (void)old; (void)value; (void)written;
-    rcc_update_oscs(p);
 }
 
 /*
@@ -683,11 +678,11 @@ static const struct vup_field csr_fields[] = {
  */
 static const struct vup_reg rcc_regs[] = {
     { VUP_REG_AT(CR), .reset = 0x00000063, VUP_FIELDS(cr_fields),
-      .write = cr_write },
+      .write = oscs_write },
     { VUP_REG_AT(ICSCR), .reset = 0x106e0082, VUP_FIELDS(icscr_fields) },
     { VUP_REG_AT(CFGR), VUP_FIELDS(cfgr_fields), .write = cfgr_write },
     { VUP_REG_AT(PLLCFGR), .reset = 0x00001000, VUP_FIELDS(pllcfgr_fields),
-      .write = clocks_write },
+      .write = oscs_write },
     { VUP_REG_AT(PLLSAI1CFGR), .reset = 0x00001000,
       VUP_FIELDS(pllsai1cfgr_fields) },
     { VUP_REG_AT(PLLSAI2CFGR), .reset = 0x00001000,
@@ -705,7 +700,7 @@ static const struct vup_reg rcc_regs[] = {
     { VUP_REG_AT(AHB2ENR), VUP_FIELDS(ahb2enr_fields) },
     { VUP_REG_AT(AHB3ENR), VUP_FIELDS(ahb3enr_fields) },
     { VUP_REG_AT(APB1ENR1), VUP_FIELDS(apb1enr1_fields),
-      .write = clocks_write },
+      .write = oscs_write },
     { VUP_REG_AT(APB1ENR2), VUP_FIELDS(apb1enr2_fields) },
     { VUP_REG_AT(APB2ENR), VUP_FIELDS(apb2enr_fields),
       .write = apb2enr_write },
@@ -721,7 +716,7 @@ static const struct vup_reg rcc_regs[] = {
       VUP_FIELDS(apb1smenr2_fields) },
     { VUP_REG_AT(APB2SMENR), .reset = 0x01677c01,
       VUP_FIELDS(apb2smenr_fields) },
-    { VUP_REG_AT(CCIPR), VUP_FIELDS(ccipr_fields), .write = clocks_write },
+    { VUP_REG_AT(CCIPR), VUP_FIELDS(ccipr_fields), .write = oscs_write },
     { VUP_REG_AT(BDCR), VUP_FIELDS(bdcr_fields), .write = osc_write },
     { VUP_REG_AT(CSR), .reset = 0x0c000600, VUP_FIELDS(csr_fields),
       .write = osc_write },
