@@ -24,6 +24,21 @@ void harness_init(struct harness *h, const char *tag, const char *name)
     snprintf(h->path, sizeof(h->path), "%s/dev.sock", h->dir);
     h->dev = vup_dev_new(name);
     assert_non_null(h->dev);
+    h->in[0] = h->in[1] = -1;
+}
+
+/* A pipe whose read end the device loop watches. */
+static void watch_pipe(struct harness *h, int fds[2], vup_fd_fn fn,
+                       void *opaque)
+{
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    assert_int_equal(vup_dev_watch_fd(h->dev, fds[0], EPOLLIN, fn, opaque),
+                     0);
+}
+
+void harness_watch_in(struct harness *h, vup_fd_fn fn, void *opaque)
+{
+    watch_pipe(h, h->in, fn, opaque);
 }
 
 static void on_stop(void *opaque, int fd, uint32_t events)
@@ -42,9 +57,7 @@ static void *serve(void *opaque)
 void harness_start(struct harness *h, harness_watch_fn *watch, void *opaque)
 {
     assert_int_equal(vup_dev_listen(h->dev, h->path), 0);
-    assert_int_equal(pipe2(h->stop_pipe, O_CLOEXEC), 0);
-    assert_int_equal(vup_dev_watch_fd(h->dev, h->stop_pipe[0], EPOLLIN,
-                                      on_stop, h->dev), 0);
+    watch_pipe(h, h->stop_pipe, on_stop, h->dev);
     if (watch) {
         watch(h, opaque);
     }
@@ -67,6 +80,10 @@ void harness_stop(struct harness *h)
     vup_dev_free(h->dev);
     close(h->stop_pipe[0]);
     close(h->stop_pipe[1]);
+    if (h->in[0] >= 0) {
+        close(h->in[0]);
+        close(h->in[1]);
+    }
     assert_int_equal(rmdir(h->dir), 0);     /* the socket was removed */
 }
 

@@ -25,6 +25,7 @@ struct harness {
     pthread_t thread;
     vup_client *c;              /* harness_serve()'s client, or NULL */
     uint32_t live;              /* its live part's offset in region 0 */
+    int in[2];                  /* harness_watch_in()'s pipe, or -1 */
 };
 
 /* Extra setup once the device listens, before its thread starts. */
@@ -38,6 +39,13 @@ void harness_init(struct harness *h, const char *tag, const char *name);
  * own fds) and starts serving in a thread.
  */
 void harness_start(struct harness *h, harness_watch_fn *watch, void *opaque);
+
+/*
+ * From a harness_watch_fn: a pipe into the device loop, like serial input.
+ * The loop calls @fn(@opaque) when the test writes to h->in[1];
+ * harness_stop() closes it.
+ */
+void harness_watch_in(struct harness *h, vup_fd_fn fn, void *opaque);
 
 /* harness_start(), then connects h->c and reads h->live. */
 void harness_serve(struct harness *h, harness_watch_fn *watch, void *opaque);

@@ -131,8 +131,7 @@ static const struct vup_periph_desc tm_desc = {
 };
 
 struct fixture {
-    struct harness h;
-    int host_pipe[2];
+    struct harness h;           /* first: harness_teardown() */
 };
 
 /* A host event (like serial input): arms the timer or changes a clock. */
@@ -168,11 +167,8 @@ static void on_clock(void *opaque, unsigned clock, uint64_t hz)
 /* The host pipe, watched by the device loop. */
 static void watch_host(struct harness *h, void *opaque)
 {
-    struct fixture *f = opaque;
-
-    assert_int_equal(pipe2(f->host_pipe, O_CLOEXEC), 0);
-    assert_int_equal(vup_dev_watch_fd(h->dev, f->host_pipe[0], EPOLLIN,
-                                      on_host, &model), 0);
+    (void)opaque;
+    harness_watch_in(h, on_host, &model);
 }
 
 static int setup(void **state)
@@ -210,17 +206,6 @@ static int setup(void **state)
                                       on_clock, m), 0);
     harness_serve(&f->h, watch_host, f);
     *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-
-    harness_stop(&f->h);
-    close(f->host_pipe[0]);
-    close(f->host_pipe[1]);
-    free(f);
     return 0;
 }
 
@@ -395,13 +380,12 @@ static void test_doorbell(void **state)
     assert_int_equal(harness_wait_event(db, 50), 0);
     s = seq(f);
     /* A host event changes the deadline: seq bumped, then the doorbell. */
-    assert_int_equal(write(((struct fixture *)*state)->host_pipe[1], "t", 1),
-                     1);
+    assert_int_equal(write(f->h.in[1], "t", 1), 1);
     assert_true(harness_wait_event(db, TIMEOUT_MS) >= 1);
     assert_true(seq(f) != s);
     assert_int_equal(deadline(f), 1000);
     /* And a clock change. */
-    assert_int_equal(write(f->host_pipe[1], "c", 1), 1);
+    assert_int_equal(write(f->h.in[1], "c", 1), 1);
     assert_true(harness_wait_event(db, TIMEOUT_MS) >= 1);
     assert_int_equal(live64(f, offsetof(struct vup_cr_live, clock_hz)),
                      12345);
@@ -445,7 +429,7 @@ static void test_clock_routed_inside_device(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, harness_teardown)
         T(test_caps),
         T(test_timer_fires_at_deadline),
         T(test_timer_periodic_and_late),
