@@ -494,6 +494,8 @@ void vupi_dma_clear(struct vupi_conn *c);
 /* Records the message for vup_dev_error(); returns -@err. */
 int vupi_fail(vup_dev *d, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* @size zeroed bytes, or NULL with vup_dev_error() "out of memory". */
+void *vupi_zalloc(vup_dev *d, size_t size);
 
 /* access.c's, inline: on every request's path. */
 static inline void vupi_request_begin(vup_dev *d, bool posted)
