@@ -414,11 +414,16 @@ def summarize(samples):
             "dt": min(s["dt"] for s in samples)}
 
 
-def ext_modes(args, scen):
-    """key -> (label, backend options, QEMU options, CPU) of the external
-    modes that scenario @scen runs, narrowed by --modes."""
-    return {k: (f"external, {MODES[k][0]}",) + MODES[k][1:]
-            for k in SCENARIO_MODES[scen] if k in args.modes}
+def ext_modes(args, R, scen, **first):
+    """key -> (label, backend options, QEMU options, CPU) of the modes that
+    scenario @scen runs: @first (in-process ones), then the external modes
+    narrowed by --modes.  Their labels go to R["<scen>_modes"] (the
+    report's)."""
+    modes = dict(first)
+    modes.update({k: (f"external, {MODES[k][0]}",) + MODES[k][1:]
+                  for k in SCENARIO_MODES[scen] if k in args.modes})
+    R[f"{scen}_modes"] = {k: v[0] for k, v in modes.items()}
+    return modes
 
 
 def attempt(R, scen, key, label, fn, *a, **kw):
@@ -432,10 +437,20 @@ def attempt(R, scen, key, label, fn, *a, **kw):
         return None
 
 
+def started(R, scen, modes, fn, *a, what=None):
+    """(key, fn(*a, mode)) for each of @modes that started (attempt()),
+    each first logged as "<scen>: <label><what>" unless @what is None."""
+    for key, mode in modes.items():
+        if what is not None:
+            log(f"{scen}: {mode[0]}{what}")
+        got = attempt(R, scen, key, mode[0], fn, *a, mode)
+        if got:
+            yield key, got
+
+
 def bench_mmio(args, R):
-    modes = {"inproc": ("in-process (b-l475e-iot01a)", None, None, None)}
-    modes.update(ext_modes(args, "mmio"))
-    R["mmio_modes"] = {k: v[0] for k, v in modes.items()}
+    modes = ext_modes(args, R, "mmio",
+                      inproc=("in-process (b-l475e-iot01a)", None, None, None))
     raw = {}
     for rep in range(args.runs):
         for key, mode in modes.items():
@@ -454,9 +469,7 @@ def bench_mmio(args, R):
 
 
 def bench_tx(args, R):
-    modes = {"inproc": ("in-process", None, None, None)}
-    modes.update(ext_modes(args, "tx"))
-    R["tx_modes"] = {k: v[0] for k, v in modes.items()}
+    modes = ext_modes(args, R, "tx", inproc=("in-process", None, None, None))
     raw, lost = {}, {}
     for rep in range(args.runs):
         for key, mode in modes.items():
@@ -502,13 +515,10 @@ def irq_ext(args, mode):
 
 def bench_irq(args, R):
     res = {}
-    modes = ext_modes(args, "irq")
-    R["irq_modes"] = {k: v[0] for k, v in modes.items()}
-    for key, mode in modes.items():
-        log(f"irq: {mode[0]} (TIM6 deadline -> ISR; USART RX -> ISR)")
-        got = attempt(R, "irq", key, mode[0], irq_ext, args, mode)
-        if got:
-            res[f"{key}_virtual_ns"], res[f"{key}_rx_s"] = got
+    modes = ext_modes(args, R, "irq")
+    for key, got in started(R, "irq", modes, irq_ext, args,
+                            what=" (TIM6 deadline -> ISR; USART RX -> ISR)"):
+        res[f"{key}_virtual_ns"], res[f"{key}_rx_s"] = got
     with Procs() as ps:
         log("irq: in-process (USART RX -> ISR)")
         q = qemu_inproc(ps, FW / "bench_irq.elf", stdin=True, serial="mon:stdio")
@@ -533,8 +543,7 @@ def boot_ext(mode):
 
 
 def bench_boot(args, R):
-    modes = ext_modes(args, "boot")
-    R["boot_modes"] = {k: v[0] for k, v in modes.items()}
+    modes = ext_modes(args, R, "boot")
     res = {"inproc": []}
     for rep in range(args.boot_runs):
         log(f"boot: run {rep + 1}/{args.boot_runs}")
@@ -544,11 +553,9 @@ def bench_boot(args, R):
             if not q.stream.wait(lambda s: s.has_line(GREETING), 30):
                 raise RuntimeError("hello.elf in-process: no greeting within 30 s")
             res["inproc"].append(q.stream.line_time(GREETING) - t0)
-        for key, mode in modes.items():
-            got = attempt(R, "boot", key, mode[0], boot_ext, mode)
-            if got:
-                res.setdefault(f"{key}_cold", []).append(got[0])
-                res.setdefault(f"{key}_warm", []).append(got[1])
+        for key, got in started(R, "boot", modes, boot_ext):
+            res.setdefault(f"{key}_cold", []).append(got[0])
+            res.setdefault(f"{key}_warm", []).append(got[1])
     R["boot"] = res
 
 
@@ -580,13 +587,10 @@ def idle_ext(args, mode):
 
 def bench_idle(args, R):
     res = {}
-    modes = ext_modes(args, "idle")
-    R["idle_modes"] = {k: v[0] for k, v in modes.items()}
-    for key, mode in modes.items():
-        log(f"idle: {mode[0]}, hello.elf in WFI, {args.idle_s} s")
-        got = attempt(R, "idle", key, mode[0], idle_ext, args, mode)
-        if got:
-            res[key] = got
+    modes = ext_modes(args, R, "idle")
+    for key, got in started(R, "idle", modes, idle_ext, args,
+                            what=f", hello.elf in WFI, {args.idle_s} s"):
+        res[key] = got
     with Procs() as ps:
         log(f"idle: in-process, hello.elf in WFI, {args.idle_s} s")
         q = qemu_inproc(ps, FW / "hello.elf")
@@ -725,15 +729,13 @@ def bench_profile(args, R):
     and of the backend during exactly one read loop (strace -f -tt, cut at
     the marker writes), per mode, and perf's hottest symbols (standard)."""
     res = {"strace": {}}
-    modes = ext_modes(args, "profile")
-    R["profile_modes"] = {k: v[0] for k, v in modes.items()}
-    for key, mode in modes.items():
-        if not shutil.which("strace"):
-            log("  warning: profile: no strace")
-            break
-        log(f"profile: strace -f -tt on QEMU and the backend, one read loop, {mode[0]}")
-        cut = attempt(R, "profile", key, mode[0], strace_ext, mode)
-        if cut:
+    modes = ext_modes(args, R, "profile")
+    if modes and not shutil.which("strace"):
+        log("  warning: profile: no strace")
+    else:
+        for key, cut in started(R, "profile", modes, strace_ext,
+                                what=": strace -f -tt on QEMU and the "
+                                     "backend, one read loop"):
             res["strace"][key] = cut
     if shutil.which("perf") and "std" in modes:
         log(f"profile: perf record on QEMU and the backend during read loops, "

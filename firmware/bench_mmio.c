@@ -15,6 +15,7 @@
  * enough.  Touches only RCC and USART1: runs on b-l475e-iot01a (in-process
  * devices) and on vfio-user-mcu with vup-stm32l4.
  */
+#include "common/bench.h"
 #include "common/stm32l4.h"
 #include "common/uart.h"
 
@@ -22,39 +23,6 @@
 #define REPS 3u
 
 static volatile uint32_t sram_word;
-
-/* Unrolled by 8 so loop overhead is small next to an access; n % 8 == 0. */
-__attribute__((noinline)) static void loop_read(volatile uint32_t *r,
-                                                uint32_t n)
-{
-    for (n /= 8u; n; n--) {
-        (void)*r; (void)*r; (void)*r; (void)*r;
-        (void)*r; (void)*r; (void)*r; (void)*r;
-    }
-}
-
-__attribute__((noinline)) static void loop_write(volatile uint32_t *r,
-                                                 uint32_t v, uint32_t n)
-{
-    for (n /= 8u; n; n--) {
-        *r = v; *r = v; *r = v; *r = v;
-        *r = v; *r = v; *r = v; *r = v;
-    }
-}
-
-static void begin(const char *op, uint32_t n)
-{
-    uart1_puts("B ");
-    uart1_puts(op);
-    uart1_putc(' ');
-    uart1_putdec(n);
-    uart1_puts("\r\n");
-}
-
-static void end(void)
-{
-    uart1_puts("E\r\n");
-}
 
 int main(void)
 {
@@ -67,15 +35,15 @@ int main(void)
         uint32_t n = 1u << shift;
 
         for (uint32_t i = 0; i < REPS; i++) {
-            begin("read", n);
-            loop_read(&RCC_CR, n);
-            end();
-            begin("write", n);
-            loop_write(&RCC_AHB1SMENR, smenr, n);
-            end();
-            begin("sram", n << 6);
-            loop_read(&sram_word, n << 6);
-            end();
+            bench_begin("read", n);
+            bench_read_loop(&RCC_CR, n);
+            bench_end();
+            bench_begin("write", n);
+            bench_write_loop(&RCC_AHB1SMENR, smenr, n);
+            bench_end();
+            bench_begin("sram", n << 6);
+            bench_read_loop(&sram_word, n << 6);
+            bench_end();
         }
     }
     uart1_puts("done\r\n");

@@ -11,6 +11,7 @@
  * bytes it receives and fits time against n.  Runs on b-l475e-iot01a and
  * on vfio-user-mcu with vup-stm32l4.
  */
+#include "common/bench.h"
 #include "common/stm32l4.h"
 #include "common/uart.h"
 
@@ -25,25 +26,6 @@ __attribute__((noinline)) static void tx_poll(uint32_t n)
     }
 }
 
-__attribute__((noinline)) static void tx_raw(uint32_t n)
-{
-    volatile uint32_t *tdr = &USART_TDR(USART1_BASE);
-
-    for (n /= 8u; n; n--) {
-        *tdr = 'U'; *tdr = 'U'; *tdr = 'U'; *tdr = 'U';
-        *tdr = 'U'; *tdr = 'U'; *tdr = 'U'; *tdr = 'U';
-    }
-}
-
-static void begin(const char *op, uint32_t n)
-{
-    uart1_puts("B ");
-    uart1_puts(op);
-    uart1_putc(' ');
-    uart1_putdec(n);
-    uart1_puts("\r\n");
-}
-
 int main(void)
 {
     uart1_init(115200, 0);
@@ -52,12 +34,12 @@ int main(void)
         uint32_t n = 1u << shift;
 
         for (uint32_t i = 0; i < REPS; i++) {
-            begin("txpoll", n);
+            bench_begin("txpoll", n);
             tx_poll(n);
-            uart1_puts("E\r\n");
-            begin("txraw", n << 4);
-            tx_raw(n << 4);
-            uart1_puts("E\r\n");
+            bench_end();
+            bench_begin("txraw", n << 4);
+            bench_write_loop(&USART_TDR(USART1_BASE), 'U', n << 4);
+            bench_end();
         }
     }
     uart1_puts("done\r\n");

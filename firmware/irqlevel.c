@@ -56,6 +56,22 @@ static void settle(void)
     }
 }
 
+/*
+ * @irqn's source was started with its line enabled: waits for its HOLD
+ * entries (counted in *@entries by its handler), lets any extra one come,
+ * disables the line and reports.
+ */
+static void held(const char *name, unsigned irqn,
+                 const volatile uint32_t *entries)
+{
+    while (*entries < HOLD) {
+        wfi();
+    }
+    settle();
+    nvic_disable_irq(irqn);
+    report(name, *entries, HOLD);
+}
+
 int main(void)
 {
     uart1_init(115200, 0);
@@ -69,21 +85,11 @@ int main(void)
     TIM_DIER(TIM6_BASE) = TIM_DIER_UIE;
     nvic_enable_irq(TIM6_IRQn);
     TIM_CR1(TIM6_BASE) = TIM_CR1_CEN;
-    while (tim6_entries < HOLD) {
-        wfi();
-    }
-    settle();
-    nvic_disable_irq(TIM6_IRQn);
-    report("tim6-uif", tim6_entries, HOLD);
+    held("tim6-uif", TIM6_IRQn, &tim6_entries);
 
     nvic_enable_irq(USART1_IRQn);
     USART_CR1(USART1_BASE) |= USART_CR1_TXEIE;
-    while (usart_entries < HOLD) {
-        wfi();
-    }
-    settle();
-    nvic_disable_irq(USART1_IRQn);
-    report("usart1-txe", usart_entries, HOLD);
+    held("usart1-txe", USART1_IRQn, &usart_entries);
 
     nvic_enable_irq(TIM7_IRQn);
     nvic_pend_irq(TIM7_IRQn);

@@ -161,6 +161,66 @@ struct vup_field {
               R_##reg##_##field##_LENGTH, sem_)
 
 /*
+ * Several fields of @reg with the same semantics, in one entry of a field
+ * table: VUP_FIELDS_OF(CR2, VUP_RW, ADDM7, LBDL, LBDIE) is
+ * VUP_FIELD_OF(CR2, ADDM7, VUP_RW), VUP_FIELD_OF(CR2, LBDL, VUP_RW),
+ * VUP_FIELD_OF(CR2, LBDIE, VUP_RW).  1 to 32 fields (a register has no
+ * more); fields with other semantics are entries of their own.
+ */
+#define VUP_FIELDS_OF(reg, sem_, ...) \
+    VUP_FOR_EACH_(VUP_FIELD_OF_SEM_, reg, sem_, __VA_ARGS__)
+
+/*
+ * Internal: VUP_FOR_EACH_(m, a, b, x1, ..., xn) is m(a, b, x1), ...,
+ * m(a, b, xn), for n from 1 to 32 (C11: counting the arguments picks
+ * VUP_FEn_).
+ */
+#define VUP_FIELD_OF_SEM_(reg, sem_, field) VUP_FIELD_OF(reg, field, sem_)
+#define VUP_NARGS_(...) \
+    VUP_NARGS2_(__VA_ARGS__, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, \
+                21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, \
+                5, 4, 3, 2, 1, 0)
+#define VUP_NARGS2_(x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, \
+                    x14, x15, x16, x17, x18, x19, x20, x21, x22, x23, x24, \
+                    x25, x26, x27, x28, x29, x30, x31, x32, n, ...) n
+#define VUP_FOR_EACH_(m, a, b, ...) \
+    VUP_FE_PICK_(VUP_NARGS_(__VA_ARGS__))(m, a, b, __VA_ARGS__)
+#define VUP_FE_PICK_(n) VUP_FE_PICK2_(n)
+#define VUP_FE_PICK2_(n) VUP_FE##n##_
+#define VUP_FE1_(m, a, b, x) m(a, b, x)
+#define VUP_FE2_(m, a, b, x, ...) m(a, b, x), VUP_FE1_(m, a, b, __VA_ARGS__)
+#define VUP_FE3_(m, a, b, x, ...) m(a, b, x), VUP_FE2_(m, a, b, __VA_ARGS__)
+#define VUP_FE4_(m, a, b, x, ...) m(a, b, x), VUP_FE3_(m, a, b, __VA_ARGS__)
+#define VUP_FE5_(m, a, b, x, ...) m(a, b, x), VUP_FE4_(m, a, b, __VA_ARGS__)
+#define VUP_FE6_(m, a, b, x, ...) m(a, b, x), VUP_FE5_(m, a, b, __VA_ARGS__)
+#define VUP_FE7_(m, a, b, x, ...) m(a, b, x), VUP_FE6_(m, a, b, __VA_ARGS__)
+#define VUP_FE8_(m, a, b, x, ...) m(a, b, x), VUP_FE7_(m, a, b, __VA_ARGS__)
+#define VUP_FE9_(m, a, b, x, ...) m(a, b, x), VUP_FE8_(m, a, b, __VA_ARGS__)
+#define VUP_FE10_(m, a, b, x, ...) m(a, b, x), VUP_FE9_(m, a, b, __VA_ARGS__)
+#define VUP_FE11_(m, a, b, x, ...) m(a, b, x), VUP_FE10_(m, a, b, __VA_ARGS__)
+#define VUP_FE12_(m, a, b, x, ...) m(a, b, x), VUP_FE11_(m, a, b, __VA_ARGS__)
+#define VUP_FE13_(m, a, b, x, ...) m(a, b, x), VUP_FE12_(m, a, b, __VA_ARGS__)
+#define VUP_FE14_(m, a, b, x, ...) m(a, b, x), VUP_FE13_(m, a, b, __VA_ARGS__)
+#define VUP_FE15_(m, a, b, x, ...) m(a, b, x), VUP_FE14_(m, a, b, __VA_ARGS__)
+#define VUP_FE16_(m, a, b, x, ...) m(a, b, x), VUP_FE15_(m, a, b, __VA_ARGS__)
+#define VUP_FE17_(m, a, b, x, ...) m(a, b, x), VUP_FE16_(m, a, b, __VA_ARGS__)
+#define VUP_FE18_(m, a, b, x, ...) m(a, b, x), VUP_FE17_(m, a, b, __VA_ARGS__)
+#define VUP_FE19_(m, a, b, x, ...) m(a, b, x), VUP_FE18_(m, a, b, __VA_ARGS__)
+#define VUP_FE20_(m, a, b, x, ...) m(a, b, x), VUP_FE19_(m, a, b, __VA_ARGS__)
+#define VUP_FE21_(m, a, b, x, ...) m(a, b, x), VUP_FE20_(m, a, b, __VA_ARGS__)
+#define VUP_FE22_(m, a, b, x, ...) m(a, b, x), VUP_FE21_(m, a, b, __VA_ARGS__)
+#define VUP_FE23_(m, a, b, x, ...) m(a, b, x), VUP_FE22_(m, a, b, __VA_ARGS__)
+#define VUP_FE24_(m, a, b, x, ...) m(a, b, x), VUP_FE23_(m, a, b, __VA_ARGS__)
+#define VUP_FE25_(m, a, b, x, ...) m(a, b, x), VUP_FE24_(m, a, b, __VA_ARGS__)
+#define VUP_FE26_(m, a, b, x, ...) m(a, b, x), VUP_FE25_(m, a, b, __VA_ARGS__)
+#define VUP_FE27_(m, a, b, x, ...) m(a, b, x), VUP_FE26_(m, a, b, __VA_ARGS__)
+#define VUP_FE28_(m, a, b, x, ...) m(a, b, x), VUP_FE27_(m, a, b, __VA_ARGS__)
+#define VUP_FE29_(m, a, b, x, ...) m(a, b, x), VUP_FE28_(m, a, b, __VA_ARGS__)
+#define VUP_FE30_(m, a, b, x, ...) m(a, b, x), VUP_FE29_(m, a, b, __VA_ARGS__)
+#define VUP_FE31_(m, a, b, x, ...) m(a, b, x), VUP_FE30_(m, a, b, __VA_ARGS__)
+#define VUP_FE32_(m, a, b, x, ...) m(a, b, x), VUP_FE31_(m, a, b, __VA_ARGS__)
+
+/*
  * One 32-bit register.  Narrower guest accesses are merged by the library.
  * Without fields (num_fields 0) it is a plain read-write register of 32
  * bits; with them, only the fields exist, with their semantics.

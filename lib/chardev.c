@@ -324,9 +324,8 @@ vup_chardev *vup_chardev_open(vup_dev *d, const char *spec,
         vupi_fail(d, EINVAL, "no chardev spec");
         return NULL;
     }
-    c = calloc(1, sizeof(*c));
+    c = vupi_zalloc(d, sizeof(*c));
     if (!c) {
-        vupi_fail(d, ENOMEM, "out of memory");
         return NULL;
     }
     c->dev = d;

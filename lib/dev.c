@@ -147,9 +147,8 @@ vup_periph *vup_dev_add_periph(vup_dev *d, const struct vup_periph_desc *desc,
     if (check_irqs(d, desc) < 0) {
         return NULL;
     }
-    p = calloc(1, sizeof(*p));
+    p = vupi_zalloc(d, sizeof(*p));
     if (!p) {
-        vupi_fail(d, ENOMEM, "out of memory");
         return NULL;
     }
     p->dev = d;

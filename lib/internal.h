@@ -121,20 +121,23 @@ struct vupi_timers {
 /* regs.c and mirror.c: a peripheral's registers and their mirror. */
 /*
  * A register's field semantics as masks, computed once from its field table
- * (regs.c), and the state they need.  A guest write of the bits w in the
- * written lanes L (minus the locked ones) does
- *     clr = L & (clr_any | w & clr1 | ~w & clr0)
- *     set = L & (set_any | w & set1 | ~w & set0)
- *     new = ((old & ~clr) | set) ^ (L & (w & tog1 | ~w & tog0))
+ * (regs.c), and the state they need.  What a write does to a bit depends on
+ * the bit written: write[op][b] are the bits that a written b clears
+ * (VUPI_CLR), sets (VUPI_SET) or inverts (VUPI_TOG).  A guest write of the
+ * bits w in the written lanes L (minus the locked ones) does
+ *     op(x) = L & (w & write[x][1] | ~w & write[x][0])
+ *     new = ((old & ~op(VUPI_CLR)) | op(VUPI_SET)) ^ op(VUPI_TOG)
  */
+enum vupi_bit_op { VUPI_KEEP, VUPI_CLR, VUPI_SET, VUPI_TOG, VUPI_NUM_OPS };
+
 struct vupi_reg_sem {
     uint32_t exists;               /* bits of some field; others reserved */
-    uint32_t clr_any, clr1, clr0;
-    uint32_t set_any, set1, set0;
-    uint32_t tog1, tog0;
+    uint32_t write[VUPI_NUM_OPS][2];   /* [op][bit written] ([VUPI_KEEP]:
+                                          bits left alone, unused) */
+    uint32_t read[VUPI_NUM_OPS];   /* what a read does after: [VUPI_CLR]
+                                      and [VUPI_SET] */
     uint32_t once;                 /* writeOnce / read-writeOnce bits */
     uint32_t wo;                   /* write-only bits: stored in hidden */
-    uint32_t rclr, rset;           /* read actions clear / set */
     bool read_effect;              /* any read action: never direct-mapped */
     uint32_t locked;               /* once bits written since reset */
     uint32_t hidden;               /* the stored write-only bits */
@@ -491,6 +494,8 @@ void vupi_dma_clear(struct vupi_conn *c);
 /* Records the message for vup_dev_error(); returns -@err. */
 int vupi_fail(vup_dev *d, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* @size zeroed bytes, or NULL with vup_dev_error() "out of memory". */
+void *vupi_zalloc(vup_dev *d, size_t size);
 
 /* access.c's, inline: on every request's path. */
 static inline void vupi_request_begin(vup_dev *d, bool posted)

@@ -4,6 +4,7 @@
  * failure reporting: the message of a device's last failed call, for
  * vup_dev_error().
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,16 @@ int vupi_fail(vup_dev *d, int err, const char *fmt, ...)
     vsnprintf(d->error.msg, sizeof(d->error.msg), fmt, ap);
     va_end(ap);
     return -err;
+}
+
+void *vupi_zalloc(vup_dev *d, size_t size)
+{
+    void *p = calloc(1, size);
+
+    if (!p) {
+        vupi_fail(d, ENOMEM, "out of memory");
+    }
+    return p;
 }
 
 const char *vup_dev_error(const vup_dev *d)

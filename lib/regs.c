@@ -20,15 +20,47 @@ static int cmp_reg(const void *a, const void *b)
     return ra->offset < rb->offset ? -1 : ra->offset > rb->offset;
 }
 
-static const char *const access_names[] = {
-    "read-write", "read-only", "write-only", "writeOnce", "read-writeOnce",
+/*
+ * The field semantics (enum vup_access, vup_write_action, vup_read_action),
+ * one row each, with their SVD names for messages.  A write action is what
+ * a written 0 and a written 1 do to a bit; a read action what the read does
+ * once the value is taken, and whether it has an effect (then the register
+ * is never direct-mapped).
+ */
+static const struct access_kind {
+    const char *name;
+    bool readable, writable, once;
+} access_kinds[] = {
+    [VUP_ACCESS_READ_WRITE]      = { "read-write", true, true, false },
+    [VUP_ACCESS_READ_ONLY]       = { "read-only", true, false, false },
+    [VUP_ACCESS_WRITE_ONLY]      = { "write-only", false, true, false },
+    [VUP_ACCESS_WRITE_ONCE]      = { "writeOnce", false, true, true },
+    [VUP_ACCESS_READ_WRITE_ONCE] = { "read-writeOnce", true, true, true },
 };
-static const char *const write_names[] = {
-    "modify", "oneToClear", "oneToSet", "oneToToggle", "zeroToClear",
-    "zeroToSet", "zeroToToggle", "clear", "set",
+static const struct {
+    const char *name;
+    uint8_t on[2];               /* [bit written]: enum vupi_bit_op */
+} write_actions[] = {
+    [VUP_WRITE_MODIFY]         = { "modify", { VUPI_CLR, VUPI_SET } },
+    [VUP_WRITE_ONE_TO_CLEAR]   = { "oneToClear", { VUPI_KEEP, VUPI_CLR } },
+    [VUP_WRITE_ONE_TO_SET]     = { "oneToSet", { VUPI_KEEP, VUPI_SET } },
+    [VUP_WRITE_ONE_TO_TOGGLE]  = { "oneToToggle", { VUPI_KEEP, VUPI_TOG } },
+    [VUP_WRITE_ZERO_TO_CLEAR]  = { "zeroToClear", { VUPI_CLR, VUPI_KEEP } },
+    [VUP_WRITE_ZERO_TO_SET]    = { "zeroToSet", { VUPI_SET, VUPI_KEEP } },
+    [VUP_WRITE_ZERO_TO_TOGGLE] = { "zeroToToggle", { VUPI_TOG, VUPI_KEEP } },
+    [VUP_WRITE_CLEAR]          = { "clear", { VUPI_CLR, VUPI_CLR } },
+    [VUP_WRITE_SET]            = { "set", { VUPI_SET, VUPI_SET } },
 };
-static const char *const read_names[] = {
-    "none", "clear", "set", "modify", "modifyExternal",
+static const struct {
+    const char *name;
+    uint8_t op;                  /* enum vupi_bit_op */
+    bool effect;
+} read_actions[] = {
+    [VUP_READ_NONE]            = { "none", VUPI_KEEP, false },
+    [VUP_READ_CLEAR]           = { "clear", VUPI_CLR, true },
+    [VUP_READ_SET]             = { "set", VUPI_SET, true },
+    [VUP_READ_MODIFY]          = { "modify", VUPI_KEEP, true },
+    [VUP_READ_MODIFY_EXTERNAL] = { "modifyExternal", VUPI_KEEP, true },
 };
 
 static uint32_t field_bits(const struct vup_field *f)
@@ -41,6 +73,7 @@ static int add_field(const char *pn, const struct vup_reg *r,
                      const struct vup_field *f, size_t i,
                      struct vupi_reg_sem *m, char *err, size_t errlen)
 {
+    const struct access_kind *access;
     uint32_t bits;
 
     if (!f->name || !f->name[0]) {
@@ -57,9 +90,9 @@ static int add_field(const char *pn, const struct vup_reg *r,
                  f->shift + f->width - 1);
         return -EINVAL;
     }
-    if ((unsigned)f->access >= VUPI_ARRAY_SIZE(access_names) ||
-        (unsigned)f->write >= VUPI_ARRAY_SIZE(write_names) ||
-        (unsigned)f->read >= VUPI_ARRAY_SIZE(read_names) ||
+    if ((unsigned)f->access >= VUPI_ARRAY_SIZE(access_kinds) ||
+        (unsigned)f->write >= VUPI_ARRAY_SIZE(write_actions) ||
+        (unsigned)f->read >= VUPI_ARRAY_SIZE(read_actions) ||
         (f->flags & ~VUP_FIELD_HW)) {
         snprintf(err, errlen, "%s.%s.%s: access %d, write action %d, read "
                  "action %d, flags 0x%x: not one of each kind (two VUP_W* "
@@ -67,77 +100,34 @@ static int add_field(const char *pn, const struct vup_reg *r,
                  (int)f->write, (int)f->read, f->flags);
         return -EINVAL;
     }
-    if (f->access == VUP_ACCESS_READ_ONLY && f->write != VUP_WRITE_MODIFY) {
-        snprintf(err, errlen, "%s.%s.%s: a read-only field cannot have the "
-                 "write action %s", pn, r->name, f->name,
-                 write_names[f->write]);
+    access = &access_kinds[f->access];
+    if (!access->writable && f->write != VUP_WRITE_MODIFY) {
+        snprintf(err, errlen, "%s.%s.%s: a %s field cannot have the write "
+                 "action %s", pn, r->name, f->name, access->name,
+                 write_actions[f->write].name);
         return -EINVAL;
     }
-    if ((f->access == VUP_ACCESS_WRITE_ONLY ||
-         f->access == VUP_ACCESS_WRITE_ONCE) && f->read != VUP_READ_NONE) {
+    if (!access->readable && f->read != VUP_READ_NONE) {
         snprintf(err, errlen, "%s.%s.%s: a %s field cannot have the read "
-                 "action %s", pn, r->name, f->name, access_names[f->access],
-                 read_names[f->read]);
+                 "action %s", pn, r->name, f->name, access->name,
+                 read_actions[f->read].name);
         return -EINVAL;
     }
     bits = field_bits(f);
     m->exists |= bits;
-    if (f->access != VUP_ACCESS_READ_ONLY) {
-        switch (f->write) {
-        case VUP_WRITE_MODIFY:
-            m->clr_any |= bits;
-            m->set1 |= bits;
-            break;
-        case VUP_WRITE_ONE_TO_CLEAR:
-            m->clr1 |= bits;
-            break;
-        case VUP_WRITE_ONE_TO_SET:
-            m->set1 |= bits;
-            break;
-        case VUP_WRITE_ONE_TO_TOGGLE:
-            m->tog1 |= bits;
-            break;
-        case VUP_WRITE_ZERO_TO_CLEAR:
-            m->clr0 |= bits;
-            break;
-        case VUP_WRITE_ZERO_TO_SET:
-            m->set0 |= bits;
-            break;
-        case VUP_WRITE_ZERO_TO_TOGGLE:
-            m->tog0 |= bits;
-            break;
-        case VUP_WRITE_CLEAR:
-            m->clr_any |= bits;
-            break;
-        case VUP_WRITE_SET:
-            m->set_any |= bits;
-            break;
+    if (access->writable) {
+        for (unsigned b = 0; b < 2; b++) {
+            m->write[write_actions[f->write].on[b]][b] |= bits;
         }
     }
-    if (f->access == VUP_ACCESS_WRITE_ONLY ||
-        f->access == VUP_ACCESS_WRITE_ONCE) {
+    if (!access->readable) {
         m->wo |= bits;
     }
-    if (f->access == VUP_ACCESS_WRITE_ONCE ||
-        f->access == VUP_ACCESS_READ_WRITE_ONCE) {
+    if (access->once) {
         m->once |= bits;
     }
-    switch (f->read) {
-    case VUP_READ_NONE:
-        break;
-    case VUP_READ_CLEAR:
-        m->rclr |= bits;
-        m->read_effect = true;
-        break;
-    case VUP_READ_SET:
-        m->rset |= bits;
-        m->read_effect = true;
-        break;
-    case VUP_READ_MODIFY:
-    case VUP_READ_MODIFY_EXTERNAL:
-        m->read_effect = true;
-        break;
-    }
+    m->read[read_actions[f->read].op] |= bits;
+    m->read_effect |= read_actions[f->read].effect;
     return 0;
 }
 
@@ -148,7 +138,8 @@ static int reg_sem(const char *pn, const struct vup_reg *r,
     *m = (struct vupi_reg_sem){ 0 };
     if (r->num_fields == 0) {
         /* No field table: a plain read-write register of 32 bits. */
-        m->exists = m->clr_any = m->set1 = UINT32_MAX;
+        m->exists = UINT32_MAX;
+        m->write[VUPI_CLR][0] = m->write[VUPI_SET][1] = UINT32_MAX;
         return 0;
     }
     if (!r->fields) {
@@ -320,13 +311,20 @@ uint32_t vupi_regs_read(vup_periph *p, uint32_t offset, unsigned size)
     if (p->sorted[i]->read) {
         v = p->sorted[i]->read(p, p->sorted[i], v);
     }
-    if (m->rclr | m->rset) {
+    if (m->read[VUPI_CLR] | m->read[VUPI_SET]) {
         /* After the value is taken, in the lanes read. */
-        p->values[i] = (p->values[i] & ~(m->rclr & lanes)) |
-                       (m->rset & lanes);
+        p->values[i] = (p->values[i] & ~(m->read[VUPI_CLR] & lanes)) |
+                       (m->read[VUPI_SET] & lanes);
         vupi_mirror_store(p, (size_t)i);
     }
     return (v & lanes) >> ((offset & 3) * 8);
+}
+
+/* The bits @op acts on, of @w1 (written 1) and @w0 (written 0). */
+static uint32_t acted_on(const struct vupi_reg_sem *m, enum vupi_bit_op op,
+                         uint32_t w1, uint32_t w0)
+{
+    return (w1 & m->write[op][1]) | (w0 & m->write[op][0]);
 }
 
 void vupi_regs_write(vup_periph *p, uint32_t offset, unsigned size,
@@ -353,9 +351,9 @@ void vupi_regs_write(vup_periph *p, uint32_t offset, unsigned size,
     m->locked |= lanes & m->once;
     w1 = written & lanes;
     w0 = ~written & lanes;
-    clr = (lanes & m->clr_any) | (w1 & m->clr1) | (w0 & m->clr0);
-    set = (lanes & m->set_any) | (w1 & m->set1) | (w0 & m->set0);
-    tog = (w1 & m->tog1) | (w0 & m->tog0);
+    clr = acted_on(m, VUPI_CLR, w1, w0);
+    set = acted_on(m, VUPI_SET, w1, w0);
+    tog = acted_on(m, VUPI_TOG, w1, w0);
     old = p->values[i] | m->hidden;
     val = ((old & ~clr) | set) ^ tog;
     store(p, (size_t)i, val);

@@ -326,6 +326,18 @@ struct sparse_mmap_1 {
     uint64_t size;
 };
 
+/* @sp: @size bytes at @offset of the region, mappable from @fd. */
+static void sparse_area(struct sparse_mmap_1 *sp, uint64_t offset,
+                        uint64_t size, int fd, struct reply *r)
+{
+    sp->header.id = VFIO_REGION_INFO_CAP_SPARSE_MMAP;
+    sp->header.version = 1;
+    sp->nr_areas = 1;
+    sp->offset = offset;
+    sp->size = size;
+    r->fd = fd;
+}
+
 static int h_region_info(vup_dev *d, const struct vupi_msg_hdr *h,
                          const uint8_t *p, size_t len, struct reply *r)
 {
@@ -377,12 +389,7 @@ static int h_region_info(vup_dev *d, const struct vupi_msg_hdr *h,
                 out->offset = 0;
                 cap->header.next = sizeof(*out) + sizeof(*cap);
                 sp = (void *)(cap + 1);
-                sp->header.id = VFIO_REGION_INFO_CAP_SPARSE_MMAP;
-                sp->header.version = 1;
-                sp->nr_areas = 1;
-                sp->offset = d->cr.live_offset;
-                sp->size = d->shm.size;
-                r->fd = d->shm.fd;
+                sparse_area(sp, d->cr.live_offset, d->shm.size, d->shm.fd, r);
             }
         }
     } else {
@@ -399,12 +406,7 @@ static int h_region_info(vup_dev *d, const struct vupi_msg_hdr *h,
             out->cap_offset = sizeof(*out);
             out->offset = win->mirror_offset;
             sp = (void *)(out + 1);
-            sp->header.id = VFIO_REGION_INFO_CAP_SPARSE_MMAP;
-            sp->header.version = 1;
-            sp->nr_areas = 1;
-            sp->offset = 0;
-            sp->size = win->mirror_size;
-            r->fd = d->mirror.fd;
+            sparse_area(sp, 0, win->mirror_size, d->mirror.fd, r);
         }
     }
     return 0;

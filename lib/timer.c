@@ -34,9 +34,8 @@ vup_timer *vup_timer_new(vup_dev *d, vup_timer_fn fn, void *opaque)
         vupi_fail(d, ENOSPC, "more than %u timers", VUPI_MAX_TIMERS);
         return NULL;
     }
-    t = calloc(1, sizeof(*t));
+    t = vupi_zalloc(d, sizeof(*t));
     if (!t) {
-        vupi_fail(d, ENOMEM, "out of memory");
         return NULL;
     }
     *t = (struct vup_timer){ .dev = d, .fn = fn, .opaque = opaque };

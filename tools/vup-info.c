@@ -344,6 +344,24 @@ static void jadd_str(json_object *o, const char *k, const char *v)
     json_object_object_add(o, k, json_object_new_string(v));
 }
 
+/* A new array, member @k of @o. */
+static json_object *jadd_array(json_object *o, const char *k)
+{
+    json_object *arr = json_object_new_array();
+
+    json_object_object_add(o, k, arr);
+    return arr;
+}
+
+/* A new object, at the end of @arr. */
+static json_object *jappend_object(json_object *arr)
+{
+    json_object *o = json_object_new_object();
+
+    json_object_array_add(arr, o);
+    return o;
+}
+
 /* [{"offset": o, "size": n}, ...] of the window on @region. */
 static json_object *json_direct(const struct vup_cr_view *v, uint32_t region)
 {
@@ -365,8 +383,6 @@ static void print_json(vup_client *c, const struct info *in)
 {
     const struct vup_cr_view *v = &in->view;
     json_object *root = json_object_new_object();
-    json_object *regions = json_object_new_array();
-    json_object *irqs = json_object_new_array();
     json_object *cr = json_object_new_object();
     json_object *arr;
 
@@ -374,42 +390,39 @@ static void print_json(vup_client *c, const struct info *in)
     jadd_str(root, "device_name", v->hdr->device_name);
     jadd_int(root, "flags", in->dev.flags);
     jadd_str(root, "server_capabilities", vup_client_server_caps(c));
+    arr = jadd_array(root, "regions");
     for (uint32_t i = 0; i < in->dev.num_regions; i++) {
-        json_object *r = json_object_new_object();
-        json_object *caps = json_object_new_array();
+        json_object *r = jappend_object(arr);
+        json_object *caps;
 
         jadd_int(r, "index", i);
         jadd_int(r, "size", (int64_t)in->region[i].size);
         jadd_int(r, "flags", in->region[i].flags);
+        caps = jadd_array(r, "caps");
         for (size_t k = 0; k < in->region[i].num_caps; k++) {
-            json_object *cap = json_object_new_object();
+            json_object *cap = jappend_object(caps);
 
             jadd_int(cap, "id", in->region[i].caps[k].id);
             jadd_int(cap, "version", in->region[i].caps[k].version);
             jadd_int(cap, "type", in->region[i].caps[k].type);
             jadd_int(cap, "subtype", in->region[i].caps[k].subtype);
-            json_object_array_add(caps, cap);
         }
-        json_object_object_add(r, "caps", caps);
-        json_object_array_add(regions, r);
     }
-    json_object_object_add(root, "regions", regions);
+    arr = jadd_array(root, "irqs");
     for (uint32_t i = 0; i < in->dev.num_irqs; i++) {
-        json_object *q = json_object_new_object();
+        json_object *q = jappend_object(arr);
 
         jadd_int(q, "index", i);
         jadd_int(q, "count", in->irq_count[i]);
         jadd_int(q, "flags", in->irq_flags[i]);
-        json_object_array_add(irqs, q);
     }
-    json_object_object_add(root, "irqs", irqs);
 
     jadd_int(cr, "region", in->cr_index);
     jadd_int(cr, "version_major", v->hdr->version_major);
     jadd_int(cr, "version_minor", v->hdr->version_minor);
-    arr = json_object_new_array();
+    arr = jadd_array(cr, "mmio");
     for (size_t i = 0; i < v->num_mmio; i++) {
-        json_object *m = json_object_new_object();
+        json_object *m = jappend_object(arr);
 
         jadd_str(m, "name", v->mmio[i]->name);
         jadd_int(m, "region_index", v->mmio[i]->region_index);
@@ -420,33 +433,27 @@ static void print_json(vup_client *c, const struct info *in)
         jadd_int(m, "max_access", v->mmio[i]->max_access);
         json_object_object_add(m, "direct",
                                json_direct(v, v->mmio[i]->region_index));
-        json_object_array_add(arr, m);
     }
-    json_object_object_add(cr, "mmio", arr);
-    arr = json_object_new_array();
+    arr = jadd_array(cr, "irqs");
     for (size_t i = 0; i < v->num_irq; i++) {
-        json_object *q = json_object_new_object();
+        json_object *q = jappend_object(arr);
 
         jadd_str(q, "name", v->irq[i]->name);
         jadd_int(q, "irq_index", v->irq[i]->irq_index);
         jadd_int(q, "line", v->irq[i]->line);
         jadd_str(q, "trigger",
                  v->irq[i]->flags == VUP_CR_IRQ_LEVEL ? "level" : "edge");
-        json_object_array_add(arr, q);
     }
-    json_object_object_add(cr, "irqs", arr);
-    arr = json_object_new_array();
+    arr = jadd_array(cr, "memories");
     for (size_t i = 0; i < v->num_memory; i++) {
-        json_object *m = json_object_new_object();
+        json_object *m = jappend_object(arr);
 
         jadd_str(m, "name", v->memory[i]->name);
         jadd_str(m, "kind",
                  v->memory[i]->kind == VUP_CR_MEMORY_FLASH ? "flash" : "ram");
         jadd_int(m, "base", (int64_t)v->memory[i]->base);
         jadd_int(m, "size", (int64_t)v->memory[i]->size);
-        json_object_array_add(arr, m);
     }
-    json_object_object_add(cr, "memories", arr);
     if (v->cpu) {
         json_object *k = json_object_new_object();
 
@@ -454,9 +461,9 @@ static void print_json(vup_client *c, const struct info *in)
         jadd_int(k, "num_irq", v->cpu->num_irq);
         json_object_object_add(cr, "cpu", k);
     }
-    arr = json_object_new_array();
+    arr = jadd_array(cr, "clocks");
     for (size_t i = 0; i < v->num_clock; i++) {
-        json_object *k = json_object_new_object();
+        json_object *k = jappend_object(arr);
 
         jadd_str(k, "name", v->clock[i]->name);
         jadd_str(k, "direction", clock_dir(v->clock[i]->flags));
@@ -467,21 +474,17 @@ static void print_json(vup_client *c, const struct info *in)
             jadd_int(k, "hz",
                      (int64_t)v->live->clock_hz[v->clock[i]->live_index]);
         }
-        json_object_array_add(arr, k);
     }
-    json_object_object_add(cr, "clocks", arr);
-    arr = json_object_new_array();
+    arr = jadd_array(cr, "caps");
     for (size_t i = 0; i < v->num_cap; i++) {
-        json_object *k = json_object_new_object();
+        json_object *k = jappend_object(arr);
 
         jadd_str(k, "name", cap_name(v->cap[i]->id));
         jadd_int(k, "id", v->cap[i]->id);
         jadd_int(k, "version", v->cap[i]->version);
         jadd_int(k, "offset", v->cap[i]->offset);
         jadd_int(k, "size", v->cap[i]->size);
-        json_object_array_add(arr, k);
     }
-    json_object_object_add(cr, "caps", arr);
     jadd_int(cr, "skipped_entries", (int64_t)v->num_skipped);
     json_object_object_add(root, "control_region", cr);
     printf("%s\n", json_object_to_json_string_ext(

@@ -32,8 +32,9 @@
 
 /*
  * Registers and fields, RM0351 6.4.  The peripheral reset, clock enable
- * and sleep-mode enable registers (one bit per peripheral) list their bits
- * in their field tables below; FIELD() names the bits the code uses.
+ * and sleep-mode enable registers (one bit per peripheral) have their bits
+ * in the bus lists below (AHB1_PERIPHS...); FIELD() names the bits the
+ * code uses.
  */
 REG32(CR, 0x00)
     FIELD(CR, MSION, 0, 1)
@@ -469,9 +470,12 @@ static void rcc_update_oscs(vup_periph *p)
 
 /* ---- register hooks -------------------------------------------------- */
 
-/* CR: oscillator enables. */
-static void cr_write(vup_periph *p, const struct vup_reg *reg, uint32_t old,
-                     uint32_t value, uint32_t written)
+/*
+ * CR (oscillator enables), PLLCFGR (its input may have to stay on), CCIPR
+ * and APB1ENR1: ready bits and frequencies.
+ */
+static void oscs_write(vup_periph *p, const struct vup_reg *reg, uint32_t old,
+                       uint32_t value, uint32_t written)
 {
     (void)reg; (void)old; (void)value; (void)written;
     rcc_update_oscs(p);
@@ -519,14 +523,6 @@ static void apb2enr_write(vup_periph *p, const struct vup_reg *reg,
     rcc_update_clocks(p);
 }
 
-/* PLLCFGR (its input may have to stay on), CCIPR, APB1ENR1: frequencies. */
-static void clocks_write(vup_periph *p, const struct vup_reg *reg,
-                         uint32_t old, uint32_t value, uint32_t written)
-{
-    (void)reg; (void)old; (void)value; (void)written;
-    rcc_update_oscs(p);
-}
-
 /*
  * Field semantics: RM0351 6.4, checked against the STM32L475 SVD, whose
  * field list this follows where RM0351 agrees.  Where they differ, RM0351:
@@ -537,286 +533,142 @@ static void clocks_write(vup_periph *p, const struct vup_reg *reg,
  * and set by hardware; ICSCR's calibration fields are read-only.
  */
 #define HW_FLAG         (VUP_RO | VUP_HW)
-#define BUS_BIT(name, bit) VUP_FIELD(name, bit, 1, VUP_RW)
 
 static const struct vup_field cr_fields[] = {
-    VUP_FIELD_OF(CR, MSION, VUP_RW),
-    VUP_FIELD_OF(CR, MSIRDY, HW_FLAG),
-    VUP_FIELD_OF(CR, MSIPLLEN, VUP_RW),
-    VUP_FIELD_OF(CR, MSIRGSEL, VUP_W1S),
-    VUP_FIELD_OF(CR, MSIRANGE, VUP_RW),
-    VUP_FIELD_OF(CR, HSION, VUP_RW),
-    VUP_FIELD_OF(CR, HSIKERON, VUP_RW),
-    VUP_FIELD_OF(CR, HSIRDY, HW_FLAG),
-    VUP_FIELD_OF(CR, HSIASFS, VUP_RW),
-    VUP_FIELD_OF(CR, HSEON, VUP_RW),
-    VUP_FIELD_OF(CR, HSERDY, HW_FLAG),
-    VUP_FIELD_OF(CR, HSEBYP, VUP_RW),
-    VUP_FIELD_OF(CR, CSSON, VUP_W1S),
-    VUP_FIELD_OF(CR, PLLON, VUP_RW),
-    VUP_FIELD_OF(CR, PLLRDY, HW_FLAG),
-    VUP_FIELD_OF(CR, PLLSAI1ON, VUP_RW),
-    VUP_FIELD_OF(CR, PLLSAI1RDY, HW_FLAG),
-    VUP_FIELD_OF(CR, PLLSAI2ON, VUP_RW),
-    VUP_FIELD_OF(CR, PLLSAI2RDY, HW_FLAG),
+    VUP_FIELDS_OF(CR, VUP_RW, MSION, MSIPLLEN, MSIRANGE, HSION, HSIKERON,
+                  HSIASFS, HSEON, HSEBYP, PLLON, PLLSAI1ON, PLLSAI2ON),
+    VUP_FIELDS_OF(CR, HW_FLAG, MSIRDY, HSIRDY, HSERDY, PLLRDY, PLLSAI1RDY,
+                  PLLSAI2RDY),
+    VUP_FIELDS_OF(CR, VUP_W1S, MSIRGSEL, CSSON),
 };
 static const struct vup_field icscr_fields[] = {
-    VUP_FIELD_OF(ICSCR, MSICAL, VUP_RO),
-    VUP_FIELD_OF(ICSCR, MSITRIM, VUP_RW),
-    VUP_FIELD_OF(ICSCR, HSICAL, VUP_RO),
-    VUP_FIELD_OF(ICSCR, HSITRIM, VUP_RW),
+    VUP_FIELDS_OF(ICSCR, VUP_RO, MSICAL, HSICAL),
+    VUP_FIELDS_OF(ICSCR, VUP_RW, MSITRIM, HSITRIM),
 };
 static const struct vup_field cfgr_fields[] = {
-    VUP_FIELD_OF(CFGR, SW, VUP_RW),
+    VUP_FIELDS_OF(CFGR, VUP_RW, SW, HPRE, PPRE1, PPRE2, STOPWUCK, MCOSEL,
+                  MCOPRE),
     VUP_FIELD_OF(CFGR, SWS, HW_FLAG),
-    VUP_FIELD_OF(CFGR, HPRE, VUP_RW),
-    VUP_FIELD_OF(CFGR, PPRE1, VUP_RW),
-    VUP_FIELD_OF(CFGR, PPRE2, VUP_RW),
-    VUP_FIELD_OF(CFGR, STOPWUCK, VUP_RW),
-    VUP_FIELD_OF(CFGR, MCOSEL, VUP_RW),
-    VUP_FIELD_OF(CFGR, MCOPRE, VUP_RW),
 };
 static const struct vup_field pllcfgr_fields[] = {
-    VUP_FIELD_OF(PLLCFGR, PLLSRC, VUP_RW),
-    VUP_FIELD_OF(PLLCFGR, PLLM, VUP_RW),
-    VUP_FIELD_OF(PLLCFGR, PLLN, VUP_RW),
-    VUP_FIELD_OF(PLLCFGR, PLLPEN, VUP_RW),
-    VUP_FIELD_OF(PLLCFGR, PLLP, VUP_RW),
-    VUP_FIELD_OF(PLLCFGR, PLLQEN, VUP_RW),
-    VUP_FIELD_OF(PLLCFGR, PLLQ, VUP_RW),
-    VUP_FIELD_OF(PLLCFGR, PLLREN, VUP_RW),
-    VUP_FIELD_OF(PLLCFGR, PLLR, VUP_RW),
-    VUP_FIELD_OF(PLLCFGR, PLLPDIV, VUP_RW),
+    VUP_FIELDS_OF(PLLCFGR, VUP_RW, PLLSRC, PLLM, PLLN, PLLPEN, PLLP, PLLQEN,
+                  PLLQ, PLLREN, PLLR, PLLPDIV),
 };
 static const struct vup_field pllsai1cfgr_fields[] = {
-    VUP_FIELD_OF(PLLSAI1CFGR, PLLSAI1N, VUP_RW),
-    VUP_FIELD_OF(PLLSAI1CFGR, PLLSAI1PEN, VUP_RW),
-    VUP_FIELD_OF(PLLSAI1CFGR, PLLSAI1P, VUP_RW),
-    VUP_FIELD_OF(PLLSAI1CFGR, PLLSAI1QEN, VUP_RW),
-    VUP_FIELD_OF(PLLSAI1CFGR, PLLSAI1Q, VUP_RW),
-    VUP_FIELD_OF(PLLSAI1CFGR, PLLSAI1REN, VUP_RW),
-    VUP_FIELD_OF(PLLSAI1CFGR, PLLSAI1R, VUP_RW),
-    VUP_FIELD_OF(PLLSAI1CFGR, PLLSAI1PDIV, VUP_RW),
+    VUP_FIELDS_OF(PLLSAI1CFGR, VUP_RW, PLLSAI1N, PLLSAI1PEN, PLLSAI1P,
+                  PLLSAI1QEN, PLLSAI1Q, PLLSAI1REN, PLLSAI1R, PLLSAI1PDIV),
 };
 static const struct vup_field pllsai2cfgr_fields[] = {
-    VUP_FIELD_OF(PLLSAI2CFGR, PLLSAI2N, VUP_RW),
-    VUP_FIELD_OF(PLLSAI2CFGR, PLLSAI2PEN, VUP_RW),
-    VUP_FIELD_OF(PLLSAI2CFGR, PLLSAI2P, VUP_RW),
-    VUP_FIELD_OF(PLLSAI2CFGR, PLLSAI2REN, VUP_RW),
-    VUP_FIELD_OF(PLLSAI2CFGR, PLLSAI2R, VUP_RW),
-    VUP_FIELD_OF(PLLSAI2CFGR, PLLSAI2PDIV, VUP_RW),
+    VUP_FIELDS_OF(PLLSAI2CFGR, VUP_RW, PLLSAI2N, PLLSAI2PEN, PLLSAI2P,
+                  PLLSAI2REN, PLLSAI2R, PLLSAI2PDIV),
 };
 static const struct vup_field cier_fields[] = {
-    VUP_FIELD_OF(CIER, LSIRDYIE, VUP_RW),
-    VUP_FIELD_OF(CIER, LSERDYIE, VUP_RW),
-    VUP_FIELD_OF(CIER, MSIRDYIE, VUP_RW),
-    VUP_FIELD_OF(CIER, HSIRDYIE, VUP_RW),
-    VUP_FIELD_OF(CIER, HSERDYIE, VUP_RW),
-    VUP_FIELD_OF(CIER, PLLRDYIE, VUP_RW),
-    VUP_FIELD_OF(CIER, PLLSAI1RDYIE, VUP_RW),
-    VUP_FIELD_OF(CIER, PLLSAI2RDYIE, VUP_RW),
-    VUP_FIELD_OF(CIER, LSECSSIE, VUP_RW),
-    VUP_FIELD_OF(CIER, HSI48RDYIE, VUP_RW),
+    VUP_FIELDS_OF(CIER, VUP_RW, LSIRDYIE, LSERDYIE, MSIRDYIE, HSIRDYIE,
+                  HSERDYIE, PLLRDYIE, PLLSAI1RDYIE, PLLSAI2RDYIE, LSECSSIE,
+                  HSI48RDYIE),
 };
 static const struct vup_field cifr_fields[] = {
-    VUP_FIELD_OF(CIFR, LSIRDYF, HW_FLAG),
-    VUP_FIELD_OF(CIFR, LSERDYF, HW_FLAG),
-    VUP_FIELD_OF(CIFR, MSIRDYF, HW_FLAG),
-    VUP_FIELD_OF(CIFR, HSIRDYF, HW_FLAG),
-    VUP_FIELD_OF(CIFR, HSERDYF, HW_FLAG),
-    VUP_FIELD_OF(CIFR, PLLRDYF, HW_FLAG),
-    VUP_FIELD_OF(CIFR, PLLSAI1RDYF, HW_FLAG),
-    VUP_FIELD_OF(CIFR, PLLSAI2RDYF, HW_FLAG),
-    VUP_FIELD_OF(CIFR, CSSF, HW_FLAG),
-    VUP_FIELD_OF(CIFR, LSECSSF, HW_FLAG),
-    VUP_FIELD_OF(CIFR, HSI48RDYF, HW_FLAG),
+    VUP_FIELDS_OF(CIFR, HW_FLAG, LSIRDYF, LSERDYF, MSIRDYF, HSIRDYF, HSERDYF,
+                  PLLRDYF, PLLSAI1RDYF, PLLSAI2RDYF, CSSF, LSECSSF, HSI48RDYF),
 };
 static const struct vup_field cicr_fields[] = {
-    VUP_FIELD_OF(CICR, LSIRDYC, VUP_WO),
-    VUP_FIELD_OF(CICR, LSERDYC, VUP_WO),
-    VUP_FIELD_OF(CICR, MSIRDYC, VUP_WO),
-    VUP_FIELD_OF(CICR, HSIRDYC, VUP_WO),
-    VUP_FIELD_OF(CICR, HSERDYC, VUP_WO),
-    VUP_FIELD_OF(CICR, PLLRDYC, VUP_WO),
-    VUP_FIELD_OF(CICR, PLLSAI1RDYC, VUP_WO),
-    VUP_FIELD_OF(CICR, PLLSAI2RDYC, VUP_WO),
-    VUP_FIELD_OF(CICR, CSSC, VUP_WO),
-    VUP_FIELD_OF(CICR, LSECSSC, VUP_WO),
-    VUP_FIELD_OF(CICR, HSI48RDYC, VUP_WO),
+    VUP_FIELDS_OF(CICR, VUP_WO, LSIRDYC, LSERDYC, MSIRDYC, HSIRDYC, HSERDYC,
+                  PLLRDYC, PLLSAI1RDYC, PLLSAI2RDYC, CSSC, LSECSSC, HSI48RDYC),
 };
-static const struct vup_field ahb1rstr_fields[] = {
-    BUS_BIT("DMA1RST", 0),   BUS_BIT("DMA2RST", 1),   BUS_BIT("FLASHRST", 8),
-    BUS_BIT("CRCRST", 12),   BUS_BIT("TSCRST", 16),   BUS_BIT("DMA2DRST", 17),
-};
-static const struct vup_field ahb2rstr_fields[] = {
-    BUS_BIT("GPIOARST", 0),  BUS_BIT("GPIOBRST", 1),  BUS_BIT("GPIOCRST", 2),
-    BUS_BIT("GPIODRST", 3),  BUS_BIT("GPIOERST", 4),  BUS_BIT("GPIOFRST", 5),
-    BUS_BIT("GPIOGRST", 6),  BUS_BIT("GPIOHRST", 7),  BUS_BIT("GPIOIRST", 8),
-    BUS_BIT("OTGFSRST", 12), BUS_BIT("ADCRST", 13),   BUS_BIT("DCMIRST", 14),
-    BUS_BIT("AESRST", 16),   BUS_BIT("HASHRST", 17),  BUS_BIT("RNGRST", 18),
-};
-static const struct vup_field ahb3rstr_fields[] = {
-    BUS_BIT("FMCRST", 0),    BUS_BIT("QSPIRST", 8),
-};
+/*
+ * A bus's reset (RSTR), clock enable (ENR) and sleep-mode enable (SMENR)
+ * registers have one read-write bit per peripheral on the bus, at the same
+ * place in all three (RM0351 6.4.7 to 6.4.24): each bus's peripherals are
+ * listed once, as X(name, bit), and the three tables made from the list
+ * (e.g. DMA1RST, DMA1EN, DMA1SMEN).  Bits only some of them have are
+ * entries of their own.
+ */
+#define AHB1_PERIPHS(X) \
+    X(DMA1, 0)      X(DMA2, 1)      X(FLASH, 8)     X(CRC, 12) \
+    X(TSC, 16)      X(DMA2D, 17)
+#define AHB2_PERIPHS(X) \
+    X(GPIOA, 0)     X(GPIOB, 1)     X(GPIOC, 2)     X(GPIOD, 3) \
+    X(GPIOE, 4)     X(GPIOF, 5)     X(GPIOG, 6)     X(GPIOH, 7) \
+    X(GPIOI, 8)     X(OTGFS, 12)    X(ADC, 13)      X(DCMI, 14) \
+    X(AES, 16)      X(HASH, 17)     X(RNG, 18)
+#define AHB3_PERIPHS(X) \
+    X(FMC, 0)       X(QSPI, 8)
+/* Without CRS (no sleep-mode bit), RTCAPB and WWDG (no reset bit). */
+#define APB1_1_PERIPHS(X) \
+    X(TIM2, 0)      X(TIM3, 1)      X(TIM4, 2)      X(TIM5, 3) \
+    X(TIM6, 4)      X(TIM7, 5)      X(LCD, 9)       X(SPI2, 14) \
+    X(SPI3, 15)     X(USART2, 17)   X(USART3, 18)   X(UART4, 19) \
+    X(UART5, 20)    X(I2C1, 21)     X(I2C2, 22)     X(I2C3, 23) \
+    X(CAN1, 25)     X(CAN2, 26)     X(PWR, 28)      X(DAC1, 29) \
+    X(OPAMP, 30)    X(LPTIM1, 31)
+#define APB1_2_PERIPHS(X) \
+    X(LPUART1, 0)   X(I2C4, 1)      X(SWPMI1, 2)    X(LPTIM2, 5)
+#define APB2_PERIPHS(X) \
+    X(SYSCFG, 0)    X(SDMMC1, 10)   X(TIM1, 11)     X(SPI1, 12) \
+    X(TIM8, 13)     X(USART1, 14)   X(TIM15, 16)    X(TIM16, 17) \
+    X(TIM17, 18)    X(SAI1, 21)     X(SAI2, 22)     X(DFSDM1, 24)
+#define RST_BIT(periph, bit)    VUP_FIELD(#periph "RST", bit, 1, VUP_RW),
+#define EN_BIT(periph, bit)     VUP_FIELD(#periph "EN", bit, 1, VUP_RW),
+#define SMEN_BIT(periph, bit)   VUP_FIELD(#periph "SMEN", bit, 1, VUP_RW),
+
+static const struct vup_field ahb1rstr_fields[] = { AHB1_PERIPHS(RST_BIT) };
+static const struct vup_field ahb2rstr_fields[] = { AHB2_PERIPHS(RST_BIT) };
+static const struct vup_field ahb3rstr_fields[] = { AHB3_PERIPHS(RST_BIT) };
 static const struct vup_field apb1rstr1_fields[] = {
-    BUS_BIT("TIM2RST", 0),   BUS_BIT("TIM3RST", 1),   BUS_BIT("TIM4RST", 2),
-    BUS_BIT("TIM5RST", 3),   BUS_BIT("TIM6RST", 4),   BUS_BIT("TIM7RST", 5),
-    BUS_BIT("LCDRST", 9),    BUS_BIT("SPI2RST", 14),  BUS_BIT("SPI3RST", 15),
-    BUS_BIT("USART2RST", 17),
-    BUS_BIT("USART3RST", 18),
-    BUS_BIT("UART4RST", 19), BUS_BIT("UART5RST", 20), BUS_BIT("I2C1RST", 21),
-    BUS_BIT("I2C2RST", 22),  BUS_BIT("I2C3RST", 23),  BUS_BIT("CRSRST", 24),
-    BUS_BIT("CAN1RST", 25),  BUS_BIT("CAN2RST", 26),  BUS_BIT("PWRRST", 28),
-    BUS_BIT("DAC1RST", 29),  BUS_BIT("OPAMPRST", 30),
-    BUS_BIT("LPTIM1RST", 31),
+    APB1_1_PERIPHS(RST_BIT)
+    RST_BIT(CRS, 24)
 };
-static const struct vup_field apb1rstr2_fields[] = {
-    BUS_BIT("LPUART1RST", 0),
-    BUS_BIT("I2C4RST", 1),   BUS_BIT("SWPMI1RST", 2), BUS_BIT("LPTIM2RST", 5),
-};
-static const struct vup_field apb2rstr_fields[] = {
-    BUS_BIT("SYSCFGRST", 0),
-    BUS_BIT("SDMMC1RST", 10),
-    BUS_BIT("TIM1RST", 11),  BUS_BIT("SPI1RST", 12),  BUS_BIT("TIM8RST", 13),
-    BUS_BIT("USART1RST", 14),
-    BUS_BIT("TIM15RST", 16), BUS_BIT("TIM16RST", 17), BUS_BIT("TIM17RST", 18),
-    BUS_BIT("SAI1RST", 21),  BUS_BIT("SAI2RST", 22),
-    BUS_BIT("DFSDM1RST", 24),
-};
-static const struct vup_field ahb1enr_fields[] = {
-    BUS_BIT("DMA1EN", 0),    BUS_BIT("DMA2EN", 1),    BUS_BIT("FLASHEN", 8),
-    BUS_BIT("CRCEN", 12),    BUS_BIT("TSCEN", 16),    BUS_BIT("DMA2DEN", 17),
-};
-static const struct vup_field ahb2enr_fields[] = {
-    BUS_BIT("GPIOAEN", 0),   BUS_BIT("GPIOBEN", 1),   BUS_BIT("GPIOCEN", 2),
-    BUS_BIT("GPIODEN", 3),   BUS_BIT("GPIOEEN", 4),   BUS_BIT("GPIOFEN", 5),
-    BUS_BIT("GPIOGEN", 6),   BUS_BIT("GPIOHEN", 7),   BUS_BIT("GPIOIEN", 8),
-    BUS_BIT("OTGFSEN", 12),  BUS_BIT("ADCEN", 13),    BUS_BIT("DCMIEN", 14),
-    BUS_BIT("AESEN", 16),    BUS_BIT("HASHEN", 17),   BUS_BIT("RNGEN", 18),
-};
-static const struct vup_field ahb3enr_fields[] = {
-    BUS_BIT("FMCEN", 0),     BUS_BIT("QSPIEN", 8),
-};
+static const struct vup_field apb1rstr2_fields[] = { APB1_2_PERIPHS(RST_BIT) };
+static const struct vup_field apb2rstr_fields[] = { APB2_PERIPHS(RST_BIT) };
+
+/* USART1EN..USART3EN are FIELD()s too: the USART kernel clocks' gates. */
+static const struct vup_field ahb1enr_fields[] = { AHB1_PERIPHS(EN_BIT) };
+static const struct vup_field ahb2enr_fields[] = { AHB2_PERIPHS(EN_BIT) };
+static const struct vup_field ahb3enr_fields[] = { AHB3_PERIPHS(EN_BIT) };
 static const struct vup_field apb1enr1_fields[] = {
-    BUS_BIT("TIM2EN", 0),    BUS_BIT("TIM3EN", 1),    BUS_BIT("TIM4EN", 2),
-    BUS_BIT("TIM5EN", 3),    BUS_BIT("TIM6EN", 4),    BUS_BIT("TIM7EN", 5),
-    BUS_BIT("LCDEN", 9),     BUS_BIT("RTCAPBEN", 10), BUS_BIT("WWDGEN", 11),
-    BUS_BIT("SPI2EN", 14),   BUS_BIT("SPI3EN", 15),
-    VUP_FIELD_OF(APB1ENR1, USART2EN, VUP_RW),
-    VUP_FIELD_OF(APB1ENR1, USART3EN, VUP_RW),
-    BUS_BIT("UART4EN", 19),  BUS_BIT("UART5EN", 20),  BUS_BIT("I2C1EN", 21),
-    BUS_BIT("I2C2EN", 22),   BUS_BIT("I2C3EN", 23),   BUS_BIT("CRSEN", 24),
-    BUS_BIT("CAN1EN", 25),   BUS_BIT("CAN2EN", 26),   BUS_BIT("PWREN", 28),
-    BUS_BIT("DAC1EN", 29),   BUS_BIT("OPAMPEN", 30),  BUS_BIT("LPTIM1EN", 31),
+    APB1_1_PERIPHS(EN_BIT)
+    EN_BIT(RTCAPB, 10)  EN_BIT(WWDG, 11)    EN_BIT(CRS, 24)
 };
-static const struct vup_field apb1enr2_fields[] = {
-    BUS_BIT("LPUART1EN", 0), BUS_BIT("I2C4EN", 1),    BUS_BIT("SWPMI1EN", 2),
-    BUS_BIT("LPTIM2EN", 5),
-};
+static const struct vup_field apb1enr2_fields[] = { APB1_2_PERIPHS(EN_BIT) };
 static const struct vup_field apb2enr_fields[] = {
-    BUS_BIT("SYSCFGEN", 0),
+    APB2_PERIPHS(EN_BIT)
     VUP_FIELD_OF(APB2ENR, FWEN, VUP_W1S),
-    BUS_BIT("SDMMC1EN", 10), BUS_BIT("TIM1EN", 11),   BUS_BIT("SPI1EN", 12),
-    BUS_BIT("TIM8EN", 13),
-    VUP_FIELD_OF(APB2ENR, USART1EN, VUP_RW),
-    BUS_BIT("TIM15EN", 16),  BUS_BIT("TIM16EN", 17),  BUS_BIT("TIM17EN", 18),
-    BUS_BIT("SAI1EN", 21),   BUS_BIT("SAI2EN", 22),   BUS_BIT("DFSDM1EN", 24),
 };
+
 static const struct vup_field ahb1smenr_fields[] = {
-    BUS_BIT("DMA1SMEN", 0),  BUS_BIT("DMA2SMEN", 1),  BUS_BIT("FLASHSMEN", 8),
-    BUS_BIT("SRAM1SMEN", 9), BUS_BIT("CRCSMEN", 12),  BUS_BIT("TSCSMEN", 16),
-    BUS_BIT("DMA2DSMEN", 17),
+    AHB1_PERIPHS(SMEN_BIT)
+    SMEN_BIT(SRAM1, 9)
 };
 static const struct vup_field ahb2smenr_fields[] = {
-    BUS_BIT("GPIOASMEN", 0), BUS_BIT("GPIOBSMEN", 1), BUS_BIT("GPIOCSMEN", 2),
-    BUS_BIT("GPIODSMEN", 3), BUS_BIT("GPIOESMEN", 4), BUS_BIT("GPIOFSMEN", 5),
-    BUS_BIT("GPIOGSMEN", 6), BUS_BIT("GPIOHSMEN", 7), BUS_BIT("GPIOISMEN", 8),
-    BUS_BIT("SRAM2SMEN", 9),
-    BUS_BIT("OTGFSSMEN", 12),
-    BUS_BIT("ADCSMEN", 13),  BUS_BIT("DCMISMEN", 14), BUS_BIT("AESSMEN", 16),
-    BUS_BIT("HASHSMEN", 17), BUS_BIT("RNGSMEN", 18),
+    AHB2_PERIPHS(SMEN_BIT)
+    SMEN_BIT(SRAM2, 9)
 };
-static const struct vup_field ahb3smenr_fields[] = {
-    BUS_BIT("FMCSMEN", 0),   BUS_BIT("QSPISMEN", 8),
-};
+static const struct vup_field ahb3smenr_fields[] = { AHB3_PERIPHS(SMEN_BIT) };
 static const struct vup_field apb1smenr1_fields[] = {
-    BUS_BIT("TIM2SMEN", 0),  BUS_BIT("TIM3SMEN", 1),  BUS_BIT("TIM4SMEN", 2),
-    BUS_BIT("TIM5SMEN", 3),  BUS_BIT("TIM6SMEN", 4),  BUS_BIT("TIM7SMEN", 5),
-    BUS_BIT("LCDSMEN", 9),
-    BUS_BIT("RTCAPBSMEN", 10),
-    BUS_BIT("WWDGSMEN", 11), BUS_BIT("SPI2SMEN", 14), BUS_BIT("SPI3SMEN", 15),
-    BUS_BIT("USART2SMEN", 17),
-    BUS_BIT("USART3SMEN", 18),
-    BUS_BIT("UART4SMEN", 19),
-    BUS_BIT("UART5SMEN", 20),
-    BUS_BIT("I2C1SMEN", 21), BUS_BIT("I2C2SMEN", 22), BUS_BIT("I2C3SMEN", 23),
-    BUS_BIT("CAN1SMEN", 25), BUS_BIT("CAN2SMEN", 26), BUS_BIT("PWRSMEN", 28),
-    BUS_BIT("DAC1SMEN", 29),
-    BUS_BIT("OPAMPSMEN", 30),
-    BUS_BIT("LPTIM1SMEN", 31),
+    APB1_1_PERIPHS(SMEN_BIT)
+    SMEN_BIT(RTCAPB, 10) SMEN_BIT(WWDG, 11)
 };
 static const struct vup_field apb1smenr2_fields[] = {
-    BUS_BIT("LPUART1SMEN", 0),
-    BUS_BIT("I2C4SMEN", 1),
-    BUS_BIT("SWPMI1SMEN", 2),
-    BUS_BIT("LPTIM2SMEN", 5),
+    APB1_2_PERIPHS(SMEN_BIT)
 };
-static const struct vup_field apb2smenr_fields[] = {
-    BUS_BIT("SYSCFGSMEN", 0),
-    BUS_BIT("SDMMC1SMEN", 10),
-    BUS_BIT("TIM1SMEN", 11), BUS_BIT("SPI1SMEN", 12), BUS_BIT("TIM8SMEN", 13),
-    BUS_BIT("USART1SMEN", 14),
-    BUS_BIT("TIM15SMEN", 16),
-    BUS_BIT("TIM16SMEN", 17),
-    BUS_BIT("TIM17SMEN", 18),
-    BUS_BIT("SAI1SMEN", 21), BUS_BIT("SAI2SMEN", 22),
-    BUS_BIT("DFSDM1SMEN", 24),
-};
+static const struct vup_field apb2smenr_fields[] = { APB2_PERIPHS(SMEN_BIT) };
+
 static const struct vup_field ccipr_fields[] = {
-    VUP_FIELD_OF(CCIPR, USART1SEL, VUP_RW),
-    VUP_FIELD_OF(CCIPR, USART2SEL, VUP_RW),
-    VUP_FIELD_OF(CCIPR, USART3SEL, VUP_RW),
-    VUP_FIELD_OF(CCIPR, UART4SEL, VUP_RW),
-    VUP_FIELD_OF(CCIPR, UART5SEL, VUP_RW),
-    VUP_FIELD_OF(CCIPR, LPUART1SEL, VUP_RW),
-    VUP_FIELD_OF(CCIPR, I2C1SEL, VUP_RW),
-    VUP_FIELD_OF(CCIPR, I2C2SEL, VUP_RW),
-    VUP_FIELD_OF(CCIPR, I2C3SEL, VUP_RW),
-    VUP_FIELD_OF(CCIPR, LPTIM1SEL, VUP_RW),
-    VUP_FIELD_OF(CCIPR, LPTIM2SEL, VUP_RW),
-    VUP_FIELD_OF(CCIPR, SAI1SEL, VUP_RW),
-    VUP_FIELD_OF(CCIPR, SAI2SEL, VUP_RW),
-    VUP_FIELD_OF(CCIPR, CLK48SEL, VUP_RW),
-    VUP_FIELD_OF(CCIPR, ADCSEL, VUP_RW),
-    VUP_FIELD_OF(CCIPR, SWPMI1SEL, VUP_RW),
-    VUP_FIELD_OF(CCIPR, DFSDM1SEL, VUP_RW),
+    VUP_FIELDS_OF(CCIPR, VUP_RW, USART1SEL, USART2SEL, USART3SEL, UART4SEL,
+                  UART5SEL, LPUART1SEL, I2C1SEL, I2C2SEL, I2C3SEL, LPTIM1SEL,
+                  LPTIM2SEL, SAI1SEL, SAI2SEL, CLK48SEL, ADCSEL, SWPMI1SEL,
+                  DFSDM1SEL),
 };
 static const struct vup_field bdcr_fields[] = {
-    VUP_FIELD_OF(BDCR, LSEON, VUP_RW),
-    VUP_FIELD_OF(BDCR, LSERDY, HW_FLAG),
-    VUP_FIELD_OF(BDCR, LSEBYP, VUP_RW),
-    VUP_FIELD_OF(BDCR, LSEDRV, VUP_RW),
-    VUP_FIELD_OF(BDCR, LSECSSON, VUP_RW),
-    VUP_FIELD_OF(BDCR, LSECSSD, HW_FLAG),
-    VUP_FIELD_OF(BDCR, RTCSEL, VUP_RW),
-    VUP_FIELD_OF(BDCR, RTCEN, VUP_RW),
-    VUP_FIELD_OF(BDCR, BDRST, VUP_RW),
-    VUP_FIELD_OF(BDCR, LSCOEN, VUP_RW),
-    VUP_FIELD_OF(BDCR, LSCOSEL, VUP_RW),
+    VUP_FIELDS_OF(BDCR, VUP_RW, LSEON, LSEBYP, LSEDRV, LSECSSON, RTCSEL, RTCEN,
+                  BDRST, LSCOEN, LSCOSEL),
+    VUP_FIELDS_OF(BDCR, HW_FLAG, LSERDY, LSECSSD),
 };
 static const struct vup_field csr_fields[] = {
-    VUP_FIELD_OF(CSR, LSION, VUP_RW),
-    VUP_FIELD_OF(CSR, LSIRDY, HW_FLAG),
-    VUP_FIELD_OF(CSR, MSISRANGE, VUP_RW),
+    VUP_FIELDS_OF(CSR, VUP_RW, LSION, MSISRANGE),
+    VUP_FIELDS_OF(CSR, HW_FLAG, LSIRDY, FWRSTF, OBLRSTF, PINRSTF, BORRSTF,
+                  SFTRSTF, IWDGRSTF, WWDGRSTF, LPWRRSTF),
     VUP_FIELD_OF(CSR, RMVF, VUP_WO),
-    VUP_FIELD_OF(CSR, FWRSTF, HW_FLAG),
-    VUP_FIELD_OF(CSR, OBLRSTF, HW_FLAG),
-    VUP_FIELD_OF(CSR, PINRSTF, HW_FLAG),
-    VUP_FIELD_OF(CSR, BORRSTF, HW_FLAG),
-    VUP_FIELD_OF(CSR, SFTRSTF, HW_FLAG),
-    VUP_FIELD_OF(CSR, IWDGRSTF, HW_FLAG),
-    VUP_FIELD_OF(CSR, WWDGRSTF, HW_FLAG),
-    VUP_FIELD_OF(CSR, LPWRRSTF, HW_FLAG),
 };
 
 
@@ -826,11 +678,11 @@ static const struct vup_field csr_fields[] = {
  */
 static const struct vup_reg rcc_regs[] = {
     { VUP_REG_AT(CR), .reset = 0x00000063, VUP_FIELDS(cr_fields),
-      .write = cr_write },
+      .write = oscs_write },
     { VUP_REG_AT(ICSCR), .reset = 0x106e0082, VUP_FIELDS(icscr_fields) },
     { VUP_REG_AT(CFGR), VUP_FIELDS(cfgr_fields), .write = cfgr_write },
     { VUP_REG_AT(PLLCFGR), .reset = 0x00001000, VUP_FIELDS(pllcfgr_fields),
-      .write = clocks_write },
+      .write = oscs_write },
     { VUP_REG_AT(PLLSAI1CFGR), .reset = 0x00001000,
       VUP_FIELDS(pllsai1cfgr_fields) },
     { VUP_REG_AT(PLLSAI2CFGR), .reset = 0x00001000,
@@ -848,7 +700,7 @@ static const struct vup_reg rcc_regs[] = {
     { VUP_REG_AT(AHB2ENR), VUP_FIELDS(ahb2enr_fields) },
     { VUP_REG_AT(AHB3ENR), VUP_FIELDS(ahb3enr_fields) },
     { VUP_REG_AT(APB1ENR1), VUP_FIELDS(apb1enr1_fields),
-      .write = clocks_write },
+      .write = oscs_write },
     { VUP_REG_AT(APB1ENR2), VUP_FIELDS(apb1enr2_fields) },
     { VUP_REG_AT(APB2ENR), VUP_FIELDS(apb2enr_fields),
       .write = apb2enr_write },
@@ -864,7 +716,7 @@ static const struct vup_reg rcc_regs[] = {
       VUP_FIELDS(apb1smenr2_fields) },
     { VUP_REG_AT(APB2SMENR), .reset = 0x01677c01,
       VUP_FIELDS(apb2smenr_fields) },
-    { VUP_REG_AT(CCIPR), VUP_FIELDS(ccipr_fields), .write = clocks_write },
+    { VUP_REG_AT(CCIPR), VUP_FIELDS(ccipr_fields), .write = oscs_write },
     { VUP_REG_AT(BDCR), VUP_FIELDS(bdcr_fields), .write = osc_write },
     { VUP_REG_AT(CSR), .reset = 0x0c000600, VUP_FIELDS(csr_fields),
       .write = osc_write },
@@ -890,23 +742,8 @@ struct stm32l4_rcc *stm32l4_rcc_create(vup_dev *d,
         return NULL;
     }
     r->info = *info;
-    r->irq = (struct vup_irq_desc){
-        .name = info->name,
-        .line = info->irq,
-        .flags = VUP_CR_IRQ_LEVEL,
-    };
-    r->desc = (struct vup_periph_desc){
-        .name = info->name,
-        .base = info->base,
-        .size = info->size,
-        /* Writes have side effects (ready bits): never direct-mapped. */
-        .mmio_flags = opts->mmio_flags,
-        .regs = rcc_regs,
-        .num_regs = sizeof(rcc_regs) / sizeof(rcc_regs[0]),
-        .irqs = &r->irq,
-        .num_irqs = 1,
-        .reset = rcc_reset,
-    };
+    stm32l4_periph_desc(&r->desc, &r->irq, info, opts, rcc_regs,
+                        sizeof(rcc_regs) / sizeof(rcc_regs[0]), rcc_reset);
     r->msi_hz = MSI_RESET_HZ;
     /* Reset frequencies: everything from the 4 MHz MSI, USARTs gated. */
     for (size_t i = 0; i < NUM_CLKS; i++) {

@@ -69,6 +69,37 @@ struct stm32l4_opts {
     uint32_t mmio_flags;       /* VUP_CR_MMIO_* for every window */
 };
 
+/*
+ * What every model gives vup_dev_add_periph() for an instance: the window
+ * of @info with the registers @regs, and one level IRQ line (@irq, which
+ * @desc points at, so both live in the instance).
+ */
+static inline void stm32l4_periph_desc(struct vup_periph_desc *desc,
+                                       struct vup_irq_desc *irq,
+                                       const struct stm32l4_periph_info *info,
+                                       const struct stm32l4_opts *opts,
+                                       const struct vup_reg *regs,
+                                       size_t num_regs,
+                                       void (*reset)(vup_periph *p))
+{
+    *irq = (struct vup_irq_desc){
+        .name = info->name,
+        .line = info->irq,
+        .flags = VUP_CR_IRQ_LEVEL,
+    };
+    *desc = (struct vup_periph_desc){
+        .name = info->name,
+        .base = info->base,
+        .size = info->size,
+        .mmio_flags = opts->mmio_flags,
+        .regs = regs,
+        .num_regs = num_regs,
+        .irqs = irq,
+        .num_irqs = 1,
+        .reset = reset,
+    };
+}
+
 /* usart.c */
 struct stm32l4_usart;
 struct stm32l4_usart *stm32l4_usart_create(vup_dev *d,

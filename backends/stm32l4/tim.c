@@ -501,15 +501,13 @@ static void update_write(vup_periph *p, const struct vup_reg *reg,
  * computes it.
  */
 static const struct vup_field basic_cr1_fields[] = {
-    VUP_FIELD_OF(CR1, CEN, VUP_RW),     VUP_FIELD_OF(CR1, UDIS, VUP_RW),
-    VUP_FIELD_OF(CR1, URS, VUP_RW),     VUP_FIELD_OF(CR1, OPM, VUP_RW),
-    VUP_FIELD_OF(CR1, ARPE, VUP_RW),    VUP_FIELD_OF(CR1, UIFREMAP, VUP_RW),
+    VUP_FIELDS_OF(CR1, VUP_RW, CEN, UDIS, URS, OPM, ARPE, UIFREMAP),
 };
 static const struct vup_field basic_cr2_fields[] = {
     VUP_FIELD_OF(CR2, MMS, VUP_RW),
 };
 static const struct vup_field basic_dier_fields[] = {
-    VUP_FIELD_OF(DIER, UIE, VUP_RW),    VUP_FIELD_OF(DIER, UDE, VUP_RW),
+    VUP_FIELDS_OF(DIER, VUP_RW, UIE, UDE),
 };
 static const struct vup_field basic_sr_fields[] = {
     VUP_FIELD_OF(SR, UIF, VUP_W0C | VUP_HW),
@@ -529,66 +527,38 @@ static const struct vup_field basic_arr_fields[] = {
 };
 
 static const struct vup_field gp32_cr1_fields[] = {
-    VUP_FIELD_OF(CR1, CEN, VUP_RW),     VUP_FIELD_OF(CR1, UDIS, VUP_RW),
-    VUP_FIELD_OF(CR1, URS, VUP_RW),     VUP_FIELD_OF(CR1, OPM, VUP_RW),
-    VUP_FIELD_OF(CR1, DIR, VUP_RW),     VUP_FIELD_OF(CR1, CMS, VUP_RW),
-    VUP_FIELD_OF(CR1, ARPE, VUP_RW),    VUP_FIELD_OF(CR1, CKD, VUP_RW),
-    VUP_FIELD_OF(CR1, UIFREMAP, VUP_RW),
+    VUP_FIELDS_OF(CR1, VUP_RW, CEN, UDIS, URS, OPM, DIR, CMS, ARPE, CKD,
+                  UIFREMAP),
 };
 static const struct vup_field gp32_cr2_fields[] = {
-    VUP_FIELD_OF(CR2, CCDS, VUP_RW),    VUP_FIELD_OF(CR2, MMS, VUP_RW),
-    VUP_FIELD_OF(CR2, TI1S, VUP_RW),
+    VUP_FIELDS_OF(CR2, VUP_RW, CCDS, MMS, TI1S),
 };
 static const struct vup_field gp32_smcr_fields[] = {
-    VUP_FIELD_OF(SMCR, SMS, VUP_RW),    VUP_FIELD_OF(SMCR, TS, VUP_RW),
-    VUP_FIELD_OF(SMCR, MSM, VUP_RW),    VUP_FIELD_OF(SMCR, ETF, VUP_RW),
-    VUP_FIELD_OF(SMCR, ETPS, VUP_RW),   VUP_FIELD_OF(SMCR, ECE, VUP_RW),
-    VUP_FIELD_OF(SMCR, ETP, VUP_RW),    VUP_FIELD_OF(SMCR, SMS3, VUP_RW),
+    VUP_FIELDS_OF(SMCR, VUP_RW, SMS, TS, MSM, ETF, ETPS, ECE, ETP, SMS3),
 };
 static const struct vup_field gp32_dier_fields[] = {
-    VUP_FIELD_OF(DIER, UIE, VUP_RW),    VUP_FIELD_OF(DIER, CC1IE, VUP_RW),
-    VUP_FIELD_OF(DIER, CC2IE, VUP_RW),  VUP_FIELD_OF(DIER, CC3IE, VUP_RW),
-    VUP_FIELD_OF(DIER, CC4IE, VUP_RW),  VUP_FIELD_OF(DIER, TIE, VUP_RW),
-    VUP_FIELD_OF(DIER, UDE, VUP_RW),    VUP_FIELD_OF(DIER, CC1DE, VUP_RW),
-    VUP_FIELD_OF(DIER, CC2DE, VUP_RW),  VUP_FIELD_OF(DIER, CC3DE, VUP_RW),
-    VUP_FIELD_OF(DIER, CC4DE, VUP_RW),  VUP_FIELD_OF(DIER, TDE, VUP_RW),
+    VUP_FIELDS_OF(DIER, VUP_RW, UIE, CC1IE, CC2IE, CC3IE, CC4IE, TIE, UDE,
+                  CC1DE, CC2DE, CC3DE, CC4DE, TDE),
 };
 #define SR_FLAG     (VUP_W0C | VUP_HW)
 static const struct vup_field gp32_sr_fields[] = {
-    VUP_FIELD_OF(SR, UIF, SR_FLAG),     VUP_FIELD_OF(SR, CC1IF, SR_FLAG),
-    VUP_FIELD_OF(SR, CC2IF, SR_FLAG),   VUP_FIELD_OF(SR, CC3IF, SR_FLAG),
-    VUP_FIELD_OF(SR, CC4IF, SR_FLAG),   VUP_FIELD_OF(SR, TIF, SR_FLAG),
-    VUP_FIELD_OF(SR, CC1OF, SR_FLAG),   VUP_FIELD_OF(SR, CC2OF, SR_FLAG),
-    VUP_FIELD_OF(SR, CC3OF, SR_FLAG),   VUP_FIELD_OF(SR, CC4OF, SR_FLAG),
+    VUP_FIELDS_OF(SR, SR_FLAG, UIF, CC1IF, CC2IF, CC3IF, CC4IF, TIF, CC1OF,
+                  CC2OF, CC3OF, CC4OF),
 };
 static const struct vup_field gp32_egr_fields[] = {
-    VUP_FIELD_OF(EGR, UG, VUP_WO),      VUP_FIELD_OF(EGR, CC1G, VUP_WO),
-    VUP_FIELD_OF(EGR, CC2G, VUP_WO),    VUP_FIELD_OF(EGR, CC3G, VUP_WO),
-    VUP_FIELD_OF(EGR, CC4G, VUP_WO),    VUP_FIELD_OF(EGR, TG, VUP_WO),
+    VUP_FIELDS_OF(EGR, VUP_WO, UG, CC1G, CC2G, CC3G, CC4G, TG),
 };
 static const struct vup_field gp32_ccmr1_fields[] = {
-    VUP_FIELD_OF(CCMR1, CC1S, VUP_RW),  VUP_FIELD_OF(CCMR1, OC1FE, VUP_RW),
-    VUP_FIELD_OF(CCMR1, OC1PE, VUP_RW), VUP_FIELD_OF(CCMR1, OC1M, VUP_RW),
-    VUP_FIELD_OF(CCMR1, OC1CE, VUP_RW), VUP_FIELD_OF(CCMR1, CC2S, VUP_RW),
-    VUP_FIELD_OF(CCMR1, OC2FE, VUP_RW), VUP_FIELD_OF(CCMR1, OC2PE, VUP_RW),
-    VUP_FIELD_OF(CCMR1, OC2M, VUP_RW),  VUP_FIELD_OF(CCMR1, OC2CE, VUP_RW),
-    VUP_FIELD_OF(CCMR1, OC1M3, VUP_RW), VUP_FIELD_OF(CCMR1, OC2M3, VUP_RW),
+    VUP_FIELDS_OF(CCMR1, VUP_RW, CC1S, OC1FE, OC1PE, OC1M, OC1CE, CC2S, OC2FE,
+                  OC2PE, OC2M, OC2CE, OC1M3, OC2M3),
 };
 static const struct vup_field gp32_ccmr2_fields[] = {
-    VUP_FIELD_OF(CCMR2, CC3S, VUP_RW),  VUP_FIELD_OF(CCMR2, OC3FE, VUP_RW),
-    VUP_FIELD_OF(CCMR2, OC3PE, VUP_RW), VUP_FIELD_OF(CCMR2, OC3M, VUP_RW),
-    VUP_FIELD_OF(CCMR2, OC3CE, VUP_RW), VUP_FIELD_OF(CCMR2, CC4S, VUP_RW),
-    VUP_FIELD_OF(CCMR2, OC4FE, VUP_RW), VUP_FIELD_OF(CCMR2, OC4PE, VUP_RW),
-    VUP_FIELD_OF(CCMR2, OC4M, VUP_RW),  VUP_FIELD_OF(CCMR2, OC4CE, VUP_RW),
-    VUP_FIELD_OF(CCMR2, OC3M3, VUP_RW), VUP_FIELD_OF(CCMR2, OC4M3, VUP_RW),
+    VUP_FIELDS_OF(CCMR2, VUP_RW, CC3S, OC3FE, OC3PE, OC3M, OC3CE, CC4S, OC4FE,
+                  OC4PE, OC4M, OC4CE, OC3M3, OC4M3),
 };
 static const struct vup_field gp32_ccer_fields[] = {
-    VUP_FIELD_OF(CCER, CC1E, VUP_RW),   VUP_FIELD_OF(CCER, CC1P, VUP_RW),
-    VUP_FIELD_OF(CCER, CC1NP, VUP_RW),  VUP_FIELD_OF(CCER, CC2E, VUP_RW),
-    VUP_FIELD_OF(CCER, CC2P, VUP_RW),   VUP_FIELD_OF(CCER, CC2NP, VUP_RW),
-    VUP_FIELD_OF(CCER, CC3E, VUP_RW),   VUP_FIELD_OF(CCER, CC3P, VUP_RW),
-    VUP_FIELD_OF(CCER, CC3NP, VUP_RW),  VUP_FIELD_OF(CCER, CC4E, VUP_RW),
-    VUP_FIELD_OF(CCER, CC4P, VUP_RW),   VUP_FIELD_OF(CCER, CC4NP, VUP_RW),
+    VUP_FIELDS_OF(CCER, VUP_RW, CC1E, CC1P, CC1NP, CC2E, CC2P, CC2NP, CC3E,
+                  CC3P, CC3NP, CC4E, CC4P, CC4NP),
 };
 static const struct vup_field gp32_cnt_fields[] = {
     VUP_FIELD("CNT", R_CNT_CNT32_SHIFT, R_CNT_CNT32_LENGTH, VUP_RW),
@@ -601,14 +571,13 @@ static const struct vup_field gp32_ccr_fields[] = {
     VUP_FIELD("CCR", 0, 32, VUP_RW),
 };
 static const struct vup_field gp32_dcr_fields[] = {
-    VUP_FIELD_OF(DCR, DBA, VUP_RW),     VUP_FIELD_OF(DCR, DBL, VUP_RW),
+    VUP_FIELDS_OF(DCR, VUP_RW, DBA, DBL),
 };
 static const struct vup_field gp32_dmar_fields[] = {
     VUP_FIELD_OF(DMAR, DMAB, VUP_RW),
 };
 static const struct vup_field gp32_or1_fields[] = {
-    VUP_FIELD_OF(OR1, ITR1_RMP, VUP_RW), VUP_FIELD_OF(OR1, ETR1_RMP, VUP_RW),
-    VUP_FIELD_OF(OR1, TI4_RMP, VUP_RW),
+    VUP_FIELDS_OF(OR1, VUP_RW, ITR1_RMP, ETR1_RMP, TI4_RMP),
 };
 static const struct vup_field gp32_or2_fields[] = {
     VUP_FIELD_OF(OR2, ETRSEL, VUP_RW),
@@ -704,23 +673,8 @@ struct stm32l4_tim *stm32l4_tim_create(vup_dev *d,
     }
     t->info = *info;
     t->v = &tim_variants[info->variant];
-    t->irq = (struct vup_irq_desc){
-        .name = info->name,
-        .line = info->irq,
-        .flags = VUP_CR_IRQ_LEVEL,
-    };
-    t->desc = (struct vup_periph_desc){
-        .name = info->name,
-        .base = info->base,
-        .size = info->size,
-        /* CNT is computed on read: never direct-mapped. */
-        .mmio_flags = opts->mmio_flags,
-        .regs = t->v->regs,
-        .num_regs = t->v->num_regs,
-        .irqs = &t->irq,
-        .num_irqs = 1,
-        .reset = tim_reset,
-    };
+    stm32l4_periph_desc(&t->desc, &t->irq, info, opts, t->v->regs,
+                        t->v->num_regs, tim_reset);
     t->timer = vup_timer_new(d, tim_fire, t);
     t->clk = vup_dev_add_clock(d, "tim_pclk1", VUP_CR_CLOCK_INPUT, 0);
     if (!t->timer || t->clk < 0 ||

@@ -442,77 +442,40 @@ static void tdr_write(vup_periph *p, const struct vup_reg *reg, uint32_t old,
 #define HW_FLAG     (VUP_RO | VUP_HW)
 
 static const struct vup_field cr1_fields[] = {
-    VUP_FIELD_OF(CR1, UE, VUP_RW),      VUP_FIELD_OF(CR1, UESM, VUP_RW),
-    VUP_FIELD_OF(CR1, RE, VUP_RW),      VUP_FIELD_OF(CR1, TE, VUP_RW),
-    VUP_FIELD_OF(CR1, IDLEIE, VUP_RW),  VUP_FIELD_OF(CR1, RXNEIE, VUP_RW),
-    VUP_FIELD_OF(CR1, TCIE, VUP_RW),    VUP_FIELD_OF(CR1, TXEIE, VUP_RW),
-    VUP_FIELD_OF(CR1, PEIE, VUP_RW),    VUP_FIELD_OF(CR1, PS, VUP_RW),
-    VUP_FIELD_OF(CR1, PCE, VUP_RW),     VUP_FIELD_OF(CR1, WAKE, VUP_RW),
-    VUP_FIELD_OF(CR1, M0, VUP_RW),      VUP_FIELD_OF(CR1, MME, VUP_RW),
-    VUP_FIELD_OF(CR1, CMIE, VUP_RW),    VUP_FIELD_OF(CR1, OVER8, VUP_RW),
-    VUP_FIELD_OF(CR1, DEDT, VUP_RW),    VUP_FIELD_OF(CR1, DEAT, VUP_RW),
-    VUP_FIELD_OF(CR1, RTOIE, VUP_RW),   VUP_FIELD_OF(CR1, EOBIE, VUP_RW),
-    VUP_FIELD_OF(CR1, M1, VUP_RW),
+    VUP_FIELDS_OF(CR1, VUP_RW, UE, UESM, RE, TE, IDLEIE, RXNEIE, TCIE, TXEIE,
+                  PEIE, PS, PCE, WAKE, M0, MME, CMIE, OVER8, DEDT, DEAT, RTOIE,
+                  EOBIE, M1),
 };
 static const struct vup_field cr2_fields[] = {
-    VUP_FIELD_OF(CR2, ADDM7, VUP_RW),   VUP_FIELD_OF(CR2, LBDL, VUP_RW),
-    VUP_FIELD_OF(CR2, LBDIE, VUP_RW),   VUP_FIELD_OF(CR2, LBCL, VUP_RW),
-    VUP_FIELD_OF(CR2, CPHA, VUP_RW),    VUP_FIELD_OF(CR2, CPOL, VUP_RW),
-    VUP_FIELD_OF(CR2, CLKEN, VUP_RW),   VUP_FIELD_OF(CR2, STOP, VUP_RW),
-    VUP_FIELD_OF(CR2, LINEN, VUP_RW),   VUP_FIELD_OF(CR2, SWAP, VUP_RW),
-    VUP_FIELD_OF(CR2, RXINV, VUP_RW),   VUP_FIELD_OF(CR2, TXINV, VUP_RW),
-    VUP_FIELD_OF(CR2, DATAINV, VUP_RW), VUP_FIELD_OF(CR2, MSBFIRST, VUP_RW),
-    VUP_FIELD_OF(CR2, ABREN, VUP_RW),   VUP_FIELD_OF(CR2, ABRMOD, VUP_RW),
-    VUP_FIELD_OF(CR2, RTOEN, VUP_RW),   VUP_FIELD_OF(CR2, ADD, VUP_RW),
+    VUP_FIELDS_OF(CR2, VUP_RW, ADDM7, LBDL, LBDIE, LBCL, CPHA, CPOL, CLKEN,
+                  STOP, LINEN, SWAP, RXINV, TXINV, DATAINV, MSBFIRST, ABREN,
+                  ABRMOD, RTOEN, ADD),
 };
 static const struct vup_field cr3_fields[] = {
-    VUP_FIELD_OF(CR3, EIE, VUP_RW),     VUP_FIELD_OF(CR3, IREN, VUP_RW),
-    VUP_FIELD_OF(CR3, IRLP, VUP_RW),    VUP_FIELD_OF(CR3, HDSEL, VUP_RW),
-    VUP_FIELD_OF(CR3, NACK, VUP_RW),    VUP_FIELD_OF(CR3, SCEN, VUP_RW),
-    VUP_FIELD_OF(CR3, DMAR, VUP_RW),    VUP_FIELD_OF(CR3, DMAT, VUP_RW),
-    VUP_FIELD_OF(CR3, RTSE, VUP_RW),    VUP_FIELD_OF(CR3, CTSE, VUP_RW),
-    VUP_FIELD_OF(CR3, CTSIE, VUP_RW),   VUP_FIELD_OF(CR3, ONEBIT, VUP_RW),
-    VUP_FIELD_OF(CR3, OVRDIS, VUP_RW),  VUP_FIELD_OF(CR3, DDRE, VUP_RW),
-    VUP_FIELD_OF(CR3, DEM, VUP_RW),     VUP_FIELD_OF(CR3, DEP, VUP_RW),
-    VUP_FIELD_OF(CR3, SCARCNT, VUP_RW), VUP_FIELD_OF(CR3, WUS, VUP_RW),
-    VUP_FIELD_OF(CR3, WUFIE, VUP_RW),   VUP_FIELD_OF(CR3, UCESM, VUP_RW),
-    VUP_FIELD_OF(CR3, TCBGTIE, VUP_RW),
+    VUP_FIELDS_OF(CR3, VUP_RW, EIE, IREN, IRLP, HDSEL, NACK, SCEN, DMAR, DMAT,
+                  RTSE, CTSE, CTSIE, ONEBIT, OVRDIS, DDRE, DEM, DEP, SCARCNT,
+                  WUS, WUFIE, UCESM, TCBGTIE),
 };
 static const struct vup_field brr_fields[] = {
     VUP_FIELD_OF(BRR, BRR, VUP_RW),
 };
 static const struct vup_field gtpr_fields[] = {
-    VUP_FIELD_OF(GTPR, PSC, VUP_RW),    VUP_FIELD_OF(GTPR, GT, VUP_RW),
+    VUP_FIELDS_OF(GTPR, VUP_RW, PSC, GT),
 };
 static const struct vup_field rtor_fields[] = {
-    VUP_FIELD_OF(RTOR, RTO, VUP_RW),    VUP_FIELD_OF(RTOR, BLEN, VUP_RW),
+    VUP_FIELDS_OF(RTOR, VUP_RW, RTO, BLEN),
 };
 static const struct vup_field rqr_fields[] = {
-    VUP_FIELD_OF(RQR, ABRRQ, VUP_WO),   VUP_FIELD_OF(RQR, SBKRQ, VUP_WO),
-    VUP_FIELD_OF(RQR, MMRQ, VUP_WO),    VUP_FIELD_OF(RQR, RXFRQ, VUP_WO),
-    VUP_FIELD_OF(RQR, TXFRQ, VUP_WO),
+    VUP_FIELDS_OF(RQR, VUP_WO, ABRRQ, SBKRQ, MMRQ, RXFRQ, TXFRQ),
 };
 static const struct vup_field isr_fields[] = {
-    VUP_FIELD_OF(ISR, PE, HW_FLAG),     VUP_FIELD_OF(ISR, FE, HW_FLAG),
-    VUP_FIELD_OF(ISR, NF, HW_FLAG),     VUP_FIELD_OF(ISR, ORE, HW_FLAG),
-    VUP_FIELD_OF(ISR, IDLE, HW_FLAG),   VUP_FIELD_OF(ISR, RXNE, HW_FLAG),
-    VUP_FIELD_OF(ISR, TC, HW_FLAG),     VUP_FIELD_OF(ISR, TXE, HW_FLAG),
-    VUP_FIELD_OF(ISR, LBDF, HW_FLAG),   VUP_FIELD_OF(ISR, CTSIF, HW_FLAG),
-    VUP_FIELD_OF(ISR, CTS, HW_FLAG),    VUP_FIELD_OF(ISR, RTOF, HW_FLAG),
-    VUP_FIELD_OF(ISR, EOBF, HW_FLAG),   VUP_FIELD_OF(ISR, ABRE, HW_FLAG),
-    VUP_FIELD_OF(ISR, ABRF, HW_FLAG),   VUP_FIELD_OF(ISR, BUSY, HW_FLAG),
-    VUP_FIELD_OF(ISR, CMF, HW_FLAG),    VUP_FIELD_OF(ISR, SBKF, HW_FLAG),
-    VUP_FIELD_OF(ISR, RWU, HW_FLAG),    VUP_FIELD_OF(ISR, WUF, HW_FLAG),
-    VUP_FIELD_OF(ISR, TEACK, HW_FLAG),  VUP_FIELD_OF(ISR, REACK, HW_FLAG),
-    VUP_FIELD_OF(ISR, TCBGT, HW_FLAG),
+    VUP_FIELDS_OF(ISR, HW_FLAG, PE, FE, NF, ORE, IDLE, RXNE, TC, TXE, LBDF,
+                  CTSIF, CTS, RTOF, EOBF, ABRE, ABRF, BUSY, CMF, SBKF, RWU,
+                  WUF, TEACK, REACK, TCBGT),
 };
 static const struct vup_field icr_fields[] = {
-    VUP_FIELD_OF(ICR, PECF, VUP_WO),    VUP_FIELD_OF(ICR, FECF, VUP_WO),
-    VUP_FIELD_OF(ICR, NCF, VUP_WO),     VUP_FIELD_OF(ICR, ORECF, VUP_WO),
-    VUP_FIELD_OF(ICR, IDLECF, VUP_WO),  VUP_FIELD_OF(ICR, TCCF, VUP_WO),
-    VUP_FIELD_OF(ICR, LBDCF, VUP_WO),   VUP_FIELD_OF(ICR, CTSCF, VUP_WO),
-    VUP_FIELD_OF(ICR, RTOCF, VUP_WO),   VUP_FIELD_OF(ICR, EOBCF, VUP_WO),
-    VUP_FIELD_OF(ICR, CMCF, VUP_WO),    VUP_FIELD_OF(ICR, WUCF, VUP_WO),
+    VUP_FIELDS_OF(ICR, VUP_WO, PECF, FECF, NCF, ORECF, IDLECF, TCCF, LBDCF,
+                  CTSCF, RTOCF, EOBCF, CMCF, WUCF),
 };
 static const struct vup_field rdr_fields[] = {
     VUP_FIELD_OF(RDR, RDR, VUP_RO | VUP_RMODEXT | VUP_HW),
@@ -557,23 +520,9 @@ struct stm32l4_usart *stm32l4_usart_create(vup_dev *d,
         return NULL;
     }
     u->info = *info;
-    u->irq = (struct vup_irq_desc){
-        .name = info->name,
-        .line = info->irq,
-        .flags = VUP_CR_IRQ_LEVEL,
-    };
-    u->desc = (struct vup_periph_desc){
-        .name = info->name,
-        .base = info->base,
-        .size = info->size,
-        /* RDR reads have side effects: never direct-mapped. */
-        .mmio_flags = opts->mmio_flags,
-        .regs = usart_regs,
-        .num_regs = sizeof(usart_regs) / sizeof(usart_regs[0]),
-        .irqs = &u->irq,
-        .num_irqs = 1,
-        .reset = usart_reset,
-    };
+    stm32l4_periph_desc(&u->desc, &u->irq, info, opts, usart_regs,
+                        sizeof(usart_regs) / sizeof(usart_regs[0]),
+                        usart_reset);
     snprintf(name, sizeof(name), "%s_ker", info->name);
     u->ker_clk = vup_dev_add_clock(d, name, VUP_CR_CLOCK_INPUT, 0);
     if (u->ker_clk < 0 ||

@@ -21,19 +21,21 @@ void Reset_Handler(void);
 void Fault_Handler(void);
 void Default_Handler(void);
 
-#define WEAK_ALIAS(f) __attribute__((weak, alias(#f)))
-void NMI_Handler(void)          WEAK_ALIAS(Default_Handler);
-void SVC_Handler(void)          WEAK_ALIAS(Default_Handler);
-void DebugMon_Handler(void)     WEAK_ALIAS(Default_Handler);
-void PendSV_Handler(void)       WEAK_ALIAS(Default_Handler);
-void SysTick_Handler(void)      WEAK_ALIAS(Default_Handler);
-void RCC_IRQHandler(void)       WEAK_ALIAS(Default_Handler);
-void USART1_IRQHandler(void)    WEAK_ALIAS(Default_Handler);
-void USART2_IRQHandler(void)    WEAK_ALIAS(Default_Handler);
-void USART3_IRQHandler(void)    WEAK_ALIAS(Default_Handler);
-void TIM2_IRQHandler(void)      WEAK_ALIAS(Default_Handler);
-void TIM6_DAC_IRQHandler(void)  WEAK_ALIAS(Default_Handler);
-void TIM7_IRQHandler(void)      WEAK_ALIAS(Default_Handler);
+/*
+ * The handlers a program may define, each with its vector: weak aliases of
+ * Default_Handler until it does.
+ */
+#define HANDLERS(X) \
+    X(NMI_Handler, 2)               X(SVC_Handler, 11) \
+    X(DebugMon_Handler, 12)         X(PendSV_Handler, 14) \
+    X(SysTick_Handler, 15)          X(RCC_IRQHandler, 16 + 5) \
+    X(USART1_IRQHandler, 16 + 37)   X(USART2_IRQHandler, 16 + 38) \
+    X(USART3_IRQHandler, 16 + 39)   X(TIM2_IRQHandler, 16 + 28) \
+    X(TIM6_DAC_IRQHandler, 16 + 54) X(TIM7_IRQHandler, 16 + 55)
+#define DECLARE(f, vector) \
+    void f(void) __attribute__((weak, alias("Default_Handler")));
+#define VECTOR(f, vector) [vector] = f,
+HANDLERS(DECLARE)
 
 typedef void (*vector_t)(void);
 
@@ -44,23 +46,12 @@ __attribute__((section(".isr_vector"), used))
 const vector_t vector_table[16 + NUM_IRQS] = {
     [0]  = (vector_t)&_estack,
     [1]  = Reset_Handler,
-    [2]  = NMI_Handler,
     [3]  = Fault_Handler,       /* HardFault */
     [4]  = Fault_Handler,       /* MemManage */
     [5]  = Fault_Handler,       /* BusFault */
     [6]  = Fault_Handler,       /* UsageFault */
-    [11] = SVC_Handler,
-    [12] = DebugMon_Handler,
-    [14] = PendSV_Handler,
-    [15] = SysTick_Handler,
     [16 ... 16 + NUM_IRQS - 1] = Default_Handler,
-    [16 + 5]  = RCC_IRQHandler,
-    [16 + 37] = USART1_IRQHandler,
-    [16 + 38] = USART2_IRQHandler,
-    [16 + 39] = USART3_IRQHandler,
-    [16 + 28] = TIM2_IRQHandler,
-    [16 + 54] = TIM6_DAC_IRQHandler,
-    [16 + 55] = TIM7_IRQHandler,
+    HANDLERS(VECTOR)
 };
 #pragma GCC diagnostic pop
 

@@ -89,117 +89,106 @@ def direct_entry(region, offset, size, flags=0):
                              offset, size)
 
 
+def direct(*entries, **mmio):
+    """A DIRECT_MAPPED window with @entries (its DIRECT ranges) after it."""
+    return dict(mmio=dict(mflags=MMIO_DIRECT_MAPPED, **mmio), add=list(entries))
+
+
+# The valid description: a header, one window and one IRQ entry.
+VALID_HDR = dict(magic=CR_MAGIC, major=1, minor=0, hsize=HEADER.size,
+                 live=LIVE_OFFSET, live_size=168, flags=0, name=b"rogue")
+VALID_MMIO = dict(type=MMIO, flags=0, length=ENTRY_MMIO.size, region=1,
+                  mflags=0, base=WIN_BASE, size=WIN_SIZE, mina=1, maxa=4,
+                  name=b"usart1")
+VALID_IRQ = dict(type=IRQ, flags=0, length=ENTRY_IRQ.size, index=0, line=37,
+                 iflags=LEVEL, name=b"usart1")
+DIRECT_WINDOW = direct(direct_entry(1, 0, WIN_SIZE))
+
+# What each control-region mutation changes in it: fields of the header
+# (hdr), of the window's (mmio) and of the IRQ's entry (irq), and entries
+# added after those (add) or before them (before).  The header's entry
+# count counts them unless the mutation sets it.
+CR_CHANGES = {
+    "none": {},
+    "bad-magic": dict(hdr=dict(magic=0xdeadbeef)),
+    "bad-major": dict(hdr=dict(major=7)),
+    "zero-size-window": dict(mmio=dict(size=0)),
+    "entry-overruns": dict(mmio=dict(length=4096)),
+    "short-entry": dict(mmio=dict(length=16)),
+    "unterminated-name": dict(mmio=dict(name=b"x" * 32)),
+    "bad-region-index": dict(mmio=dict(region=9)),
+    "window-larger-than-region": dict(mmio=dict(size=0x100000)),
+    "bad-irq-index": dict(irq=dict(index=5)),
+    "too-many-entries": dict(hdr=dict(nent=100000)),
+    "unknown-required-entry": dict(add=[struct.pack("<HHI", 99, 1, 8)]),
+    # valid: must be skipped
+    "unknown-optional-entry": dict(add=[struct.pack("<HHI", 99, 0, 8)]),
+    "newer-minor": dict(hdr=dict(minor=99)),    # valid: minor versions add
+    "misaligned-window": dict(mmio=dict(base=WIN_BASE + 2, mina=4)),
+    "window-wraps": dict(mmio=dict(base=0xfffffffffffff000)),
+    "window-above-4g": dict(mmio=dict(base=0x100000000)),
+    "bad-access-size": dict(mmio=dict(maxa=3)),
+    # two windows of one backend
+    "overlapping-windows":
+        dict(add=[mmio_entry(2, WIN_BASE + 0x200, WIN_SIZE, b"usart2")]),
+    "duplicate-window-names":
+        dict(add=[mmio_entry(2, WIN_BASE + 0x1000, WIN_SIZE, b"usart1")]),
+    "duplicate-irq-names": dict(add=[irq_entry(1, 38, b"usart1")]),
+    "same-nvic-line": dict(add=[irq_entry(1, 37, b"usart2")]),
+    # a valid NVIC line the board lacks
+    "irq-beyond-num-irq": dict(irq=dict(line=200)),
+    "irq-beyond-nvic": dict(irq=dict(line=0xffffffff)),
+    "absurd-clock": dict(add=[clock_entry(0, CLOCK_MAX_HZ + 1, b"sysclk")]),
+    "live-outside-region": dict(hdr=dict(live_size=CR_SIZE)),
+    "desc-size-huge": dict(hdr=dict(desc_size=0xfffffff0)),
+    "header-size-odd": dict(hdr=dict(hsize=65)),
+    "direct-not-direct-mapped": dict(add=[direct_entry(1, 0, 0x20)]),
+    "direct-no-window": direct(direct_entry(2, 0, 0x20)),
+    "direct-outside-window": direct(direct_entry(1, WIN_SIZE - 0x10, 0x20)),
+    "direct-overlap": direct(direct_entry(1, 0, 0x20),
+                             direct_entry(1, 0x10, 0x10)),
+    "direct-bad-flags": direct(direct_entry(1, 0, 0x20, flags=1)),
+    "direct-misaligned": direct(direct_entry(1, 2, 4), mina=4),
+    "direct-empty": direct(direct_entry(1, 0, 0)),
+    "direct-wraps": direct(direct_entry(1, 0xfffffffffffffff0, 0x20)),
+    "direct-too-many":
+        direct(*(direct_entry(1, i * 8, 4) for i in range(MAX_DIRECT + 1))),
+    # valid: checked after all entries
+    "direct-before-window": dict(DIRECT_WINDOW, add=[],
+                                 before=DIRECT_WINDOW["add"]),
+}
+
+
+def cr_changes(mutate):
+    """The control region a mutation serves: its own if it is one of
+    CR_CHANGES, else the valid one (mirror mutations: with a direct-mapped
+    window; live-*: with a clock output)."""
+    if mutate in CR_CHANGES:
+        return CR_CHANGES[mutate]
+    if mutate in MIRROR_MUTATIONS:
+        return DIRECT_WINDOW
+    if mutate in ("live-absurd-clock", "live-clock-ok"):
+        return dict(add=[clock_entry(0, 4_000_000, b"sysclk")])
+    if mutate in MUTATIONS:
+        return {}
+    raise SystemExit(f"rogue_backend: unknown mutation {mutate!r}")
+
+
 def build_cr(mutate):
     """A valid control region (one window, one IRQ), then broken as asked."""
-    mmio = dict(type=MMIO, flags=0, length=ENTRY_MMIO.size, region=1, mflags=0,
-                base=WIN_BASE, size=WIN_SIZE, mina=1, maxa=4, name=b"usart1")
-    irq = dict(type=IRQ, flags=0, length=ENTRY_IRQ.size, index=0, line=37,
-               iflags=LEVEL, name=b"usart1")
-    hdr = dict(magic=CR_MAGIC, major=1, minor=0, hsize=HEADER.size,
-               nent=2, live=LIVE_OFFSET, live_size=168, flags=0, name=b"rogue")
-    extra = prefix = b""
-    if mutate.startswith("direct-") and mutate != "direct-not-direct-mapped" \
-            or mutate.startswith("mirror-"):
-        mmio["mflags"] = MMIO_DIRECT_MAPPED
-        hdr["nent"] = 3
-        extra = direct_entry(1, 0, WIN_SIZE)
-    if mutate == "bad-magic":
-        hdr["magic"] = 0xdeadbeef
-    elif mutate == "bad-major":
-        hdr["major"] = 7
-    elif mutate == "zero-size-window":
-        mmio["size"] = 0
-    elif mutate == "entry-overruns":
-        mmio["length"] = 4096
-    elif mutate == "short-entry":
-        mmio["length"] = 16
-    elif mutate == "unterminated-name":
-        mmio["name"] = b"x" * 32
-    elif mutate == "bad-region-index":
-        mmio["region"] = 9
-    elif mutate == "window-larger-than-region":
-        mmio["size"] = 0x100000
-    elif mutate == "bad-irq-index":
-        irq["index"] = 5
-    elif mutate == "too-many-entries":
-        hdr["nent"] = 100000
-    elif mutate == "unknown-required-entry":
-        hdr["nent"] = 3
-        extra = struct.pack("<HHI", 99, 1, 8)
-    elif mutate == "unknown-optional-entry":   # valid: must be skipped
-        hdr["nent"] = 3
-        extra = struct.pack("<HHI", 99, 0, 8)
-    elif mutate == "newer-minor":               # valid: minor versions add
-        hdr["minor"] = 99
-    elif mutate == "misaligned-window":
-        mmio["base"] = WIN_BASE + 2
-        mmio["mina"] = 4
-    elif mutate == "window-wraps":
-        mmio["base"] = 0xfffffffffffff000
-    elif mutate == "window-above-4g":
-        mmio["base"] = 0x100000000
-    elif mutate == "bad-access-size":
-        mmio["maxa"] = 3
-    elif mutate == "overlapping-windows":     # two windows of one backend
-        hdr["nent"] = 3
-        extra = mmio_entry(2, WIN_BASE + 0x200, WIN_SIZE, b"usart2")
-    elif mutate == "duplicate-window-names":
-        hdr["nent"] = 3
-        extra = mmio_entry(2, WIN_BASE + 0x1000, WIN_SIZE, b"usart1")
-    elif mutate == "duplicate-irq-names":
-        hdr["nent"] = 3
-        extra = irq_entry(1, 38, b"usart1")
-    elif mutate == "same-nvic-line":
-        hdr["nent"] = 3
-        extra = irq_entry(1, 37, b"usart2")
-    elif mutate == "irq-beyond-num-irq":   # a valid NVIC line the board lacks
-        irq["line"] = 200
-    elif mutate == "irq-beyond-nvic":
-        irq["line"] = 0xffffffff
-    elif mutate == "absurd-clock":
-        hdr["nent"] = 3
-        extra = clock_entry(0, CLOCK_MAX_HZ + 1, b"sysclk")
-    elif mutate in ("live-absurd-clock", "live-clock-ok"):
-        hdr["nent"] = 3
-        extra = clock_entry(0, 4_000_000, b"sysclk")
-    elif mutate == "live-outside-region":
-        hdr["live_size"] = CR_SIZE
-    elif mutate == "desc-size-huge":
-        hdr["desc_override"] = 0xfffffff0
-    elif mutate == "header-size-odd":
-        hdr["hsize"] = 65
-    elif mutate == "direct-not-direct-mapped":
-        hdr["nent"] = 3
-        extra = direct_entry(1, 0, 0x20)
-    elif mutate == "direct-no-window":
-        extra = direct_entry(2, 0, 0x20)
-    elif mutate == "direct-outside-window":
-        extra = direct_entry(1, WIN_SIZE - 0x10, 0x20)
-    elif mutate == "direct-overlap":
-        hdr["nent"] = 4
-        extra = direct_entry(1, 0, 0x20) + direct_entry(1, 0x10, 0x10)
-    elif mutate == "direct-bad-flags":
-        extra = direct_entry(1, 0, 0x20, flags=1)
-    elif mutate == "direct-misaligned":
-        mmio["mina"] = 4
-        extra = direct_entry(1, 2, 4)
-    elif mutate == "direct-empty":
-        extra = direct_entry(1, 0, 0)
-    elif mutate == "direct-wraps":
-        extra = direct_entry(1, 0xfffffffffffffff0, 0x20)
-    elif mutate == "direct-too-many":
-        hdr["nent"] = 2 + MAX_DIRECT + 1
-        extra = b"".join(direct_entry(1, i * 8, 4) for i in range(MAX_DIRECT + 1))
-    elif mutate == "direct-before-window":  # valid: checked after all entries
-        prefix, extra = extra, b""
-    elif mutate not in MUTATIONS:
-        raise SystemExit(f"rogue_backend: unknown mutation {mutate!r}")
+    ch = cr_changes(mutate)
+    mmio = {**VALID_MMIO, **ch.get("mmio", {})}
+    irq = {**VALID_IRQ, **ch.get("irq", {})}
+    prefix, extra = b"".join(ch.get("before", [])), b"".join(ch.get("add", []))
+    hdr = {**VALID_HDR,
+           "nent": 2 + len(ch.get("before", [])) + len(ch.get("add", [])),
+           **ch.get("hdr", {})}
     e1 = ENTRY_MMIO.pack(mmio["type"], mmio["flags"], mmio["length"], mmio["region"],
                          mmio["mflags"], mmio["base"], mmio["size"], mmio["mina"],
                          mmio["maxa"], mmio["name"])
     e2 = ENTRY_IRQ.pack(irq["type"], irq["flags"], irq["length"], irq["index"],
                         irq["line"], irq["iflags"], 0, irq["name"])
-    desc_size = hdr.get("desc_override",
+    desc_size = hdr.get("desc_size",
                         HEADER.size + len(prefix) + len(e1) + len(e2) + len(extra))
     h = HEADER.pack(hdr["magic"], hdr["major"], hdr["minor"], hdr["hsize"], desc_size,
                     hdr["nent"], hdr["live"], hdr["live_size"], hdr["flags"], hdr["name"])
@@ -209,18 +198,7 @@ def build_cr(mutate):
     return cr
 
 
-CR_MUTATIONS = ["none", "bad-magic", "bad-major", "zero-size-window", "entry-overruns",
-                "short-entry", "unterminated-name", "bad-region-index",
-                "window-larger-than-region", "bad-irq-index", "too-many-entries",
-                "unknown-required-entry", "unknown-optional-entry", "newer-minor",
-                "misaligned-window", "window-wraps", "window-above-4g",
-                "bad-access-size", "overlapping-windows", "duplicate-window-names",
-                "duplicate-irq-names", "same-nvic-line", "irq-beyond-num-irq", "irq-beyond-nvic",
-                "absurd-clock", "live-outside-region", "desc-size-huge",
-                "header-size-odd", "direct-not-direct-mapped", "direct-no-window",
-                "direct-outside-window", "direct-overlap", "direct-bad-flags",
-                "direct-misaligned", "direct-empty", "direct-wraps", "direct-too-many",
-                "direct-before-window"]
+CR_MUTATIONS = list(CR_CHANGES)
 # Broken replies while QEMU negotiates and reads the device's description.
 NEGOTIATION_MUTATIONS = ["version-garbage", "version-truncated", "info-not-platform",
                          "region-info-truncated", "region-info-cap-loop",

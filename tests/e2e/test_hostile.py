@@ -274,10 +274,16 @@ def test_policy_properties_are_checked(stack, opts, needle):
 
 # -- real backends: RCC in one process (the victim), USART1 in another ------
 
-def two_backends(stack):
+def poll_two_backends(stack, machine_opts, alive=b"poll: alive 2048",
+                      **qemu_kw):
+    """poll.elf with the RCC in one backend (the victim) and USART1 in
+    another: (rcc, its socket, usart, QEMU) once the guest is polling."""
     rcc, rsock = stack.backend("rcc", periph="rcc", stdin=False)
     usart, usock = stack.backend("usart", periph="usart1", stdin=False)
-    return rcc, rsock, usart, usock
+    qemu = stack.qemu([rsock, usock], firmware="poll.elf",
+                      machine_opts=machine_opts, **qemu_kw)
+    assert usart.wait_for(alive, timeout=20), usart.log()
+    return rcc, rsock, usart, qemu
 
 
 # What QEMU was doing when it noticed: the guest's access, or nothing (the
@@ -303,17 +309,20 @@ def stall_opts(how):
     return FORWARD_READS if how == "stall" else ""
 
 
+def fail(rcc, how):
+    """The RCC's backend dies (kill) or stops (stall); when it did."""
+    t0 = time.monotonic()
+    kill(rcc, signal.SIGKILL if how == "kill" else signal.SIGSTOP)
+    return t0
+
+
 @pytest.mark.parametrize("how", ["kill", "stall"])
 def test_backend_failure_stops_qemu(stack, how):
     """on-failure=stop (default): exit 1 within msg-timeout, naming the
     backend and the access."""
-    rcc, rsock, usart, usock = two_backends(stack)
-    qemu = stack.qemu([rsock, usock], firmware="poll.elf",
-                      machine_opts=f"msg-timeout={MSG_TIMEOUT_MS}"
-                      + stall_opts(how))
-    assert usart.wait_for(b"poll: alive 2048", timeout=20), usart.log()
-    t0 = time.monotonic()
-    kill(rcc, signal.SIGKILL if how == "kill" else signal.SIGSTOP)
+    rcc, rsock, usart, qemu = poll_two_backends(
+        stack, f"msg-timeout={MSG_TIMEOUT_MS}" + stall_opts(how))
+    t0 = fail(rcc, how)
     err, _ = expect_exit(qemu, rsock, "stopping")
     took = time.monotonic() - t0
     assert took < MSG_TIMEOUT_MS / 1000 + 3, f"report after {took:.1f} s"
@@ -328,13 +337,10 @@ def test_backend_failure_bus_error_policy(stack, how):
     """on-failure=bus-error: one report within msg-timeout, the guest takes
     a BusFault (its handler prints FAULT through the other backend's USART)
     and the VM keeps running."""
-    rcc, rsock, usart, usock = two_backends(stack)
-    qemu = stack.qemu([rsock, usock], firmware="poll.elf",
-                      machine_opts=f"msg-timeout={MSG_TIMEOUT_MS},on-failure=bus-error"
-                      + stall_opts(how))
-    assert usart.wait_for(b"poll: alive 2048", timeout=20), usart.log()
-    t0 = time.monotonic()
-    kill(rcc, signal.SIGKILL if how == "kill" else signal.SIGSTOP)
+    rcc, rsock, usart, qemu = poll_two_backends(
+        stack, f"msg-timeout={MSG_TIMEOUT_MS},on-failure=bus-error"
+        + stall_opts(how))
+    t0 = fail(rcc, how)
     assert qemu.wait_for(b"now give bus errors", timeout=BOUND, stream="err"), qemu.log()
     took = time.monotonic() - t0
     assert took < MSG_TIMEOUT_MS / 1000 + 3, f"report after {took:.1f} s"
@@ -351,13 +357,10 @@ def test_backend_failure_bus_error_policy(stack, how):
 def test_backend_restart_reconnects(stack):
     """bus-error + reconnect-ms: the backend is killed, restarted on the same
     socket; QEMU reconnects, resets the device, and firmware goes on."""
-    rcc, rsock, usart, usock = two_backends(stack)
     trace = stack.tmp / "reconnect.trace"
-    qemu = stack.qemu([rsock, usock], firmware="poll.elf",
-                      machine_opts="on-failure=bus-error,reconnect-ms=100",
-                      extra=("-trace", "vfio_user_platform_mirror",
-                             "-D", str(trace)))
-    assert usart.wait_for(b"poll: alive 2048", timeout=20), usart.log()
+    rcc, rsock, usart, qemu = poll_two_backends(
+        stack, "on-failure=bus-error,reconnect-ms=100",
+        extra=("-trace", "vfio_user_platform_mirror", "-D", str(trace)))
     kill(rcc)
     assert usart.wait_for(b"FAULT bus error", timeout=10), usart.log()
     assert b"reconnected" not in qemu.err
@@ -381,10 +384,9 @@ def test_backend_restart_reconnects(stack):
 def test_reconnect_refuses_a_different_device(stack):
     """A backend that comes back with another description is refused (once),
     and QEMU keeps trying until the right one is back."""
-    rcc, rsock, usart, usock = two_backends(stack)
-    qemu = stack.qemu([rsock, usock], firmware="poll.elf",
-                      machine_opts="on-failure=bus-error,reconnect-ms=100")
-    assert usart.wait_for(b"poll: alive 1024", timeout=20), usart.log()
+    rcc, rsock, usart, qemu = poll_two_backends(
+        stack, "on-failure=bus-error,reconnect-ms=100",
+        alive=b"poll: alive 1024")
     kill(rcc)
     assert usart.wait_for(b"FAULT bus error", timeout=10), usart.log()
     other, _ = stack.backend("rcc", periph="rcc,usart2", stdin=False)

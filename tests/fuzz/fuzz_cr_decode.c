@@ -26,6 +26,13 @@ static void touch(const void *p, size_t len)
     sink += sum;
 }
 
+/* Every entry of one kind of the view (v->kind[], v->num_kind), its name. */
+#define WALK_NAMED(v, kind) \
+    for (size_t i = 0; i < (v)->num_##kind; i++) { \
+        touch((v)->kind[i], sizeof(*(v)->kind[i])); \
+        sink += strlen((v)->kind[i]->name); \
+    }
+
 static void walk(const struct vup_cr_view *v)
 {
     touch(v->hdr, sizeof(*v->hdr));
@@ -33,22 +40,10 @@ static void walk(const struct vup_cr_view *v)
     if (v->live) {
         touch(v->live, VUP_CR_LIVE_SIZE_MIN);   /* 1.3 fields may not fit */
     }
-    for (size_t i = 0; i < v->num_mmio; i++) {
-        touch(v->mmio[i], sizeof(*v->mmio[i]));
-        sink += strlen(v->mmio[i]->name);
-    }
-    for (size_t i = 0; i < v->num_irq; i++) {
-        touch(v->irq[i], sizeof(*v->irq[i]));
-        sink += strlen(v->irq[i]->name);
-    }
-    for (size_t i = 0; i < v->num_clock; i++) {
-        touch(v->clock[i], sizeof(*v->clock[i]));
-        sink += strlen(v->clock[i]->name);
-    }
-    for (size_t i = 0; i < v->num_memory; i++) {
-        touch(v->memory[i], sizeof(*v->memory[i]));
-        sink += strlen(v->memory[i]->name);
-    }
+    WALK_NAMED(v, mmio);
+    WALK_NAMED(v, irq);
+    WALK_NAMED(v, clock);
+    WALK_NAMED(v, memory);
     for (size_t i = 0; i < v->num_cap; i++) {
         touch(v->cap[i], sizeof(*v->cap[i]));
     }

@@ -23,6 +23,9 @@ struct harness {
     vup_dev *dev;
     int stop_pipe[2];
     pthread_t thread;
+    vup_client *c;              /* harness_serve()'s client, or NULL */
+    uint32_t live;              /* its live part's offset in region 0 */
+    int in[2];                  /* harness_watch_in()'s pipe, or -1 */
 };
 
 /* Extra setup once the device listens, before its thread starts. */
@@ -37,8 +40,27 @@ void harness_init(struct harness *h, const char *tag, const char *name);
  */
 void harness_start(struct harness *h, harness_watch_fn *watch, void *opaque);
 
-/* Stops the thread, frees the device and removes the (empty) directory. */
+/*
+ * From a harness_watch_fn: a pipe into the device loop, like serial input.
+ * The loop calls @fn(@opaque) when the test writes to h->in[1];
+ * harness_stop() closes it.
+ */
+void harness_watch_in(struct harness *h, vup_fd_fn fn, void *opaque);
+
+/* harness_start(), then connects h->c and reads h->live. */
+void harness_serve(struct harness *h, harness_watch_fn *watch, void *opaque);
+
+/*
+ * Frees h->c (if any), stops the thread, frees the device and removes the
+ * (empty) directory.
+ */
 void harness_stop(struct harness *h);
+
+/*
+ * The cmocka teardown of a fixture with nothing else to release: its
+ * struct harness first, the rest plain memory.  harness_stop(), free().
+ */
+int harness_teardown(void **state);
 
 /* A negotiated client, or a test failure saying why not. */
 vup_client *harness_connect(const struct harness *h);
@@ -46,8 +68,14 @@ vup_client *harness_connect(const struct harness *h);
 /* The offset of struct vup_cr_live in region 0, from its header. */
 uint32_t harness_live_offset(vup_client *c);
 
-/* The 8 bytes at @field of the live part at @live. */
-uint64_t harness_live64(vup_client *c, uint32_t live, size_t field);
+/* The 8 bytes at @field of h->c's live part. */
+uint64_t harness_live64(const struct harness *h, size_t field);
+
+/* @count bytes at @off of region @region, read / written: must succeed. */
+uint32_t harness_rd(vup_client *c, uint32_t region, uint64_t off,
+                    uint32_t count);
+void harness_wr(vup_client *c, uint32_t region, uint64_t off, uint32_t v,
+                uint32_t count);
 
 /* Waits for the eventfd to be signalled; returns its count (0: none). */
 uint64_t harness_wait_event(int efd, int timeout_ms);

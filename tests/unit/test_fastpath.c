@@ -103,7 +103,6 @@ static const struct vup_periph_desc desc = {
 struct fixture {
     struct harness h;
     struct model model;
-    vup_client *c;
     struct vup_client_region_info ri;
     uint8_t *map;
     struct vup_cr_live *live;
@@ -124,8 +123,7 @@ static int setup_spin(void **state, int spin_us)
     assert_non_null(f->model.p);
     f->model.t = vup_timer_new(f->h.dev, on_timer, &f->model);
     assert_non_null(f->model.t);
-    harness_start(&f->h, NULL, NULL);
-    f->c = harness_connect(&f->h);
+    harness_serve(&f->h, NULL, NULL);
     f->kick = -1;
     *state = f;
     return 0;
@@ -161,7 +159,6 @@ static int teardown(void **state)
     if (f->kick >= 0) {
         close(f->kick);
     }
-    vup_client_free(f->c);
     harness_stop(&f->h);
     free(f);
     return 0;
@@ -172,10 +169,10 @@ static void map_cr(struct fixture *f)
 {
     struct vup_cr_header h;
 
-    assert_int_equal(vup_client_region_info(f->c, 0, &f->ri), 0);
+    assert_int_equal(vup_client_region_info(f->h.c, 0, &f->ri), 0);
     assert_true(f->ri.flags & VFIO_REGION_INFO_FLAG_MMAP);
     assert_true(f->ri.fd >= 0);
-    assert_int_equal(vup_client_read(f->c, 0, 0, &h, sizeof(h)), 0);
+    assert_int_equal(vup_client_read(f->h.c, 0, 0, &h, sizeof(h)), 0);
     assert_int_equal(h.version_minor, VUP_CR_VERSION_MINOR);
     assert_int_equal(f->ri.mmap_offset, h.live_offset);
     assert_int_equal(f->ri.mmap_size, 0x2000);      /* live + mailbox */
@@ -207,19 +204,19 @@ static void test_live_part_mapped(void **state)
     /* A write arms the timer: the deadline shows in the shared page. */
     s0 = seq(f);
     __atomic_store_n(&f->live->vtime_ns, now, __ATOMIC_RELEASE);
-    assert_int_equal(vup_client_write(f->c, 1, 0, &v, 4, false), 0);
+    assert_int_equal(vup_client_write(f->h.c, 1, 0, &v, 4, false), 0);
     assert_true(seq(f) != s0);
     assert_int_equal(f->live->deadline_ns, now + 1000);
     /* Time stored in the page is taken before a non-posted request. */
     __atomic_store_n(&f->live->vtime_ns, now + 2000, __ATOMIC_RELEASE);
-    assert_int_equal(vup_client_read(f->c, 1, 4, &v, 4), 0);
+    assert_int_equal(vup_client_read(f->h.c, 1, 4, &v, 4), 0);
     assert_int_equal(v, 0x1234);
     assert_int_equal(f->model.fired, 1);
     assert_int_equal(f->model.fired_at, now + 1000);
     assert_int_equal(f->live->irq_level[0] & 1, 1);
     assert_int_equal(f->live->deadline_ns, VUP_CR_NO_DEADLINE);
     /* REGION_READ sees the same bytes, with the backend's time. */
-    assert_int_equal(vup_client_read(f->c, 0, f->ri.mmap_offset +
+    assert_int_equal(vup_client_read(f->h.c, 0, f->ri.mmap_offset +
                                      offsetof(struct vup_cr_live, irq_level),
                                      &v, 4), 0);
     assert_int_equal(v & 1, 1);
@@ -232,11 +229,11 @@ static void test_backend_never_writes_vtime(void **state)
 
     map_cr(f);
     /* A REGION_WRITE of vtime_ns updates the backend's time only. */
-    assert_int_equal(vup_client_write(f->c, 0, f->ri.mmap_offset +
+    assert_int_equal(vup_client_write(f->h.c, 0, f->ri.mmap_offset +
                                       offsetof(struct vup_cr_live, vtime_ns),
                                       &t, 8, false), 0);
     assert_int_equal(f->live->vtime_ns, 0);
-    assert_int_equal(vup_client_read(f->c, 0, f->ri.mmap_offset +
+    assert_int_equal(vup_client_read(f->h.c, 0, f->ri.mmap_offset +
                                      offsetof(struct vup_cr_live, vtime_ns),
                                      &back, 8), 0);
     assert_int_equal(back, 777);
@@ -302,10 +299,10 @@ static void test_direct_ranges_leave_out_read_hooks(void **state)
     char err[200];
 
     assert_non_null(v);
-    assert_int_equal(vup_client_read(f->c, 0, 0, &h, sizeof(h)), 0);
+    assert_int_equal(vup_client_read(f->h.c, 0, 0, &h, sizeof(h)), 0);
     buf = aligned_alloc(8, (h.desc_size + 7) & ~7u);
     assert_non_null(buf);
-    assert_int_equal(vup_client_read(f->c, 0, 0, buf, h.desc_size), 0);
+    assert_int_equal(vup_client_read(f->h.c, 0, 0, buf, h.desc_size), 0);
     assert_int_equal(vup_cr_decode(buf, h.desc_size, NULL, v, err,
                                    sizeof(err)), 0);
     assert_true(v->mmio[0]->flags & VUP_CR_MMIO_DIRECT_MAPPED);
@@ -324,7 +321,7 @@ static void test_mirror_follows_the_model(void **state)
 {
     struct fixture *f = *state;
     struct vup_client_region_info ri;
-    const uint32_t *mirror = map_mirror(&ri, f->c);
+    const uint32_t *mirror = map_mirror(&ri, f->h.c);
     uint32_t v = 0xcafe, back;
 
     /* Reset values, as a read returns them. */
@@ -332,20 +329,20 @@ static void test_mirror_follows_the_model(void **state)
     assert_int_equal(mirror[0xc / 4], 0x5);
     assert_int_equal(mirror[0x14 / 4], 0x4c4);
     /* A write is in the mirror by the time its reply arrives. */
-    assert_int_equal(vup_client_write(f->c, 1, 4, &v, 4, false), 0);
+    assert_int_equal(vup_client_write(f->h.c, 1, 4, &v, 4, false), 0);
     assert_int_equal(__atomic_load_n(&mirror[1], __ATOMIC_ACQUIRE), 0xcafe);
     /* A narrow write merges into the register, and so in the mirror. */
     v = 0xab;
-    assert_int_equal(vup_client_write(f->c, 1, 5, &v, 1, false), 0);
+    assert_int_equal(vup_client_write(f->h.c, 1, 5, &v, 1, false), 0);
     assert_int_equal(mirror[1], 0xabfe);
-    assert_int_equal(vup_client_read(f->c, 1, 4, &back, 4), 0);
+    assert_int_equal(vup_client_read(f->h.c, 1, 4, &back, 4), 0);
     assert_int_equal(back, mirror[1]);
     /* Only the write mask's bits are stored: CTL keeps 8 bits. */
     v = 0x1f0;
-    assert_int_equal(vup_client_write(f->c, 1, 0, &v, 4, false), 0);
+    assert_int_equal(vup_client_write(f->h.c, 1, 0, &v, 4, false), 0);
     assert_int_equal(mirror[0], 0xf0);
     /* A device reset puts the reset values back in the mirror. */
-    assert_int_equal(vup_client_reset(f->c), 0);
+    assert_int_equal(vup_client_reset(f->h.c), 0);
     assert_int_equal(mirror[1], 0x1234);
     assert_int_equal(mirror[0], 0);
     munmap((void *)mirror, 4096);
@@ -360,11 +357,11 @@ static void test_mirror_across_clients(void **state)
     const uint32_t *mirror;
     uint32_t v = 0x77;
 
-    assert_int_equal(vup_client_write(f->c, 1, 4, &v, 4, false), 0);
-    vup_client_free(f->c);
-    f->c = harness_connect(&f->h);
-    mirror = map_mirror(&ri, f->c);
-    assert_int_equal(vup_client_read(f->c, 1, 4, &v, 4), 0);
+    assert_int_equal(vup_client_write(f->h.c, 1, 4, &v, 4, false), 0);
+    vup_client_free(f->h.c);
+    f->h.c = harness_connect(&f->h);
+    mirror = map_mirror(&ri, f->h.c);
+    assert_int_equal(vup_client_read(f->h.c, 1, 4, &v, 4), 0);
     assert_int_equal(v, 0x1234);
     assert_int_equal(mirror[1], 0x1234);
     munmap((void *)mirror, 4096);
@@ -393,7 +390,7 @@ static void arm_mailbox(struct fixture *f)
     assert_int_equal(f->mbox->kick_irq, 2);   /* line, doorbell, kick */
     f->kick = eventfd(0, EFD_CLOEXEC);
     assert_true(f->kick >= 0);
-    assert_int_equal(vup_client_irq_set_eventfd(f->c, f->mbox->kick_irq,
+    assert_int_equal(vup_client_irq_set_eventfd(f->h.c, f->mbox->kick_irq,
                                                 f->kick), 0);
     f->head = f->mbox->head;
 }
@@ -470,7 +467,7 @@ static void test_mailbox_read_write(void **state)
     assert_int_equal(v, 0xcafe);
     assert_int_equal(vup_dev_mailbox_requests(f->h.dev), 3);
     /* The socket path sees what the mailbox wrote. */
-    assert_int_equal(vup_client_read(f->c, 1, 4, &n, 4), 0);
+    assert_int_equal(vup_client_read(f->h.c, 1, 4, &n, 4), 0);
     assert_int_equal(n, 0xcafe);
 }
 
@@ -490,7 +487,7 @@ static void test_mailbox_posted_burst_and_order(void **state)
     assert_int_equal(v, 3 * VUP_CR_MBOX_SLOTS - 1);
     /* A socket request after posted mailbox writes sees all of them. */
     post(f, VUP_CR_MBOX_OP_WRITE, 1, 4, 4, 0x5a5a, VUP_CR_MBOX_POSTED, 0);
-    assert_int_equal(vup_client_read(f->c, 1, 4, &w, 4), 0);
+    assert_int_equal(vup_client_read(f->h.c, 1, 4, &w, 4), 0);
     assert_int_equal(w, 0x5a5a);
 }
 
@@ -629,7 +626,7 @@ static void test_socket_served_while_mailbox_busy(void **state)
      * mailbox; a socket request must still get through (a reset, a
      * clock, a deadline wake-up), long before the guest pauses.
      */
-    assert_int_equal(vup_client_read(f->c, 1, 4, &v, 4), 0);
+    assert_int_equal(vup_client_read(f->h.c, 1, 4, &v, 4), 0);
     still = h.running;
     h.stop = true;
     pthread_join(thread, NULL);

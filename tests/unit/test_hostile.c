@@ -58,8 +58,7 @@ static const struct vup_periph_desc h0_desc = {
 };
 
 struct fixture {
-    struct harness h;
-    int ping_pipe[2];       /* another fd the device loop serves */
+    struct harness h;       /* h.in: pings to the device loop */
     int pong_efd;           /* signalled by the loop for each ping */
 };
 
@@ -78,11 +77,9 @@ static void watch_ping(struct harness *h, void *opaque)
 {
     struct fixture *f = opaque;
 
-    assert_int_equal(pipe2(f->ping_pipe, O_CLOEXEC), 0);
     f->pong_efd = eventfd(0, EFD_CLOEXEC);
     assert_true(f->pong_efd >= 0);
-    assert_int_equal(vup_dev_watch_fd(h->dev, f->ping_pipe[0], EPOLLIN,
-                                      on_ping, f), 0);
+    harness_watch_in(h, on_ping, f);
 }
 
 static int setup(void **state)
@@ -101,8 +98,6 @@ static int teardown(void **state)
     struct fixture *f = *state;
 
     harness_stop(&f->h);
-    close(f->ping_pipe[0]);
-    close(f->ping_pipe[1]);
     close(f->pong_efd);
     free(f);
     return 0;
@@ -114,7 +109,7 @@ static bool loop_responsive(struct fixture *f)
     struct pollfd p = { .fd = f->pong_efd, .events = POLLIN };
     uint64_t n;
 
-    assert_int_equal(write(f->ping_pipe[1], "p", 1), 1);
+    assert_int_equal(write(f->h.in[1], "p", 1), 1);
     if (poll(&p, 1, TIMEOUT_MS) != 1) {
         return false;
     }

@@ -149,9 +149,8 @@ static const struct vup_periph_desc desc = {
 };
 
 struct fixture {
-    struct harness h;
+    struct harness h;           /* first: harness_teardown() */
     struct model model;
-    vup_client *c;
 };
 
 static int setup(void **state)
@@ -160,33 +159,20 @@ static int setup(void **state)
 
     harness_init(&f->h, "regs", "regdev");
     assert_non_null(vup_dev_add_periph(f->h.dev, &desc, &f->model));
-    harness_start(&f->h, NULL, NULL);
-    f->c = harness_connect(&f->h);
+    harness_serve(&f->h, NULL, NULL);
     *state = f;
     return 0;
 }
 
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-
-    vup_client_free(f->c);
-    harness_stop(&f->h);
-    free(f);
-    return 0;
-}
-
+/* The registers are region 1. */
 static uint32_t rd(struct fixture *f, uint64_t off, uint32_t count)
 {
-    uint32_t v = 0;
-
-    assert_int_equal(vup_client_read(f->c, 1, off, &v, count), 0);
-    return v;
+    return harness_rd(f->h.c, 1, off, count);
 }
 
 static void wr(struct fixture *f, uint64_t off, uint32_t v, uint32_t count)
 {
-    assert_int_equal(vup_client_write(f->c, 1, off, &v, count, false), 0);
+    harness_wr(f->h.c, 1, off, v, count);
 }
 
 /* ---- access ------------------------------------------------------------- */
@@ -269,7 +255,7 @@ static void test_clear_and_set_on_any_write(void **state)
     assert_int_equal(rd(f, A_WANY, 4), 0x00ff);
     wr(f, A_WANY, 0x12345678, 4);
     assert_int_equal(rd(f, A_WANY, 4), 0xff00);
-    assert_int_equal(vup_client_reset(f->c), 0);
+    assert_int_equal(vup_client_reset(f->h.c), 0);
     wr(f, A_WANY + 1, 0, 1);    /* only the written lane */
     assert_int_equal(rd(f, A_WANY, 4), 0xffff);
 }
@@ -284,7 +270,7 @@ static void test_read_to_clear_and_set(void **state)
     assert_int_equal(rd(f, A_RC, 4), 0xff00);   /* then cleared / set */
     wr(f, A_RC, 0, 4);
     assert_int_equal(rd(f, A_RC, 4), 0x0000);
-    assert_int_equal(vup_client_reset(f->c), 0);
+    assert_int_equal(vup_client_reset(f->h.c), 0);
     assert_int_equal(rd(f, A_RC + 1, 1), 0);    /* only the lane read */
     assert_int_equal(rd(f, A_RC, 4), 0xff42);
     assert_int_equal(rd(f, A_RC, 4), 0xff00);
@@ -335,7 +321,7 @@ static void test_write_once(void **state)
     wr(f, A_ONCE, 0, 4);                            /* KEY, CFG locked */
     assert_int_equal(rd(f, A_ONCE, 4), 0x00ff00);
     assert_int_equal(f->model.value, 0x00ffff);
-    assert_int_equal(vup_client_reset(f->c), 0);    /* unlocks */
+    assert_int_equal(vup_client_reset(f->h.c), 0);  /* unlocks */
     wr(f, A_ONCE, 0x22, 1);                         /* locks lane 0 only */
     wr(f, A_ONCE + 1, 0x33, 1);
     wr(f, A_ONCE, 0x4455, 2);
@@ -371,11 +357,11 @@ static void test_read_actions_are_not_direct(void **state)
     char err[200];
 
     assert_non_null(v);
-    assert_int_equal(vup_client_region_info(f->c, 0, &ri), 0);
+    assert_int_equal(vup_client_region_info(f->h.c, 0, &ri), 0);
     if (ri.fd >= 0) {
         close(ri.fd);
     }
-    assert_int_equal(vup_client_read_cr(f->c, 0, ri.size, &buf, &len), 0);
+    assert_int_equal(vup_client_read_cr(f->h.c, 0, ri.size, &buf, &len), 0);
     assert_int_equal(vup_cr_decode(buf, len, NULL, v, err, sizeof(err)), 0);
     assert_true(v->mmio[0]->flags & VUP_CR_MMIO_DIRECT_MAPPED);
     /* RW..WANY, then ONCE..PLAIN: RC (read actions), RX (a hook and
@@ -389,7 +375,7 @@ static void test_read_actions_are_not_direct(void **state)
     free(v);
 
     /* The mirror holds what reads see: no write-only bits. */
-    assert_int_equal(vup_client_region_info(f->c, 1, &ri), 0);
+    assert_int_equal(vup_client_region_info(f->h.c, 1, &ri), 0);
     assert_true(ri.fd >= 0);
     mirror = mmap(NULL, 4096, PROT_READ, MAP_SHARED, ri.fd,
                   (off_t)ri.offset);
@@ -480,6 +466,16 @@ static void test_registerfields_macros(void **state)
     const struct vup_field f = VUP_FIELD_OF(TST, LOW, VUP_W1C | VUP_RSET |
                                             VUP_HW);
     const struct vup_field g = VUP_FIELD("G", 4, 2, VUP_RWONCE);
+    const struct vup_field list[] = {
+        VUP_FIELDS_OF(TST, VUP_RO | VUP_HW, LOW, TOP),
+    };
+#define ARG(a, b, x) x
+    static const int each[] = {
+        VUP_FOR_EACH_(ARG, -, -, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+                      14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26,
+                      27, 28, 29, 30, 31, 32),
+    };
+#undef ARG
 
     (void)state;
     assert_int_equal(consts[0], 0x2c);
@@ -512,12 +508,30 @@ static void test_registerfields_macros(void **state)
     assert_int_equal(g.write, VUP_WRITE_MODIFY);
     assert_int_equal(g.read, VUP_READ_NONE);
     assert_int_equal(g.flags, 0);
+    /* VUP_FIELDS_OF: one VUP_FIELD_OF per name, in order; up to 32. */
+    assert_int_equal(sizeof(list) / sizeof(list[0]), 2);
+    assert_string_equal(list[0].name, "LOW");
+    assert_int_equal(list[0].shift, 0);
+    assert_int_equal(list[0].width, 3);
+    assert_string_equal(list[1].name, "TOP");
+    assert_int_equal(list[1].shift, 31);
+    assert_int_equal(list[1].width, 1);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(list[i].access, VUP_ACCESS_READ_ONLY);
+        assert_int_equal(list[i].write, VUP_WRITE_MODIFY);
+        assert_int_equal(list[i].read, VUP_READ_NONE);
+        assert_int_equal(list[i].flags, VUP_FIELD_HW);
+    }
+    assert_int_equal(sizeof(each) / sizeof(each[0]), 32);
+    for (int i = 0; i < 32; i++) {
+        assert_int_equal(each[i], i + 1);
+    }
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, harness_teardown)
         T(test_read_write_and_read_only),
         T(test_write_only_stored_reads_zero),
         T(test_reserved_bits),

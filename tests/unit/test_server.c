@@ -122,10 +122,8 @@ static const struct vup_periph_desc t1_desc = {
 };
 
 struct fixture {
-    struct harness h;
+    struct harness h;           /* first: harness_teardown() */
     struct model model;
-    vup_client *c;
-    uint32_t live;      /* offset of struct vup_cr_live in region 0 */
 };
 
 static int setup(void **state)
@@ -139,41 +137,26 @@ static int setup(void **state)
     assert_non_null(vup_dev_add_periph(f->h.dev, &t1_desc, NULL));
     assert_int_equal(vup_dev_add_clock(f->h.dev, "in", VUP_CR_CLOCK_INPUT,
                                        0), 0);
-    harness_start(&f->h, NULL, NULL);
-    f->c = harness_connect(&f->h);
-    f->live = harness_live_offset(f->c);
+    harness_serve(&f->h, NULL, NULL);
     *state = f;
     return 0;
 }
 
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-
-    vup_client_free(f->c);
-    harness_stop(&f->h);
-    free(f);
-    return 0;
-}
-
-static uint32_t rd(vup_client *c, uint32_t region, uint64_t off,
+static uint32_t rd(struct fixture *f, uint32_t region, uint64_t off,
                    uint32_t count)
 {
-    uint32_t v = 0;
-
-    assert_int_equal(vup_client_read(c, region, off, &v, count), 0);
-    return v;
+    return harness_rd(f->h.c, region, off, count);
 }
 
-static void wr(vup_client *c, uint32_t region, uint64_t off, uint32_t v,
+static void wr(struct fixture *f, uint32_t region, uint64_t off, uint32_t v,
                uint32_t count)
 {
-    assert_int_equal(vup_client_write(c, region, off, &v, count, false), 0);
+    harness_wr(f->h.c, region, off, v, count);
 }
 
 static uint32_t irq_levels(struct fixture *f)
 {
-    return rd(f->c, 0, f->live + offsetof(struct vup_cr_live, irq_level), 4);
+    return rd(f, 0, f->h.live + offsetof(struct vup_cr_live, irq_level), 4);
 }
 
 /* Sends raw bytes and reports whether the server then hangs up. */
@@ -191,14 +174,14 @@ static bool server_hangs_up(vup_client *c)
 static void test_negotiation(void **state)
 {
     struct fixture *f = *state;
-    const char *caps = vup_client_server_caps(f->c);
+    const char *caps = vup_client_server_caps(f->h.c);
 
     assert_non_null(strstr(caps, "\"max_msg_fds\":8"));
     assert_non_null(strstr(caps, "\"write_multiple\":true"));
     assert_non_null(strstr(caps, "\"max_dma_maps\":64"));
     /* A second VERSION is refused; the connection stays usable. */
-    assert_int_equal(vup_client_version(f->c, NULL), -EINVAL);
-    assert_int_equal(rd(f->c, 1, ID, 4), 0x12345678);
+    assert_int_equal(vup_client_version(f->h.c, NULL), -EINVAL);
+    assert_int_equal(rd(f, 1, ID, 4), 0x12345678);
 }
 
 static void test_version_without_caps(void **state)
@@ -207,13 +190,13 @@ static void test_version_without_caps(void **state)
     char err[256];
     vup_client *c;
 
-    vup_client_free(f->c);
+    vup_client_free(f->h.c);
     c = vup_client_connect_raw(f->h.path, TIMEOUT_MS, err, sizeof(err));
     assert_non_null(c);
     /* Nothing proposed, nothing offered: the reply has no JSON. */
     assert_int_equal(vup_client_version(c, NULL), 0);
     assert_string_equal(vup_client_server_caps(c), "");
-    f->c = c;
+    f->h.c = c;
 }
 
 static void test_device_info(void **state)
@@ -222,17 +205,17 @@ static void test_device_info(void **state)
     struct vup_client_device_info i;
     uint32_t flags, count;
 
-    assert_int_equal(vup_client_device_info(f->c, &i), 0);
+    assert_int_equal(vup_client_device_info(f->h.c, &i), 0);
     assert_int_equal(i.flags, VFIO_DEVICE_FLAGS_PLATFORM |
                               VFIO_DEVICE_FLAGS_RESET);
     assert_int_equal(i.num_regions, 3);
     /* The two lines, and the doorbell a device with lines has (1.3). */
     assert_int_equal(i.num_irqs, 3);
-    assert_int_equal(vup_client_irq_info(f->c, 1, &flags, &count), 0);
+    assert_int_equal(vup_client_irq_info(f->h.c, 1, &flags, &count), 0);
     assert_int_equal(flags, VFIO_IRQ_INFO_EVENTFD);
     assert_int_equal(count, 1);
-    assert_int_equal(vup_client_irq_info(f->c, 2, &flags, &count), 0);
-    assert_int_equal(vup_client_irq_info(f->c, 3, &flags, &count), -EINVAL);
+    assert_int_equal(vup_client_irq_info(f->h.c, 2, &flags, &count), 0);
+    assert_int_equal(vup_client_irq_info(f->h.c, 3, &flags, &count), -EINVAL);
 }
 
 static void test_region_info(void **state)
@@ -242,7 +225,7 @@ static void test_region_info(void **state)
     struct vfio_region_info ri = { .argsz = sizeof(ri), .index = 0 };
     size_t len = 0;
 
-    assert_int_equal(vup_client_region_info(f->c, 0, &r), 0);
+    assert_int_equal(vup_client_region_info(f->h.c, 0, &r), 0);
     assert_int_equal(r.size, 0x2000);
     assert_int_equal(r.flags, VFIO_REGION_INFO_FLAG_READ |
                               VFIO_REGION_INFO_FLAG_WRITE |
@@ -251,13 +234,13 @@ static void test_region_info(void **state)
     assert_int_equal(r.caps[0].id, VFIO_REGION_INFO_CAP_TYPE);
     assert_int_equal(r.caps[0].type, VUP_CR_REGION_TYPE);
     assert_int_equal(r.caps[0].subtype, VUP_CR_REGION_SUBTYPE);
-    assert_int_equal(vup_client_region_info(f->c, 1, &r), 0);
+    assert_int_equal(vup_client_region_info(f->h.c, 1, &r), 0);
     assert_int_equal(r.size, 0x100);
     assert_int_equal(r.num_caps, 0);
-    assert_int_equal(vup_client_region_info(f->c, 3, &r), -EINVAL);
+    assert_int_equal(vup_client_region_info(f->h.c, 3, &r), -EINVAL);
 
     /* argsz too small for the cap: needed argsz back, no CAPS flag. */
-    assert_int_equal(vup_client_request(f->c, VUPI_CMD_DEVICE_GET_REGION_INFO,
+    assert_int_equal(vup_client_request(f->h.c, VUPI_CMD_DEVICE_GET_REGION_INFO,
                                         0, &ri, sizeof(ri), NULL, 0, &ri,
                                         sizeof(ri), &len), 0);
     assert_int_equal(len, sizeof(ri));
@@ -280,8 +263,8 @@ static void test_control_region(void **state)
     void *buf;
     size_t len;
 
-    assert_int_equal(vup_client_device_info(f->c, &di), 0);
-    assert_int_equal(vup_client_read_cr(f->c, 0, 0x2000, &buf, &len), 0);
+    assert_int_equal(vup_client_device_info(f->h.c, &di), 0);
+    assert_int_equal(vup_client_read_cr(f->h.c, 0, 0x2000, &buf, &len), 0);
     assert_int_equal(vup_cr_decode(buf, len, &lim, v, err, sizeof(err)), 0);
     assert_string_equal(v->hdr->device_name, "testdev");
     assert_int_equal(v->num_mmio, 2);
@@ -304,27 +287,27 @@ static void test_regs_reset_read_only_w1c(void **state)
 {
     struct fixture *f = *state;
 
-    assert_int_equal(rd(f->c, 1, CTRL, 4), 1);
-    assert_int_equal(rd(f->c, 1, STAT, 4), 0xc0);
-    wr(f->c, 1, CTRL, 0xffffffff, 4);
-    assert_int_equal(rd(f->c, 1, CTRL, 4), 0xffff);
-    wr(f->c, 1, ID, 0, 4);                          /* read-only */
-    assert_int_equal(rd(f->c, 1, ID, 4), 0x12345678);
-    wr(f->c, 1, STAT, 0x80, 4);                     /* read-only: kept */
-    assert_int_equal(rd(f->c, 1, STAT, 4), 0xc0);
-    wr(f->c, 1, STAT, 0x40, 4);                     /* w1c */
-    assert_int_equal(rd(f->c, 1, STAT, 4), 0x80);
+    assert_int_equal(rd(f, 1, CTRL, 4), 1);
+    assert_int_equal(rd(f, 1, STAT, 4), 0xc0);
+    wr(f, 1, CTRL, 0xffffffff, 4);
+    assert_int_equal(rd(f, 1, CTRL, 4), 0xffff);
+    wr(f, 1, ID, 0, 4);                             /* read-only */
+    assert_int_equal(rd(f, 1, ID, 4), 0x12345678);
+    wr(f, 1, STAT, 0x80, 4);                        /* read-only: kept */
+    assert_int_equal(rd(f, 1, STAT, 4), 0xc0);
+    wr(f, 1, STAT, 0x40, 4);                        /* w1c */
+    assert_int_equal(rd(f, 1, STAT, 4), 0x80);
 }
 
 static void test_regs_hooks(void **state)
 {
     struct fixture *f = *state;
 
-    wr(f->c, 1, DATA, 0x1234, 4);
-    assert_int_equal(rd(f->c, 1, DATA, 4), 0x134);  /* DATA[7:0] | hook */
-    assert_int_equal(rd(f->c, 1, DATA, 4), 0x134);
+    wr(f, 1, DATA, 0x1234, 4);
+    assert_int_equal(rd(f, 1, DATA, 4), 0x134);     /* DATA[7:0] | hook */
+    assert_int_equal(rd(f, 1, DATA, 4), 0x134);
     assert_int_equal(f->model.data_reads, 2);
-    wr(f->c, 1, CTRL, 0xabcd, 4);
+    wr(f, 1, CTRL, 0xabcd, 4);
     assert_int_equal(f->model.ctrl_writes, 1);
     assert_int_equal(f->model.last_old, 1);
     assert_int_equal(f->model.last_value, 0xabcd);
@@ -335,28 +318,28 @@ static void test_regs_narrow(void **state)
 {
     struct fixture *f = *state;
 
-    assert_int_equal(rd(f->c, 1, ID + 1, 1), 0x56);
-    assert_int_equal(rd(f->c, 1, ID + 2, 2), 0x1234);
-    assert_int_equal(rd(f->c, 1, ID + 3, 1), 0x12);
-    wr(f->c, 1, CTRL, 0x1111, 4);
-    wr(f->c, 1, CTRL + 1, 0x22, 1);                 /* byte lane 1 */
-    assert_int_equal(rd(f->c, 1, CTRL, 4), 0x2211);
+    assert_int_equal(rd(f, 1, ID + 1, 1), 0x56);
+    assert_int_equal(rd(f, 1, ID + 2, 2), 0x1234);
+    assert_int_equal(rd(f, 1, ID + 3, 1), 0x12);
+    wr(f, 1, CTRL, 0x1111, 4);
+    wr(f, 1, CTRL + 1, 0x22, 1);                    /* byte lane 1 */
+    assert_int_equal(rd(f, 1, CTRL, 4), 0x2211);
     assert_int_equal(f->model.last_written, 0x2200);
-    wr(f->c, 1, CTRL + 2, 0xffff, 2);               /* reserved */
-    assert_int_equal(rd(f->c, 1, CTRL, 4), 0x2211);
-    wr(f->c, 1, STAT, 0x40, 1);                     /* narrow w1c */
-    assert_int_equal(rd(f->c, 1, STAT, 4), 0x80);
+    wr(f, 1, CTRL + 2, 0xffff, 2);                  /* reserved */
+    assert_int_equal(rd(f, 1, CTRL, 4), 0x2211);
+    wr(f, 1, STAT, 0x40, 1);                        /* narrow w1c */
+    assert_int_equal(rd(f, 1, STAT, 4), 0x80);
 }
 
 static void test_regs_unmapped(void **state)
 {
     struct fixture *f = *state;
 
-    assert_int_equal(rd(f->c, 1, 0x20, 4), 0);
-    wr(f->c, 1, 0x20, 0xffffffff, 4);
-    assert_int_equal(rd(f->c, 1, 0x20, 4), 0);
-    assert_int_equal(rd(f->c, 2, 0x3c, 4), 0);      /* table-less window */
-    wr(f->c, 2, 0, 1, 1);
+    assert_int_equal(rd(f, 1, 0x20, 4), 0);
+    wr(f, 1, 0x20, 0xffffffff, 4);
+    assert_int_equal(rd(f, 1, 0x20, 4), 0);
+    assert_int_equal(rd(f, 2, 0x3c, 4), 0);         /* table-less window */
+    wr(f, 2, 0, 1, 1);
 }
 
 static void test_posted_writes_ordering(void **state)
@@ -364,9 +347,9 @@ static void test_posted_writes_ordering(void **state)
     struct fixture *f = *state;
 
     for (uint32_t i = 0; i < 200; i++) {
-        assert_int_equal(vup_client_write(f->c, 1, CTRL, &i, 4, true), 0);
+        assert_int_equal(vup_client_write(f->h.c, 1, CTRL, &i, 4, true), 0);
     }
-    assert_int_equal(rd(f->c, 1, CTRL, 4), 199);
+    assert_int_equal(rd(f, 1, CTRL, 4), 199);
     assert_int_equal(f->model.ctrl_writes, 200);
 }
 
@@ -385,18 +368,18 @@ static void test_write_multi(void **state)
         },
     };
 
-    assert_int_equal(vup_client_request(f->c, VUPI_CMD_REGION_WRITE_MULTI,
+    assert_int_equal(vup_client_request(f->h.c, VUPI_CMD_REGION_WRITE_MULTI,
                                         VUPI_MSG_NO_REPLY, &msg, sizeof(msg),
                                         NULL, 0, NULL, 0, NULL), 0);
-    assert_int_equal(rd(f->c, 1, CTRL, 4), 0x3311);
-    assert_int_equal(rd(f->c, 1, DATA, 4), 0x122);
+    assert_int_equal(rd(f, 1, CTRL, 4), 0x3311);
+    assert_int_equal(rd(f, 1, DATA, 4), 0x122);
     /* One bad write: nothing applied, error reply when one is asked for. */
     msg.w[0].data[0] = 0x44;
     msg.w[2].offset = 0x200;
-    assert_int_equal(vup_client_request(f->c, VUPI_CMD_REGION_WRITE_MULTI, 0,
+    assert_int_equal(vup_client_request(f->h.c, VUPI_CMD_REGION_WRITE_MULTI, 0,
                                         &msg, sizeof(msg), NULL, 0, NULL, 0,
                                         NULL), -EINVAL);
-    assert_int_equal(rd(f->c, 1, CTRL, 4), 0x3311);
+    assert_int_equal(rd(f, 1, CTRL, 4), 0x3311);
 }
 
 /* ---- IRQs ---------------------------------------------------------------- */
@@ -406,18 +389,18 @@ static void test_irq_level(void **state)
     struct fixture *f = *state;
     int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 
-    assert_int_equal(vup_client_irq_set_eventfd(f->c, 0, efd), 0);
-    wr(f->c, 1, CTRL, 0x100, 4);
+    assert_int_equal(vup_client_irq_set_eventfd(f->h.c, 0, efd), 0);
+    wr(f, 1, CTRL, 0x100, 4);
     assert_int_equal(harness_wait_event(efd, TIMEOUT_MS), 1);
     assert_int_equal(irq_levels(f), 1);
-    wr(f->c, 1, CTRL, 0x101, 4);                    /* still high */
+    wr(f, 1, CTRL, 0x101, 4);                       /* still high */
     assert_int_equal(harness_wait_event(efd, 50), 0);
-    wr(f->c, 1, CTRL, 0, 4);
+    wr(f, 1, CTRL, 0, 4);
     assert_int_equal(harness_wait_event(efd, TIMEOUT_MS), 1);
     assert_int_equal(irq_levels(f), 0);
     /* Removed: levels still change, nothing is signalled. */
-    assert_int_equal(vup_client_irq_set_eventfd(f->c, 0, -1), 0);
-    wr(f->c, 1, CTRL, 0x100, 4);
+    assert_int_equal(vup_client_irq_set_eventfd(f->h.c, 0, -1), 0);
+    wr(f, 1, CTRL, 0x100, 4);
     assert_int_equal(irq_levels(f), 1);
     assert_int_equal(harness_wait_event(efd, 50), 0);
     close(efd);
@@ -433,19 +416,19 @@ static void test_irq_edge_and_trigger(void **state)
         .index = 1, .count = 1,
     };
 
-    assert_int_equal(vup_client_irq_set_eventfd(f->c, 1, efd), 0);
-    wr(f->c, 1, PULSE, 1, 4);
-    wr(f->c, 1, PULSE, 1, 4);
+    assert_int_equal(vup_client_irq_set_eventfd(f->h.c, 1, efd), 0);
+    wr(f, 1, PULSE, 1, 4);
+    wr(f, 1, PULSE, 1, 4);
     assert_int_equal(harness_wait_event(efd, TIMEOUT_MS), 2);
     assert_int_equal(irq_levels(f), 0);             /* edges have no level */
     /* DATA_NONE count 1: trigger now; count 0: disable. */
-    assert_int_equal(vup_client_request(f->c, VUPI_CMD_DEVICE_SET_IRQS, 0, &s,
+    assert_int_equal(vup_client_request(f->h.c, VUPI_CMD_DEVICE_SET_IRQS, 0, &s,
                                         sizeof(s), NULL, 0, NULL, 0, NULL), 0);
     assert_int_equal(harness_wait_event(efd, TIMEOUT_MS), 1);
     s.count = 0;
-    assert_int_equal(vup_client_request(f->c, VUPI_CMD_DEVICE_SET_IRQS, 0, &s,
+    assert_int_equal(vup_client_request(f->h.c, VUPI_CMD_DEVICE_SET_IRQS, 0, &s,
                                         sizeof(s), NULL, 0, NULL, 0, NULL), 0);
-    wr(f->c, 1, PULSE, 1, 4);
+    wr(f, 1, PULSE, 1, 4);
     assert_int_equal(harness_wait_event(efd, 50), 0);
     close(efd);
 }
@@ -460,7 +443,7 @@ static void test_bad_set_irqs(void **state)
         .index = 0, .count = 1,
     };
 
-#define SET_IRQS(nfds) vup_client_request(f->c, VUPI_CMD_DEVICE_SET_IRQS, 0, \
+#define SET_IRQS(nfds) vup_client_request(f->h.c, VUPI_CMD_DEVICE_SET_IRQS, 0, \
                                           &s, sizeof(s), efd, nfds, NULL, 0, \
                                           NULL)
     assert_int_equal(SET_IRQS(2), -EINVAL);         /* 2 fds for count 1 */
@@ -484,7 +467,7 @@ static void test_bad_set_irqs(void **state)
     assert_int_equal(SET_IRQS(0), -EINVAL);
 #undef SET_IRQS
     /* None of these registered an fd. */
-    wr(f->c, 1, CTRL, 0x100, 4);
+    wr(f, 1, CTRL, 0x100, 4);
     assert_int_equal(harness_wait_event(efd[0], 50), 0);
     close(efd[0]);
     close(efd[1]);
@@ -498,13 +481,13 @@ static void test_reset(void **state)
     int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     unsigned resets = f->model.resets;
 
-    assert_int_equal(vup_client_irq_set_eventfd(f->c, 0, efd), 0);
-    wr(f->c, 1, CTRL, 0x1ff, 4);
-    wr(f->c, 1, STAT, 0x40, 4);
+    assert_int_equal(vup_client_irq_set_eventfd(f->h.c, 0, efd), 0);
+    wr(f, 1, CTRL, 0x1ff, 4);
+    wr(f, 1, STAT, 0x40, 4);
     assert_int_equal(harness_wait_event(efd, TIMEOUT_MS), 1);
-    assert_int_equal(vup_client_reset(f->c), 0);
-    assert_int_equal(rd(f->c, 1, CTRL, 4), 1);
-    assert_int_equal(rd(f->c, 1, STAT, 4), 0xc0);
+    assert_int_equal(vup_client_reset(f->h.c), 0);
+    assert_int_equal(rd(f, 1, CTRL, 4), 1);
+    assert_int_equal(rd(f, 1, STAT, 4), 0xc0);
     assert_int_equal(irq_levels(f), 0);
     /* The level fell. */
     assert_int_equal(harness_wait_event(efd, TIMEOUT_MS), 1);
@@ -518,20 +501,20 @@ static void test_reconnect_resets(void **state)
     int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     uint64_t hz = 32768;
 
-    assert_int_equal(vup_client_irq_set_eventfd(f->c, 0, efd), 0);
-    wr(f->c, 1, CTRL, 0x1ff, 4);
+    assert_int_equal(vup_client_irq_set_eventfd(f->h.c, 0, efd), 0);
+    wr(f, 1, CTRL, 0x1ff, 4);
     assert_int_equal(harness_wait_event(efd, TIMEOUT_MS), 1);
-    assert_int_equal(vup_client_write(f->c, 0, f->live +
+    assert_int_equal(vup_client_write(f->h.c, 0, f->h.live +
                                       offsetof(struct vup_cr_live,
                                                clock_hz), &hz, 8, false), 0);
-    vup_client_free(f->c);
-    f->c = harness_connect(&f->h);
-    assert_int_equal(rd(f->c, 1, CTRL, 4), 1);
+    vup_client_free(f->h.c);
+    f->h.c = harness_connect(&f->h);
+    assert_int_equal(rd(f, 1, CTRL, 4), 1);
     assert_int_equal(irq_levels(f), 0);
-    assert_int_equal(rd(f->c, 0, f->live + offsetof(struct vup_cr_live,
-                                                    clock_hz), 4), 0);
+    assert_int_equal(rd(f, 0, f->h.live + offsetof(struct vup_cr_live,
+                                                   clock_hz), 4), 0);
     /* The old client's eventfd was closed, not signalled by the reset. */
-    wr(f->c, 1, CTRL, 0x100, 4);
+    wr(f, 1, CTRL, 0x100, 4);
     assert_int_equal(harness_wait_event(efd, 50), 0);
     close(efd);
 }
@@ -544,21 +527,21 @@ static void test_live_writes(void **state)
     uint64_t v = 123456789;
     uint32_t seq = 7;
 
-    assert_int_equal(vup_client_write(f->c, 0, f->live +
+    assert_int_equal(vup_client_write(f->h.c, 0, f->h.live +
                                       offsetof(struct vup_cr_live, vtime_ns),
                                       &v, 8, false), 0);
-    assert_int_equal(rd(f->c, 0, f->live + offsetof(struct vup_cr_live,
-                                                    vtime_ns), 4), v);
-    assert_int_equal(vup_client_write(f->c, 0, f->live, &seq, 4, false),
+    assert_int_equal(rd(f, 0, f->h.live + offsetof(struct vup_cr_live,
+                                                   vtime_ns), 4), v);
+    assert_int_equal(vup_client_write(f->h.c, 0, f->h.live, &seq, 4, false),
                      -EPERM);
-    assert_int_equal(vup_client_write(f->c, 0, 0, &seq, 4, false), -EPERM);
+    assert_int_equal(vup_client_write(f->h.c, 0, 0, &seq, 4, false), -EPERM);
     /* Slot 1 is not an input clock. */
-    assert_int_equal(vup_client_write(f->c, 0, f->live +
+    assert_int_equal(vup_client_write(f->h.c, 0, f->h.live +
                                       offsetof(struct vup_cr_live,
                                                clock_hz[1]), &v, 8, false),
                      -EPERM);
-    assert_int_equal(vup_client_read(f->c, 0, 0x2000, &seq, 4), -EINVAL);
-    assert_int_equal(vup_client_read(f->c, 0, 0x1ffe, &seq, 4), -EINVAL);
+    assert_int_equal(vup_client_read(f->h.c, 0, 0x2000, &seq, 4), -EINVAL);
+    assert_int_equal(vup_client_read(f->h.c, 0, 0x1ffe, &seq, 4), -EINVAL);
 }
 
 /* ---- malformed input ----------------------------------------------------- */
@@ -568,34 +551,34 @@ static void test_bad_region_access(void **state)
     struct fixture *f = *state;
     uint32_t v = 0;
 
-    assert_int_equal(vup_client_read(f->c, 9, 0, &v, 4), -EINVAL);
-    assert_int_equal(vup_client_read(f->c, 1, 0x100, &v, 4), -EINVAL);
-    assert_int_equal(vup_client_read(f->c, 1, 0xfe, &v, 4), -EINVAL);
-    assert_int_equal(vup_client_read(f->c, 1, 2, &v, 4), -EINVAL);
-    assert_int_equal(vup_client_read(f->c, 1, 0, &v, 3), -EINVAL);
-    assert_int_equal(vup_client_read(f->c, 1, 0, &v, 0), -EINVAL);
-    assert_int_equal(vup_client_write(f->c, 1, 1, &v, 2, false), -EINVAL);
-    assert_int_equal(vup_client_write(f->c, 1, UINT64_MAX - 1, &v, 2, false),
+    assert_int_equal(vup_client_read(f->h.c, 9, 0, &v, 4), -EINVAL);
+    assert_int_equal(vup_client_read(f->h.c, 1, 0x100, &v, 4), -EINVAL);
+    assert_int_equal(vup_client_read(f->h.c, 1, 0xfe, &v, 4), -EINVAL);
+    assert_int_equal(vup_client_read(f->h.c, 1, 2, &v, 4), -EINVAL);
+    assert_int_equal(vup_client_read(f->h.c, 1, 0, &v, 3), -EINVAL);
+    assert_int_equal(vup_client_read(f->h.c, 1, 0, &v, 0), -EINVAL);
+    assert_int_equal(vup_client_write(f->h.c, 1, 1, &v, 2, false), -EINVAL);
+    assert_int_equal(vup_client_write(f->h.c, 1, UINT64_MAX - 1, &v, 2, false),
                      -EINVAL);
     /* Still serving. */
-    assert_int_equal(rd(f->c, 1, ID, 4), 0x12345678);
+    assert_int_equal(rd(f, 1, ID, 4), 0x12345678);
 }
 
 static void test_bad_command_and_flags(void **state)
 {
     struct fixture *f = *state;
 
-    assert_int_equal(vup_client_request(f->c, 99, 0, NULL, 0, NULL, 0, NULL,
+    assert_int_equal(vup_client_request(f->h.c, 99, 0, NULL, 0, NULL, 0, NULL,
                                         0, NULL), -ENOSYS);
-    assert_int_equal(vup_client_request(f->c, VUPI_CMD_DMA_READ, 0, NULL, 0,
+    assert_int_equal(vup_client_request(f->h.c, VUPI_CMD_DMA_READ, 0, NULL, 0,
                                         NULL, 0, NULL, 0, NULL), -ENOSYS);
-    assert_int_equal(vup_client_request(f->c, VUPI_CMD_DEVICE_RESET, 0x100,
+    assert_int_equal(vup_client_request(f->h.c, VUPI_CMD_DEVICE_RESET, 0x100,
                                         NULL, 0, NULL, 0, NULL, 0, NULL),
                      -EINVAL);
-    assert_int_equal(vup_client_request(f->c, VUPI_CMD_DEVICE_GET_INFO, 0,
+    assert_int_equal(vup_client_request(f->h.c, VUPI_CMD_DEVICE_GET_INFO, 0,
                                         "ab", 2, NULL, 0, NULL, 0, NULL),
                      -EINVAL);                      /* short payload */
-    assert_int_equal(rd(f->c, 1, ID, 4), 0x12345678);
+    assert_int_equal(rd(f, 1, ID, 4), 0x12345678);
 }
 
 static void test_before_version(void **state)
@@ -605,13 +588,13 @@ static void test_before_version(void **state)
     char err[256];
     vup_client *c;
 
-    vup_client_free(f->c);
+    vup_client_free(f->h.c);
     c = vup_client_connect_raw(f->h.path, TIMEOUT_MS, err, sizeof(err));
     assert_non_null(c);
     assert_int_equal(vup_client_device_info(c, &i), -EINVAL);
     assert_int_equal(vup_client_version(c, "{}"), 0);
     assert_int_equal(vup_client_device_info(c, &i), 0);
-    f->c = c;
+    f->h.c = c;
 }
 
 static void check_bad_version(struct fixture *f, const void *payload,
@@ -640,8 +623,8 @@ static void test_bad_version(void **state)
     uint8_t msg[64];
     uint16_t ver[2] = { 1, 0 };
 
-    vup_client_free(f->c);
-    f->c = NULL;
+    vup_client_free(f->h.c);
+    f->h.c = NULL;
     for (size_t i = 0; i < sizeof(bad_json) / sizeof(bad_json[0]); i++) {
         size_t n = strlen(bad_json[i]) + 1;
 
@@ -653,7 +636,7 @@ static void test_bad_version(void **state)
     check_bad_version(f, msg, 6);
     check_bad_version(f, ver, sizeof(ver));         /* major 1 */
     check_bad_version(f, ver, 2);                   /* truncated */
-    f->c = harness_connect(&f->h);
+    f->h.c = harness_connect(&f->h);
 }
 
 static void check_dropped(struct fixture *f, const void *bytes, size_t len)
@@ -676,8 +659,8 @@ static void test_malformed_headers(void **state)
     char err[256];
     vup_client *c;
 
-    vup_client_free(f->c);
-    f->c = NULL;
+    vup_client_free(f->h.c);
+    f->h.c = NULL;
     h.size = 8;                                     /* below the header */
     check_dropped(f, &h, sizeof(h));
     h.size = 0x7fffffff;                            /* oversized */
@@ -706,8 +689,8 @@ static void test_malformed_headers(void **state)
                      (ssize_t)sizeof(h));
     assert_int_equal(h.flags, VUPI_MSG_REPLY);
     vup_client_free(c);
-    f->c = harness_connect(&f->h);
-    assert_int_equal(rd(f->c, 1, ID, 4), 0x12345678);
+    f->h.c = harness_connect(&f->h);
+    assert_int_equal(rd(f, 1, ID, 4), 0x12345678);
 }
 
 static void test_too_many_fds(void **state)
@@ -719,17 +702,17 @@ static void test_too_many_fds(void **state)
     for (size_t i = 0; i < 12; i++) {
         fds[i] = eventfd(0, EFD_CLOEXEC);
     }
-    assert_int_equal(vup_client_request(f->c, VUPI_CMD_DEVICE_GET_INFO, 0, &m,
+    assert_int_equal(vup_client_request(f->h.c, VUPI_CMD_DEVICE_GET_INFO, 0, &m,
                                         sizeof(m), fds, 12, NULL, 0, NULL),
                      -EINVAL);
     /* fds where none are expected. */
-    assert_int_equal(vup_client_request(f->c, VUPI_CMD_DEVICE_GET_INFO, 0, &m,
+    assert_int_equal(vup_client_request(f->h.c, VUPI_CMD_DEVICE_GET_INFO, 0, &m,
                                         sizeof(m), fds, 1, NULL, 0, NULL),
                      -EINVAL);
     for (size_t i = 0; i < 12; i++) {
         close(fds[i]);
     }
-    assert_int_equal(rd(f->c, 1, ID, 4), 0x12345678);
+    assert_int_equal(rd(f, 1, ID, 4), 0x12345678);
 }
 
 static void test_dma(void **state)
@@ -740,39 +723,41 @@ static void test_dma(void **state)
 
     assert_true(mfd >= 0);
     assert_int_equal(ftruncate(mfd, 0x20000), 0);
-    assert_int_equal(vup_client_dma_map(f->c, 0x10000, 0x10000, rw, -1, 0),
+    assert_int_equal(vup_client_dma_map(f->h.c, 0x10000, 0x10000, rw, -1, 0),
                      0);
-    assert_int_equal(vup_client_dma_map(f->c, 0x18000, 0x1000, rw, -1, 0),
+    assert_int_equal(vup_client_dma_map(f->h.c, 0x18000, 0x1000, rw, -1, 0),
                      -EEXIST);
-    assert_int_equal(vup_client_dma_map(f->c, 0x0f000, 0x2000, rw, -1, 0),
+    assert_int_equal(vup_client_dma_map(f->h.c, 0x0f000, 0x2000, rw, -1, 0),
                      -EEXIST);
-    assert_int_equal(vup_client_dma_map(f->c, 0x30001, 0x1000, rw, -1, 0),
+    assert_int_equal(vup_client_dma_map(f->h.c, 0x30001, 0x1000, rw, -1, 0),
                      -EINVAL);
-    assert_int_equal(vup_client_dma_map(f->c, 0x30000, 0, rw, -1, 0),
+    assert_int_equal(vup_client_dma_map(f->h.c, 0x30000, 0, rw, -1, 0),
                      -EINVAL);
-    assert_int_equal(vup_client_dma_map(f->c, 0x30000, 0x1000, 0x80, -1, 0),
+    assert_int_equal(vup_client_dma_map(f->h.c, 0x30000, 0x1000, 0x80, -1, 0),
                      -EINVAL);
-    assert_int_equal(vup_client_dma_map(f->c, UINT64_MAX - 0xfff, 0x2000, rw,
+    assert_int_equal(vup_client_dma_map(f->h.c, UINT64_MAX - 0xfff, 0x2000, rw,
                                         -1, 0), -EINVAL);
-    assert_int_equal(vup_client_dma_map(f->c, 0x20000000, 0x20000, rw, mfd,
+    assert_int_equal(vup_client_dma_map(f->h.c, 0x20000000, 0x20000, rw, mfd,
                                         0), 0);
-    assert_int_equal(vup_client_dma_map(f->c, 0x30000000, 0x1000, rw, mfd,
+    assert_int_equal(vup_client_dma_map(f->h.c, 0x30000000, 0x1000, rw, mfd,
                                         0x123), -EINVAL);
-    assert_int_equal(vup_client_dma_unmap(f->c, 0x10000, 0x1000, 0), -EINVAL);
-    assert_int_equal(vup_client_dma_unmap(f->c, 0x10000, 0x10000, 0), 0);
-    assert_int_equal(vup_client_dma_unmap(f->c, 0x10000, 0x10000, 0),
+    assert_int_equal(vup_client_dma_unmap(f->h.c, 0x10000, 0x1000, 0), -EINVAL);
+    assert_int_equal(vup_client_dma_unmap(f->h.c, 0x10000, 0x10000, 0), 0);
+    assert_int_equal(vup_client_dma_unmap(f->h.c, 0x10000, 0x10000, 0),
                      -EINVAL);
-    assert_int_equal(vup_client_dma_unmap(f->c, 1, 0, VFIO_DMA_UNMAP_FLAG_ALL),
+    assert_int_equal(vup_client_dma_unmap(f->h.c, 1, 0,
+                                          VFIO_DMA_UNMAP_FLAG_ALL),
                      -EINVAL);
-    assert_int_equal(vup_client_dma_unmap(f->c, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL),
+    assert_int_equal(vup_client_dma_unmap(f->h.c, 0, 0,
+                                          VFIO_DMA_UNMAP_FLAG_ALL),
                      0);
-    assert_int_equal(vup_client_dma_map(f->c, 0x20000000, 0x20000, rw, -1, 0),
+    assert_int_equal(vup_client_dma_map(f->h.c, 0x20000000, 0x20000, rw, -1, 0),
                      0);                            /* gone after ALL */
     for (uint64_t i = 1; i < 64; i++) {
-        assert_int_equal(vup_client_dma_map(f->c, i << 20, 0x1000, rw, -1, 0),
+        assert_int_equal(vup_client_dma_map(f->h.c, i << 20, 0x1000, rw, -1, 0),
                          0);
     }
-    assert_int_equal(vup_client_dma_map(f->c, 64 << 20, 0x1000, rw, -1, 0),
+    assert_int_equal(vup_client_dma_map(f->h.c, 64 << 20, 0x1000, rw, -1, 0),
                      -ENOSPC);
     close(mfd);
 }
@@ -780,7 +765,7 @@ static void test_dma(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, harness_teardown)
         T(test_negotiation),
         T(test_version_without_caps),
         T(test_device_info),

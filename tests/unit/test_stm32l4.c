@@ -45,10 +45,8 @@ struct fixture {
     struct harness h;
     struct stm32l4_rcc *rcc;
     struct stm32l4_tim *tim6, *tim2;
-    vup_client *c;
     void *cr;
     struct vup_cr_view view;
-    uint32_t live;
 };
 
 static int setup(void **state)
@@ -67,15 +65,13 @@ static int setup(void **state)
     assert_non_null(f->tim6);
     assert_non_null(f->tim2);
     assert_non_null(f->rcc);
-    harness_start(&f->h, NULL, NULL);
-    f->c = harness_connect(&f->h);
+    harness_serve(&f->h, NULL, NULL);
     /* As QEMU does when the machine starts. */
-    assert_int_equal(vup_client_reset(f->c), 0);
-    assert_int_equal(vup_client_region_info(f->c, 0, &ri), 0);
-    assert_int_equal(vup_client_read_cr(f->c, 0, ri.size, &f->cr, &len), 0);
+    assert_int_equal(vup_client_reset(f->h.c), 0);
+    assert_int_equal(vup_client_region_info(f->h.c, 0, &ri), 0);
+    assert_int_equal(vup_client_read_cr(f->h.c, 0, ri.size, &f->cr, &len), 0);
     assert_int_equal(vup_cr_decode(f->cr, len, NULL, &f->view, err,
                                    sizeof(err)), 0);
-    f->live = f->view.hdr->live_offset;
     *state = f;
     return 0;
 }
@@ -84,7 +80,6 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
 
-    vup_client_free(f->c);
     harness_stop(&f->h);
     stm32l4_rcc_free(f->rcc);
     stm32l4_tim_free(f->tim6);
@@ -94,22 +89,20 @@ static int teardown(void **state)
     return 0;
 }
 
+/* The registers are 32 bits. */
 static uint32_t rd(struct fixture *f, uint32_t region, uint64_t off)
 {
-    uint32_t v = 0;
-
-    assert_int_equal(vup_client_read(f->c, region, off, &v, 4), 0);
-    return v;
+    return harness_rd(f->h.c, region, off, 4);
 }
 
 static void wr(struct fixture *f, uint32_t region, uint64_t off, uint32_t v)
 {
-    assert_int_equal(vup_client_write(f->c, region, off, &v, 4, false), 0);
+    harness_wr(f->h.c, region, off, v, 4);
 }
 
 static uint64_t live64(struct fixture *f, size_t field)
 {
-    return harness_live64(f->c, f->live, field);
+    return harness_live64(&f->h, field);
 }
 
 /* The current frequency of the clock entry @name. */
@@ -127,7 +120,7 @@ static uint64_t hz(struct fixture *f, const char *name)
 
 static void set_vtime(struct fixture *f, uint64_t ns)
 {
-    assert_int_equal(vup_client_write(f->c, 0, f->live +
+    assert_int_equal(vup_client_write(f->h.c, 0, f->h.live +
                                       offsetof(struct vup_cr_live, vtime_ns),
                                       &ns, 8, false), 0);
 }
@@ -347,9 +340,9 @@ static void test_tim2_sr_narrow_write(void **state)
     wr(f, R_TIM2, A_EGR, R_EGR_CC1G_MASK);      /* CC1IF still set: CC1OF */
     assert_int_equal(rd(f, R_TIM2, A_SR),
                      R_SR_CC1IF_MASK | R_SR_CC1OF_MASK);
-    assert_int_equal(vup_client_write(f->c, R_TIM2, A_SR, &b, 1, false), 0);
+    assert_int_equal(vup_client_write(f->h.c, R_TIM2, A_SR, &b, 1, false), 0);
     assert_int_equal(rd(f, R_TIM2, A_SR), R_SR_CC1OF_MASK);
-    assert_int_equal(vup_client_write(f->c, R_TIM2, A_SR + 1, &b, 1, false),
+    assert_int_equal(vup_client_write(f->h.c, R_TIM2, A_SR + 1, &b, 1, false),
                      0);
     assert_int_equal(rd(f, R_TIM2, A_SR), 0);
 }

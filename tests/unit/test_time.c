@@ -131,10 +131,7 @@ static const struct vup_periph_desc tm_desc = {
 };
 
 struct fixture {
-    struct harness h;
-    int host_pipe[2];
-    vup_client *c;
-    uint32_t live;
+    struct harness h;           /* first: harness_teardown() */
 };
 
 /* A host event (like serial input): arms the timer or changes a clock. */
@@ -170,11 +167,8 @@ static void on_clock(void *opaque, unsigned clock, uint64_t hz)
 /* The host pipe, watched by the device loop. */
 static void watch_host(struct harness *h, void *opaque)
 {
-    struct fixture *f = opaque;
-
-    assert_int_equal(pipe2(f->host_pipe, O_CLOEXEC), 0);
-    assert_int_equal(vup_dev_watch_fd(h->dev, f->host_pipe[0], EPOLLIN,
-                                      on_host, &model), 0);
+    (void)opaque;
+    harness_watch_in(h, on_host, &model);
 }
 
 static int setup(void **state)
@@ -210,41 +204,25 @@ static int setup(void **state)
                      0);
     assert_int_equal(vup_clock_notify(dev, (unsigned)m->shared_in,
                                       on_clock, m), 0);
-    harness_start(&f->h, watch_host, f);
-    f->c = harness_connect(&f->h);
-    f->live = harness_live_offset(f->c);
+    harness_serve(&f->h, watch_host, f);
     *state = f;
     return 0;
 }
 
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-
-    vup_client_free(f->c);
-    harness_stop(&f->h);
-    close(f->host_pipe[0]);
-    close(f->host_pipe[1]);
-    free(f);
-    return 0;
-}
-
+/* The registers are region 1, 32 bits. */
 static uint32_t rd(struct fixture *f, uint64_t off)
 {
-    uint32_t v = 0;
-
-    assert_int_equal(vup_client_read(f->c, 1, off, &v, 4), 0);
-    return v;
+    return harness_rd(f->h.c, 1, off, 4);
 }
 
 static void wr(struct fixture *f, uint64_t off, uint32_t v)
 {
-    assert_int_equal(vup_client_write(f->c, 1, off, &v, 4, false), 0);
+    harness_wr(f->h.c, 1, off, v, 4);
 }
 
 static uint64_t live64(struct fixture *f, size_t field)
 {
-    return harness_live64(f->c, f->live, field);
+    return harness_live64(&f->h, field);
 }
 
 static uint32_t seq(struct fixture *f)
@@ -260,7 +238,7 @@ static uint64_t deadline(struct fixture *f)
 /* As QEMU: posted before an access, non-posted when its timer fires. */
 static void set_vtime(struct fixture *f, uint64_t ns, bool posted)
 {
-    assert_int_equal(vup_client_write(f->c, 0, f->live +
+    assert_int_equal(vup_client_write(f->h.c, 0, f->h.live +
                                       offsetof(struct vup_cr_live, vtime_ns),
                                       &ns, 8, posted), 0);
 }
@@ -288,15 +266,15 @@ static void test_caps(void **state)
     void *buf;
     size_t len;
 
-    assert_int_equal(vup_client_device_info(f->c, &di), 0);
+    assert_int_equal(vup_client_device_info(f->h.c, &di), 0);
     assert_int_equal(di.num_irqs, 2);       /* the line, then the doorbell */
-    assert_int_equal(vup_client_irq_info(f->c, 1, &flags, &count), 0);
+    assert_int_equal(vup_client_irq_info(f->h.c, 1, &flags, &count), 0);
     assert_int_equal(flags, VFIO_IRQ_INFO_EVENTFD);
     assert_int_equal(count, 1);
-    assert_int_equal(vup_client_region_info(f->c, 0, &ri), 0);
+    assert_int_equal(vup_client_region_info(f->h.c, 0, &ri), 0);
     sizes[0] = ri.size;
     sizes[1] = 0x100;
-    assert_int_equal(vup_client_read_cr(f->c, 0, ri.size, &buf, &len), 0);
+    assert_int_equal(vup_client_read_cr(f->h.c, 0, ri.size, &buf, &len), 0);
     assert_int_equal(vup_cr_decode(buf, len, &lim, v, err, sizeof(err)), 0);
     for (size_t i = 0; i < v->num_cap; i++) {
         if (v->cap[i]->id == VUP_CR_CAP_VIRTUAL_TIME) {
@@ -380,7 +358,7 @@ static void test_timer_reset_cancels(void **state)
     struct fixture *f = *state;
 
     wr(f, ARM, 100);
-    assert_int_equal(vup_client_reset(f->c), 0);
+    assert_int_equal(vup_client_reset(f->h.c), 0);
     assert_int_equal(deadline(f), VUP_CR_NO_DEADLINE);
     set_vtime(f, 1000, false);
     assert_int_equal(rd(f, FIRES), 0);
@@ -395,20 +373,19 @@ static void test_doorbell(void **state)
     uint32_t s;
 
     assert_true(db >= 0);
-    assert_int_equal(vup_client_irq_set_eventfd(f->c, 1, db), 0);
+    assert_int_equal(vup_client_irq_set_eventfd(f->h.c, 1, db), 0);
     /* Changes made while handling a request: no doorbell. */
     wr(f, ARM, 100);
     wr(f, HZ, 777);
     assert_int_equal(harness_wait_event(db, 50), 0);
     s = seq(f);
     /* A host event changes the deadline: seq bumped, then the doorbell. */
-    assert_int_equal(write(((struct fixture *)*state)->host_pipe[1], "t", 1),
-                     1);
+    assert_int_equal(write(f->h.in[1], "t", 1), 1);
     assert_true(harness_wait_event(db, TIMEOUT_MS) >= 1);
     assert_true(seq(f) != s);
     assert_int_equal(deadline(f), 1000);
     /* And a clock change. */
-    assert_int_equal(write(f->host_pipe[1], "c", 1), 1);
+    assert_int_equal(write(f->h.in[1], "c", 1), 1);
     assert_true(harness_wait_event(db, TIMEOUT_MS) >= 1);
     assert_int_equal(live64(f, offsetof(struct vup_cr_live, clock_hz)),
                      12345);
@@ -421,18 +398,18 @@ static void test_clock_input_notify(void **state)
 {
     struct fixture *f = *state;
     uint64_t hz = 8000000;
-    uint64_t off = f->live + offsetof(struct vup_cr_live, clock_hz) +
+    uint64_t off = f->h.live + offsetof(struct vup_cr_live, clock_hz) +
                    (uint64_t)model.in * 8;
 
-    assert_int_equal(vup_client_write(f->c, 0, off, &hz, 8, false), 0);
+    assert_int_equal(vup_client_write(f->h.c, 0, off, &hz, 8, false), 0);
     assert_int_equal(model.in_notified, 1);
     assert_int_equal(model.in_hz, 8000000);
     /* Same value: no notification. */
-    assert_int_equal(vup_client_write(f->c, 0, off, &hz, 8, false), 0);
+    assert_int_equal(vup_client_write(f->h.c, 0, off, &hz, 8, false), 0);
     assert_int_equal(model.in_notified, 1);
     /* Outputs are ours: QEMU cannot write them. */
-    off = f->live + offsetof(struct vup_cr_live, clock_hz);
-    assert_int_equal(vup_client_write(f->c, 0, off, &hz, 8, false), -EPERM);
+    off = f->h.live + offsetof(struct vup_cr_live, clock_hz);
+    assert_int_equal(vup_client_write(f->h.c, 0, off, &hz, 8, false), -EPERM);
 }
 
 static void test_clock_routed_inside_device(void **state)
@@ -445,14 +422,14 @@ static void test_clock_routed_inside_device(void **state)
     assert_int_equal(live64(f, offsetof(struct vup_cr_live, clock_hz) +
                             (size_t)model.shared_out * 8), 4000000);
     /* Reset brings the output, and so its consumer, back. */
-    assert_int_equal(vup_client_reset(f->c), 0);
+    assert_int_equal(vup_client_reset(f->h.c), 0);
     assert_int_equal(model.shared_hz, 500);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, harness_teardown)
         T(test_caps),
         T(test_timer_fires_at_deadline),
         T(test_timer_periodic_and_late),
