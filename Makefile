@@ -26,6 +26,10 @@ CMOCKA_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 QEMU_BUILD   ?= $(BUILD)/qemu/build
 QEMU         ?= $(QEMU_BUILD)/qemu-system-arm
 export QEMU
+# The same patched tree configured again with QEMU's --enable-asan
+# --enable-ubsan (scripts/build-qemu.sh --asan), for make check-qemu-asan.
+QEMU_ASAN_BUILD ?= $(BUILD)/qemu/build-asan
+QEMU_ASAN       ?= $(QEMU_ASAN_BUILD)/qemu-system-arm
 
 LIB_SRCS  := $(wildcard lib/*.c)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -63,8 +67,8 @@ SOAK_ACCESSES ?= 1000000
 LOAD_STACKS   ?= 16
 LOAD_ROUNDS   ?= 10
 
-.PHONY: all deps lib backends tools firmware qemu demo check check-unit \
-        check-e2e check-asan unit-tests fuzz fuzz-smoke soak load install \
+.PHONY: all deps lib backends tools firmware qemu qemu-asan demo check \
+        check-unit check-e2e check-asan check-qemu-asan unit-tests fuzz fuzz-smoke soak load install \
         export-patches clean help
 .DEFAULT_GOAL := all
 
@@ -72,6 +76,7 @@ help:
 	@echo "make deps            install Debian packages (root; scripts/install-deps.sh)"
 	@echo "make all             library, backends, tools, firmware (not QEMU)"
 	@echo "make qemu            fetch Debian's QEMU 10.2.2, apply qemu/, build (incremental)"
+	@echo "make qemu-asan       the same QEMU tree built again with ASan/UBSan (in $(QEMU_ASAN_BUILD))"
 	@echo "make demo            deps + everything + run the demo (firmware prints via external USART)"
 	@echo "make check           deps + everything + unit, end-to-end, fuzz-smoke, check-asan, soak, load"
 	@echo "make check-unit      cmocka unit tests only"
@@ -124,6 +129,9 @@ firmware:
 
 qemu:
 	@bash scripts/build-qemu.sh "$(BUILD)/qemu"
+
+qemu-asan:
+	@bash scripts/build-qemu.sh --asan "$(BUILD)/qemu"
 
 demo: deps all qemu
 	@bash scripts/demo.sh
