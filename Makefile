@@ -5,6 +5,7 @@
 #   make demo    build everything (installing what it needs) and run the demo
 #   make check   build everything and run all tests (unit, end-to-end,
 #                a bounded fuzz run, the sanitizer build of the suite, the
+#                end-to-end suite against an ASan/UBSan QEMU, the
 #                valgrind soak, the concurrent-stacks load run)
 #   make help    list the other targets
 #
@@ -26,6 +27,10 @@ CMOCKA_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 QEMU_BUILD   ?= $(BUILD)/qemu/build
 QEMU         ?= $(QEMU_BUILD)/qemu-system-arm
 export QEMU
+# The same patched tree configured again with QEMU's --enable-asan
+# --enable-ubsan (scripts/build-qemu.sh --asan), for make check-qemu-asan.
+QEMU_ASAN_BUILD ?= $(BUILD)/qemu/build-asan
+QEMU_ASAN       ?= $(QEMU_ASAN_BUILD)/qemu-system-arm
 
 LIB_SRCS  := $(wildcard lib/*.c)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -69,8 +74,8 @@ SOAK_ACCESSES ?= 1000000
 LOAD_STACKS   ?= 16
 LOAD_ROUNDS   ?= 10
 
-.PHONY: all deps lib backends tools firmware qemu demo check check-unit \
-        check-e2e check-asan unit-tests fuzz fuzz-smoke soak load install \
+.PHONY: all deps lib backends tools firmware qemu qemu-asan demo check \
+        check-unit check-e2e check-asan check-qemu-asan unit-tests fuzz fuzz-smoke soak load install \
         export-patches clean help
 .DEFAULT_GOAL := all
 
@@ -78,11 +83,13 @@ help:
 	@echo "make deps            install Debian packages (root; scripts/install-deps.sh)"
 	@echo "make all             library, backends, tools, firmware (not QEMU)"
 	@echo "make qemu            fetch Debian's QEMU 10.2.2, apply qemu/, build (incremental)"
+	@echo "make qemu-asan       the same QEMU tree built again with ASan/UBSan (in $(QEMU_ASAN_BUILD))"
 	@echo "make demo            deps + everything + run the demo (firmware prints via external USART)"
-	@echo "make check           deps + everything + unit, end-to-end, fuzz-smoke, check-asan, soak, load"
+	@echo "make check           deps + everything + unit, end-to-end, fuzz-smoke, check-asan, check-qemu-asan, soak, load"
 	@echo "make check-unit      cmocka unit tests only"
 	@echo "make check-e2e       end-to-end tests only (needs make qemu)"
 	@echo "make check-asan      unit + end-to-end tests with ASan/UBSan builds (in $(ASAN_BUILD))"
+	@echo "make check-qemu-asan end-to-end tests against the ASan/UBSan QEMU (make qemu-asan)"
 	@echo "make fuzz-smoke      each fuzz target for FUZZ_SMOKE_SECONDS=$(FUZZ_SMOKE_SECONDS) s"
 	@echo "make fuzz            each fuzz target for FUZZ_SECONDS=$(FUZZ_SECONDS) s"
 	@echo "make soak            valgrind soak: SOAK_ACCESSES=$(SOAK_ACCESSES), resets, reconnects"
@@ -144,6 +151,9 @@ firmware:
 qemu:
 	@bash scripts/build-qemu.sh "$(BUILD)/qemu"
 
+qemu-asan:
+	@bash scripts/build-qemu.sh --asan "$(BUILD)/qemu"
+
 demo: deps all qemu
 	@bash scripts/demo.sh
 
@@ -152,6 +162,7 @@ check: deps all qemu $(UNIT_BINS)
 	@bash tests/run-all.sh
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory check-asan
+	@$(MAKE) --no-print-directory check-qemu-asan
 	@$(MAKE) --no-print-directory soak
 	@$(MAKE) --no-print-directory load
 
@@ -175,6 +186,13 @@ check-asan: firmware
 	@echo "=== sanitizer build ($(ASAN_BUILD)): unit and end-to-end tests"
 	@BUILD=$(ASAN_BUILD) QEMU=$(abspath $(QEMU)) $(ASAN_ENV) \
 	    bash tests/run-all.sh
+
+# The end-to-end suite (both paths, test_hostile.py included) against the
+# ASan/UBSan QEMU, with the normal backends; tests/e2e/conftest.py sees the
+# sanitized binary and gives it QEMU_SANITIZER_ENV.
+check-qemu-asan: all qemu-asan
+	@echo "=== ASan/UBSan QEMU ($(QEMU_ASAN)): end-to-end tests"
+	@QEMU=$(abspath $(QEMU_ASAN)) bash tests/run-all.sh --e2e-only
 
 $(BUILD)/fuzz/fuzz_server: tests/fuzz/fuzz_server.c $(FUZZ_DEPS) $(STM32L4_MODELS) backends/stm32l4/stm32l4.h
 	@mkdir -p $(dir $@)
