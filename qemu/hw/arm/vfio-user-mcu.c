@@ -173,6 +173,7 @@ static void vum_claim(VfioUserMcuMachineState *s, uint64_t base,
                          ") overlaps %s [0x%" PRIx64 ", 0x%" PRIx64 ")",
                          what, base, base + size, o->what, o->base,
                          o->base + o->size);
+            g_free(what);
             exit(EXIT_FAILURE);
         }
     }
@@ -472,6 +473,7 @@ static void vum_map_windows(VfioUserMcuMachineState *s)
                 error_report("vfio-user-mcu: %s at 0x%" PRIx64 " size 0x%"
                              PRIx64 " ends beyond 4 GiB", what, w->base,
                              w->size);
+                g_free(what);
                 exit(EXIT_FAILURE);
             }
             vum_claim(s, w->base, w->size, what);
