@@ -386,7 +386,7 @@ def profile_section(R):
 
 
 PATH_NOTE = """\
-How an external access travels (`qemu/hw/vfio-user/platform.c` on top of
+How an external access travels (`qemu/hw/vfio-user/platform-io.c` on top of
 QEMU's `hw/vfio-user/proxy.c`; backend: libvup), by mode:
 
 - **messages only** (`fast-path=off`, the compatibility path for backends
