@@ -351,9 +351,18 @@ const void *vup_dev_descriptor(vup_dev *d, size_t *size);
 int vup_dev_set_fast_path(vup_dev *d, bool enable);
 /*
  * How long the loop keeps polling the mailbox after a request, and epoll
- * after a socket reply, before it sleeps (default 50 us; 0: sleep at once).
+ * after a socket reply, before it sleeps: at most @us (default 50; 0:
+ * sleep at once).  Adaptive by default: each of the two polls shrinks
+ * while the next request keeps coming later than @us (the guest is busy
+ * elsewhere, or the host has no CPU for QEMU while this one spins) and
+ * grows back while it comes within @us (docs/libvup.md, "Polling").
+ * vup_dev_set_spin_adaptive(d, false) polls @us every time.
  */
 void vup_dev_set_spin_us(vup_dev *d, unsigned us);
+void vup_dev_set_spin_adaptive(vup_dev *d, bool adaptive);
+/* How long each poll is now, in ns (for tests and benchmarks). */
+void vup_dev_spin_now(const vup_dev *d, uint64_t *socket_ns,
+                      uint64_t *mailbox_ns);
 /* Window accesses served through the mailbox so far. */
 uint64_t vup_dev_mailbox_requests(const vup_dev *d);
 

@@ -263,6 +263,29 @@ void vup_dev_reset(vup_dev *d)
     vupi_reset(d);
 }
 
+/* ---- polling ------------------------------------------------------------ */
+
+void vup_dev_set_spin_us(vup_dev *d, unsigned us)
+{
+    vupi_spin_init(&d->loop.spin, us, d->loop.spin.adaptive);
+    vupi_spin_init(&d->shm.spin, us, d->shm.spin.adaptive);
+}
+
+void vup_dev_set_spin_adaptive(vup_dev *d, bool adaptive)
+{
+    vupi_spin_init(&d->loop.spin, (unsigned)(d->loop.spin.max_ns / 1000u),
+                   adaptive);
+    vupi_spin_init(&d->shm.spin, (unsigned)(d->shm.spin.max_ns / 1000u),
+                   adaptive);
+}
+
+void vup_dev_spin_now(const vup_dev *d, uint64_t *socket_ns,
+                      uint64_t *mailbox_ns)
+{
+    *socket_ns = d->loop.spin.ns;
+    *mailbox_ns = d->shm.spin.ns;
+}
+
 /* ---- serving ------------------------------------------------------------ */
 
 int vup_dev_listen(vup_dev *d, const char *path)

@@ -49,13 +49,23 @@ struct vupi_watch {
     void *opaque;
 };
 
+/* spin.c: one adaptive poll (docs/libvup.md, "Polling"). */
+struct vupi_spin {
+    uint64_t max_ns;               /* spin-us */
+    uint64_t ns;                   /* the poll now, 0..max_ns */
+    bool adaptive;
+};
+
 struct vupi_loop {
     int epfd;
     struct vupi_watch watch[VUPI_MAX_WATCHES];
     size_t num_watches;
     uint64_t next_id;
-    unsigned spin_us;              /* polling after a reply or request */
+    struct vupi_spin spin;         /* polling epoll after a reply */
     bool replied;                  /* sent a reply since the last wait */
+    bool learning;                 /* a wait after a reply is timed */
+    bool gave_cpu;                 /* its poll let another thread run */
+    uint64_t wait_start;           /* when that wait started */
 };
 
 /* live.c: the control region's live part. */
@@ -193,6 +203,9 @@ struct vupi_shm {
     struct vup_cr_mailbox *mbox;   /* NULL: no mailbox */
     int kick_fd;                   /* QEMU's kick eventfd, -1 if none */
     uint64_t served;               /* requests served from the mailbox */
+    struct vupi_spin spin;         /* polling the mailbox after a request */
+    uint64_t sleep_start;          /* the mailbox sleeps since, or 0 */
+    bool gave_cpu;                 /* the poll before that let others run */
 };
 
 /* server.c: the listening socket and the one client. */
@@ -274,6 +287,10 @@ struct vup_dev {
 
 /* Spinning (loop.c, mailbox.c): busy-poll this long, then yield. */
 #define VUPI_BUSY_NS 5000u
+/* A sched_yield() this long let another thread run (spin.c). */
+#define VUPI_YIELD_GAVE_NS 10000u
+/* The most each poll lasts unless vup_dev_set_spin_us() says otherwise. */
+#define VUPI_SPIN_US_DEFAULT 50u
 
 static inline void vupi_cpu_relax(void)
 {
@@ -308,10 +325,21 @@ static inline uint64_t vupi_mono_ns(void)
  *   chardev.c live.c           serial streams; the live part (on loop.c)
  *   mirror.c loop.c            window mirrors; epoll, eventfds
  *   socket.c dma.c log.c       framing; DMA table; logging, failures
+ *   spin.c                     adaptive polling (plain arithmetic)
  *
  * client.c (include/vup/client.h) stands apart on socket.c, cr-decode.c
  * (include/vup/cr.h) on nothing.
  */
+
+/* spin.c */
+void vupi_spin_init(struct vupi_spin *s, unsigned max_us, bool adaptive);
+/*
+ * The next request came @waited_ns after the poll began; @gave_cpu: a
+ * vupi_spin_yield() of that poll let another thread run.
+ */
+void vupi_spin_learn(struct vupi_spin *s, uint64_t waited_ns, bool gave_cpu);
+/* sched_yield(); true if another thread ran meanwhile (it took long). */
+bool vupi_spin_yield(void);
 
 /* server.c */
 void vupi_server_init(vup_dev *d);

@@ -31,7 +31,7 @@ int vupi_loop_init(vup_dev *d)
         return -errno;
     }
     d->loop.next_id = 1;
-    d->loop.spin_us = 50;
+    vupi_spin_init(&d->loop.spin, VUPI_SPIN_US_DEFAULT, true);
     return 0;
 }
 
@@ -116,11 +116,6 @@ int vup_dev_poll_fd(const vup_dev *d)
     return d->loop.epfd;
 }
 
-void vup_dev_set_spin_us(vup_dev *d, unsigned us)
-{
-    d->loop.spin_us = us;
-}
-
 void vupi_loop_replied(vup_dev *d)
 {
     d->loop.replied = true;
@@ -128,8 +123,9 @@ void vupi_loop_replied(vup_dev *d)
 
 /*
  * After a reply, a guest polling a register sends its next request within
- * microseconds: poll for it a while (spin_us) rather than sleep, since a
- * wake-up from epoll_wait costs tens of microseconds on an idle host CPU.
+ * microseconds: poll for it a while (spin.c decides how long) rather than
+ * sleep, since a wake-up from epoll_wait costs tens of microseconds on an
+ * idle host CPU.
  */
 bool vupi_loop_pending(vup_dev *d)
 {
@@ -142,31 +138,45 @@ bool vupi_loop_pending(vup_dev *d)
 int vupi_loop_poll(vup_dev *d, struct epoll_event *ev, int max,
                    int timeout_ms)
 {
-    if (d->loop.replied && timeout_ms != 0 && d->loop.spin_us) {
+    struct vupi_loop *l = &d->loop;
+
+    if (l->replied && timeout_ms != 0 && l->spin.max_ns) {
         uint64_t start = vupi_mono_ns(), now = start;
 
-        d->loop.replied = false;
-        do {
-            int n = epoll_wait(d->loop.epfd, ev, max, 0);
+        l->learning = true;
+        l->gave_cpu = false;
+        l->wait_start = start;
+        while (now - start < l->spin.ns) {
+            int n = epoll_wait(l->epfd, ev, max, 0);
 
             if (n != 0) {
+                l->replied = l->learning = false;
                 return n;
             }
             if (now - start >= VUPI_BUSY_NS) {
                 /* On a loaded host, let QEMU's vCPU thread run instead. */
-                sched_yield();
+                l->gave_cpu |= vupi_spin_yield();
             }
             now = vupi_mono_ns();
-        } while (now - start < (uint64_t)d->loop.spin_us * 1000u);
+        }
     }
-    d->loop.replied = false;
+    l->replied = false;
     return 0;
 }
 
 int vupi_loop_wait(vup_dev *d, struct epoll_event *ev, int max,
                    int timeout_ms)
 {
-    return epoll_wait(d->loop.epfd, ev, max, timeout_ms);
+    struct vupi_loop *l = &d->loop;
+    int n = epoll_wait(l->epfd, ev, max, timeout_ms);
+
+    /* What a longer poll would have caught, or that polling did not pay. */
+    if (l->learning && n != 0) {
+        l->learning = false;
+        vupi_spin_learn(&l->spin, vupi_mono_ns() - l->wait_start,
+                        l->gave_cpu);
+    }
+    return n;
 }
 
 void vupi_loop_deliver(vup_dev *d, const struct epoll_event *ev, int n)

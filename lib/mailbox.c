@@ -47,6 +47,7 @@ void vupi_shm_init(vup_dev *d)
 {
     d->shm.fd = -1;
     d->shm.kick_fd = -1;
+    vupi_spin_init(&d->shm.spin, VUPI_SPIN_US_DEFAULT, true);
 }
 
 int vupi_shm_create(vup_dev *d)
@@ -227,7 +228,7 @@ static bool mbox_sleep(struct vup_cr_mailbox *m)
 void vupi_mbox_idle(vup_dev *d)
 {
     struct vup_cr_mailbox *m = d->shm.mbox;
-    uint64_t until, checked;
+    uint64_t until, checked, start = vupi_mono_ns();
 
     if (!m || d->shm.kick_fd < 0) {
         return;
@@ -237,26 +238,30 @@ void vupi_mbox_idle(vup_dev *d)
      * arming the kick; a request that did is served by the next round.
      */
     while (vupi_mbox_serve(d) || !mbox_sleep(m)) {
-        uint64_t start = vupi_mono_ns(), now = start;
+        uint64_t now = vupi_mono_ns();
 
+        start = now;
+        d->shm.gave_cpu = false;
         /*
          * Active: a polling guest sends the next request within
          * microseconds.  Busy-poll for the first few, then yield between
          * polls so that on a loaded host QEMU's vCPU thread gets the CPU
-         * instead of being spun against (spin_us 0: straight back).
+         * instead of being spun against (spin.c says how long; 0:
+         * straight back).
          */
-        until = start + (uint64_t)d->loop.spin_us * 1000u;
+        until = start + d->shm.spin.ns;
         checked = start;
         while (now < until) {
             if (vupi_mbox_serve(d)) {
                 start = vupi_mono_ns();
-                until = start + (uint64_t)d->loop.spin_us * 1000u;
+                d->shm.gave_cpu = false;
+                until = start + d->shm.spin.ns;
             } else if (now - start < VUPI_BUSY_NS) {
                 vupi_cpu_relax();
             } else {
                 /* The guest paused: time to write coalesced output. */
                 vupi_chardev_flush_all(d);
-                sched_yield();
+                d->shm.gave_cpu |= vupi_spin_yield();
             }
             now = vupi_mono_ns();
             if (d->shm.kick_fd < 0) {
@@ -276,6 +281,8 @@ void vupi_mbox_idle(vup_dev *d)
             }
         }
     }
+    /* Asleep: the kick says how long after the last request it came. */
+    d->shm.sleep_start = start;
 }
 
 static void kick_ready(void *opaque, int fd, uint32_t events)
@@ -290,6 +297,11 @@ static void kick_ready(void *opaque, int fd, uint32_t events)
     }
     if (d->shm.mbox) {
         __atomic_store_n(&d->shm.mbox->b_sleeping, 0, __ATOMIC_RELAXED);
+    }
+    if (d->shm.sleep_start) {
+        vupi_spin_learn(&d->shm.spin, vupi_mono_ns() - d->shm.sleep_start,
+                        d->shm.gave_cpu);
+        d->shm.sleep_start = 0;
     }
     /* vupi_mbox_idle() at the end of this dispatch serves and spins. */
 }
