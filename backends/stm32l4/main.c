@@ -70,8 +70,13 @@ static void usage(FILE *f)
 "      --no-fast-path       serve by messages only: no shared live part, no\n"
 "                           register mirror, no shared-memory mailbox (for\n"
 "                           comparison and debugging)\n"
-"      --spin-us N          poll for the next request N us after one before\n"
-"                           sleeping (default 50; 0: sleep at once)\n"
+"      --spin-us N          poll for the next request up to N us after one\n"
+"                           before sleeping (default 50; 0: sleep at once)\n"
+"      --spin-adaptive on|off\n"
+"                           on (default): the poll shrinks while requests\n"
+"                           come later than spin-us (the guest busy, the\n"
+"                           host short of CPUs) and grows back while they\n"
+"                           come within it; off: poll spin-us every time\n"
 "  -v, --verbose            log protocol and model activity on stderr\n"
 "  -h, --help               show this help and exit\n"
 "  -V, --version            show the version and exit\n");
@@ -165,6 +170,7 @@ int main(int argc, char **argv)
         { "posted-writes", no_argument,       NULL, 'P' },
         { "no-fast-path",  no_argument,       NULL, 'F' },
         { "spin-us",       required_argument, NULL, 'U' },
+        { "spin-adaptive", required_argument, NULL, 'A' },
         { "verbose",       no_argument,       NULL, 'v' },
         { "help",          no_argument,       NULL, 'h' },
         { "version",       no_argument,       NULL, 'V' },
@@ -178,6 +184,7 @@ int main(int argc, char **argv)
     bool verbose = false;
     bool fast_path = true;
     long spin_us = -1;
+    bool spin_adaptive = true;
     struct instance inst[NUM_PERIPHS];
     int num_inst;
     int opt, ret = EXIT_FAILURE, sfd = -1;
@@ -218,6 +225,14 @@ int main(int argc, char **argv)
             }
             break;
         }
+        case 'A':
+            if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
+                fprintf(stderr, PROG ": --spin-adaptive '%s': not on or off\n",
+                        optarg);
+                return EXIT_FAILURE;
+            }
+            spin_adaptive = !strcmp(optarg, "on");
+            break;
         case 'v':
             verbose = true;
             break;
@@ -371,6 +386,7 @@ int main(int argc, char **argv)
     if (spin_us >= 0) {
         vup_dev_set_spin_us(d, (unsigned)spin_us);
     }
+    vup_dev_set_spin_adaptive(d, spin_adaptive);
     if (vup_dev_listen(d, socket_path) < 0) {
         fprintf(stderr, PROG ": --socket %s: %s\n", socket_path,
                 vup_dev_error(d));
