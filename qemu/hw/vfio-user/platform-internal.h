@@ -89,6 +89,7 @@ struct VFIOUserPlatform {
     char *socket;
     uint32_t msg_timeout;
     uint32_t spin_us;
+    bool spin_adaptive;
     VfioUserPlatformOnFailure on_failure;
     uint32_t reconnect_ms;       /* bus-error: retry period, 0 = never */
     VfioUserPlatformFastPath fast_path;
@@ -153,6 +154,7 @@ struct VFIOUserPlatform {
     struct vup_cr_live *live_map;   /* NULL: live part by messages */
     struct vup_cr_mailbox *mbox;    /* NULL: accesses by messages */
     uint32_t mbox_head;          /* requests published */
+    int64_t mbox_spin_ns;        /* the mailbox poll now, <= spin-us */
     EventNotifier mbox_kick;     /* wakes the backend: we only signal it */
     bool mbox_kick_active;
     /*

@@ -136,6 +136,7 @@ static const char *vfio_user_platform_map_mbox(VFIOUserPlatform *vdev,
         return "live part mapped; the backend refused the kick eventfd";
     }
     vdev->mbox_head = qatomic_read(&m->head);
+    vdev->mbox_spin_ns = (int64_t)vdev->spin_us * SCALE_US;
     vdev->mbox = m;
     return "live part and mailbox mapped";
 }
@@ -256,8 +257,20 @@ void vfio_user_platform_map_shared(VFIOUserPlatform *vdev)
     }
 }
 
+/* A wait of the mailbox is over: adapt its poll (spin-adaptive). */
+static bool vfio_user_platform_mbox_waited(VFIOUserPlatform *vdev,
+                                           int64_t start, bool gave_cpu)
+{
+    if (vdev->spin_adaptive) {
+        vfio_user_spin_adapt(&vdev->mbox_spin_ns,
+                             (int64_t)vdev->spin_us * SCALE_US,
+                             get_clock() - start, gave_cpu);
+    }
+    return true;
+}
+
 /*
- * Wait until *@addr is no longer @val: spin, then sleep on the futex
+ * Wait until *@addr is no longer @val: poll, then sleep on the futex
  * (the backend wakes it when QEMU says it waits).  False with @errp set
  * when the backend is gone or took longer than msg-timeout.
  */
@@ -270,18 +283,20 @@ static bool vfio_user_platform_mbox_wait(VFIOUserPlatform *vdev,
     int64_t start = get_clock();
     int64_t end = start + (int64_t)vdev->msg_timeout * SCALE_MS;
     int64_t now;
+    bool gave_cpu = false;
 
     do {
         if (qatomic_load_acquire(addr) != val) {
-            return true;
+            return vfio_user_platform_mbox_waited(vdev, start, gave_cpu);
         }
         now = get_clock();
         if (now - start < VUP_MBOX_BUSY_NS) {
             cpu_relax();
         } else {
             sched_yield();
+            gave_cpu |= get_clock() - now >= VFIO_USER_YIELD_GAVE_NS;
         }
-    } while (now - start < (int64_t)vdev->spin_us * SCALE_US);
+    } while (now - start < vdev->mbox_spin_ns);
 
     for (;;) {
         struct timespec ts = {
@@ -296,7 +311,7 @@ static bool vfio_user_platform_mbox_wait(VFIOUserPlatform *vdev,
         }
         qatomic_set(&m->q_waiting, 0);
         if (qatomic_load_acquire(addr) != val) {
-            return true;
+            return vfio_user_platform_mbox_waited(vdev, start, gave_cpu);
         }
         if (proxy->state != VFIO_PROXY_CONNECTED) {
             error_setg_errno(errp, ECONNRESET, "server connection lost");

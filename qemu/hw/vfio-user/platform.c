@@ -373,8 +373,8 @@ static bool vfio_user_platform_connect(VFIOUserPlatform *vdev, Error **errp)
     vbasedev->proxy = proxy;
     proxy->wait_time = vdev->msg_timeout;
     /* Replies are read by the waiting (vCPU) thread: one round trip. */
-    vfio_user_set_recv_inline(proxy, true,
-                              (int64_t)vdev->spin_us * SCALE_US);
+    vfio_user_set_recv_inline(proxy, true, (int64_t)vdev->spin_us * SCALE_US,
+                              vdev->spin_adaptive);
     vfio_user_set_handler(vbasedev, vfio_user_platform_process_req, vdev);
     vfio_user_set_disconnect_bh(proxy, vdev->disconnect_bh);
 
@@ -653,6 +653,7 @@ static const Property vfio_user_platform_properties[] = {
     DEFINE_PROP_VFIO_USER_PLATFORM_FAST_PATH("fast-path", VFIOUserPlatform,
         fast_path, VFIO_USER_PLATFORM_FAST_PATH_AUTO),
     DEFINE_PROP_UINT32("spin-us", VFIOUserPlatform, spin_us, 50),
+    DEFINE_PROP_BOOL("spin-adaptive", VFIOUserPlatform, spin_adaptive, true),
 };
 
 static void vfio_user_platform_class_init(ObjectClass *klass,
@@ -683,9 +684,13 @@ static void vfio_user_platform_class_init(ObjectClass *klass,
         "(direct reads, other accesses by messages), \"live\" (mapped live "
         "part, accesses by messages) or \"off\" (messages only)");
     object_class_property_set_description(klass, "spin-us",
-        "microseconds the vCPU thread polls for a backend's reply (socket "
-        "or mailbox) before it sleeps; 0 on a host without a spare CPU "
-        "(default 50)");
+        "at most so many microseconds the vCPU thread polls for a "
+        "backend's reply (socket or mailbox) before it sleeps (default 50; "
+        "0: never)");
+    object_class_property_set_description(klass, "spin-adaptive",
+        "poll for less while replies keep coming later than spin-us (a slow "
+        "backend, a host short of CPUs) and for up to spin-us again while "
+        "they come within it (default on; off: always spin-us)");
     object_class_property_set_description(klass, "reconnect-ms",
         "with on-failure=bus-error: try to reconnect to a failed backend "
         "every so many milliseconds (default 0: never)");
