@@ -332,6 +332,8 @@ def tables(R):
                   "same client: bench/msg_throughput)",
                   table(["server", "round trips/s", "range", "µs each", "samples"],
                         rows) + note]
+    if "stacks" in R:
+        parts += [stacks_section(R)]
     if "idle" in R:
         rows = [[d["label"], f"{d['qemu']:.3f}", f"{d['backend']:.3f}",
                  f"{d['qemu'] + d['backend']:.3f}"] for d in R["idle"].values()]
@@ -341,6 +343,49 @@ def tables(R):
                   f"{R['args']['idle_s']:.0f} s; all threads' schedstat run time)",
                   table(["stack", "QEMU", "backend", "total"], rows)]
     return "\n\n".join(parts)
+
+
+def stacks_section(R):
+    st, counts = R["stacks"], R.get("stacks_counts", [1, 16])
+    lo, hi = counts[0], counts[-1]
+    up_hi = fig(st.get(f"upstream.{hi}"))
+    rows = []
+    for key, label in R.get("stacks_modes", {}).items():
+        cells = []
+        for n in counts:
+            x = st.get(f"{key}.{n}")
+            cells += [us(fig(x)), rng(x)] if x else [not_measured(R, "stacks", key), ""]
+        a, b = fig(st.get(f"{key}.{lo}")), fig(st.get(f"{key}.{hi}"))
+        rows.append([label, *cells, fmt_ratio(ratio(b, a)),
+                     fmt_ratio(ratio(b, up_hi)) if key != "upstream" else ""])
+    head = ["path"]
+    for n in counts:
+        head += [f"{n} stack{'s' if n > 1 else ''}", "range"]
+    head += [f"{hi}/{lo}", f"{hi} stacks vs upstream"]
+    return (f"## Standard read with concurrent stacks (µs per read; {hi} stacks "
+            f"on {R['machine']['nproc']} CPUs)\n\n"
+            f"Each stack is one QEMU and its backend running `bench_mmio.elf` "
+            f"(upstream: one `-M virt` QEMU and its `gpio-pci-idio-16` running "
+            f"`bench_virt_pio.elf`), all started at once; a figure is the median "
+            f"over the stacks of each one's median, the range that of all their "
+            f"samples (under this load a stack's long loop can take less time "
+            f"than its short one, hence negative ends).\n\n" + table(head, rows) + stacks_note(st, hi))
+
+
+def stacks_note(st, hi):
+    """What the table says about polling under load, from its figures."""
+    a, f, z, u = (fig(st.get(f"{k}.{hi}"))
+                  for k in ("std", "std_fixed", "std_nospin", "upstream"))
+    if not (a and f and z and u):
+        return ""
+    return (f"\n\nWith {hi} stacks, adaptive polling costs {a / f:.2f}× fixed "
+            f"polling and {a / z:.2f}× no polling per read, and "
+            f"{a / u:.2f}× upstream's read. A poll that yields its CPU to "
+            f"another thread keeps its length (it costs no more than sleeping "
+            f"and still saves the wake-up), so under this load the adaptive "
+            f"poll is expected to stay close to the fixed one; it shrinks "
+            f"where requests come later than spin-us on a host with CPUs to "
+            f"spare.")
 
 
 def boot_cells(xs):
@@ -397,9 +442,11 @@ QEMU's `hw/vfio-user/proxy.c`; backend: libvup), by mode:
   per non-posted access.
 - **standard** (`fast-path=live`): QEMU maps the live part and reads it
   from shared memory after the reply: one round trip per non-posted
-  access. Both sides poll before they sleep (`spin-us`, default 50 µs):
-  QEMU's vCPU thread for the reply, the backend for the next request
-  after a reply; *no polling* sets both to 0.
+  access. Both sides poll before they sleep (for up to `spin-us`, default
+  50 µs, and less while polling does not pay: `spin-adaptive`): QEMU's
+  vCPU thread for the reply, the backend for the next request after a
+  reply; *fixed polling* polls the whole 50 µs every time, *no polling*
+  sets both to 0.
 - **direct-mapped reads** (`fast-path=direct`): reads of registers without
   a read hook (`RCC_CR` is one) come from a read-only mirror of the
   backend's register window in shared memory, with no message; other
@@ -585,7 +632,8 @@ all of them.
   `vup-stm32l4 --periph rcc,usart1` in each external mode of the table
   above: QEMU's `fast-path` property picks which of the backend's shared
   memory QEMU uses (none, the live part, direct-mapped reads, the mailbox,
-  or all), `spin-us` on both sides how long each polls before sleeping,
+  or all), `spin-us` and `spin-adaptive` on both sides how long each
+  polls before sleeping,
   `--posted-writes` whether writes wait for a reply, and `taskset` pins
   both processes to one CPU.
 - **Upstream reference** (`bench/virt/bench_virt_pio.c`): bare-metal
@@ -606,6 +654,11 @@ all of them.
   TDR write out); in-process via QEMU's `-serial mon:stdio`.
 - **Boot**: `hello.elf`, from starting QEMU (or the backend) to the greeting
   line arriving on the host.
+- **Concurrent stacks**: 1, then 16 stacks started at once, each a QEMU
+  and its backend running the MMIO firmware (upstream: a `-M virt` QEMU
+  and its `gpio-pci-idio-16` running the upstream reference), in the
+  standard mode with adaptive, fixed and no polling; each stack's read
+  slope as above, then the median over the stacks.
 - **Message throughput** (`bench/msg_throughput.c`, libvup's client):
   4-byte `REGION_READ` round trips for 2 s against `vup-stm32l4` (RCC
   window; with its default options, which poll 50 µs for the next request
@@ -620,11 +673,11 @@ all of them.
     method += """
 ## Caveats
 
-- Polling (`spin-us`, 50 µs by default on both sides) needs a free core
-  for each side: the vCPU thread polls for the reply (socket or mailbox)
-  and the backend for the next request. With other load on a 2-core
-  machine the poll loses, each side yields (`sched_yield` in the profile
-  below) and the figures fall toward the *no polling* row. Read the
+- Polling (`spin-us`, up to 50 µs by default on both sides) needs a free
+  core for each side: the vCPU thread polls for the reply (socket or
+  mailbox) and the backend for the next request. With other load on a
+  2-core machine the poll loses, each side yields (`sched_yield` in the
+  profile below) and the figures fall toward the *no polling* row. Read the
   standard and mailbox rows together with the load figures above.
 - Wake-up costs depend on the other load: on a quiet machine the idle
   core sleeps deeper and a cross-core wake-up takes longer than on a busy

@@ -68,6 +68,8 @@ MODES = {
     "std": ("standard", [], LIVE, None),
     "std_post": ("standard + posted writes", POSTED, LIVE, None),
     "std_1cpu": ("standard, pinned to one CPU", [], LIVE, 0),
+    "std_fixed": ("standard, fixed polling", ["--spin-adaptive", "off"],
+                  LIVE + qprop("spin-adaptive", "off"), None),
     "std_nospin": ("standard, no polling", ["--spin-us", "0"],
                    LIVE + qprop("spin-us", 0), None),
     "direct": ("direct-mapped reads", [], qprop("fast-path", "direct"), None),
@@ -81,7 +83,10 @@ MODE_NOTES = {
     "msg": "no shared memory: each access is a message, then a REGION_READ "
            "of the live part (2 round trips); the path for backends without mmap",
     "std": "QEMU maps the backend's live part: 1 round trip per access; both "
-           "sides poll for the reply (spin-us, default 50) before sleeping",
+           "sides poll for the reply before sleeping, for up to spin-us "
+           "(default 50) and less while polling does not pay (spin-adaptive)",
+    "std_fixed": "as std, both sides poll the whole spin-us every time "
+                 "(spin-adaptive off): the polling before it adapted",
     "std_post": "as std, writes posted (no reply)",
     "std_1cpu": "as std, QEMU and the backend both on CPU 0 (taskset -c 0)",
     "std_nospin": "as std, both sides sleep at once (spin-us 0): what the "
@@ -102,7 +107,9 @@ SCENARIO_MODES = {
     "boot": ("msg", "std", "auto"),
     "idle": ("msg", "std", "auto"),
     "profile": ("std", "auto"),
+    "stacks": ("std", "std_fixed", "std_nospin"),
 }
+STACKS = (1, 16)    # concurrent stacks of the "stacks" scenario
 
 
 class ModeFailed(RuntimeError):
@@ -379,16 +386,22 @@ def run_markers(elf, ops, args, mode=None):
     return events
 
 
+def virt_start(ps):
+    """Upstream's reference: libvfio-user's gpio-pci-idio-16 server and a
+    -M virt QEMU whose vfio-user-pci device reads its I/O BAR."""
+    sock = ps.path(f"gpio{len(ps.procs)}.sock")
+    g = ps.start([GPIO, "-M", sock], stdout=False)
+    wait_path(sock, g)
+    dev = json.dumps({"driver": "vfio-user-pci",
+                      "socket": {"type": "unix", "path": sock}})
+    return ps.start([QEMU, "-M", "virt,highmem=off", "-cpu", "cortex-a15",
+                     "-nographic", "-monitor", "none", "-serial", "stdio",
+                     "-kernel", VIRT_ELF, "-device", dev])
+
+
 def run_virt(args):
     with Procs() as ps:
-        sock = ps.path("gpio.sock")
-        g = ps.start([GPIO, "-M", sock], stdout=False)
-        wait_path(sock, g)
-        dev = json.dumps({"driver": "vfio-user-pci",
-                          "socket": {"type": "unix", "path": sock}})
-        q = ps.start([QEMU, "-M", "virt,highmem=off", "-cpu", "cortex-a15",
-                      "-nographic", "-monitor", "none", "-serial", "stdio",
-                      "-kernel", VIRT_ELF, "-device", dev])
+        q = virt_start(ps)
         ok = q.stream.wait(done_ops(["pio", "pl011"], args.min_dt), args.timeout)
         if q.stream.has_line(b"no device"):
             raise RuntimeError("bench_virt_pio: vfio-user-pci device not found")
@@ -466,6 +479,58 @@ def bench_mmio(args, R):
         merge(raw, "upstream.read", ev, "pio")
         merge(raw, "virt_inproc.read", ev, "pl011")
     R["mmio"] = {k: summarize(v) for k, v in raw.items()}
+
+
+def across(slopes):
+    """One run of n concurrent stacks: the median of their medians and the
+    range of all their samples (None if a stack has no figure)."""
+    if not slopes or any(x is None for x in slopes):
+        return None
+    return {"med": statistics.median(x["med"] for x in slopes),
+            "min": min(x["min"] for x in slopes),
+            "max": max(x["max"] for x in slopes),
+            "n": max(x["n"] for x in slopes), "dt": min(x["dt"] for x in slopes)}
+
+
+def stacks_run(args, n, mode):
+    """@n stacks at once, each running bench_mmio.elf (external @mode) or
+    bench_virt_pio.elf (upstream, @mode None) until its read loop is long
+    enough; the seconds per read of each."""
+    op = "read" if mode else "pio"
+    with Procs() as ps:
+        if mode:
+            streams = [(b.stream, q) for b, q in
+                       (ext_start(ps, mode, FW / "bench_mmio.elf") for _ in range(n))]
+        else:
+            streams = [(q.stream, q) for q in (virt_start(ps) for _ in range(n))]
+        end = time.monotonic() + args.timeout * 2
+        for stream, q in streams:
+            if not wait_ext(ps, stream, q, done_ops([op], args.min_dt),
+                            max(1.0, end - time.monotonic())):
+                log(f"  warning: stacks: not every stack's {op} loop reached "
+                    f"{args.min_dt} s")
+        return [slope(list(stream.events), op) for stream, _ in streams]
+
+
+def bench_stacks(args, R):
+    """The standard read with 1 and with 16 stacks sharing the machine:
+    adaptive polling against fixed polling, no polling and upstream."""
+    modes = ext_modes(args, R, "stacks")
+    modes["upstream"] = ("upstream: vfio-user-pci + gpio-pci-idio-16 (-M virt)",
+                         None, None, None)
+    R["stacks_modes"]["upstream"] = modes["upstream"][0]
+    raw = {}
+    for rep in range(args.runs):
+        for n in STACKS:
+            for key, mode in modes.items():
+                log(f"stacks: {mode[0]}, {n} at once (run {rep + 1}/{args.runs})")
+                got = attempt(R, "stacks", key, mode[0], stacks_run, args, n,
+                              mode if mode[1] is not None else None)
+                x = across(got)
+                if x:
+                    raw.setdefault(f"{key}.{n}", []).append(x)
+    R["stacks"] = {k: summarize(v) for k, v in raw.items()}
+    R["stacks_counts"] = list(STACKS)
 
 
 def bench_tx(args, R):
@@ -798,7 +863,8 @@ def machine():
 
 
 BENCHES = {"mmio": bench_mmio, "tx": bench_tx, "irq": bench_irq, "boot": bench_boot,
-           "idle": bench_idle, "msg": bench_msg, "profile": bench_profile}
+           "idle": bench_idle, "msg": bench_msg, "stacks": bench_stacks,
+           "profile": bench_profile}
 
 
 def modes_help():
@@ -817,6 +883,8 @@ def modes_help():
         out.append(f"  {scen:<8} {', '.join(keys)}")
     out.append("  msg      libvup (default, --spin-us 0) and libvfio-user, "
                "no QEMU")
+    out.append(f"  stacks   {' and '.join(map(str, STACKS))} concurrent stacks "
+               "of each, and of upstream's")
     return "\n".join(out)
 
 
