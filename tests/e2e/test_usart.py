@@ -3,7 +3,7 @@
 
 import re
 
-from conftest import GREETING, VUP_INFO
+from conftest import BACKEND, GREETING, VUP_INFO
 
 
 def test_greeting_arrives_through_external_usart(stack):
@@ -26,6 +26,28 @@ def test_output_not_held_back_without_polling(stack):
         backend.write(bytes([ch]))
         assert backend.wait_for(b"ready\r\n" + b"abc"[:b"abc".index(ch) + 1],
                                 timeout=20), backend.out[-200:]
+
+
+def test_fixed_polling_on_both_sides(stack):
+    """spin-adaptive off (QEMU) and --spin-adaptive off (backend): the
+    firmware greets and echoes as with the default adaptive polling."""
+    backend, sock = stack.backend(extra=("--spin-adaptive", "off"))
+    stack.qemu([sock], machine_opts="spin-adaptive=off")
+    assert backend.wait_for(GREETING + b"\r\nready\r\n", timeout=20), \
+        backend.out[-200:]
+    backend.write(b"fix")
+    assert backend.wait_for(b"ready\r\nfix", timeout=10), backend.out[-200:]
+
+
+def test_spin_adaptive_refuses_other_values(stack):
+    b = stack.run([BACKEND, "--socket", stack.sock("bad"),
+                   "--spin-adaptive", "maybe"], "backend")
+    assert b.wait_exit(10) == 1, b.log()
+    assert b"--spin-adaptive 'maybe': not on or off" in b.err, b.log()
+    backend, sock = stack.backend()
+    q = stack.qemu([sock], machine_opts="spin-adaptive=maybe")
+    assert q.wait_exit(20) == 1, q.log()
+    assert b"spin-adaptive" in q.err, q.log()
 
 
 def test_rx_byte_raises_usart_irq_and_firmware_echoes(stack):
