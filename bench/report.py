@@ -382,10 +382,10 @@ def stacks_note(st, hi):
             f"polling and {a / z:.2f}× no polling per read, and "
             f"{a / u:.2f}× upstream's read. A poll that yields its CPU to "
             f"another thread keeps its length (it costs no more than sleeping "
-            f"and still saves the wake-up), so under this load the adaptive "
-            f"poll is expected to stay close to the fixed one; it shrinks "
-            f"where requests come later than spin-us on a host with CPUs to "
-            f"spare.")
+            f"and still saves the wake-up); one that runs its full length on "
+            f"a CPU nobody else wanted, for a request that comes later than "
+            f"spin-us, shrinks. On {hi} stacks these figures move by 20 % and "
+            f"more from run to run: compare them within one run.")
 
 
 def boot_cells(xs):
