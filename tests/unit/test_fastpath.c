@@ -124,6 +124,7 @@ static int setup_spin(void **state, int spin_us)
     f->model.t = vup_timer_new(f->h.dev, on_timer, &f->model);
     assert_non_null(f->model.t);
     harness_serve(&f->h, NULL, NULL);
+    f->ri.fd = -1;          /* teardown closes it only once map_cr() set it */
     f->kick = -1;
     *state = f;
     return 0;
