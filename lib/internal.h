@@ -316,7 +316,8 @@ static inline uint64_t vupi_mono_ns(void)
  * all, and nothing in lib/ calls dev.c.
  *
  *   dev.c                      public vup_dev_*: build, freeze, serve
- *   server.c                   the vfio-user protocol on the socket
+ *   server.c server-cmds.c     the vfio-user protocol on the socket;
+ *                              a handler per command (lib/server.h)
  *   reset.c                    device reset; a client's going
  *   mailbox.c                  shared memory, the FAST_PATH mailbox
  *   access.c                   every region access, whoever carries it
