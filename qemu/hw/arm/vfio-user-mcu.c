@@ -182,9 +182,7 @@ static void vum_claim(VfioUserMcuMachineState *s, uint64_t base,
 
 static void vum_create_backends(VfioUserMcuMachineState *s)
 {
-    MachineState *machine = MACHINE(s);
-    g_auto(GStrv) paths = NULL;
-    unsigned int i, n;
+    Error *err = NULL;
 
     if (!s->sockets || !s->sockets[0]) {
         error_report("vfio-user-mcu: no backend: set sockets=PATH[:PATH...] "
@@ -192,30 +190,12 @@ static void vum_create_backends(VfioUserMcuMachineState *s)
                      "backend(s)");
         exit(EXIT_FAILURE);
     }
-
-    paths = g_strsplit(s->sockets, ":", -1);
-    n = g_strv_length(paths);
-    s->backends = g_new0(VFIOUserPlatform *, n);
-    for (i = 0; i < n; i++) {
-        g_autofree char *child = NULL;
-        unsigned int j;
-
-        if (!paths[i][0]) {
-            error_report("vfio-user-mcu: sockets=%s has an empty path",
-                         s->sockets);
-            exit(EXIT_FAILURE);
-        }
-        for (j = 0; j < i; j++) {
-            if (!strcmp(paths[i], paths[j])) {
-                error_report("vfio-user-mcu: socket %s is listed twice",
-                             paths[i]);
-                exit(EXIT_FAILURE);
-            }
-        }
-        child = g_strdup_printf("backend[%u]", i);
-        s->backends[s->num_backends++] =
-            vfio_user_platform_create(OBJECT(machine), child, paths[i],
-                                      s->backend_opts, &error_fatal);
+    s->backends = vfio_user_platform_create_list(OBJECT(s), "sockets",
+                                                 s->sockets, s->backend_opts,
+                                                 &s->num_backends, &err);
+    if (!s->backends) {
+        error_report_err(err);
+        exit(EXIT_FAILURE);
     }
 }
 

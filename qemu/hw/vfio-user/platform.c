@@ -322,6 +322,47 @@ VFIOUserPlatform *vfio_user_platform_create(Object *parent, const char *name,
     return VFIO_USER_PLATFORM(dev);
 }
 
+VFIOUserPlatform **vfio_user_platform_create_list(Object *parent,
+                                                  const char *prop,
+                                                  const char *list,
+                                                  const QDict *opts,
+                                                  unsigned int *num,
+                                                  Error **errp)
+{
+    g_auto(GStrv) paths = g_strsplit(list, ":", -1);
+    unsigned int i, j, n = g_strv_length(paths);
+    VFIOUserPlatform **devs = g_new0(VFIOUserPlatform *, MAX(n, 1));
+
+    *num = 0;
+    for (i = 0; i < n; i++) {
+        g_autofree char *child = NULL;
+
+        if (!paths[i][0]) {
+            error_setg(errp, "%s=%s has an empty path", prop, list);
+            goto fail;
+        }
+        for (j = 0; j < i; j++) {
+            if (!strcmp(paths[i], paths[j])) {
+                error_setg(errp, "socket %s is listed twice", paths[i]);
+                goto fail;
+            }
+        }
+        child = g_strdup_printf("backend[%u]", i);
+        devs[i] = vfio_user_platform_create(parent, child, paths[i], opts,
+                                            errp);
+        if (!devs[i]) {
+            goto fail;
+        }
+        *num = i + 1;
+    }
+    return devs;
+
+fail:
+    g_free(devs);
+    *num = 0;
+    return NULL;
+}
+
 /* QOM */
 
 static void vfio_user_platform_compute_needs_reset(VFIODevice *vbasedev)

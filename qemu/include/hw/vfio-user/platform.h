@@ -77,4 +77,18 @@ VFIOUserPlatform *vfio_user_platform_create(Object *parent, const char *name,
                                             const char *socket,
                                             const QDict *opts, Error **errp);
 
+/*
+ * The same for each path of @list (separated by ':'; @prop names the
+ * property it came from, for messages): children "backend[N]" of @parent.
+ * Returns the devices (g_free() the array) and their number in @num, or
+ * NULL with @errp set on an empty or repeated path or a backend that
+ * cannot be used.
+ */
+VFIOUserPlatform **vfio_user_platform_create_list(Object *parent,
+                                                  const char *prop,
+                                                  const char *list,
+                                                  const QDict *opts,
+                                                  unsigned int *num,
+                                                  Error **errp);
+
 #endif /* HW_VFIO_USER_PLATFORM_H */
