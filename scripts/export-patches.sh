@@ -88,6 +88,7 @@ for p in "$here"/qemu/patches/*.patch; do
     name=$(basename "$p")
     case "$name" in
         *split-the-client*|*trace-events*|*hw-arm-build*|*docs-vfio-user-mcu*) ;;
+        *serve-unimplemented-peripheral*) ;;
         *) am_patch "$name" ;;
     esac
 done
@@ -148,7 +149,7 @@ are not GPL (any vfio-user server can be a backend)."
 
 # 4. the board
 add_file qemu/hw/arm/vfio-user-mcu.c hw/arm/vfio-user-mcu.c
-apply_patch "$(patch_named hw-arm-build)"
+apply_patch "$(patch_named hw-arm-build-vfio-user-mcu)"
 commit "hw/arm: add vfio-user-mcu, a Cortex-M board with vfio-user peripherals
 
 A generic armv7m board with flash (aliased at 0 for booting) and two
@@ -164,7 +165,33 @@ and across servers), windows over memory, the PPB or bit-band aliases,
 lines at or above num-irq and NVIC lines driven twice.  Firmware is
 loaded with -kernel."
 
-# 5. documentation
+# 5. the attach helper, and the boards that use it
+add_file qemu/include/hw/arm/vfio-user-attach.h include/hw/arm/vfio-user-attach.h
+add_file qemu/hw/arm/vfio-user-attach.c hw/arm/vfio-user-attach.c
+add_file qemu/hw/arm/vfio-user-attach-stub.c hw/arm/vfio-user-attach-stub.c
+apply_patch "$(patch_named hw-arm-build-the-vfio-user-attach)"
+commit "hw/arm: add vfio-user-attach, vfio-user backends on existing boards
+
+A board that models a real SoC leaves what it does not implement to
+unimplemented-device placeholders.  vfio_user_attach() lets the user
+serve any of those from external vfio-user servers: each server window
+is mapped over the placeholder at its address, and refused, naming both,
+where the CPU would see anything else there (a modelled device, memory,
+another server's window); its interrupt lines are wired to the SoC's
+NVIC, and refused at or above its num-irq or where a device's GPIO
+output already drives the line; its input clocks come from a function
+of the board.  vfio_user_attach_class_init() gives the board the
+\"vfio-user\" property (socket paths separated by ':') and the
+vfio-user-platform options.  Without VFIO_USER_ATTACH a stub adds
+nothing, so boards call it unconditionally.
+
+The list of sockets is parsed and its devices created by
+vfio_user_platform_create_list(), which vfio-user-mcu uses too."
+for p in "$here"/qemu/patches/*serve-unimplemented-peripheral*.patch; do
+    am_patch "$(basename "$p")"
+done
+
+# 6. documentation
 add_file qemu/docs/system/arm/vfio-user-mcu.rst docs/system/arm/vfio-user-mcu.rst
 apply_patch "$(patch_named docs-vfio-user-mcu)"
 commit "docs/system/arm: document the vfio-user-mcu board

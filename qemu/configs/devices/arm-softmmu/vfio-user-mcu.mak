@@ -22,3 +22,12 @@ CONFIG_CXL=y
 CONFIG_CXL_MEM_DEVICE=y
 CONFIG_PCIE_PORT=y
 CONFIG_VFIO_USER_PCI=y
+
+# Backends attached to existing boards (-M b-l475e-iot01a,vfio-user=...,
+# -M netduinoplus2,vfio-user=...): the helper, and other STM32 and nRF51
+# boards to show the mode on a second SoC.
+CONFIG_VFIO_USER_ATTACH=y
+CONFIG_NETDUINOPLUS2=y
+CONFIG_OLIMEX_STM32_H405=y
+CONFIG_STM32VLDISCOVERY=y
+CONFIG_MICROBIT=y
