@@ -25,34 +25,6 @@ void uart1_putc(char c)
     USART_TDR(USART1_BASE) = (uint8_t)c;
 }
 
-void uart1_puts(const char *s)
-{
-    while (*s) {
-        uart1_putc(*s++);
-    }
-}
-
-void uart1_puthex(uint32_t v)
-{
-    for (int shift = 28; shift >= 0; shift -= 4) {
-        uart1_putc("0123456789abcdef"[(v >> shift) & 0xfu]);
-    }
-}
-
-void uart1_putdec(uint32_t v)
-{
-    char buf[10];
-    int n = 0;
-
-    do {
-        buf[n++] = (char)('0' + v % 10u);
-        v /= 10u;
-    } while (v);
-    while (n) {
-        uart1_putc(buf[--n]);
-    }
-}
-
 void uart1_flush(void)
 {
     while (!(USART_ISR(USART1_BASE) & USART_ISR_TC)) {
