@@ -177,6 +177,18 @@ class Stack:
             argv += ["-global", f"vfio-user-platform.fast-path={mode}"]
         return self.run([*argv, *extra], "qemu")
 
+    def qemu_board(self, board, sockets, firmware, extra=()):
+        """QEMU's own @board with backends attached (vfio-user=...); the
+        SoC's in-process USART1 on QEMU's stdout."""
+        opts = board + (f",vfio-user={':'.join(sockets)}" if sockets else "")
+        argv = [QEMU, "-M", opts, "-nographic", "-serial", "stdio",
+                "-monitor", "none", "-kernel", FIRMWARE / firmware]
+        if sockets and FAST_PATH in ("mailbox", "direct", "live", "off",
+                                     "qemu-off"):
+            mode = "off" if FAST_PATH == "qemu-off" else FAST_PATH
+            argv += ["-global", f"vfio-user-platform.fast-path={mode}"]
+        return self.run([*argv, *extra], "qemu")
+
     def run(self, argv, name, **kw):
         if QEMU_SANITIZED and Path(argv[0]).resolve() == QEMU:
             kw.setdefault("sanitized", True)

@@ -156,6 +156,12 @@ CR_CHANGES = {
     # valid: checked after all entries
     "direct-before-window": dict(DIRECT_WINDOW, add=[],
                                  before=DIRECT_WINDOW["add"]),
+    # valid, for attaching to b-l475e-iot01a (test_attach.py): a window
+    # over the TIM6 placeholder, whose IRQ is USART1's in-process line 37
+    # or a line that SoC's NVIC (112 lines) lacks
+    "attach-line-taken": dict(mmio=dict(base=0x40001000)),
+    "attach-line-beyond-nvic": dict(mmio=dict(base=0x40001000),
+                                    irq=dict(line=200)),
 }
 
 
