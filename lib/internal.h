@@ -512,6 +512,12 @@ ssize_t vupi_sendmsg_fds(int sock, const struct iovec *iov, size_t iovcnt,
 int vupi_send_all(int sock, const void *buf, size_t len, const int *fds,
                   size_t nfds);
 void vupi_close_fds(int *fds, size_t n);
+/*
+ * A non-blocking listening Unix socket bound at @path (a stale socket file
+ * is replaced; any other file is refused with -EEXIST), or a negative
+ * errno (-ENAMETOOLONG: the path does not fit).
+ */
+int vupi_unix_listen(const char *path, int backlog);
 
 /* dma.c: 0 or a positive errno for the reply */
 int vupi_dma_map(struct vupi_conn *c, const struct vupi_msg_dma_map *m,
