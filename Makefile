@@ -39,7 +39,7 @@ LIBVUP    := $(BUILD)/lib/libvup.a
 STM32L4_SRCS := $(wildcard backends/stm32l4/*.c)
 STM32L4_OBJS := $(STM32L4_SRCS:%.c=$(BUILD)/obj/%.o)
 
-BINS      := $(BUILD)/bin/vup-stm32l4 $(BUILD)/bin/vup-info
+BINS      := $(BUILD)/bin/vup-stm32l4 $(BUILD)/bin/vup-info $(BUILD)/bin/vup-ctl
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 # The shared fixture every unit test links (not a test itself).
@@ -81,7 +81,7 @@ LOAD_ROUNDS   ?= 10
 
 help:
 	@echo "make deps            install Debian packages (root; scripts/install-deps.sh)"
-	@echo "make all             library, backends, tools, firmware (not QEMU)"
+	@echo "make all             library, backends, tools (vup-info, vup-ctl), firmware (not QEMU)"
 	@echo "make qemu            fetch Debian's QEMU 10.2.2, apply qemu/, build (incremental)"
 	@echo "make qemu-asan       the same QEMU tree built again with ASan/UBSan (in $(QEMU_ASAN_BUILD))"
 	@echo "make demo            deps + everything + run the demo (firmware prints via external USART)"
@@ -106,7 +106,7 @@ deps:
 
 lib: $(LIBVUP) $(BUILD)/lib/pkgconfig/vup.pc
 backends: $(BUILD)/bin/vup-stm32l4
-tools: $(BUILD)/bin/vup-info
+tools: $(BUILD)/bin/vup-info $(BUILD)/bin/vup-ctl
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -125,6 +125,10 @@ $(BUILD)/bin/vup-stm32l4: $(STM32L4_OBJS) $(LIBVUP)
 	$(CC) $(CFLAGS) -o $@ $^ $(JSONC_LIBS)
 
 $(BUILD)/bin/vup-info: $(BUILD)/obj/tools/vup-info.o $(LIBVUP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(JSONC_LIBS)
+
+$(BUILD)/bin/vup-ctl: $(BUILD)/obj/tools/vup-ctl.o $(LIBVUP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(JSONC_LIBS)
 
