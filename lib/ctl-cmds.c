@@ -973,7 +973,7 @@ static enum outcome check_args(const struct cmd *cmd, json_object *req,
         if (!type_ok(a, val)) {
             return fail(e, "bad-argument", "%s: '%s' must be %s%s (got %s)",
                         cmd->name, key, arg_type_name[a->type],
-                        a->nullable ? " or null" : "",
+                        a->nullable ? ", or null" : "",
                         shown(val, buf, sizeof(buf)));
         }
     }
@@ -981,7 +981,7 @@ static enum outcome check_args(const struct cmd *cmd, json_object *req,
         if (a->required && !json_object_object_get_ex(req, a->name, NULL)) {
             return fail(e, "bad-argument", "%s: missing '%s' (%s%s)",
                         cmd->name, a->name, arg_type_name[a->type],
-                        a->nullable ? " or null" : "");
+                        a->nullable ? ", or null" : "");
         }
     }
     return DONE;
@@ -1009,7 +1009,11 @@ static json_object *parse(const char *line, size_t len, struct ctl_err *e)
     o = json_tokener_parse_ex(tok, line, (int)len);
     err = json_tokener_get_error(tok);
     if (!o && err == json_tokener_continue) {
-        fail(e, "parse", "not JSON: the line ends inside a value");
+        /* A NUL ends a number or literal the line ends with ("42"). */
+        o = json_tokener_parse_ex(tok, "", 1);
+        if (!o) {
+            fail(e, "parse", "not JSON: the line ends inside a value");
+        }
     } else if (!o || err != json_tokener_success) {
         fail(e, "parse", "not JSON: %s at byte %zu",
              json_tokener_error_desc(err), json_tokener_get_parse_end(tok));
@@ -1020,7 +1024,8 @@ static json_object *parse(const char *line, size_t len, struct ctl_err *e)
              "(one request per line)", json_tokener_get_parse_end(tok));
         json_object_put(o);
         o = NULL;
-    } else if (!json_object_is_type(o, json_type_object)) {
+    }
+    if (o && !json_object_is_type(o, json_type_object)) {
         fail(e, "bad-request", "a request is a JSON object, not %s",
              json_type_to_name(json_object_get_type(o)));
         json_object_put(o);

@@ -151,7 +151,7 @@ static bool client_line(vup_dev *d, struct vupi_ctl_client *c,
     char *reply;
 
     /* Blank lines (a terminal's extra newline) are no requests. */
-    if (len == 0 || (len == 1 && line[0] == '\r')) {
+    if (strspn(line, " \t\r") == len) {
         return true;
     }
     c->wait = (struct vupi_wait){ .done = wait_done, .opaque = c };

@@ -7,9 +7,9 @@
  * A wait's timeout counts from the guest's time when the wait starts.  The
  * device knows QEMU's time only as of its last request, which may be long
  * ago while the guest idles or reads direct-mapped registers, so a wait
- * first arms the waits' timer "now": QEMU sees a deadline already reached,
- * answers it with its current time (a non-posted write of vtime_ns), and
- * the deadline is counted from there.  A few waits per device: lists and
+ * first arms the waits' timer just after that time: QEMU sees a deadline
+ * already reached, answers it with its current time (a non-posted write of
+ * vtime_ns), and the deadline is counted from there.  A few waits per device: lists and
  * linear scans are enough.
  */
 #include <errno.h>
@@ -261,8 +261,11 @@ static void wait_unlink(vup_dev *d, struct vupi_wait *w)
 }
 
 /*
- * The waits' timer: at once while a wait with a timeout has not started
- * (QEMU then tells its time), else at the earliest deadline.
+ * The waits' timer: while a wait with a timeout has not started, 1 ns
+ * after the time the device knows, which QEMU's time has reached or soon
+ * will: QEMU answers at once with its time.  (Not at that time itself: a
+ * request that brings no new time, such as a read of the live part, would
+ * run the timer with the old one.)  Else at the earliest deadline.
  */
 static void rearm(vup_dev *d)
 {
@@ -278,7 +281,7 @@ static void rearm(vup_dev *d)
         }
         any = true;
         if (!w->started) {
-            when = 0;             /* a past time means now */
+            when = vup_dev_now_ns(d) + 1;
         } else if (w->deadline_ns < when) {
             when = w->deadline_ns;
         }
