@@ -263,24 +263,23 @@ static void refuse(vup_dev *d, int fd)
     close(fd);
 }
 
-static void listen_ready(void *opaque, int fd, uint32_t events)
+/* One connection of the backlog; false when there is none. */
+static bool accept_one(vup_dev *d, int fd)
 {
-    vup_dev *d = opaque;
     struct vupi_ctl_client *c;
     int cfd;
 
-    (void)events;
     cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (cfd < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
             vup_log(VUP_LOG_WARN, "%s: control channel: accept: %s",
                     d->name, strerror(errno));
         }
-        return;
+        return false;
     }
     if (d->ctl.num_clients == VUPI_CTL_MAX_CLIENTS) {
         refuse(d, cfd);
-        return;
+        return true;
     }
     c = calloc(1, sizeof(*c));
     if (c) {
@@ -291,7 +290,7 @@ static void listen_ready(void *opaque, int fd, uint32_t events)
                 "client", d->name);
         free(c);
         close(cfd);
-        return;
+        return true;
     }
     c->dev = d;
     c->fd = cfd;
@@ -301,10 +300,22 @@ static void listen_ready(void *opaque, int fd, uint32_t events)
         free(c->in);
         free(c);
         close(cfd);
-        return;
+        return true;
     }
     d->ctl.client[d->ctl.num_clients++] = c;
     vup_log(VUP_LOG_DEBUG, "%s: control client %d connected", d->name, cfd);
+    return true;
+}
+
+static void listen_ready(void *opaque, int fd, uint32_t events)
+{
+    (void)events;
+    /* A burst of connections is taken at once, boundedly. */
+    for (unsigned i = 0; i < 2 * VUPI_CTL_MAX_CLIENTS; i++) {
+        if (!accept_one(opaque, fd)) {
+            break;
+        }
+    }
 }
 
 int vup_dev_ctl_listen(vup_dev *d, const char *path)
@@ -324,7 +335,8 @@ int vup_dev_ctl_listen(vup_dev *d, const char *path)
     if (ret < 0) {
         return ret;
     }
-    fd = vupi_unix_listen(path, 8);
+    /* Room for a burst of clients (and refusals) between two wake-ups. */
+    fd = vupi_unix_listen(path, 2 * VUPI_CTL_MAX_CLIENTS);
     if (fd == -ENAMETOOLONG) {
         return vupi_fail(d, ENAMETOOLONG, "control socket path too long");
     }
