@@ -924,7 +924,14 @@ out:
     return ret;
 }
 
-int main(int argc, char **argv)
+static uint64_t wall_ms;           /* -w, 0: the default */
+
+/*
+ * The options before the command, in @argv[1..] (argv[0] is the program
+ * or the socket): the index of the first other word, or -1 after --help
+ * or --version (done), or -2 on a bad one (usage printed).
+ */
+static int parse_globals(int argc, char **argv)
 {
     static const struct option longopts[] = {
         { "wall-timeout", required_argument, NULL, 'w' },
@@ -934,11 +941,9 @@ int main(int argc, char **argv)
         { "version",      no_argument,       NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
-    const struct sub *s;
-    json_object *req = NULL;
-    int opt, ret;
-    uint64_t wall_ms = 0;
+    int opt;
 
+    optind = 0;     /* GNU getopt: start again on a new argv */
     /* "+": options after the command are the command's. */
     while ((opt = getopt_long(argc, argv, "+w:jqhV", longopts, NULL)) != -1) {
         switch (opt) {
@@ -947,8 +952,9 @@ int main(int argc, char **argv)
             double v = strtod(optarg, &end);
 
             if (end == optarg || *end || !(v > 0) || v > 1e6) {
-                return usage_error("--wall-timeout '%s': want seconds, more "
-                                   "than 0", optarg);
+                usage_error("--wall-timeout '%s': want seconds, more than 0",
+                            optarg);
+                return -2;
             }
             wall_ms = (uint64_t)(v * 1000 + 0.5);
             break;
@@ -961,15 +967,28 @@ int main(int argc, char **argv)
             break;
         case 'h':
             usage(stdout);
-            return EXIT_SUCCESS;
+            return -1;
         case 'V':
             printf(PROG " %s (protocol %d)\n", VUP_VERSION_STRING,
                    PROTOCOL_MAJOR);
-            return EXIT_SUCCESS;
+            return -1;
         default:
             fprintf(stderr, "Try '" PROG " --help'.\n");
-            return EXIT_USAGE;
+            return -2;
         }
+    }
+    return optind;
+}
+
+int main(int argc, char **argv)
+{
+    const struct sub *s;
+    json_object *req = NULL;
+    int ret, first, more;
+
+    first = parse_globals(argc, argv);
+    if (first < 0) {
+        return first == -1 ? EXIT_SUCCESS : EXIT_USAGE;
     }
     /* "vup-ctl COMMAND --help" and "vup-ctl help COMMAND". */
     if (optind < argc && (s = find_sub(argv[optind])) != NULL &&
@@ -987,25 +1006,34 @@ int main(int argc, char **argv)
         return usage_error("want SOCKET and COMMAND");
     }
     sock_path = argv[optind];
+    /* Options may come after the socket too: "SOCKET -w 5 wait-pin ...". */
+    more = parse_globals(argc - first, argv + first);
+    if (more < 0) {
+        return more == -1 ? EXIT_SUCCESS : EXIT_USAGE;
+    }
+    optind = first + more - 1;
+    if (argc - optind < 2) {
+        return usage_error("want a COMMAND after %s", sock_path);
+    }
     s = find_sub(argv[optind + 1]);
     if (!s) {
         return usage_error("unknown command '%s'", argv[optind + 1]);
     }
     if (!strcmp(s->name, "raw")) {
-        int first;
+        int json_arg;
         struct sub_opts o = { .from = NULL };
 
         ret = parse_sub_opts(s, argc - optind - 1, argv + optind + 1, &o,
-                             &first);
+                             &json_arg);
         if (ret) {
             return ret;
         }
-        if (argc - optind - 1 - first != 1) {
+        if (argc - optind - 1 - json_arg != 1) {
             sub_usage(stderr, s);
             return EXIT_USAGE;
         }
         wall_deadline_ms = now_ms() + (wall_ms ? wall_ms : WALL_DEFAULT_MS);
-        return run("raw", NULL, argv[optind + 1 + first]);
+        return run("raw", NULL, argv[optind + 1 + json_arg]);
     }
     ret = build_request(s, argc - optind - 1, argv + optind + 1, &req);
     if (ret) {
