@@ -62,7 +62,7 @@ ASAN_ENV    := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 FUZZ_CC       ?= clang
 FUZZ_CFLAGS   := -O1 -g -fsanitize=fuzzer,address,undefined \
                  -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-FUZZ_TARGETS  := fuzz_server fuzz_cr_decode
+FUZZ_TARGETS  := fuzz_server fuzz_cr_decode fuzz_ctl
 FUZZ_BINS     := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
 FUZZ_SECONDS  ?= 600
 FUZZ_SMOKE_SECONDS ?= 60
@@ -202,6 +202,11 @@ $(BUILD)/fuzz/fuzz_server: tests/fuzz/fuzz_server.c $(FUZZ_DEPS) $(STM32L4_MODEL
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(WARN) $(FUZZ_CFLAGS) -Iinclude -Ibackends/stm32l4 $(JSONC_CFLAGS) \
 	    $< $(LIB_SRCS) $(STM32L4_MODELS) -o $@ $(JSONC_LIBS)
+
+$(BUILD)/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c $(FUZZ_DEPS) $(STM32L4_MODELS) backends/stm32l4/gpio.c backends/stm32l4/stm32l4.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(WARN) $(FUZZ_CFLAGS) -Iinclude -Ibackends/stm32l4 $(JSONC_CFLAGS) \
+	    $< $(LIB_SRCS) $(STM32L4_MODELS) backends/stm32l4/gpio.c -o $@ $(JSONC_LIBS)
 
 $(BUILD)/fuzz/fuzz_cr_decode: tests/fuzz/fuzz_cr_decode.c $(FUZZ_DEPS)
 	@mkdir -p $(dir $@)
