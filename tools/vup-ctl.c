@@ -536,14 +536,17 @@ static const char *driven_text(json_object *r, char *buf, size_t len)
     return buf;
 }
 
+/* "gpioa.5 = 1 (output push-pull)", and what the outside cannot do. */
 static void print_pin(json_object *r)
 {
     char buf[48];
     const char *mode = member_str(r, "mode");
+    bool in = json_object_get_boolean(member(r, "in"));
 
-    printf("%s = %d (%s%s)\n", member_str(r, "pin"),
+    printf("%s = %d (%s%s)%s\n", member_str(r, "pin"),
            json_object_get_int(member(r, "level")),
-           mode[0] ? mode : "no mode", driven_text(r, buf, sizeof(buf)));
+           mode[0] ? mode : "no mode", driven_text(r, buf, sizeof(buf)),
+           in ? "" : ", not settable");
 }
 
 static void print_value(json_object *r)
@@ -584,13 +587,8 @@ static void print_list(json_object *r)
                    ? "  (read hook: a guest read may differ)" : "");
         }
         for (size_t j = 0; j < json_object_array_length(pins); j++) {
-            json_object *q = json_object_array_get_idx(pins, j);
-            bool in = json_object_get_boolean(member(q, "in"));
-            bool out = json_object_get_boolean(member(q, "out"));
-
-            printf("  pin %s (%s)  ", in && out ? "in/out" : in ? "in" : "out",
-                   member_str(q, "pin"));
-            print_pin(q);
+            printf("  pin ");
+            print_pin(json_object_array_get_idx(pins, j));
         }
         for (size_t j = 0; j < json_object_array_length(lines); j++) {
             json_object *q = json_object_array_get_idx(lines, j);
