@@ -44,41 +44,52 @@ static uint64_t wait_timeout_ns;   /* a wait's -t, 0: none */
 static const struct sub {
     const char *name;
     const char *args;
+    const char *summary;      /* for the list in --help */
     const char *help;
 } subs[] = {
     { "hello", "",
+      "device, protocol version, virtual time",
       "The device's name, the protocol version, whether QEMU is connected\n"
       "and the virtual time the device knows.\n" },
     { "list", "[PERIPHERAL]",
+      "peripherals, registers, pins, lines, values",
       "Every peripheral (or one) with its window, its registers and their\n"
       "values (read without side effects), its pins with their levels and\n"
       "modes, its serial lines and the values it exposes.\n" },
     { "read-reg", "PERIPHERAL REGISTER|OFFSET",
+      "a register, without read side effects",
       "A register's stored value, by name (case does not matter) or byte\n"
       "offset (0x1c).  Read without side effects: no read hook runs, so a\n"
       "register marked \"read hook\" in `list` (a counter, RDR) may show what\n"
       "the model last stored rather than what the guest would read.\n" },
     { "set-pin", "PIN 0|1|z",
+      "drive a pin from outside (z: let go)",
       "Drives an input pin from outside (a button, a signal): 0, 1, or z to\n"
       "let go (the pin then takes its pull-up/down).  Prints the pin's\n"
       "level after it: an output keeps driving its own.\n" },
     { "get-pin", "PIN",
+      "a pin's level and mode",
       "A pin's level (whoever drives it), its mode and what the outside\n"
       "drives it to.\n" },
     { "inject", "[-x] [-e] LINE DATA",
+      "bytes into a serial line's receive side",
       "Puts DATA into a serial line's receive side as if it came from the\n"
       "wire (the same path as the serial stream's input).\n"
       "  -x, --hex       DATA is hex digits (0d0a)\n"
       "  -e, --escapes   DATA has C escapes: \\n \\r \\t \\\\ \\0 \\xNN\n" },
     { "set-value", "NAME NUMBER",
+      "set a value a model exposes",
       "Sets a value a model exposes (a sensor reading, a board part such as\n"
       "rcc.hse_hz); `list` shows them with their ranges.\n" },
-    { "get-value", "NAME", "A value a model exposes.\n" },
+    { "get-value", "NAME",
+      "a value a model exposes", "A value a model exposes.\n" },
     { "wait-pin", "[-t TIME] PIN 0|1",
+      "wait for a pin level",
       "Waits until the pin has the level (at once if it has).\n"
       "  -t, --timeout TIME  give up after TIME of guest virtual time:\n"
       "                      a number and ns, us, ms or s (100ms, 2s)\n" },
     { "wait-serial", "[-t TIME] [-f FROM] [-x] [-e] LINE PATTERN",
+      "wait for a pattern in a line's output",
       "Waits until the line's output contains PATTERN (bytes, no regular\n"
       "expression), searching from FROM: mark (default: the end of the\n"
       "last match any client waited for, like expect), start (the oldest\n"
@@ -89,10 +100,12 @@ static const struct sub {
       "  -x, --hex           PATTERN is hex digits\n"
       "  -e, --escapes       PATTERN has C escapes (\\r\\n)\n" },
     { "read-serial", "[-f FROM] LINE",
+      "a line's output kept, as bytes",
       "Writes the line's output kept since FROM (default start) to stdout,\n"
       "as the bytes it was.\n"
       "  -f, --from FROM     start, mark or a byte offset\n" },
     { "raw", "JSON",
+      "one request line as is",
       "Sends JSON as one request line (no hello first) and prints the\n"
       "reply line; the exit status says whether it was ok.\n" },
 };
@@ -112,9 +125,10 @@ static void usage(FILE *f)
 "  -q, --quiet                 print nothing but errors\n"
 "  -h, --help                  this help;  -V, --version\n"
 "\n"
-"Commands:\n");
+"Commands (COMMAND --help for each):\n");
     for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
-        fprintf(f, "  %-12s %s\n", subs[i].name, subs[i].args);
+        fprintf(f, "  %s%s%s\n      %s\n", subs[i].name,
+                subs[i].args[0] ? " " : "", subs[i].args, subs[i].summary);
     }
     fprintf(f,
 "\n"
@@ -134,8 +148,8 @@ static const struct sub *find_sub(const char *name)
 
 static void sub_usage(FILE *f, const struct sub *s)
 {
-    fprintf(f, "Usage: " PROG " [OPTIONS] SOCKET %s %s\n%s", s->name,
-            s->args, s->help);
+    fprintf(f, "Usage: " PROG " [OPTIONS] SOCKET %s%s%s\n%s", s->name,
+            s->args[0] ? " " : "", s->args, s->help);
 }
 
 static int usage_error(const char *fmt, ...)
