@@ -39,7 +39,7 @@ LIBVUP    := $(BUILD)/lib/libvup.a
 STM32L4_SRCS := $(wildcard backends/stm32l4/*.c)
 STM32L4_OBJS := $(STM32L4_SRCS:%.c=$(BUILD)/obj/%.o)
 
-BINS      := $(BUILD)/bin/vup-stm32l4 $(BUILD)/bin/vup-info
+BINS      := $(BUILD)/bin/vup-stm32l4 $(BUILD)/bin/vup-info $(BUILD)/bin/vup-ctl
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 # The shared fixture every unit test links (not a test itself).
@@ -62,7 +62,7 @@ ASAN_ENV    := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 FUZZ_CC       ?= clang
 FUZZ_CFLAGS   := -O1 -g -fsanitize=fuzzer,address,undefined \
                  -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-FUZZ_TARGETS  := fuzz_server fuzz_cr_decode
+FUZZ_TARGETS  := fuzz_server fuzz_cr_decode fuzz_ctl
 FUZZ_BINS     := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
 FUZZ_SECONDS  ?= 600
 FUZZ_SMOKE_SECONDS ?= 60
@@ -81,7 +81,7 @@ LOAD_ROUNDS   ?= 10
 
 help:
 	@echo "make deps            install Debian packages (root; scripts/install-deps.sh)"
-	@echo "make all             library, backends, tools, firmware (not QEMU)"
+	@echo "make all             library, backends, tools (vup-info, vup-ctl), firmware (not QEMU)"
 	@echo "make qemu            fetch Debian's QEMU 10.2.2, apply qemu/, build (incremental)"
 	@echo "make qemu-asan       the same QEMU tree built again with ASan/UBSan (in $(QEMU_ASAN_BUILD))"
 	@echo "make demo            deps + everything + run the demo (firmware prints via external USART)"
@@ -106,7 +106,7 @@ deps:
 
 lib: $(LIBVUP) $(BUILD)/lib/pkgconfig/vup.pc
 backends: $(BUILD)/bin/vup-stm32l4
-tools: $(BUILD)/bin/vup-info
+tools: $(BUILD)/bin/vup-info $(BUILD)/bin/vup-ctl
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -125,6 +125,10 @@ $(BUILD)/bin/vup-stm32l4: $(STM32L4_OBJS) $(LIBVUP)
 	$(CC) $(CFLAGS) -o $@ $^ $(JSONC_LIBS)
 
 $(BUILD)/bin/vup-info: $(BUILD)/obj/tools/vup-info.o $(LIBVUP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(JSONC_LIBS)
+
+$(BUILD)/bin/vup-ctl: $(BUILD)/obj/tools/vup-ctl.o $(LIBVUP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(JSONC_LIBS)
 
@@ -198,6 +202,11 @@ $(BUILD)/fuzz/fuzz_server: tests/fuzz/fuzz_server.c $(FUZZ_DEPS) $(STM32L4_MODEL
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(WARN) $(FUZZ_CFLAGS) -Iinclude -Ibackends/stm32l4 $(JSONC_CFLAGS) \
 	    $< $(LIB_SRCS) $(STM32L4_MODELS) -o $@ $(JSONC_LIBS)
+
+$(BUILD)/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c $(FUZZ_DEPS) $(STM32L4_MODELS) backends/stm32l4/gpio.c backends/stm32l4/stm32l4.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(WARN) $(FUZZ_CFLAGS) -Iinclude -Ibackends/stm32l4 $(JSONC_CFLAGS) \
+	    $< $(LIB_SRCS) $(STM32L4_MODELS) backends/stm32l4/gpio.c -o $@ $(JSONC_LIBS)
 
 $(BUILD)/fuzz/fuzz_cr_decode: tests/fuzz/fuzz_cr_decode.c $(FUZZ_DEPS)
 	@mkdir -p $(dir $@)

@@ -425,6 +425,87 @@ vup_chardev *vup_chardev_open(vup_dev *d, const char *spec,
 void vup_chardev_write(vup_chardev *c, const uint8_t *buf, size_t len);
 void vup_chardev_close(vup_chardev *c);
 
+/* ---- what a model shows the outside world (docs/control-channel.md) --- */
+
+/*
+ * Pins, serial lines and values a model registers are what the control
+ * channel (vup_dev_ctl_listen()) lists, sets, reads and waits for.  Each
+ * belongs to a peripheral and is named "<peripheral>.<name>" (a serial line
+ * without a name is called after its peripheral).  Register them before
+ * vup_dev_listen(); they live as long as the device.  NULL on failure (see
+ * vup_dev_error()): a bad or duplicate name, too many, or too late.
+ */
+
+/* A pin's direction, as the outside world sees it. */
+#define VUP_PIN_IN   0x1u   /* the outside may drive it (set-pin) */
+#define VUP_PIN_OUT  0x2u   /* the model drives it (its level is read) */
+/* What set-pin gives: 0, 1, or this (stop driving: high impedance). */
+#define VUP_PIN_RELEASED (-1)
+
+typedef struct vup_pin vup_pin;
+/*
+ * set-pin on an IN pin: the outside drives @n (the model's number for the
+ * pin, given at registration) to @level (0, 1 or VUP_PIN_RELEASED).  The
+ * model works out the pin's level and reports it with vup_pin_set_level().
+ */
+typedef void (*vup_pin_drive_fn)(void *opaque, unsigned n, int level);
+vup_pin *vup_periph_add_pin(vup_periph *p, const char *name, unsigned n,
+                            unsigned flags, vup_pin_drive_fn drive,
+                            void *opaque);
+/*
+ * The pin's level now, whoever drives it (the model calls this whenever
+ * it changes; wait-pin waits for it).  Costs nothing when unchanged.
+ */
+void vup_pin_set_level(vup_pin *pin, bool level);
+/* What the pin is configured as, for listings ("input pull-up"): a string
+ * that outlives the device (a literal), or NULL. */
+void vup_pin_set_mode(vup_pin *pin, const char *mode);
+bool vup_pin_level(const vup_pin *pin);
+/* What the outside drives it to: 0, 1 or VUP_PIN_RELEASED (the start). */
+int vup_pin_driven(const vup_pin *pin);
+
+typedef struct vup_serial vup_serial;
+/*
+ * A serial line of a UART-like model: @rx receives bytes injected from
+ * the outside as if they came from the wire (give the same function the
+ * model gives vup_chardev_open()); the model reports every byte it
+ * transmits with vup_serial_tx(), which is what wait-serial searches.
+ */
+vup_serial *vup_periph_add_serial(vup_periph *p, const char *name,
+                                  vup_chardev_rx_fn rx, void *opaque);
+void vup_serial_tx(vup_serial *s, const uint8_t *buf, size_t len);
+
+/*
+ * A named number a model exposes for the outside to set: a sensor's
+ * reading, an ADC input, a board part such as a crystal's frequency.  The
+ * library checks the range (and wholeness) before calling @set.
+ */
+struct vup_value_desc {
+    const char *name;
+    const char *unit;        /* "Hz", "mV", "degC"... or NULL */
+    double min, max;         /* accepted, inclusive */
+    double initial;
+    bool integer;            /* whole numbers only */
+};
+typedef struct vup_value vup_value;
+typedef void (*vup_value_fn)(void *opaque, double value);
+vup_value *vup_periph_add_value(vup_periph *p,
+                                const struct vup_value_desc *desc,
+                                vup_value_fn set, void *opaque);
+double vup_value_get(const vup_value *v);
+
+/*
+ * The control channel: newline-delimited JSON on a second Unix socket at
+ * @path, served by the device's loop, several clients at once
+ * (docs/control-channel.md).  Open it before vup_dev_listen(): its waits
+ * time out in virtual time, so it adds a timer (and with it the
+ * VIRTUAL_TIME capability).  A stale socket file is replaced; the socket
+ * is removed by vup_dev_free().  0 or a negative errno.
+ */
+int vup_dev_ctl_listen(vup_dev *d, const char *path);
+/* Control-channel clients connected now. */
+unsigned vup_dev_ctl_clients(const vup_dev *d);
+
 /* ---- logging --------------------------------------------------------- */
 
 enum vup_log_level { VUP_LOG_ERROR, VUP_LOG_WARN, VUP_LOG_INFO, VUP_LOG_DEBUG };

@@ -36,6 +36,7 @@ vup_dev *vup_dev_new(const char *name)
     vupi_live_init(&d->live);
     vupi_shm_init(d);
     vupi_server_init(d);
+    vupi_ctl_init(d);
     if (vupi_loop_init(d) < 0) {
         free(d);
         return NULL;
@@ -55,10 +56,13 @@ void vup_dev_free(vup_dev *d)
     if (!d) {
         return;
     }
+    /* Control clients first: their waits end before the QEMU client's. */
+    vupi_ctl_fini(d);
     vupi_server_fini(d);
     vupi_chardev_close_all(d);
     vupi_loop_fini(d);
     vupi_timers_free(d);
+    vupi_signals_fini(d);
     vupi_shm_fini(d);
     vupi_mirror_fini(d);
     for (size_t i = 0; i < d->num_periphs; i++) {

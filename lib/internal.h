@@ -251,6 +251,125 @@ struct vupi_chardevs {
 };
 
 /*
+ * signal.c: what models show the outside world (pins, serial lines,
+ * values) and the waits on them (wait-pin, wait-serial).
+ */
+#define VUPI_SIGNAL_NAME_LEN  48u  /* "<periph>.<name>" and its NUL */
+#define VUPI_MAX_PINS         1024u
+#define VUPI_MAX_SERIALS      64u
+#define VUPI_MAX_VALUES       256u
+#define VUPI_SERIAL_HISTORY   65536u  /* output kept per serial line */
+#define VUPI_MAX_PATTERN      4096u   /* a wait-serial pattern, at most */
+
+struct vup_pin {
+    vup_periph *periph;
+    char name[VUPI_SIGNAL_NAME_LEN];
+    unsigned n, flags;             /* the model's number; VUP_PIN_* */
+    vup_pin_drive_fn drive;
+    void *opaque;
+    bool level;
+    int driven;                    /* 0, 1, VUP_PIN_RELEASED */
+    const char *mode;
+};
+
+struct vup_serial {
+    vup_periph *periph;
+    char name[VUPI_SIGNAL_NAME_LEN];
+    vup_chardev_rx_fn rx;
+    void *opaque;
+    uint8_t *hist;                 /* the last output, oldest first */
+    size_t hist_len;
+    uint64_t total;                /* bytes transmitted since the start */
+    uint64_t mark;                 /* end of the last wait-serial match */
+};
+
+struct vup_value {
+    vup_periph *periph;
+    char name[VUPI_SIGNAL_NAME_LEN];
+    char unit[16];
+    double min, max, value;
+    bool integer;
+    vup_value_fn set;
+    void *opaque;
+};
+
+enum vupi_wait_kind { VUPI_WAIT_PIN, VUPI_WAIT_SERIAL };
+enum vupi_wait_status {
+    VUPI_WAIT_PENDING,
+    VUPI_WAIT_MET,
+    VUPI_WAIT_TIMEOUT,             /* the virtual deadline passed */
+    VUPI_WAIT_GONE,                /* its QEMU went: the deadline means
+                                      nothing any more */
+};
+
+/*
+ * One wait.  A virtual timeout counts from the guest's time when the wait
+ * starts, which the device only knows once QEMU tells it: until then
+ * (started false) the waits' timer is armed at once, QEMU answers that
+ * deadline with its time, and the deadline is counted from there.
+ */
+struct vupi_wait {
+    enum vupi_wait_kind kind;
+    vup_pin *pin;
+    bool level;
+    vup_serial *serial;
+    uint8_t pattern[VUPI_MAX_PATTERN];
+    size_t pattern_len;
+    uint64_t from;                 /* absolute output offset searched from */
+    uint64_t search_from;          /* no match starts before this */
+    bool has_timeout;
+    uint64_t timeout_ns;
+    bool started;
+    uint64_t start_ns, deadline_ns;
+    /* The outcome. */
+    enum vupi_wait_status status;
+    uint64_t at_ns;                /* virtual time it was met or ran out */
+    uint64_t match_start, match_end;
+    void (*done)(struct vupi_wait *w, void *opaque);
+    void *opaque;
+    struct vupi_wait *next;
+};
+
+struct vupi_signals {
+    vup_pin **pins;
+    size_t num_pins;
+    vup_serial **serials;
+    size_t num_serials;
+    vup_value **values;
+    size_t num_values;
+    vup_timer *timer;              /* the waits' timeouts; NULL until the
+                                      control channel opens */
+    struct vupi_wait *waits;       /* pending */
+    bool recording;                /* keep serial output (channel open) */
+};
+
+/* ctl.c: the control channel's socket and clients. */
+#define VUPI_CTL_MAX_CLIENTS  16u
+#define VUPI_CTL_LINE_MAX     65536u  /* a request line, newline excluded */
+#define VUPI_CTL_REPLY_MAX    (4u << 20)  /* a reply line, at most */
+
+struct vupi_ctl_client {
+    vup_dev *dev;
+    int fd;
+    char *in;                      /* VUPI_CTL_LINE_MAX + 1 bytes */
+    size_t in_len;
+    char *out;                     /* the unsent part of one reply */
+    size_t out_len, out_off;
+    bool eof;                      /* the client shut its sending side */
+    bool close_after;              /* close once out is sent */
+    bool waiting;                  /* a wait-pin / wait-serial is pending */
+    char *wait_id;                 /* its request's "id" as JSON, or NULL */
+    struct vupi_wait wait;
+};
+
+struct vupi_ctl {
+    int listen_fd;                 /* -1: not open */
+    char *path;
+    struct vupi_ctl_client *client[VUPI_CTL_MAX_CLIENTS];
+    size_t num_clients;
+};
+
+/*
  * The device: its description (dev.c fills it before vup_dev_listen();
  * read-only afterwards) and its modules' state.
  */
@@ -283,6 +402,8 @@ struct vup_dev {
     struct vupi_shm shm;           /* mailbox.c */
     struct vupi_server server;     /* server.c */
     struct vupi_chardevs chardevs; /* chardev.c */
+    struct vupi_signals signals;   /* signal.c */
+    struct vupi_ctl ctl;           /* ctl.c, ctl-cmds.c */
 };
 
 /* Spinning (loop.c, mailbox.c): busy-poll this long, then yield. */
@@ -318,9 +439,12 @@ static inline uint64_t vupi_mono_ns(void)
  *   dev.c                      public vup_dev_*: build, freeze, serve
  *   server.c server-cmds.c     the vfio-user protocol on the socket;
  *                              a handler per command (lib/server.h)
+ *   ctl.c ctl-cmds.c           the control channel: its socket and
+ *                              clients; its JSON commands
  *   reset.c                    device reset; a client's going
  *   mailbox.c                  shared memory, the FAST_PATH mailbox
  *   access.c                   every region access, whoever carries it
+ *   signal.c                   pins, serial lines, values; waits on them
  *   clock.c timer.c irq.c      clocks, timers, IRQ lines (on live.c)
  *   cr-encode.c regs.c         descriptor; registers (on mirror.c)
  *   chardev.c live.c           serial streams; the live part (on loop.c)
@@ -346,6 +470,24 @@ bool vupi_spin_yield(void);
 void vupi_server_init(vup_dev *d);
 int vupi_server_listen(vup_dev *d, const char *path);
 void vupi_server_fini(vup_dev *d);
+
+/* ctl.c */
+void vupi_ctl_init(vup_dev *d);          /* at vup_dev_new() */
+void vupi_ctl_fini(vup_dev *d);          /* closes clients and socket */
+
+/*
+ * ctl-cmds.c: one request line @line (@len bytes, no newline) of client
+ * @c.  Returns its reply line (malloc'd, ending in '\n'), or NULL when a
+ * wait started (c->waiting set, c->wait filled; ctl.c gives c->wait its
+ * done callback first) or memory ran out (c->waiting clear).
+ */
+char *vupi_ctl_handle(vup_dev *d, struct vupi_ctl_client *c,
+                      const char *line, size_t len);
+/* The reply line of @c's finished wait (NULL: out of memory). */
+char *vupi_ctl_wait_reply(vup_dev *d, struct vupi_ctl_client *c);
+/* An error reply line with @code and the message (NULL: no memory). */
+char *vupi_ctl_error_line(const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* reset.c */
 void vupi_reset(vup_dev *d);             /* DEVICE_RESET, vup_dev_reset() */
@@ -394,6 +536,34 @@ void vupi_access_do(vup_dev *d, uint32_t region, uint64_t off,
  */
 int vupi_access_entry(vup_dev *d, const struct vup_cr_mbox_req *r,
                       uint64_t *val, char *why);
+
+/* signal.c */
+vup_pin *vupi_pin_find(const vup_dev *d, const char *name);
+vup_serial *vupi_serial_find(const vup_dev *d, const char *name);
+vup_value *vupi_value_find(const vup_dev *d, const char *name);
+/* set-pin: records what the outside drives and tells the model. */
+void vupi_pin_drive(vup_pin *pin, int level);
+/* inject: into the line's receive side, through the model's rx. */
+void vupi_serial_inject(vup_serial *s, const uint8_t *buf, size_t len);
+/* The offset of the oldest byte kept; the bytes from @off on (clamped to
+ * the oldest), *@len of them (NULL and 0: none). */
+uint64_t vupi_serial_oldest(const vup_serial *s);
+const uint8_t *vupi_serial_at(const vup_serial *s, uint64_t off,
+                              size_t *len);
+/* set-value: 0, or a negative errno with @why saying what is wrong. */
+int vupi_value_set(vup_value *v, double value, char *why, size_t whylen);
+/*
+ * Starts @w (kind, pin/level or serial/pattern/from, timeout, done and
+ * opaque filled): true if it is over at once (w->status says how), else
+ * it is pending and w->done is called when it is over.
+ */
+bool vupi_wait_start(vup_dev *d, struct vupi_wait *w);
+void vupi_wait_cancel(vup_dev *d, struct vupi_wait *w);
+/* The control channel opens: the waits' timer, recording serial output. */
+int vupi_signals_open(vup_dev *d);
+void vupi_signals_reset(vup_dev *d);     /* re-arms after a reset */
+void vupi_signals_client_gone(vup_dev *d);
+void vupi_signals_fini(vup_dev *d);
 
 /* clock.c */
 void vupi_clocks_reset(vup_dev *d);
@@ -512,6 +682,12 @@ ssize_t vupi_sendmsg_fds(int sock, const struct iovec *iov, size_t iovcnt,
 int vupi_send_all(int sock, const void *buf, size_t len, const int *fds,
                   size_t nfds);
 void vupi_close_fds(int *fds, size_t n);
+/*
+ * A non-blocking listening Unix socket bound at @path (a stale socket file
+ * is replaced; any other file is refused with -EEXIST), or a negative
+ * errno (-ENAMETOOLONG: the path does not fit).
+ */
+int vupi_unix_listen(const char *path, int backlog);
 
 /* dma.c: 0 or a positive errno for the reply */
 int vupi_dma_map(struct vupi_conn *c, const struct vupi_msg_dma_map *m,

@@ -21,11 +21,15 @@ void vupi_reset(vup_dev *d)
     }
     /* Last, so clock notifiers see their models already reset. */
     vupi_clocks_reset(d);
+    /* The control channel's waits keep their timeouts. */
+    vupi_signals_reset(d);
 }
 
 /* The client went away: forget what it owned, then reset. */
 void vupi_client_gone(vup_dev *d)
 {
+    /* Before the time goes: waits counted in it end first. */
+    vupi_signals_client_gone(d);
     vupi_irqs_client_gone(d);
     vupi_live_client_gone(&d->live);
     vupi_time_client_gone(d);

@@ -13,8 +13,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "server.h"
@@ -276,34 +274,20 @@ static void listen_ready(void *opaque, int fd, uint32_t events)
 
 int vupi_server_listen(vup_dev *d, const char *path)
 {
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    struct stat st;
     int fd, ret;
 
     if (d->server.listen_fd >= 0) {
         return vupi_fail(d, EBUSY, "already listening on %s", d->server.path);
     }
-    if (!path || strlen(path) >= sizeof(sa.sun_path)) {
+    fd = vupi_unix_listen(path, 4);
+    if (fd == -ENAMETOOLONG) {
         return vupi_fail(d, ENAMETOOLONG, "socket path too long");
     }
-    strcpy(sa.sun_path, path);
-    /* Replace a stale socket, never another kind of file. */
-    if (lstat(path, &st) == 0) {
-        if (!S_ISSOCK(st.st_mode)) {
-            return vupi_fail(d, EEXIST, "%s exists and is not a socket",
-                             path);
-        }
-        unlink(path);
+    if (fd == -EEXIST) {
+        return vupi_fail(d, EEXIST, "%s exists and is not a socket", path);
     }
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        return vupi_fail(d, errno, "socket: %s", strerror(errno));
-    }
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-        listen(fd, 4) < 0) {
-        ret = errno;
-        close(fd);
-        return vupi_fail(d, ret, "%s: %s", path, strerror(ret));
+        return vupi_fail(d, -fd, "%s: %s", path, strerror(-fd));
     }
     d->server.path = strdup(path);
     d->server.listen_fd = fd;

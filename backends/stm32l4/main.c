@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * vup-stm32l4: STM32L4x5 peripherals (USART1-3, RCC, TIM2/6/7) for QEMU's generic
- * vfio-user MCU board, served on one vfio-user socket.
+ * vup-stm32l4: STM32L4x5 peripherals (USART1-3, RCC, TIM2/6/7, GPIOA-H) for
+ * QEMU's generic vfio-user MCU board, served on one vfio-user socket, and
+ * optionally a control channel (--ctl) for the outside world.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,6 +34,12 @@ static const struct stm32l4_periph_info stm32l4_periphs[] = {
       STM32L4_TIM6_IRQ, STM32L4_TIM_BASIC },
     { "tim7",   STM32L4_MODEL_TIM,   STM32L4_TIM7_BASE,   STM32L4_PERIPH_SIZE,
       STM32L4_TIM7_IRQ, STM32L4_TIM_BASIC },
+#define GPIO_PORT(name, i) \
+    { name, STM32L4_MODEL_GPIO, STM32L4_GPIOA_BASE + (i) * STM32L4_PERIPH_SIZE, \
+      STM32L4_PERIPH_SIZE, STM32L4_NO_IRQ, i }
+    GPIO_PORT("gpioa", 0), GPIO_PORT("gpiob", 1), GPIO_PORT("gpioc", 2),
+    GPIO_PORT("gpiod", 3), GPIO_PORT("gpioe", 4), GPIO_PORT("gpiof", 5),
+    GPIO_PORT("gpiog", 6), GPIO_PORT("gpioh", 7),
 };
 #define NUM_PERIPHS (sizeof(stm32l4_periphs) / sizeof(stm32l4_periphs[0]))
 #define MAX_SERIALS 8
@@ -42,6 +49,7 @@ struct instance {
     struct stm32l4_usart *usart;
     struct stm32l4_rcc *rcc;
     struct stm32l4_tim *tim;
+    struct stm32l4_gpio *gpio;
 };
 
 struct serial_opt {
@@ -65,7 +73,12 @@ static void usage(FILE *f)
 "                           the others on null\n"
 "  -p, --periph LIST        comma-separated peripherals (default usart1,rcc)\n"
 "                           from: usart1, usart2, usart3, rcc, tim2, tim6,\n"
-"                           tim7\n"
+"                           tim7, gpioa .. gpioh\n"
+"  -c, --ctl PATH           open the control channel on the Unix socket PATH:\n"
+"                           newline-delimited JSON to list the peripherals,\n"
+"                           set and read pins, inject serial input, set\n"
+"                           values, wait for a pin or serial output in\n"
+"                           virtual time (vup-ctl; docs/control-channel.md)\n"
 "      --posted-writes      mark the windows' writes as posted (no reply)\n"
 "      --no-fast-path       serve by messages only: no shared live part, no\n"
 "                           register mirror, no shared-memory mailbox (for\n"
@@ -167,6 +180,7 @@ int main(int argc, char **argv)
         { "socket",        required_argument, NULL, 's' },
         { "serial",        required_argument, NULL, 'S' },
         { "periph",        required_argument, NULL, 'p' },
+        { "ctl",           required_argument, NULL, 'c' },
         { "posted-writes", no_argument,       NULL, 'P' },
         { "no-fast-path",  no_argument,       NULL, 'F' },
         { "spin-us",       required_argument, NULL, 'U' },
@@ -177,6 +191,7 @@ int main(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     const char *socket_path = NULL;
+    const char *ctl_path = NULL;
     const char *periph_list = "usart1,rcc";
     struct serial_opt serials[MAX_SERIALS];
     int num_serials = 0;
@@ -192,7 +207,7 @@ int main(int argc, char **argv)
     sigset_t sigs;
 
     memset(inst, 0, sizeof(inst));
-    while ((opt = getopt_long(argc, argv, "s:S:p:vhV", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "s:S:p:c:vhV", longopts, NULL)) != -1) {
         switch (opt) {
         case 's':
             socket_path = optarg;
@@ -207,6 +222,9 @@ int main(int argc, char **argv)
             break;
         case 'p':
             periph_list = optarg;
+            break;
+        case 'c':
+            ctl_path = optarg;
             break;
         case 'P':
             opts.mmio_flags |= VUP_CR_MMIO_POSTED_WRITES;
@@ -355,6 +373,9 @@ int main(int argc, char **argv)
         } else if (info->model == STM32L4_MODEL_TIM) {
             inst[j].tim = stm32l4_tim_create(d, info, &opts);
             ok = inst[j].tim != NULL;
+        } else if (info->model == STM32L4_MODEL_GPIO) {
+            inst[j].gpio = stm32l4_gpio_create(d, info, &opts);
+            ok = inst[j].gpio != NULL;
         } else {
             inst[j].rcc = stm32l4_rcc_create(d, info, &opts);
             ok = inst[j].rcc != NULL;
@@ -382,6 +403,12 @@ int main(int argc, char **argv)
         goto out;
     }
 
+    /* Before listening: its waits need the VIRTUAL_TIME capability. */
+    if (ctl_path && vup_dev_ctl_listen(d, ctl_path) < 0) {
+        fprintf(stderr, PROG ": --ctl %s: %s\n", ctl_path, vup_dev_error(d));
+        goto out;
+    }
+
     vup_dev_set_fast_path(d, fast_path);
     if (spin_us >= 0) {
         vup_dev_set_spin_us(d, (unsigned)spin_us);
@@ -403,16 +430,25 @@ int main(int argc, char **argv)
     }
 
     {
-        char line[512];
+        char line[1024];
         int len = snprintf(line, sizeof(line), PROG ": listening on %s:",
                            socket_path);
         for (int j = 0; j < num_inst && len < (int)sizeof(line); j++) {
             const struct stm32l4_periph_info *info = inst[j].info;
+            char irq[16] = "";
+
+            if (info->irq != STM32L4_NO_IRQ) {
+                snprintf(irq, sizeof(irq), "/irq%u", (unsigned)info->irq);
+            }
             len += snprintf(line + len, sizeof(line) - (size_t)len,
-                            " %s@0x%08x/irq%u%s%s", info->name,
-                            (unsigned)info->base, (unsigned)info->irq,
+                            " %s@0x%08x%s%s%s", info->name,
+                            (unsigned)info->base, irq,
                             serial_spec[j] ? "=" : "",
                             serial_spec[j] ? serial_spec[j] : "");
+        }
+        if (ctl_path && len < (int)sizeof(line)) {
+            snprintf(line + len, sizeof(line) - (size_t)len, " ctl=%s",
+                     ctl_path);
         }
         fprintf(stderr, "%s\n", line);
     }
@@ -439,6 +475,7 @@ out:
         stm32l4_usart_free(inst[j].usart);
         stm32l4_rcc_free(inst[j].rcc);
         stm32l4_tim_free(inst[j].tim);
+        stm32l4_gpio_free(inst[j].gpio);
     }
     if (sfd >= 0) {
         close(sfd);

@@ -15,7 +15,8 @@
  *   - CSR.RMVF clears the reset flags (CR.CSSON, CR.MSIRGSEL and
  *     APB2ENR.FWEN, set-only, are declared so);
  *   - frequencies, published as clock outputs (rcc_clocks[]): SYSCLK from
- *     MSI (range table), HSI16, HSE (48 MHz, QEMU's default) or PLLR
+ *     MSI (range table), HSI16, HSE (the control channel's value
+ *     "rcc.hse_hz", 48 MHz by default as QEMU's) or PLLR
  *     (src / M * N / R), the AHB/APB prescalers, the SysTick reference
  *     (HCLK/8), the APB timer clocks (x2 when the APB prescaler is not 1)
  *     and the USART kernel clocks selected by CCIPR, gated by their
@@ -207,9 +208,15 @@ REG32(CSR, 0x94)
 
 #define NO_SEL          (-1)
 
-/* Oscillator frequencies (QEMU's stm32l4x5_rcc: HSE defaults to 48 MHz). */
+/*
+ * Oscillator frequencies.  The HSE crystal is a board part: the value
+ * "rcc.hse_hz" of the control channel, 4 to 48 MHz (RM0351 6.2.1),
+ * 48 MHz by default as QEMU's stm32l4x5_rcc.
+ */
 #define HSI16_HZ        16000000u
-#define HSE_HZ          48000000u
+#define HSE_DEFAULT_HZ  48000000u
+#define HSE_MIN_HZ      4000000u
+#define HSE_MAX_HZ      48000000u
 #define LSE_HZ          32768u
 #define LSI_HZ          32000u
 
@@ -305,6 +312,7 @@ struct stm32l4_rcc {
     bool irq_level;
     uint32_t msi_hz;         /* kept over an out-of-range MSI range write */
     int clk[NUM_CLKS];       /* vup clock indexes */
+    vup_value *hse;          /* the crystal's frequency (a board part) */
 };
 
 static void rcc_update_irq(vup_periph *p)
@@ -320,6 +328,13 @@ static void rcc_update_irq(vup_periph *p)
 }
 
 /* ---- clock tree ------------------------------------------------------ */
+
+static uint64_t hse_hz(vup_periph *p)
+{
+    struct stm32l4_rcc *r = vup_periph_opaque(p);
+
+    return (uint64_t)vup_value_get(r->hse);
+}
 
 static bool osc_ready(vup_periph *p, enum rcc_osc_id id)
 {
@@ -355,7 +370,7 @@ static uint64_t pllr_hz(vup_periph *p, uint64_t msi)
         src = osc_ready(p, OSC_HSI16) ? HSI16_HZ : 0;
         break;
     case 3:
-        src = osc_ready(p, OSC_HSE) ? HSE_HZ : 0;
+        src = osc_ready(p, OSC_HSE) ? hse_hz(p) : 0;
         break;
     default:
         src = 0;
@@ -396,7 +411,7 @@ static void rcc_update_clocks(vup_periph *p)
     uint32_t sws = FIELD_EX32(cfgr, CFGR, SWS);
     uint64_t msi = msi_hz(p);
     uint64_t hsi = osc_ready(p, OSC_HSI16) ? HSI16_HZ : 0;
-    uint64_t hse = osc_ready(p, OSC_HSE) ? HSE_HZ : 0;
+    uint64_t hse = osc_ready(p, OSC_HSE) ? hse_hz(p) : 0;
     uint64_t lse = osc_ready(p, OSC_LSE) ? LSE_HZ : 0;
     const uint64_t sources[] = { msi, hsi, hse, pllr_hz(p, msi) };
     uint64_t hz[NUM_CLKS];
@@ -722,6 +737,20 @@ static const struct vup_reg rcc_regs[] = {
       .write = osc_write },
 };
 
+static const struct vup_value_desc hse_value = {
+    .name = "hse_hz", .unit = "Hz", .min = HSE_MIN_HZ, .max = HSE_MAX_HZ,
+    .initial = HSE_DEFAULT_HZ, .integer = true,
+};
+
+/* Another crystal: a running HSE (and what it feeds) changes at once. */
+static void hse_changed(void *opaque, double hz)
+{
+    struct stm32l4_rcc *r = opaque;
+
+    (void)hz;
+    rcc_update_clocks(r->p);
+}
+
 static void rcc_reset(vup_periph *p)
 {
     struct stm32l4_rcc *r = vup_periph_opaque(p);
@@ -759,6 +788,11 @@ struct stm32l4_rcc *stm32l4_rcc_create(vup_dev *d,
     }
     r->p = vup_dev_add_periph(d, &r->desc, r);
     if (!r->p) {
+        free(r);
+        return NULL;
+    }
+    r->hse = vup_periph_add_value(r->p, &hse_value, hse_changed, r);
+    if (!r->hse) {
         free(r);
         return NULL;
     }

@@ -41,11 +41,17 @@
 #define STM32L4_TIM6_IRQ        54u       /* TIM6_DACUNDER, shared with DAC */
 #define STM32L4_TIM7_BASE       0x40001400u
 #define STM32L4_TIM7_IRQ        55u
+/* GPIOA..GPIOH on AHB2, 0x400 apart (RM0351 2.2.2). */
+#define STM32L4_GPIOA_BASE      0x48000000u
+#define STM32L4_NUM_GPIO_PORTS  8u
+/* A peripheral without an interrupt line of its own (GPIO: EXTI's). */
+#define STM32L4_NO_IRQ          UINT32_MAX
 
 enum stm32l4_model {
     STM32L4_MODEL_USART,
     STM32L4_MODEL_RCC,
     STM32L4_MODEL_TIM,
+    STM32L4_MODEL_GPIO,
 };
 
 /* Timer kinds (tim.c). */
@@ -60,8 +66,9 @@ struct stm32l4_periph_info {
     enum stm32l4_model model;
     uint32_t base;
     uint32_t size;
-    uint32_t irq;              /* NVIC line */
-    unsigned variant;          /* model-specific kind (timers) */
+    uint32_t irq;              /* NVIC line, or STM32L4_NO_IRQ */
+    unsigned variant;          /* model-specific kind (timers), port
+                                  index (GPIO: 0 for A) */
 };
 
 /* Per-instance options main.c passes to the models. */
@@ -72,7 +79,7 @@ struct stm32l4_opts {
 /*
  * What every model gives vup_dev_add_periph() for an instance: the window
  * of @info with the registers @regs, and one level IRQ line (@irq, which
- * @desc points at, so both live in the instance).
+ * @desc points at, so both live in the instance), none for STM32L4_NO_IRQ.
  */
 static inline void stm32l4_periph_desc(struct vup_periph_desc *desc,
                                        struct vup_irq_desc *irq,
@@ -94,8 +101,8 @@ static inline void stm32l4_periph_desc(struct vup_periph_desc *desc,
         .mmio_flags = opts->mmio_flags,
         .regs = regs,
         .num_regs = num_regs,
-        .irqs = irq,
-        .num_irqs = 1,
+        .irqs = info->irq == STM32L4_NO_IRQ ? NULL : irq,
+        .num_irqs = info->irq == STM32L4_NO_IRQ ? 0 : 1,
         .reset = reset,
     };
 }
@@ -127,5 +134,13 @@ struct stm32l4_tim *stm32l4_tim_create(vup_dev *d,
                                        const struct stm32l4_opts *opts);
 /* Frees the instance: call after vup_dev_free(). */
 void stm32l4_tim_free(struct stm32l4_tim *t);
+
+/* gpio.c: pins "<name>.0" .. "<name>.15" on the control channel. */
+struct stm32l4_gpio;
+struct stm32l4_gpio *stm32l4_gpio_create(vup_dev *d,
+                                         const struct stm32l4_periph_info *info,
+                                         const struct stm32l4_opts *opts);
+/* Frees the instance: call after vup_dev_free(). */
+void stm32l4_gpio_free(struct stm32l4_gpio *g);
 
 #endif /* VUP_STM32L4_H */

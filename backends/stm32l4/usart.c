@@ -17,6 +17,9 @@
  *     arriving while UE or RE is clear are dropped, as on hardware.
  *   - One level interrupt line, high while any enabled status flag is set
  *     (same conditions as QEMU's model).
+ *   - The control channel sees the line as "<name>": what the model
+ *     transmits (wait-serial), and input injected into the receive path
+ *     above as if it came from the serial stream.
  *   - The kernel clock is the input clock "<name>_ker" (from the RCC in
  *     this process or, through QEMU, in another).  The baud rate it gives
  *     with BRR and CR1.OVER8 is logged whenever it changes while UE is set.
@@ -164,6 +167,7 @@ struct stm32l4_usart {
     struct vup_periph_desc desc;
     vup_periph *p;
     vup_chardev *chr;
+    vup_serial *serial;      /* the control channel's view of the line */
     bool irq_level;
     int ker_clk;             /* vup clock index of "<name>_ker" */
     uint64_t baud;           /* last logged, 0: none */
@@ -312,6 +316,7 @@ static void usart_tx(vup_periph *p)
     if (u->chr) {
         vup_chardev_write(u->chr, &ch, 1);
     }
+    vup_serial_tx(u->serial, &ch, 1);
     u->tx_pending = false;
     usart_set_isr(p, R_ISR_TXE_MASK | R_ISR_TC_MASK, 0);
 }
@@ -533,6 +538,12 @@ struct stm32l4_usart *stm32l4_usart_create(vup_dev *d,
     }
     u->p = vup_dev_add_periph(d, &u->desc, u);
     if (!u->p) {
+        free(u);
+        return NULL;
+    }
+    /* Injected input takes the path of the serial stream's. */
+    u->serial = vup_periph_add_serial(u->p, NULL, usart_rx, u);
+    if (!u->serial) {
         free(u);
         return NULL;
     }

@@ -18,6 +18,7 @@
 #define RCC_CR              REG32(RCC_BASE + 0x00)
 #define RCC_CFGR            REG32(RCC_BASE + 0x08)
 #define RCC_PLLCFGR         REG32(RCC_BASE + 0x0c)
+#define RCC_AHB2ENR         REG32(RCC_BASE + 0x4c)
 #define RCC_APB1ENR1        REG32(RCC_BASE + 0x58)
 #define RCC_APB2ENR         REG32(RCC_BASE + 0x60)
 #define RCC_CR_PLLON        (1u << 24)
@@ -34,6 +35,20 @@
 #define RCC_APB1ENR1_TIM6EN (1u << 4)
 #define RCC_APB1ENR1_TIM7EN (1u << 5)
 #define RCC_APB2ENR_USART1EN (1u << 14)
+#define RCC_AHB2ENR_GPIOEN(port) (1u << (port))   /* port 0: GPIOA */
+
+/* GPIOA..GPIOH, 0x400 apart (RM0351 8.5) */
+#define GPIOA_BASE          0x48000000u
+#define GPIOC_BASE          0x48000800u
+#define GPIO_MODER(b)       REG32((b) + 0x00)
+#define GPIO_OTYPER(b)      REG32((b) + 0x04)
+#define GPIO_PUPDR(b)       REG32((b) + 0x0c)
+#define GPIO_IDR(b)         REG32((b) + 0x10)
+#define GPIO_ODR(b)         REG32((b) + 0x14)
+#define GPIO_BSRR(b)        REG32((b) + 0x18)
+#define GPIO_MODE_INPUT     0x0u
+#define GPIO_MODE_OUTPUT    0x1u
+#define GPIO_PULL_UP        0x1u
 
 /* TIM2 (32-bit), TIM6/TIM7 (basic) */
 #define TIM2_BASE           0x40000000u

@@ -9,9 +9,11 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <json-c/json.h>
 
 #include "harness.h"
 #include "vup/cr.h"
@@ -19,7 +21,13 @@
 
 void harness_init(struct harness *h, const char *tag, const char *name)
 {
-    snprintf(h->dir, sizeof(h->dir), "/tmp/vup-%s-XXXXXX", tag);
+    const char *tmp = getenv("TMPDIR");
+
+    /* $TMPDIR if it leaves room for the socket's name (sun_path). */
+    if (!tmp || !tmp[0] || strlen(tmp) > 40) {
+        tmp = "/tmp";
+    }
+    snprintf(h->dir, sizeof(h->dir), "%s/vup-%s-XXXXXX", tmp, tag);
     assert_non_null(mkdtemp(h->dir));
     snprintf(h->path, sizeof(h->path), "%s/dev.sock", h->dir);
     h->dev = vup_dev_new(name);
@@ -166,4 +174,130 @@ void harness_send_msg(int s, uint16_t id, uint16_t cmd, uint32_t flags,
     assert_int_equal(vupi_sendmsg_fds(s, iov, len ? 2 : 1, fds, nfds,
                                       MSG_NOSIGNAL),
                      (ssize_t)(sizeof(hdr) + len));
+}
+
+/* ---- control-channel clients --------------------------------------------- */
+
+struct harness_ctl {
+    int fd;
+    char buf[1 << 17];
+    size_t len;
+};
+
+struct harness_ctl *harness_ctl_open(const char *path)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct harness_ctl *c = calloc(1, sizeof(*c));
+
+    assert_non_null(c);
+    assert_true(strlen(path) < sizeof(sa.sun_path));
+    strcpy(sa.sun_path, path);
+    c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(c->fd >= 0);
+    assert_int_equal(connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    return c;
+}
+
+void harness_ctl_close(struct harness_ctl *c)
+{
+    close(c->fd);
+    free(c);
+}
+
+int harness_ctl_fd(const struct harness_ctl *c)
+{
+    return c->fd;
+}
+
+void harness_ctl_send(struct harness_ctl *c, const void *data, size_t len)
+{
+    size_t off = 0;
+
+    while (off < len) {
+        ssize_t n = send(c->fd, (const char *)data + off, len - off,
+                         MSG_NOSIGNAL);
+
+        assert_true(n > 0);
+        off += (size_t)n;
+    }
+}
+
+char *harness_ctl_line(struct harness_ctl *c, int ms, bool *eof)
+{
+    *eof = false;
+    for (;;) {
+        char *nl = memchr(c->buf, '\n', c->len);
+        struct pollfd p = { .fd = c->fd, .events = POLLIN };
+        ssize_t n;
+
+        if (nl) {
+            size_t len = (size_t)(nl - c->buf);
+            char *line = strndup(c->buf, len);
+
+            c->len -= len + 1;
+            memmove(c->buf, nl + 1, c->len);
+            return line;
+        }
+        if (poll(&p, 1, ms) != 1) {
+            return NULL;
+        }
+        assert_true(c->len < sizeof(c->buf));
+        n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
+        if (n <= 0) {
+            *eof = true;
+            return NULL;
+        }
+        c->len += (size_t)n;
+    }
+}
+
+json_object *harness_ctl_reply(struct harness_ctl *c)
+{
+    bool eof;
+    char *line = harness_ctl_line(c, TIMEOUT_MS, &eof);
+    json_object *o;
+
+    if (!line) {
+        fail_msg("no reply (%s)", eof ? "connection closed" : "timeout");
+    }
+    o = json_tokener_parse(line);
+    if (!o || !json_object_is_type(o, json_type_object)) {
+        fail_msg("reply not a JSON object: %s", line);
+    }
+    free(line);
+    return o;
+}
+
+json_object *harness_ctl_req(struct harness_ctl *c, const char *line)
+{
+    harness_ctl_send(c, line, strlen(line));
+    harness_ctl_send(c, "\n", 1);
+    return harness_ctl_reply(c);
+}
+
+json_object *harness_json(json_object *o, const char *key)
+{
+    json_object *v = NULL;
+
+    if (!json_object_object_get_ex(o, key, &v)) {
+        fail_msg("no '%s' in %s", key, json_object_to_json_string(o));
+    }
+    return v;
+}
+
+void harness_ctl_assert_error(json_object *o, const char *code,
+                              const char *needle)
+{
+    const char *msg;
+
+    if (json_object_get_boolean(harness_json(o, "ok"))) {
+        fail_msg("not an error: %s", json_object_to_json_string(o));
+    }
+    assert_string_equal(json_object_get_string(harness_json(o, "code")),
+                        code);
+    msg = json_object_get_string(harness_json(o, "error"));
+    if (!strstr(msg, needle)) {
+        fail_msg("error '%s' does not say '%s'", msg, needle);
+    }
+    json_object_put(o);
 }

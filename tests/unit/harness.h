@@ -10,6 +10,7 @@
 #define VUP_TEST_HARNESS_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,7 +32,10 @@ struct harness {
 /* Extra setup once the device listens, before its thread starts. */
 typedef void harness_watch_fn(struct harness *h, void *opaque);
 
-/* Makes /tmp/vup-@tag-XXXXXX and a device called @name for the socket. */
+/*
+ * Makes $TMPDIR/vup-@tag-XXXXXX (/tmp without a short $TMPDIR) and a device
+ * called @name for the socket.
+ */
 void harness_init(struct harness *h, const char *tag, const char *name);
 
 /*
@@ -87,5 +91,30 @@ uint64_t harness_wait_event(int efd, int timeout_ms);
 void harness_send_msg(int s, uint16_t id, uint16_t cmd, uint32_t flags,
                       const void *payload, size_t len, const int *fds,
                       size_t nfds);
+
+/*
+ * A control-channel client (lib/ctl.c), as vup-ctl: lines out, reply
+ * lines in.  Failures are cmocka failures.
+ */
+struct json_object;
+struct harness_ctl;
+struct harness_ctl *harness_ctl_open(const char *path);
+void harness_ctl_close(struct harness_ctl *c);
+int harness_ctl_fd(const struct harness_ctl *c);
+void harness_ctl_send(struct harness_ctl *c, const void *data, size_t len);
+/*
+ * The next reply line (malloc'd, no newline), or NULL if none came within
+ * @ms; then *@eof says whether the server closed the connection instead.
+ */
+char *harness_ctl_line(struct harness_ctl *c, int ms, bool *eof);
+/* The next reply, a JSON object, within TIMEOUT_MS (json_object_put it). */
+struct json_object *harness_ctl_reply(struct harness_ctl *c);
+/* Sends @line and a newline; its reply. */
+struct json_object *harness_ctl_req(struct harness_ctl *c, const char *line);
+/* Member @key of @o, failing if there is none. */
+struct json_object *harness_json(struct json_object *o, const char *key);
+/* @o (put here) is an error reply with @code, its message has @needle. */
+void harness_ctl_assert_error(struct json_object *o, const char *code,
+                              const char *needle);
 
 #endif
