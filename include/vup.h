@@ -326,6 +326,15 @@ void vup_timer_arm_in(vup_timer *t, uint64_t delay_ns);
 void vup_timer_cancel(vup_timer *t);
 bool vup_timer_armed(const vup_timer *t);
 /*
+ * Says that when @t fires, its callback raises @p's LEVEL IRQ @n (if it is
+ * low).  QEMU then raises the line at the deadline itself, the instant an
+ * in-process timer would, instead of after asking the backend what the
+ * deadline did (docs/control-region.md, "Predicted lines"); the callback
+ * must still raise it, and the backend's answer is what holds.  Valid
+ * until @t is armed again or cancelled; call it after vup_timer_arm().
+ */
+void vup_timer_predict_irq(vup_timer *t, vup_periph *p, unsigned n);
+/*
  * The device's virtual time: the last vtime_ns QEMU wrote, or inside a
  * timer callback that timer's deadline (<= QEMU's time).  0 before QEMU
  * wrote one.

@@ -110,6 +110,12 @@ static bool access_ok(uint8_t n)
 bool vup_cr_lines_in_live(const struct vup_cr_view *v)
 {
     return v->cap_doorbell && v->hdr->version_minor >= 3 &&
+           v->hdr->live_size >= VUP_CR_LIVE_SIZE_1_3;
+}
+
+bool vup_cr_predicts_lines(const struct vup_cr_view *v)
+{
+    return v->cap_vtime && v->hdr->version_minor >= 4 &&
            v->hdr->live_size >= sizeof(struct vup_cr_live);
 }
 

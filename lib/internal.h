@@ -117,6 +117,7 @@ struct vup_timer {
     void *opaque;
     bool armed;
     uint64_t deadline;             /* virtual ns, valid when armed */
+    int predicted_irq;             /* LEVEL line it raises, -1: none said */
 };
 
 struct vupi_timers {
@@ -586,6 +587,8 @@ uint32_t vupi_irqs_add(vup_dev *d, vup_periph *p);
 void vupi_irq_set_fd(vup_dev *d, uint32_t index, int fd);
 void vupi_irqs_lower(vup_dev *d);        /* every level low (reset) */
 void vupi_irqs_client_gone(vup_dev *d);  /* closes the eventfds */
+/* True if @p's IRQ @n exists and is LEVEL; logs why not, for @what. */
+bool vupi_irq_is_level(vup_periph *p, unsigned n, const char *what);
 
 /* cr-encode.c */
 /* Builds d->cr at freeze (after the mirror: it lists what is mapped). */
@@ -630,7 +633,8 @@ bool vupi_live_set_irq(struct vupi_live *l, unsigned index, bool level);
 void vupi_live_pulse(struct vupi_live *l, unsigned index);
 bool vupi_live_set_clock(struct vupi_live *l, unsigned i, uint64_t hz);
 void vupi_live_put_clock(struct vupi_live *l, unsigned i, uint64_t hz);
-bool vupi_live_set_deadline(struct vupi_live *l, uint64_t deadline_ns);
+bool vupi_live_set_deadline(struct vupi_live *l, uint64_t deadline_ns,
+                            const uint32_t raise[VUP_CR_MAX_IRQS / 32]);
 void vupi_live_put_deadline(struct vupi_live *l, uint64_t deadline_ns);
 /* QEMU wrote vtime_ns by message: kept unless the part is shared. */
 void vupi_live_put_vtime(struct vupi_live *l, uint64_t vtime_ns);

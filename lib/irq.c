@@ -67,6 +67,11 @@ static struct vupi_irq *periph_irq(vup_periph *p, unsigned n, uint32_t flags,
     return q;
 }
 
+bool vupi_irq_is_level(vup_periph *p, unsigned n, const char *what)
+{
+    return periph_irq(p, n, VUP_CR_IRQ_LEVEL, what) != NULL;
+}
+
 void vup_irq_set(vup_periph *p, unsigned n, bool level)
 {
     if (periph_irq(p, n, VUP_CR_IRQ_LEVEL, "vup_irq_set")) {

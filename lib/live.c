@@ -101,12 +101,17 @@ void vupi_live_put_clock(struct vupi_live *l, unsigned i, uint64_t hz)
     l->part->clock_hz[i] = hz;
 }
 
-bool vupi_live_set_deadline(struct vupi_live *l, uint64_t deadline_ns)
+/* The deadline and (1.4) the lines it raises: one seq bump for both. */
+bool vupi_live_set_deadline(struct vupi_live *l, uint64_t deadline_ns,
+                            const uint32_t raise[VUP_CR_MAX_IRQS / 32])
 {
-    if (l->part->deadline_ns == deadline_ns) {
+    if (l->part->deadline_ns == deadline_ns &&
+        !memcmp(l->part->deadline_raise, raise,
+                sizeof(l->part->deadline_raise))) {
         return false;
     }
     l->part->deadline_ns = deadline_ns;
+    memcpy(l->part->deadline_raise, raise, sizeof(l->part->deadline_raise));
     changed(l);
     return true;
 }

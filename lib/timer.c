@@ -38,7 +38,8 @@ vup_timer *vup_timer_new(vup_dev *d, vup_timer_fn fn, void *opaque)
     if (!t) {
         return NULL;
     }
-    *t = (struct vup_timer){ .dev = d, .fn = fn, .opaque = opaque };
+    *t = (struct vup_timer){ .dev = d, .fn = fn, .opaque = opaque,
+                             .predicted_irq = -1 };
     if (!d->timers.virtual_time) {
         d->timers.virtual_time = true;
         vupi_live_put_deadline(&d->live, VUP_CR_NO_DEADLINE);
@@ -47,9 +48,13 @@ vup_timer *vup_timer_new(vup_dev *d, vup_timer_fn fn, void *opaque)
     return t;
 }
 
-/* Publishes the earliest deadline (the live part bumps seq if it changed). */
+/*
+ * Publishes the earliest deadline and the lines the timers due then said
+ * they raise (the live part bumps seq if either changed).
+ */
 static void update_deadline(vup_dev *d)
 {
+    uint32_t raise[VUP_CR_MAX_IRQS / 32] = { 0 };
     uint64_t next = VUP_CR_NO_DEADLINE;
 
     if (!d->timers.virtual_time) {
@@ -60,9 +65,14 @@ static void update_deadline(vup_dev *d)
             next = d->timers.timer[i]->deadline;
         }
     }
-    if (next != d->live.part->deadline_ns) {
-        vupi_live_set_deadline(&d->live, next);
+    for (size_t i = 0; i < d->timers.num; i++) {
+        const vup_timer *t = d->timers.timer[i];
+
+        if (t->armed && t->deadline == next && t->predicted_irq >= 0) {
+            raise[t->predicted_irq / 32] |= 1u << (t->predicted_irq % 32);
+        }
     }
+    vupi_live_set_deadline(&d->live, next, raise);
 }
 
 void vup_timer_free(vup_timer *t)
@@ -90,6 +100,16 @@ void vup_timer_arm(vup_timer *t, uint64_t when_ns)
     /* Time never goes back for a model: a past deadline means now. */
     t->deadline = when_ns < now ? now : when_ns;
     t->armed = true;
+    t->predicted_irq = -1;
+    update_deadline(t->dev);
+}
+
+void vup_timer_predict_irq(vup_timer *t, vup_periph *p, unsigned n)
+{
+    if (!t->armed || !vupi_irq_is_level(p, n, "vup_timer_predict_irq")) {
+        return;
+    }
+    t->predicted_irq = (int)(p->irq_base + n);
     update_deadline(t->dev);
 }
 
@@ -105,6 +125,7 @@ void vup_timer_cancel(vup_timer *t)
 {
     if (t->armed) {
         t->armed = false;
+        t->predicted_irq = -1;
         update_deadline(t->dev);
     }
 }

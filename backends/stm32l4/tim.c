@@ -336,8 +336,25 @@ static void tim_update(struct stm32l4_tim *t)
     if (wait) {
         uint64_t next = update_tick(t);
         uint64_t cmp = compare_tick(t);
+        uint32_t due = 0;       /* the flags that wake-up sets */
+
+        if (next <= cmp) {      /* as tim_sync() does at an overflow */
+            if (!(vup_reg_get(p, A_CR1) & R_CR1_UDIS_MASK)) {
+                due |= R_SR_UIF_MASK;
+            }
+            if (t->v->cc1 && vup_reg_get(p, A_CCR1) == 0) {
+                due |= R_SR_CC1IF_MASK;
+            }
+        }
+        if (t->v->cc1 && cmp <= next) {
+            due |= R_SR_CC1IF_MASK;
+        }
 
         vup_timer_arm(t->timer, tick_time(t, cmp < next ? cmp : next));
+        /* If enabled, they raise the line: QEMU can do it at the instant. */
+        if (!level && (due & dier & t->v->irq_mask)) {
+            vup_timer_predict_irq(t->timer, p, 0);
+        }
     } else {
         vup_timer_cancel(t->timer);
     }

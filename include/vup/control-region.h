@@ -34,7 +34,8 @@
 
 #define VUP_CR_MAGIC            0x43505556u /* "VUPC" read as bytes */
 #define VUP_CR_VERSION_MAJOR    1u
-#define VUP_CR_VERSION_MINOR    3u  /* 1.1: mailbox; 1.2: DIRECT; 1.3: pulses */
+#define VUP_CR_VERSION_MINOR    4u  /* 1.1: mailbox; 1.2: DIRECT; 1.3: pulses;
+                                       1.4: predicted lines */
 
 /* Bounds every reader enforces before trusting anything. */
 #define VUP_CR_MAX_DESC_SIZE    65536u
@@ -197,10 +198,15 @@ struct vup_cr_live {
     uint64_t clock_hz[VUP_CR_MAX_CLOCKS];     /* B: outputs, Q: inputs */
     /* 1.3, where live_size covers it: */
     uint8_t  irq_pulses[VUP_CR_MAX_IRQS];     /* B: EDGE pulses, mod 256 */
+    /* 1.4, where live_size covers it: */
+    uint32_t deadline_raise[VUP_CR_MAX_IRQS / 32]; /* B: LEVEL lines that the
+                                                      deadline sets to 1 */
 };
 
 /* The live part of a 1.0 to 1.2 backend; 1.3 fields exist if they fit. */
 #define VUP_CR_LIVE_SIZE_MIN    offsetof(struct vup_cr_live, irq_pulses)
+/* The live part of a 1.3 backend; 1.4 fields exist if they fit. */
+#define VUP_CR_LIVE_SIZE_1_3    offsetof(struct vup_cr_live, deadline_raise)
 
 /*
  * Memory ordering of the mapped live part (docs/control-region.md): the
@@ -276,8 +282,9 @@ _Static_assert(sizeof(struct vup_cr_clock) == 56, "vup_cr_clock");
 _Static_assert(sizeof(struct vup_cr_memory) == 64, "vup_cr_memory");
 _Static_assert(sizeof(struct vup_cr_cpu) == 48, "vup_cr_cpu");
 _Static_assert(sizeof(struct vup_cr_cap) == 24, "vup_cr_cap");
-_Static_assert(sizeof(struct vup_cr_live) == 296, "vup_cr_live");
+_Static_assert(sizeof(struct vup_cr_live) == 312, "vup_cr_live");
 _Static_assert(VUP_CR_LIVE_SIZE_MIN == 168, "vup_cr_live 1.0");
+_Static_assert(VUP_CR_LIVE_SIZE_1_3 == 296, "vup_cr_live 1.3");
 _Static_assert(sizeof(struct vup_cr_mbox_req) == 32, "vup_cr_mbox_req");
 _Static_assert(sizeof(struct vup_cr_mailbox) == 128 + 32 * VUP_CR_MBOX_SLOTS,
                "vup_cr_mailbox");

@@ -80,6 +80,13 @@ int vup_cr_decode(const void *buf, size_t len,
  */
 bool vup_cr_lines_in_live(const struct vup_cr_view *view);
 
+/*
+ * From 1.4, with virtual time, the live part also says which LEVEL lines
+ * the next deadline raises (deadline_raise): the client raises them when
+ * the deadline is reached, without waiting for the backend's answer.
+ */
+bool vup_cr_predicts_lines(const struct vup_cr_view *view);
+
 /* "mmio", "irq", ... or "unknown". */
 const char *vup_cr_entry_type_name(uint32_t type);
 

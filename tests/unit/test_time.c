@@ -30,10 +30,11 @@
  * "tm": ARM = delay in ns from now (0 cancels), PERIOD = re-arm interval,
  * FIRES/LAST = count and vup_dev_now_ns() of the callback; each firing
  * raises the level line.  ARM2 arms a second timer (order checks), HZ sets
- * the "shared" output clock.
+ * the "shared" output clock, PREDICT arms the first like ARM and says the
+ * firing raises the line.
  */
 enum { ARM = 0x00, PERIOD = 0x04, FIRES = 0x08, LAST = 0x0c, ARM2 = 0x10,
-       HZ = 0x14, ACK = 0x18 };
+       HZ = 0x14, ACK = 0x18, PREDICT = 0x1c };
 
 struct model {
     vup_periph *p;
@@ -80,6 +81,18 @@ static void arm_write(vup_periph *p, const struct vup_reg *r, uint32_t old,
     }
 }
 
+static void predict_write(vup_periph *p, const struct vup_reg *r,
+                          uint32_t old, uint32_t value, uint32_t written)
+{
+    struct model *m = vup_periph_opaque(p);
+
+    (void)r;
+    (void)old;
+    (void)written;
+    vup_timer_arm_in(m->t, value);
+    vup_timer_predict_irq(m->t, p, 0);
+}
+
 static void hz_write(vup_periph *p, const struct vup_reg *r, uint32_t old,
                      uint32_t value, uint32_t written)
 {
@@ -118,6 +131,7 @@ static const struct vup_reg tm_regs[] = {
     { .name = "HZ", .offset = HZ, .write = hz_write },
     { .name = "ACK", .offset = ACK, VUP_FIELDS(ack_fields),
       .write = ack_write },
+    { .name = "PREDICT", .offset = PREDICT, .write = predict_write },
 };
 
 static const struct vup_irq_desc tm_irqs[] = {
@@ -241,6 +255,11 @@ static void set_vtime(struct fixture *f, uint64_t ns, bool posted)
     assert_int_equal(vup_client_write(f->h.c, 0, f->h.live +
                                       offsetof(struct vup_cr_live, vtime_ns),
                                       &ns, 8, posted), 0);
+}
+
+static uint32_t raise_bits(struct fixture *f)
+{
+    return (uint32_t)live64(f, offsetof(struct vup_cr_live, deadline_raise));
 }
 
 static uint32_t level(struct fixture *f)
@@ -426,6 +445,46 @@ static void test_clock_routed_inside_device(void **state)
     assert_int_equal(model.shared_hz, 500);
 }
 
+/* 1.4: the lines the deadline raises, published with it. */
+static void test_timer_predicted_line(void **state)
+{
+    struct fixture *f = *state;
+
+    set_vtime(f, 5000, true);
+    wr(f, PREDICT, 1000);
+    assert_int_equal(deadline(f), 6000);
+    assert_int_equal(raise_bits(f), 1u << 0);     /* the line, index 0 */
+
+    /* Armed again without a prediction: none holds any more. */
+    wr(f, ARM, 2000);
+    assert_int_equal(deadline(f), 7000);
+    assert_int_equal(raise_bits(f), 0);
+
+    /* Only the timers due at the published deadline count. */
+    wr(f, PREDICT, 3000);
+    wr(f, ARM2, 1500);
+    assert_int_equal(deadline(f), 6500);
+    assert_int_equal(raise_bits(f), 0);
+    wr(f, ARM2, 0);
+    assert_int_equal(deadline(f), 8000);
+    assert_int_equal(raise_bits(f), 1u << 0);
+
+    /* It fires: the callback raised the line, nothing is predicted. */
+    set_vtime(f, 8000, false);
+    assert_int_equal(rd(f, FIRES), 1);
+    assert_int_equal(level(f) & 1u, 1u);
+    assert_int_equal(deadline(f), VUP_CR_NO_DEADLINE);
+    assert_int_equal(raise_bits(f), 0);
+
+    /* Cancelled: gone with the deadline. */
+    wr(f, ACK, 1);
+    wr(f, PREDICT, 1000);
+    assert_int_equal(raise_bits(f), 1u << 0);
+    wr(f, ARM, 0);
+    assert_int_equal(deadline(f), VUP_CR_NO_DEADLINE);
+    assert_int_equal(raise_bits(f), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -435,6 +494,7 @@ int main(void)
         T(test_timer_periodic_and_late),
         T(test_timer_order_and_cancel),
         T(test_timer_reset_cancels),
+        T(test_timer_predicted_line),
         T(test_doorbell),
         T(test_clock_input_notify),
         T(test_clock_routed_inside_device),
