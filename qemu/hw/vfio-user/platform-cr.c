@@ -187,6 +187,7 @@ static bool vfio_user_platform_build(VFIOUserPlatform *vdev,
      * line, and nothing to poll per line at a synchronisation point.
      */
     vdev->lines_in_live = vup_cr_lines_in_live(v);
+    vdev->predicts = vup_cr_predicts_lines(v);
 
     for (i = 0; i < v->num_irq; i++) {
         if (!vdev->lines_in_live &&

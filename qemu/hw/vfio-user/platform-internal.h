@@ -132,6 +132,9 @@ struct VFIOUserPlatform {
     uint32_t doorbell_index;     /* its vfio IRQ index */
     /* The live part carries every line (1.3 with a doorbell): no eventfd */
     bool lines_in_live;
+    /* It says which lines the deadline raises (1.4 with virtual time) */
+    bool predicts;
+    uint32_t deadline_raise[VUP_CR_MAX_IRQS / 32];
     EventNotifier doorbell;
     bool doorbell_active;
 
@@ -141,6 +144,7 @@ struct VFIOUserPlatform {
     bool syncing;
     bool resync;
     QEMUBH *sync_bh;             /* after posted writes */
+    QEMUBH *confirm_bh;          /* tells a predicted deadline's time */
     QEMUTimer *deadline_timer;   /* QEMU_CLOCK_VIRTUAL */
     uint64_t deadline_ns;        /* armed for, VUP_CR_NO_DEADLINE = none */
     uint64_t vtime_sent;         /* last vtime_ns told, UINT64_MAX: none */
@@ -208,6 +212,7 @@ void vfio_user_platform_live_load(VFIOUserPlatform *vdev,
 /* platform-sync.c */
 void vfio_user_platform_sync(VFIOUserPlatform *vdev);
 void vfio_user_platform_sync_bh(void *opaque);
+void vfio_user_platform_confirm_bh(void *opaque);
 bool vfio_user_platform_pre_access(VFIOUserPlatform *vdev, bool post);
 bool vfio_user_platform_send_vtime(VFIOUserPlatform *vdev);
 void vfio_user_platform_deadline_cb(void *opaque);

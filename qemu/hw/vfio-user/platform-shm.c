@@ -429,6 +429,11 @@ void vfio_user_platform_live_load(VFIOUserPlatform *vdev,
                      qatomic_read((uint64_t *)&l->irq_pulses[i]));
         }
     }
+    if (vdev->predicts) {
+        for (i = 0; i < ARRAY_SIZE(live->deadline_raise); i++) {
+            live->deadline_raise[i] = qatomic_read(&l->deadline_raise[i]);
+        }
+    }
 }
 
 /*

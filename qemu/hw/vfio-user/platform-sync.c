@@ -27,6 +27,7 @@
 #include "qemu/atomic.h"
 #include "qemu/bswap.h"
 #include "qemu/main-loop.h"
+#include "exec/icount.h"
 #include "hw/irq.h"
 #include "hw/qdev-clock.h"
 #include "hw/vfio-user/trace.h"
@@ -231,8 +232,9 @@ static void vfio_user_platform_sync_once(VFIOUserPlatform *vdev)
         vfio_user_platform_live_load(vdev, &live);
     } else if (vfio_user_platform_region_read(vdev, vdev->cr_index,
                                               vdev->live_offset, &live,
+                                              vdev->predicts ? sizeof(live) :
                                               vdev->lines_in_live ?
-                                              sizeof(live) :
+                                              VUP_CR_LIVE_SIZE_1_3 :
                                               VUP_CR_LIVE_SIZE_MIN, &err) !=
                VUP_IO_OK) {
         vfio_user_platform_fail(vdev, err, "reading the live part");
@@ -270,6 +272,45 @@ static void vfio_user_platform_sync_once(VFIOUserPlatform *vdev)
     if (vdev->has_vtime && !vdev->failed) {
         vfio_user_platform_set_deadline(vdev, le64_to_cpu(live.deadline_ns));
     }
+    if (vdev->predicts) {
+        for (i = 0; i < ARRAY_SIZE(live.deadline_raise); i++) {
+            vdev->deadline_raise[i] = le32_to_cpu(live.deadline_raise[i]);
+        }
+    }
+}
+
+/*
+ * The deadline is reached: raise the lines the backend said it raises
+ * then, now, as an in-process timer's callback would, rather than after
+ * the round trip that asks it (the vCPU runs on meanwhile).  The record
+ * of applied levels is updated too, so the synchronisation that follows
+ * lowers a line again if the backend's answer differs.
+ */
+static bool vfio_user_platform_raise_predicted(VFIOUserPlatform *vdev)
+{
+    bool raised = false;
+    unsigned int w;
+
+    for (w = 0; w < ARRAY_SIZE(vdev->deadline_raise); w++) {
+        uint32_t raise = vdev->deadline_raise[w] & ~vdev->irq_level[w];
+
+        vdev->deadline_raise[w] = 0;
+        while (raise) {
+            unsigned int bit = ctz32(raise);
+            VFIOUserPlatformIRQ *irq = vdev->irq_by_index[w * 32 + bit];
+
+            raise &= raise - 1;
+            if (irq && (irq->e->flags & VUP_CR_IRQ_LEVEL)) {
+                trace_vfio_user_platform_irq_predicted(vdev->socket,
+                                                       irq->e->name,
+                                                       irq->e->line);
+                vdev->irq_level[w] |= 1u << bit;
+                vfio_user_platform_set_irq(vdev, irq, true);
+                raised = true;
+            }
+        }
+    }
+    return raised;
 }
 
 /*
@@ -299,6 +340,17 @@ void vfio_user_platform_sync_bh(void *opaque)
     vfio_user_platform_sync(opaque);
 }
 
+void vfio_user_platform_confirm_bh(void *opaque)
+{
+    VFIOUserPlatform *vdev = opaque;
+
+    if (!vdev->failed && vdev->vbasedev.proxy) {
+        vfio_user_platform_tell_vtime(vdev,
+                                      qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL),
+                                      true);
+    }
+}
+
 void vfio_user_platform_deadline_cb(void *opaque)
 {
     VFIOUserPlatform *vdev = opaque;
@@ -309,6 +361,18 @@ void vfio_user_platform_deadline_cb(void *opaque)
     trace_vfio_user_platform_deadline_fire(vdev->socket, vdev->deadline_ns);
     /* Re-armed by the sync below if the backend still wants a wake-up. */
     vdev->deadline_ns = VUP_CR_NO_DEADLINE;
+    if (vdev->predicts && vfio_user_platform_raise_predicted(vdev) &&
+        vdev->doorbell_active && !icount_enabled()) {
+        /*
+         * Tell the backend from a bottom half, which confirms by its
+         * doorbell: a message sent here, let alone a wait for its answer,
+         * would hold the BQL, which the vCPU needs to take the interrupt
+         * just raised.  Under -icount the vCPU is stopped while timers
+         * run, and the wait below keeps runs deterministic.
+         */
+        qemu_bh_schedule(vdev->confirm_bh);
+        return;
+    }
     if (vfio_user_platform_send_vtime(vdev)) {
         vfio_user_platform_sync(vdev);
     }

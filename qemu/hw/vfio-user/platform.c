@@ -388,6 +388,7 @@ static void vfio_user_platform_put(VFIOUserPlatform *vdev)
     vfio_user_platform_irqs_exit(vdev);
     g_clear_pointer(&vdev->deadline_timer, timer_free);
     g_clear_pointer(&vdev->sync_bh, qemu_bh_delete);
+    g_clear_pointer(&vdev->confirm_bh, qemu_bh_delete);
     g_clear_pointer(&vdev->reconnect_timer, timer_free);
     g_clear_pointer(&vdev->drop_bh, qemu_bh_delete);
     vfio_device_detach(vbasedev);
@@ -613,6 +614,10 @@ static void vfio_user_platform_realize(DeviceState *dev, Error **errp)
         vdev->deadline_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL,
                                             vfio_user_platform_deadline_cb,
                                             vdev);
+        vdev->confirm_bh = aio_bh_new_guarded(qemu_get_aio_context(),
+                                              vfio_user_platform_confirm_bh,
+                                              vdev,
+                                              &dev->mem_reentrancy_guard);
     }
     vdev->drop_bh = aio_bh_new_guarded(qemu_get_aio_context(),
                                        vfio_user_platform_drop_bh, vdev,
