@@ -575,7 +575,10 @@ def irq_ext(args, mode):
             raise RuntimeError("bench_irq: no 'ready'")
         v = [int(line[2:]) * TICK_NS for _, line in b.stream.lines
              if re.match(rb"^V -?\d+$", line)]
-        return v, echo_rtt(b.stream, b, args.irq_samples)
+        # The core's own SysTick in the same QEMU: the in-process reference.
+        s = [int(line[2:]) * TICK_NS for _, line in b.stream.lines
+             if re.match(rb"^S -?\d+$", line)]
+        return (v, s), echo_rtt(b.stream, b, args.irq_samples)
 
 
 def bench_irq(args, R):
@@ -583,7 +586,8 @@ def bench_irq(args, R):
     modes = ext_modes(args, R, "irq")
     for key, got in started(R, "irq", modes, irq_ext, args,
                             what=" (TIM6 deadline -> ISR; USART RX -> ISR)"):
-        res[f"{key}_virtual_ns"], res[f"{key}_rx_s"] = got
+        (res[f"{key}_virtual_ns"], res[f"{key}_systick_ns"]), \
+            res[f"{key}_rx_s"] = got
     with Procs() as ps:
         log("irq: in-process (USART RX -> ISR)")
         q = qemu_inproc(ps, FW / "bench_irq.elf", stdin=True, serial="mon:stdio")

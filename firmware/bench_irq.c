@@ -10,6 +10,11 @@
  *    is the guest-visible delay from the backend's deadline to the first
  *    ISR instruction.  Printed as  V <ticks>  (one line per sample), then
  *    V done, or V none without a timer.
+ *    The same for the core's own, in-process SysTick, as the reference an
+ *    external timer is held to: its interrupt when the counter reloads
+ *    after PERIOD ticks; the ISR's first act reads CVR, so
+ *      latency = PERIOD - 1 - CVR
+ *    ticks since the reload.  Printed as  S <ticks>, then S done.
  * 2. Host time: prints "ready"; then the USART1 RX interrupt handler's
  *    first act writes '!' to TDR (and it then drains RDR); the host
  *    timestamps its byte in and the '!' out.
@@ -20,7 +25,14 @@
 #define PERIOD  4000u   /* 1 ms at 4 MHz */
 #define SAMPLES 20u
 
-static volatile uint32_t isr_cvr, fired;
+static volatile uint32_t isr_cvr, fired, systick_cvr, systick_fired;
+
+void SysTick_Handler(void)
+{
+    systick_cvr = SYST_CVR;     /* first: this is the measurement */
+    SYST_CSR = 0;
+    systick_fired = 1;
+}
 
 void TIM6_DAC_IRQHandler(void)
 {
@@ -48,6 +60,29 @@ void USART1_IRQHandler(void)
             (void)USART_RDR(USART1_BASE);
         }
     }
+}
+
+static void put_latency(const char *tag, int32_t lat)
+{
+    uart1_puts(tag);
+    uart1_puts(lat < 0 ? " -" : " ");
+    uart1_putdec(lat < 0 ? (uint32_t)-lat : (uint32_t)lat);
+    uart1_puts("\r\n");
+}
+
+static void systick_latency(void)
+{
+    for (uint32_t i = 0; i < SAMPLES; i++) {
+        systick_fired = 0;
+        SYST_RVR = PERIOD - 1u;
+        SYST_CVR = 0;
+        SYST_CSR = SYST_CSR_ENABLE | SYST_CSR_TICKINT | SYST_CSR_CLKSOURCE;
+        while (!systick_fired) {
+            wfi();
+        }
+        put_latency("S", (int32_t)(PERIOD - 1u) - (int32_t)systick_cvr);
+    }
+    uart1_puts("S done\r\n");
 }
 
 static void virtual_latency(void)
@@ -87,13 +122,11 @@ static void virtual_latency(void)
         while (!fired) {
             wfi();
         }
-        int32_t lat = (int32_t)((s0 - isr_cvr) & 0xffffffu) - (int32_t)PERIOD;
-
-        uart1_puts(lat < 0 ? "V -" : "V ");
-        uart1_putdec(lat < 0 ? (uint32_t)-lat : (uint32_t)lat);
-        uart1_puts("\r\n");
+        put_latency("V", (int32_t)((s0 - isr_cvr) & 0xffffffu) -
+                         (int32_t)PERIOD);
     }
     nvic_disable_irq(TIM6_IRQn);
+    SYST_CSR = 0;
     uart1_puts("V done\r\n");
 }
 
@@ -102,6 +135,7 @@ int main(void)
     uart1_init(115200, 0);
     uart1_puts("bench_irq\r\n");
     virtual_latency();
+    systick_latency();
     USART_CR1(USART1_BASE) |= USART_CR1_RXNEIE;
     nvic_enable_irq(USART1_IRQn);
     uart1_puts("ready\r\n");
