@@ -99,7 +99,7 @@ static int send_request(vup_periph *p, uint16_t cmd, uint64_t gpa, void *buf,
     }
     r = vupi_dma_pending_new(c);
     if (!r) {
-        char why[VUPI_WHY_LEN];
+        char why[VUPI_DMA_WHY_LEN];
 
         snprintf(why, sizeof(why), "DMA: %u requests already wait for their "
                  "replies, the most allowed", VUPI_DMA_MAX_PENDING);
@@ -149,7 +149,7 @@ static int dma_rw(vup_periph *p, uint64_t gpa, void *buf, size_t len,
 {
     vup_dev *d;
     struct vupi_conn *c;
-    char why[VUPI_WHY_LEN];
+    char why[VUPI_DMA_WHY_LEN];
     bool mmapped;
     int err;
 

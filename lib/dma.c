@@ -129,12 +129,12 @@ int vupi_dma_check(const struct vupi_conn *c, uint64_t gpa, uint64_t len,
                    uint32_t perm, bool *all_mmapped, char *why)
 {
     const char *what = perm & VFIO_DMA_MAP_FLAG_WRITE ? "write" : "read";
-    char maps[VUPI_WHY_LEN];
+    char maps[VUPI_DMA_WHY_LEN];
     uint64_t at = gpa, end;
 
     *all_mmapped = true;
     if (len > UINT64_MAX - gpa) {
-        snprintf(why, VUPI_WHY_LEN, "DMA %s of 0x%" PRIx64 " bytes at 0x%"
+        snprintf(why, VUPI_DMA_WHY_LEN, "DMA %s of 0x%" PRIx64 " bytes at 0x%"
                  PRIx64 " wraps around the address space", what, len, gpa);
         return EFAULT;
     }
@@ -144,13 +144,13 @@ int vupi_dma_check(const struct vupi_conn *c, uint64_t gpa, uint64_t len,
 
         if (!m) {
             describe_maps(c, maps, sizeof(maps));
-            snprintf(why, VUPI_WHY_LEN, "DMA %s of 0x%" PRIx64 " bytes at 0x%"
+            snprintf(why, VUPI_DMA_WHY_LEN, "DMA %s of 0x%" PRIx64 " bytes at 0x%"
                      PRIx64 ": 0x%" PRIx64 " is not in guest memory the "
                      "client mapped (mapped: %s)", what, len, gpa, at, maps);
             return EFAULT;
         }
         if (!(m->flags & perm)) {
-            snprintf(why, VUPI_WHY_LEN, "DMA %s of 0x%" PRIx64 " bytes at 0x%"
+            snprintf(why, VUPI_DMA_WHY_LEN, "DMA %s of 0x%" PRIx64 " bytes at 0x%"
                      PRIx64 ": the map 0x%" PRIx64 "+0x%" PRIx64 " is not "
                      "%s", what, len, gpa, m->iova, m->size,
                      perm & VFIO_DMA_MAP_FLAG_WRITE ? "writable" : "readable");
@@ -271,7 +271,7 @@ int vupi_dma_reply(vup_dev *d, const struct vupi_msg_hdr *h,
         }
     }
     if (!r || r->command != h->command) {
-        snprintf(why, VUPI_WHY_LEN, "a %s reply with id %u, but no such "
+        snprintf(why, VUPI_DMA_WHY_LEN, "a %s reply with id %u, but no such "
                  "request is waiting", cmd, h->id);
         return -EPROTO;
     }
@@ -289,13 +289,13 @@ int vupi_dma_reply(vup_dev *d, const struct vupi_msg_hdr *h,
         /* The data after the echo; QEMU adds 4 bytes of padding. */
         if (len < VUPI_DMA_RW_DATA + (size_t)r->len ||
             len > VUPI_DMA_RW_SIZE(r->len) - sizeof(*h)) {
-            snprintf(why, VUPI_WHY_LEN, "DMA_READ reply id %u of %zu bytes "
+            snprintf(why, VUPI_DMA_WHY_LEN, "DMA_READ reply id %u of %zu bytes "
                      "for %u bytes of data", h->id, len, r->len);
             return -EPROTO;
         }
         memcpy(&rw, p, sizeof(rw));
         if (rw.offset != r->gpa || rw.count != r->len) {
-            snprintf(why, VUPI_WHY_LEN, "DMA_READ reply id %u is for 0x%"
+            snprintf(why, VUPI_DMA_WHY_LEN, "DMA_READ reply id %u is for 0x%"
                      PRIx64 "+%u, the request was for 0x%" PRIx64 "+%u",
                      h->id, rw.offset, rw.count, r->gpa, r->len);
             return -EPROTO;
@@ -303,7 +303,7 @@ int vupi_dma_reply(vup_dev *d, const struct vupi_msg_hdr *h,
         memcpy(r->buf, p + VUPI_DMA_RW_DATA, r->len);
     } else if (len && len != sizeof(rw)) {
         /* QEMU's reply is the bare header; the spec's echoes the request. */
-        snprintf(why, VUPI_WHY_LEN, "DMA_WRITE reply id %u with a %zu-byte "
+        snprintf(why, VUPI_DMA_WHY_LEN, "DMA_WRITE reply id %u with a %zu-byte "
                  "payload", h->id, len);
         return -EPROTO;
     }

@@ -223,6 +223,7 @@ struct vupi_dma_map {
  */
 #define VUPI_DMA_MAX_PENDING VUP_DMA_MAX_PENDING
 #define VUPI_DMA_TIMEOUT_MS  10000u
+#define VUPI_DMA_WHY_LEN     384u   /* a refusal lists the maps */
 
 struct vupi_dma_req {
     bool used, abandoned;
@@ -748,7 +749,7 @@ void vupi_dma_clear(vup_dev *d);
  * Whether [@gpa, @gpa + @len) lies in maps of the client with the
  * permission (VFIO_DMA_MAP_FLAG_READ or _WRITE in @perm), possibly across
  * adjacent ones: 0 (*@all_mmapped: every part of it is mmap'd here), or
- * a positive errno with @why (VUPI_WHY_LEN bytes) naming the address, the
+ * a positive errno with @why (VUPI_DMA_WHY_LEN bytes) naming the address, the
  * length and what is mapped.
  */
 int vupi_dma_check(const struct vupi_conn *c, uint64_t gpa, uint64_t len,

@@ -153,7 +153,7 @@ static int handle_reply(vup_dev *d)
 {
     struct vupi_conn *c = &d->server.conn;
     const struct vupi_msg_hdr *h = &c->rx.hdr;
-    char why[VUPI_WHY_LEN];
+    char why[VUPI_DMA_WHY_LEN];
     int ret;
 
     if (h->command != VUPI_CMD_DMA_READ && h->command != VUPI_CMD_DMA_WRITE) {
