@@ -767,7 +767,7 @@ uint64_t vupi_dma_expire(vup_dev *d, uint64_t now_ms);
  * A reply (type REPLY) of command DMA_READ/DMA_WRITE: matched to its
  * request by id, checked, its caller told.  0, or a negative errno when
  * the reply makes no sense (no such request, wrong size or echo): the
- * client must go.  @why says what (VUPI_WHY_LEN bytes).
+ * client must go.  @why says what (VUPI_DMA_WHY_LEN bytes).
  */
 int vupi_dma_reply(vup_dev *d, const struct vupi_msg_hdr *h,
                    const uint8_t *p, size_t len, char *why);
