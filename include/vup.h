@@ -418,6 +418,53 @@ void vup_reg_set(vup_periph *p, uint32_t offset, uint32_t value);
 void vup_irq_set(vup_periph *p, unsigned n, bool level);  /* LEVEL lines */
 void vup_irq_pulse(vup_periph *p, unsigned n);            /* EDGE lines */
 
+/* ---- DMA: guest memory ------------------------------------------------ */
+
+/*
+ * A model reads or writes guest physical memory (docs/libvup.md, "DMA").
+ * The whole range [@gpa, @gpa + @len) must lie in memory the client
+ * offered (DMA_MAP; adjacent maps may be spanned), with read permission
+ * for vup_dma_read() and write permission for vup_dma_write().  Either
+ * call returns:
+ *   0                  done now: the memory the client shared was copied
+ *                      (memcpy); @done is not called;
+ *   VUP_DMA_PENDING    sent to the client as VFIO_USER_DMA_READ/WRITE
+ *                      (memory it did not share): @done(@opaque, status)
+ *                      is called from the device loop once the reply came
+ *                      (status 0), or failed (a negative errno: the
+ *                      client's error, -ETIMEDOUT, -ECONNRESET when it
+ *                      went);
+ *   a negative errno   refused, nothing copied or sent, @done not called,
+ *                      vup_dev_error() and the log (with the peripheral's
+ *                      name) say why: -EFAULT outside the mapped memory
+ *                      (the message names the address, the length and
+ *                      what is mapped), -EACCES without the permission,
+ *                      -E2BIG longer than VUP_DMA_MAX_LEN, -ENOTCONN no
+ *                      client, -EBUSY VUP_DMA_MAX_PENDING requests in
+ *                      flight, -EINVAL a NULL @done or @buf.
+ * Never blocks: safe in a register hook, where QEMU waits for the reply
+ * to the guest's access (waiting there for a DMA reply would deadlock).
+ * vup_dma_write() copies @buf before it returns; vup_dma_read()'s @buf
+ * must stay valid until @done is called.
+ * Ordering: data written is visible to the guest before anything the
+ * model does after the call returns 0, or in or after @done (raise the
+ * IRQ that reports the transfer there).
+ */
+#define VUP_DMA_PENDING      1
+#define VUP_DMA_MAX_LEN      (1024u * 1024u)   /* per call */
+#define VUP_DMA_MAX_PENDING  16u               /* message requests */
+typedef void (*vup_dma_done_fn)(void *opaque, int status);
+int vup_dma_read(vup_periph *p, uint64_t gpa, void *buf, size_t len,
+                 vup_dma_done_fn done, void *opaque);
+int vup_dma_write(vup_periph *p, uint64_t gpa, const void *buf, size_t len,
+                  vup_dma_done_fn done, void *opaque);
+/* How long a DMA_READ/WRITE may wait for its reply (host ms, default
+ * 10000; 0 keeps it). */
+void vup_dev_set_dma_timeout_ms(vup_dev *d, unsigned ms);
+/* Transfers done so far by memcpy and by message (tests, vup-stm32l4 -v). */
+void vup_dev_dma_counts(const vup_dev *d, uint64_t *copies,
+                        uint64_t *messages);
+
 /* ---- serial byte streams for UART-like models ------------------------ */
 
 typedef struct vup_chardev vup_chardev;

@@ -36,6 +36,7 @@ vup_dev *vup_dev_new(const char *name)
     vupi_live_init(&d->live);
     vupi_shm_init(d);
     vupi_server_init(d);
+    vupi_dma_init(d);
     vupi_ctl_init(d);
     if (vupi_loop_init(d) < 0) {
         free(d);
@@ -59,6 +60,7 @@ void vup_dev_free(vup_dev *d)
     /* Control clients first: their waits end before the QEMU client's. */
     vupi_ctl_fini(d);
     vupi_server_fini(d);
+    vupi_dma_fini(d);
     vupi_chardev_close_all(d);
     vupi_loop_fini(d);
     vupi_timers_free(d);

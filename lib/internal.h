@@ -216,6 +216,36 @@ struct vupi_dma_map {
     void *addr;                    /* mmap of the client's fd, or NULL */
 };
 
+/*
+ * dma.c: a DMA_READ/DMA_WRITE the device sent and whose reply it waits
+ * for.  Abandoned: it timed out and its caller was told; the slot stays
+ * taken until the late reply comes (or the client goes), so ids are never
+ * reused while QEMU may still answer them.
+ */
+#define VUPI_DMA_MAX_PENDING VUP_DMA_MAX_PENDING
+#define VUPI_DMA_TIMEOUT_MS  10000u
+#define VUPI_DMA_WHY_LEN     384u   /* a refusal lists the maps */
+
+struct vupi_dma_req {
+    bool used, abandoned;
+    uint16_t id, command;          /* VUPI_CMD_DMA_READ or _WRITE */
+    uint64_t gpa;
+    uint32_t len;
+    void *buf;                     /* read: where the data goes */
+    vup_periph *periph;            /* for the log */
+    vup_dma_done_fn done;
+    void *opaque;
+    uint64_t deadline_ms;          /* CLOCK_MONOTONIC */
+};
+
+/* An output message not yet taken by the socket (server.c). */
+struct vupi_out {
+    uint8_t *buf;
+    size_t len, off;
+    int fd;                        /* sent with buf's first byte, or -1 */
+    struct vupi_out *next;
+};
+
 /* Receive side of one message being framed (see socket.c). */
 struct vupi_rx {
     struct vupi_msg_hdr hdr;
@@ -233,11 +263,20 @@ struct vupi_conn {
     bool write_multi;              /* client offered write_multiple */
     bool close_after;              /* drop once this reply is queued */
     struct vupi_rx rx;
-    uint8_t *out;                  /* unsent tail of the last reply */
-    size_t out_len, out_off;
-    int out_fd;                    /* fd to send with out's first byte */
+    struct vupi_out *out, *out_tail;   /* unsent messages, in order */
     struct vupi_dma_map dma[VUPI_DMA_MAX_MAPS];   /* dma.c */
     size_t num_dma;
+    struct vupi_dma_req pending[VUPI_DMA_MAX_PENDING];   /* dma.c */
+    size_t num_pending;
+    uint16_t next_dma_id;
+};
+
+/* dma.c: the timeout of pending requests, and what was done how. */
+struct vupi_dma {
+    int timer_fd;                  /* timerfd, -1 until the first request */
+    unsigned timeout_ms;
+    uint64_t armed_ms;             /* its deadline, 0: disarmed */
+    uint64_t copies, messages;     /* transfers done by memcpy / by message */
 };
 
 struct vupi_server {
@@ -402,6 +441,7 @@ struct vup_dev {
     struct vupi_cr cr;             /* cr-encode.c */
     struct vupi_shm shm;           /* mailbox.c */
     struct vupi_server server;     /* server.c */
+    struct vupi_dma dma;           /* dma.c */
     struct vupi_chardevs chardevs; /* chardev.c */
     struct vupi_signals signals;   /* signal.c */
     struct vupi_ctl ctl;           /* ctl.c, ctl-cmds.c */
@@ -467,7 +507,17 @@ void vupi_spin_learn(struct vupi_spin *s, uint64_t waited_ns, bool gave_cpu);
 /* sched_yield(); true if another thread ran meanwhile (it took long). */
 bool vupi_spin_yield(void);
 
+/* dma-rw.c: vup_dma_read/write, the timeout timer. */
+void vupi_dma_init(vup_dev *d);
+void vupi_dma_fini(vup_dev *d);
+
 /* server.c */
+/*
+ * Queues a request of ours (@len bytes, header included) on the client
+ * socket, after whatever is queued: it never blocks.  0 or a negative
+ * errno (-ENOTCONN: no client).
+ */
+int vupi_server_send(vup_dev *d, const void *msg, size_t len);
 void vupi_server_init(vup_dev *d);
 int vupi_server_listen(vup_dev *d, const char *path);
 void vupi_server_fini(vup_dev *d);
@@ -697,7 +747,34 @@ int vupi_unix_listen(const char *path, int backlog);
 int vupi_dma_map(struct vupi_conn *c, const struct vupi_msg_dma_map *m,
                  int fd);
 int vupi_dma_unmap(struct vupi_conn *c, const struct vupi_msg_dma_unmap *m);
-void vupi_dma_clear(struct vupi_conn *c);
+/* Fails the pending requests (ECONNRESET), then unmaps everything. */
+void vupi_dma_clear(vup_dev *d);
+/*
+ * Whether [@gpa, @gpa + @len) lies in maps of the client with the
+ * permission (VFIO_DMA_MAP_FLAG_READ or _WRITE in @perm), possibly across
+ * adjacent ones: 0 (*@all_mmapped: every part of it is mmap'd here), or
+ * a positive errno with @why (VUPI_DMA_WHY_LEN bytes) naming the address, the
+ * length and what is mapped.
+ */
+int vupi_dma_check(const struct vupi_conn *c, uint64_t gpa, uint64_t len,
+                   uint32_t perm, bool *all_mmapped, char *why);
+/* A checked, all-mmap'd range: memcpy to (@to_guest) or from the guest. */
+void vupi_dma_copy(struct vupi_conn *c, uint64_t gpa, void *buf, size_t len,
+                   bool to_guest);
+/* A free pending slot with a fresh id, or NULL (VUPI_DMA_MAX_PENDING). */
+struct vupi_dma_req *vupi_dma_pending_new(struct vupi_conn *c);
+void vupi_dma_pending_drop(struct vupi_conn *c, struct vupi_dma_req *r);
+/* Abandons requests past their deadline (ETIMEDOUT to their callers);
+ * returns the earliest deadline still waiting, or 0 for none. */
+uint64_t vupi_dma_expire(vup_dev *d, uint64_t now_ms);
+/*
+ * A reply (type REPLY) of command DMA_READ/DMA_WRITE: matched to its
+ * request by id, checked, its caller told.  0, or a negative errno when
+ * the reply makes no sense (no such request, wrong size or echo): the
+ * client must go.  @why says what (VUPI_DMA_WHY_LEN bytes).
+ */
+int vupi_dma_reply(vup_dev *d, const struct vupi_msg_hdr *h,
+                   const uint8_t *p, size_t len, char *why);
 
 /* log.c: failure reporting (vup_log() is public) */
 /* Records the message for vup_dev_error(); returns -@err. */

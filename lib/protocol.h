@@ -80,6 +80,25 @@ struct vupi_msg_region_rw {
     /* then count bytes of data (write request, read reply) */
 };
 
+/*
+ * DMA_READ/DMA_WRITE (server -> client), as QEMU 10.2's client lays them
+ * out (hw/vfio-user/protocol.h VFIOUserDMARW): a 32-bit count and the data
+ * right after it, at payload offset 12, in a message of 16 + 16 + count
+ * bytes (sizeof(VFIOUserDMARW) has 4 bytes of tail padding).  The spec
+ * (docs/interop/vfio-user.rst) and libvfio-user say a 64-bit count and
+ * data at payload offset 16: QEMU would write the data 4 bytes early and
+ * return a read's data 4 bytes late.  QEMU is the client we serve, so we
+ * follow it; docs/libvup.md, "DMA", says so.
+ */
+struct vupi_msg_dma_rw {
+    uint64_t offset;        /* guest physical address */
+    uint32_t count;
+    /* then count bytes of data (write request, read reply) */
+};
+#define VUPI_DMA_RW_DATA     12u     /* payload offset of the data */
+#define VUPI_DMA_RW_SIZE(count) \
+    (sizeof(struct vupi_msg_hdr) + 16u + (count))   /* whole message */
+
 #define VUPI_MSG_MULTI_DATA  8
 #define VUPI_MSG_MULTI_MAX   200     /* QEMU's VFIO_USER_MULTI_MAX */
 
@@ -112,6 +131,7 @@ _Static_assert(sizeof(struct vupi_msg_dma_map) == 32, "vupi_msg_dma_map");
 _Static_assert(sizeof(struct vupi_msg_dma_unmap) == 24, "vupi_msg_dma_unmap");
 _Static_assert(sizeof(struct vupi_msg_region_rw) == 16, "vupi_msg_region_rw");
 _Static_assert(sizeof(struct vupi_msg_wr_one) == 24, "vupi_msg_wr_one");
+_Static_assert(sizeof(struct vupi_msg_dma_rw) == 16, "vupi_msg_dma_rw");
 _Static_assert(sizeof(struct vfio_region_info) == 32, "vfio_region_info");
 _Static_assert(sizeof(struct vfio_irq_info) == 16, "vfio_irq_info");
 _Static_assert(sizeof(struct vfio_irq_set) == 20, "vfio_irq_set");

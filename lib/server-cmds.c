@@ -633,6 +633,11 @@ static int h_dma_map(vup_dev *d, const struct vupi_msg_hdr *h,
         return vupi_reject(h, ret, "iova 0x%" PRIx64 " size 0x%" PRIx64
                       " flags 0x%x", m.iova, m.size, m.flags);
     }
+    vup_log(VUP_LOG_DEBUG, "%s: DMA_MAP iova 0x%" PRIx64 " size 0x%" PRIx64
+            " %s%s, %s", d->name, m.iova, m.size,
+            m.flags & VFIO_DMA_MAP_FLAG_READ ? "r" : "",
+            m.flags & VFIO_DMA_MAP_FLAG_WRITE ? "w" : "",
+            rx->nfds ? "mmap'd from its fd" : "no fd: DMA_READ/WRITE only");
     return 0;
 }
 
@@ -651,6 +656,9 @@ static int h_dma_unmap(vup_dev *d, const struct vupi_msg_hdr *h,
         return vupi_reject(h, ret, "iova 0x%" PRIx64 " size 0x%" PRIx64
                       " flags 0x%x", m.iova, m.size, m.flags);
     }
+    vup_log(VUP_LOG_DEBUG, "%s: DMA_UNMAP iova 0x%" PRIx64 " size 0x%" PRIx64
+            "%s", d->name, m.iova, m.size,
+            m.flags & VFIO_DMA_UNMAP_FLAG_ALL ? " (all)" : "");
     /* The reply carries the request's entry when argsz allows it. */
     if (m.argsz >= sizeof(m) && vupi_reply_buf(r, sizeof(m))) {
         memcpy(r->data, &m, sizeof(m));

@@ -23,6 +23,18 @@
 static void listen_ready(void *opaque, int fd, uint32_t events);
 static void conn_ready(void *opaque, int fd, uint32_t events);
 
+static void free_out(struct vupi_conn *c)
+{
+    while (c->out) {
+        struct vupi_out *o = c->out;
+
+        c->out = o->next;
+        free(o->buf);
+        free(o);
+    }
+    c->out_tail = NULL;
+}
+
 static void drop_client(vup_dev *d, const char *why)
 {
     struct vupi_conn *c = &d->server.conn;
@@ -37,12 +49,10 @@ static void drop_client(vup_dev *d, const char *why)
     c->negotiated = false;
     c->write_multi = false;
     c->close_after = false;
-    c->out_fd = -1;
     vupi_rx_fini(&c->rx);
-    free(c->out);
-    c->out = NULL;
-    c->out_len = c->out_off = 0;
-    vupi_dma_clear(c);
+    free_out(c);
+    /* Pending DMA fails before the reset, so models see it first. */
+    vupi_dma_clear(d);
     vupi_client_gone(d);
     if (d->server.listen_fd >= 0 &&
         vup_dev_watch_fd(d, d->server.listen_fd, EPOLLIN, listen_ready,
@@ -52,11 +62,67 @@ static void drop_client(vup_dev *d, const char *why)
     }
 }
 
+/*
+ * Sends one message (@iov, with @fd on its first byte unless -1) after
+ * whatever is queued; what the socket cannot take now is queued for
+ * EPOLLOUT, so nothing ever blocks.  Requests of ours (DMA) and replies
+ * share the queue, in the order they were made.
+ */
+static int conn_send(vup_dev *d, const struct iovec *iov, size_t iovcnt,
+                     int fd)
+{
+    struct vupi_conn *c = &d->server.conn;
+    struct vupi_out *o;
+    size_t total = 0, sent = 0;
+    bool was_idle = !c->out;
+
+    for (size_t i = 0; i < iovcnt; i++) {
+        total += iov[i].iov_len;
+    }
+    if (was_idle) {
+        ssize_t n = vupi_sendmsg_fds(c->fd, iov, iovcnt, &fd, fd >= 0 ? 1 : 0,
+                                     MSG_NOSIGNAL | MSG_DONTWAIT);
+
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                return -errno;
+            }
+            n = 0;
+        }
+        sent = (size_t)n;
+        if (sent == total) {
+            return 0;
+        }
+    }
+    o = calloc(1, sizeof(*o));
+    if (!o || !(o->buf = malloc(total - sent))) {
+        free(o);
+        return -ENOMEM;
+    }
+    /* The fd goes with the first byte: with the rest if none went. */
+    o->fd = sent ? -1 : fd;
+    o->len = total - sent;
+    for (size_t i = 0, pos = 0; i < iovcnt; pos += iov[i].iov_len, i++) {
+        size_t lo = sent > pos ? sent - pos : 0;
+
+        if (lo < iov[i].iov_len) {
+            memcpy(o->buf + (pos + lo - sent),
+                   (uint8_t *)iov[i].iov_base + lo, iov[i].iov_len - lo);
+        }
+    }
+    if (c->out_tail) {
+        c->out_tail->next = o;
+    } else {
+        c->out = o;
+    }
+    c->out_tail = o;
+    return was_idle ? vupi_loop_modify(d, c->fd, EPOLLOUT) : 0;
+}
+
 /* Sends a reply; what the socket cannot take now is kept for EPOLLOUT. */
 static int send_reply(vup_dev *d, const struct vupi_msg_hdr *req, int err,
                       const struct vupi_reply *r)
 {
-    struct vupi_conn *c = &d->server.conn;
     size_t plen = err ? 0 : r->len;
     struct vupi_msg_hdr h = {
         .id = req->id, .command = req->command,
@@ -68,41 +134,46 @@ static int send_reply(vup_dev *d, const struct vupi_msg_hdr *req, int err,
         { .iov_base = &h, .iov_len = sizeof(h) },
         { .iov_base = r->data, .iov_len = plen },
     };
-    int fd = err ? -1 : r->fd;
-    ssize_t n;
-    size_t sent, rest;
 
-    n = vupi_sendmsg_fds(c->fd, iov, plen ? 2 : 1, &fd, fd >= 0 ? 1 : 0,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
+    return conn_send(d, iov, plen ? 2 : 1, err ? -1 : r->fd);
+}
 
-    if (n < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK) {
-            return -errno;
-        }
-        n = 0;
-    }
-    sent = (size_t)n;
-    if (sent == h.size) {
-        return 0;
-    }
-    /* The fd goes with the first byte: with the rest if none went. */
-    c->out_fd = sent ? -1 : fd;
-    rest = h.size - sent;
-    c->out = malloc(rest);
-    if (!c->out) {
-        return -ENOMEM;
-    }
-    for (size_t i = 0, pos = 0; i < 2; pos += iov[i].iov_len, i++) {
-        size_t lo = sent > pos ? sent - pos : 0;
+int vupi_server_send(vup_dev *d, const void *msg, size_t len)
+{
+    struct iovec iov = { .iov_base = (void *)(uintptr_t)msg, .iov_len = len };
 
-        if (lo < iov[i].iov_len) {
-            memcpy(c->out + (pos + lo - sent),
-                   (uint8_t *)iov[i].iov_base + lo, iov[i].iov_len - lo);
-        }
+    if (d->server.conn.fd < 0) {
+        return -ENOTCONN;
     }
-    c->out_len = rest;
-    c->out_off = 0;
-    return vupi_loop_modify(d, c->fd, EPOLLOUT);
+    return conn_send(d, &iov, 1, -1);
+}
+
+/* A reply to a DMA_READ/WRITE of ours; <0: the client must go. */
+static int handle_reply(vup_dev *d)
+{
+    struct vupi_conn *c = &d->server.conn;
+    const struct vupi_msg_hdr *h = &c->rx.hdr;
+    char why[VUPI_DMA_WHY_LEN];
+    int ret;
+
+    if (h->command != VUPI_CMD_DMA_READ && h->command != VUPI_CMD_DMA_WRITE) {
+        vup_log(VUP_LOG_WARN, "%s: client sent a reply for %s id %u, but we "
+                "sent no such request", d->name, vupi_cmd_name(h->command),
+                h->id);
+        return -EPROTO;
+    }
+    if (c->rx.nfds || c->rx.fds_truncated ||
+        (h->flags & ~(VUPI_MSG_TYPE_MASK | VUPI_MSG_ERROR))) {
+        vup_log(VUP_LOG_WARN, "%s: %s reply id %u with flags 0x%x and %zu "
+                "fds", d->name, vupi_cmd_name(h->command), h->id, h->flags,
+                c->rx.nfds);
+        return -EPROTO;
+    }
+    ret = vupi_dma_reply(d, h, c->rx.body, h->size - sizeof(*h), why);
+    if (ret < 0) {
+        vup_log(VUP_LOG_WARN, "%s: %s", d->name, why);
+    }
+    return ret;
 }
 
 /* Handles the complete message in conn.rx; <0: the client must go. */
@@ -116,11 +187,13 @@ static int handle_msg(vup_dev *d)
     vupi_handler_fn *fn;
     int err, ret = 0;
 
+    if (type == VUPI_MSG_REPLY) {
+        return handle_reply(d);
+    }
     if (type != VUPI_MSG_REQUEST) {
-        vup_log(VUP_LOG_WARN, "%s: client sent a %s (flags 0x%x) for %s id "
-                "%u, but we send no requests", d->name,
-                type == VUPI_MSG_REPLY ? "reply" : "message of unknown type",
-                h->flags, vupi_cmd_name(h->command), h->id);
+        vup_log(VUP_LOG_WARN, "%s: client sent a message of unknown type "
+                "(flags 0x%x) for %s id %u", d->name, h->flags,
+                vupi_cmd_name(h->command), h->id);
         return -EPROTO;
     }
     fn = vupi_server_handler(h->command);
@@ -205,29 +278,33 @@ static void conn_read(vup_dev *d)
 static void conn_write(vup_dev *d)
 {
     struct vupi_conn *c = &d->server.conn;
-    struct iovec iov = { .iov_base = c->out + c->out_off,
-                         .iov_len = c->out_len - c->out_off };
-    ssize_t n;
 
-    n = vupi_sendmsg_fds(c->fd, &iov, 1, &c->out_fd, c->out_fd >= 0 ? 1 : 0,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n > 0) {
-        c->out_fd = -1;
-    }
+    while (c->out) {
+        struct vupi_out *o = c->out;
+        struct iovec iov = { .iov_base = o->buf + o->off,
+                             .iov_len = o->len - o->off };
+        ssize_t n = vupi_sendmsg_fds(c->fd, &iov, 1, &o->fd,
+                                     o->fd >= 0 ? 1 : 0,
+                                     MSG_NOSIGNAL | MSG_DONTWAIT);
 
-    if (n < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK) {
-            drop_client(d, strerror(errno));
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                drop_client(d, strerror(errno));
+            }
+            return;
         }
-        return;
+        o->fd = -1;
+        o->off += (size_t)n;
+        if (o->off < o->len) {
+            return;
+        }
+        c->out = o->next;
+        if (!c->out) {
+            c->out_tail = NULL;
+        }
+        free(o->buf);
+        free(o);
     }
-    c->out_off += (size_t)n;
-    if (c->out_off < c->out_len) {
-        return;
-    }
-    free(c->out);
-    c->out = NULL;
-    c->out_len = c->out_off = 0;
     if (vupi_loop_modify(d, c->fd, EPOLLIN) < 0) {
         drop_client(d, "epoll");
     }
@@ -310,7 +387,6 @@ void vupi_server_init(vup_dev *d)
 {
     d->server.listen_fd = -1;
     d->server.conn.fd = -1;
-    d->server.conn.out_fd = -1;
     vupi_rx_init(&d->server.conn.rx);
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * vup-stm32l4: STM32L4x5 peripherals (USART1-3, RCC, TIM2/6/7, GPIOA-H) for
+ * vup-stm32l4: STM32L4x5 peripherals (USART1-3, RCC, TIM2/6/7, DMA1/2, GPIOA-H) for
  * QEMU's generic vfio-user MCU board, served on one vfio-user socket, and
  * optionally a control channel (--ctl) for the outside world.
  */
@@ -34,6 +34,10 @@ static const struct stm32l4_periph_info stm32l4_periphs[] = {
       STM32L4_TIM6_IRQ, STM32L4_TIM_BASIC },
     { "tim7",   STM32L4_MODEL_TIM,   STM32L4_TIM7_BASE,   STM32L4_PERIPH_SIZE,
       STM32L4_TIM7_IRQ, STM32L4_TIM_BASIC },
+    { "dma1",   STM32L4_MODEL_DMA,   STM32L4_DMA1_BASE,   STM32L4_PERIPH_SIZE,
+      STM32L4_DMA1_IRQ, 0 },
+    { "dma2",   STM32L4_MODEL_DMA,   STM32L4_DMA2_BASE,   STM32L4_PERIPH_SIZE,
+      STM32L4_DMA2_IRQ, 0 },
 #define GPIO_PORT(name, i) \
     { name, STM32L4_MODEL_GPIO, STM32L4_GPIOA_BASE + (i) * STM32L4_PERIPH_SIZE, \
       STM32L4_PERIPH_SIZE, STM32L4_NO_IRQ, i }
@@ -50,6 +54,7 @@ struct instance {
     struct stm32l4_rcc *rcc;
     struct stm32l4_tim *tim;
     struct stm32l4_gpio *gpio;
+    struct stm32l4_dma *dma;
 };
 
 struct serial_opt {
@@ -73,7 +78,7 @@ static void usage(FILE *f)
 "                           the others on null\n"
 "  -p, --periph LIST        comma-separated peripherals (default usart1,rcc)\n"
 "                           from: usart1, usart2, usart3, rcc, tim2, tim6,\n"
-"                           tim7, gpioa .. gpioh\n"
+"                           tim7, dma1, dma2, gpioa .. gpioh\n"
 "  -c, --ctl PATH           open the control channel on the Unix socket PATH:\n"
 "                           newline-delimited JSON to list the peripherals,\n"
 "                           set and read pins, inject serial input, set\n"
@@ -373,6 +378,9 @@ int main(int argc, char **argv)
         } else if (info->model == STM32L4_MODEL_TIM) {
             inst[j].tim = stm32l4_tim_create(d, info, &opts);
             ok = inst[j].tim != NULL;
+        } else if (info->model == STM32L4_MODEL_DMA) {
+            inst[j].dma = stm32l4_dma_create(d, info, &opts);
+            ok = inst[j].dma != NULL;
         } else if (info->model == STM32L4_MODEL_GPIO) {
             inst[j].gpio = stm32l4_gpio_create(d, info, &opts);
             ok = inst[j].gpio != NULL;
@@ -476,6 +484,7 @@ out:
         stm32l4_rcc_free(inst[j].rcc);
         stm32l4_tim_free(inst[j].tim);
         stm32l4_gpio_free(inst[j].gpio);
+        stm32l4_dma_free(inst[j].dma);
     }
     if (sfd >= 0) {
         close(sfd);

@@ -41,6 +41,12 @@
 #define STM32L4_TIM6_IRQ        54u       /* TIM6_DACUNDER, shared with DAC */
 #define STM32L4_TIM7_BASE       0x40001400u
 #define STM32L4_TIM7_IRQ        55u
+/* DMA1/DMA2 (RM0351 11.3, table 57): a line per channel. */
+#define STM32L4_DMA1_BASE       0x40020000u
+#define STM32L4_DMA1_IRQ        11u       /* channels 1..7: 11..17 */
+#define STM32L4_DMA2_BASE       0x40020400u
+#define STM32L4_DMA2_IRQ        56u       /* channels 1..5: 56..60 */
+#define STM32L4_DMA2_CH6_IRQ    68u       /* channels 6, 7: 68, 69 */
 /* GPIOA..GPIOH on AHB2, 0x400 apart (RM0351 2.2.2). */
 #define STM32L4_GPIOA_BASE      0x48000000u
 #define STM32L4_NUM_GPIO_PORTS  8u
@@ -52,6 +58,7 @@ enum stm32l4_model {
     STM32L4_MODEL_RCC,
     STM32L4_MODEL_TIM,
     STM32L4_MODEL_GPIO,
+    STM32L4_MODEL_DMA,
 };
 
 /* Timer kinds (tim.c). */
@@ -142,5 +149,23 @@ struct stm32l4_gpio *stm32l4_gpio_create(vup_dev *d,
                                          const struct stm32l4_opts *opts);
 /* Frees the instance: call after vup_dev_free(). */
 void stm32l4_gpio_free(struct stm32l4_gpio *g);
+
+/* dma.c: DMA1/DMA2, memory-to-memory transfers through vup_dma_*. */
+struct stm32l4_dma;
+struct stm32l4_dma *stm32l4_dma_create(vup_dev *d,
+                                       const struct stm32l4_periph_info *info,
+                                       const struct stm32l4_opts *opts);
+/* Frees the instance: call after vup_dev_free(). */
+void stm32l4_dma_free(struct stm32l4_dma *m);
+
+/* The NVIC line of channel @ch (0-based) of the DMA controller @info. */
+static inline uint32_t stm32l4_dma_irq(const struct stm32l4_periph_info *info,
+                                       unsigned ch)
+{
+    if (info->irq == STM32L4_DMA2_IRQ && ch >= 5) {
+        return STM32L4_DMA2_CH6_IRQ + (ch - 5);
+    }
+    return info->irq + ch;
+}
 
 #endif /* VUP_STM32L4_H */

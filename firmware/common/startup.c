@@ -31,7 +31,9 @@ void Default_Handler(void);
     X(SysTick_Handler, 15)          X(RCC_IRQHandler, 16 + 5) \
     X(USART1_IRQHandler, 16 + 37)   X(USART2_IRQHandler, 16 + 38) \
     X(USART3_IRQHandler, 16 + 39)   X(TIM2_IRQHandler, 16 + 28) \
-    X(TIM6_DAC_IRQHandler, 16 + 54) X(TIM7_IRQHandler, 16 + 55)
+    X(TIM6_DAC_IRQHandler, 16 + 54) X(TIM7_IRQHandler, 16 + 55) \
+    X(DMA1_Channel1_IRQHandler, 16 + 11) \
+    X(DMA1_Channel2_IRQHandler, 16 + 12)
 #define DECLARE(f, vector) \
     void f(void) __attribute__((weak, alias("Default_Handler")));
 #define VECTOR(f, vector) [vector] = f,

@@ -18,7 +18,9 @@
 #define RCC_CR              REG32(RCC_BASE + 0x00)
 #define RCC_CFGR            REG32(RCC_BASE + 0x08)
 #define RCC_PLLCFGR         REG32(RCC_BASE + 0x0c)
+#define RCC_AHB1ENR         REG32(RCC_BASE + 0x48)
 #define RCC_AHB2ENR         REG32(RCC_BASE + 0x4c)
+#define RCC_AHB1ENR_DMA1EN  (1u << 0)
 #define RCC_APB1ENR1        REG32(RCC_BASE + 0x58)
 #define RCC_APB2ENR         REG32(RCC_BASE + 0x60)
 #define RCC_CR_PLLON        (1u << 24)
@@ -73,6 +75,30 @@
 #define TIM_EGR_UG          (1u << 0)
 
 /* USART1 */
+/* DMA1 (RM0351 11.6): channel x (1..7) registers 0x14 apart. */
+#define DMA1_BASE           0x40020000u
+#define DMA1_CH1_IRQn       11
+#define DMA1_CH2_IRQn       12
+#define DMA_ISR(b)          REG32((b) + 0x00)
+#define DMA_IFCR(b)         REG32((b) + 0x04)
+#define DMA_CCR(b, x)       REG32((b) + 0x08 + 0x14 * ((x) - 1))
+#define DMA_CNDTR(b, x)     REG32((b) + 0x0c + 0x14 * ((x) - 1))
+#define DMA_CPAR(b, x)      REG32((b) + 0x10 + 0x14 * ((x) - 1))
+#define DMA_CMAR(b, x)      REG32((b) + 0x14 + 0x14 * ((x) - 1))
+#define DMA_ISR_GIF(x)      (1u << (4 * ((x) - 1)))
+#define DMA_ISR_TCIF(x)     (2u << (4 * ((x) - 1)))
+#define DMA_ISR_HTIF(x)     (4u << (4 * ((x) - 1)))
+#define DMA_ISR_TEIF(x)     (8u << (4 * ((x) - 1)))
+#define DMA_CCR_EN          (1u << 0)
+#define DMA_CCR_TCIE        (1u << 1)
+#define DMA_CCR_TEIE        (1u << 3)
+#define DMA_CCR_DIR         (1u << 4)
+#define DMA_CCR_PINC        (1u << 6)
+#define DMA_CCR_MINC        (1u << 7)
+#define DMA_CCR_PSIZE(s)    ((s) << 8)      /* 0: 8, 1: 16, 2: 32 bits */
+#define DMA_CCR_MSIZE(s)    ((s) << 10)
+#define DMA_CCR_MEM2MEM     (1u << 14)
+
 #define USART1_BASE         0x40013800u
 #define USART1_IRQn         37
 #define USART_CR1(b)        REG32((b) + 0x00)
