@@ -90,7 +90,7 @@ static int send_request(vup_periph *p, uint16_t cmd, uint64_t gpa, void *buf,
     size_t size = cmd == VUPI_CMD_DMA_WRITE ? VUPI_DMA_RW_SIZE(len)
                                             : VUPI_DMA_RW_SIZE(0);
     struct vupi_msg_hdr h;
-    struct vupi_msg_dma_rw rw = { .offset = gpa, .count = (uint32_t)len };
+    struct vupi_msg_dma_rw rw = { .offset = gpa, .count = len };
     uint8_t *msg;
     int ret;
 

@@ -286,9 +286,8 @@ int vupi_dma_reply(vup_dev *d, const struct vupi_msg_hdr *h,
         return 0;
     }
     if (h->command == VUPI_CMD_DMA_READ) {
-        /* The data after the echo; QEMU adds 4 bytes of padding. */
-        if (len < VUPI_DMA_RW_DATA + (size_t)r->len ||
-            len > VUPI_DMA_RW_SIZE(r->len) - sizeof(*h)) {
+        /* The data after the echo of the request. */
+        if (len != VUPI_DMA_RW_DATA + (size_t)r->len) {
             snprintf(why, VUPI_DMA_WHY_LEN, "DMA_READ reply id %u of %zu bytes "
                      "for %u bytes of data", h->id, len, r->len);
             return -EPROTO;
@@ -296,8 +295,8 @@ int vupi_dma_reply(vup_dev *d, const struct vupi_msg_hdr *h,
         memcpy(&rw, p, sizeof(rw));
         if (rw.offset != r->gpa || rw.count != r->len) {
             snprintf(why, VUPI_DMA_WHY_LEN, "DMA_READ reply id %u is for 0x%"
-                     PRIx64 "+%u, the request was for 0x%" PRIx64 "+%u",
-                     h->id, rw.offset, rw.count, r->gpa, r->len);
+                     PRIx64 "+%" PRIu64 ", the request was for 0x%" PRIx64
+                     "+%u", h->id, rw.offset, rw.count, r->gpa, r->len);
             return -EPROTO;
         }
         memcpy(r->buf, p + VUPI_DMA_RW_DATA, r->len);

@@ -81,21 +81,17 @@ struct vupi_msg_region_rw {
 };
 
 /*
- * DMA_READ/DMA_WRITE (server -> client), as QEMU 10.2's client lays them
- * out (hw/vfio-user/protocol.h VFIOUserDMARW): a 32-bit count and the data
- * right after it, at payload offset 12, in a message of 16 + 16 + count
- * bytes (sizeof(VFIOUserDMARW) has 4 bytes of tail padding).  The spec
- * (docs/interop/vfio-user.rst) and libvfio-user say a 64-bit count and
- * data at payload offset 16: QEMU would write the data 4 bytes early and
- * return a read's data 4 bytes late.  QEMU is the client we serve, so we
- * follow it; docs/libvup.md, "DMA", says so.
+ * DMA_READ/DMA_WRITE (server -> client), as the spec lays them out
+ * (docs/interop/vfio-user.rst): a 64-bit count and the data at payload
+ * offset 16.  QEMU 10.2 had a 32-bit count (data at offset 12); the patch
+ * "vfio-user: DMA_READ and DMA_WRITE carry a 64-bit count" fixes it.
  */
 struct vupi_msg_dma_rw {
     uint64_t offset;        /* guest physical address */
-    uint32_t count;
+    uint64_t count;
     /* then count bytes of data (write request, read reply) */
 };
-#define VUPI_DMA_RW_DATA     12u     /* payload offset of the data */
+#define VUPI_DMA_RW_DATA     16u     /* payload offset of the data */
 #define VUPI_DMA_RW_SIZE(count) \
     (sizeof(struct vupi_msg_hdr) + 16u + (count))   /* whole message */
 

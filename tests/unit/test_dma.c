@@ -228,7 +228,7 @@ static void test_message_path(void **state)
     assert_int_equal(atomic_load(&f->m.done_calls), 1);
     assert_int_equal(atomic_load(&f->m.done_status), 0);
 
-    /* A read: the data comes back at QEMU's offset. */
+    /* A read: the data comes back at payload offset 16. */
     req = go_raw(f, GO_READ, 0x20000200, 8, msg, sizeof(msg));
     assert_int_equal(req.command, VUPI_CMD_DMA_READ);
     assert_int_equal(req.size, VUPI_DMA_RW_SIZE(0));
