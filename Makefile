@@ -67,7 +67,8 @@ FUZZ_BINS     := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
 FUZZ_SECONDS  ?= 600
 FUZZ_SMOKE_SECONDS ?= 60
 FUZZ_DEPS     := $(LIB_SRCS) $(wildcard lib/*.h include/*.h include/vup/*.h)
-STM32L4_MODELS := backends/stm32l4/usart.c backends/stm32l4/rcc.c
+STM32L4_MODELS := backends/stm32l4/usart.c backends/stm32l4/rcc.c \
+                  backends/stm32l4/dma.c
 
 # Valgrind soak and the concurrent-stacks load run.
 SOAK_ACCESSES ?= 1000000

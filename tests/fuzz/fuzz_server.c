@@ -3,6 +3,9 @@
  * libFuzzer target: arbitrary byte streams as a vfio-user client's messages,
  * into the real server (vup-stm32l4's RCC and USART1 models) through a real
  * Unix socket and vup_dev_dispatch(), exactly as a backend serves QEMU.
+ * DMA1 is there too: register writes start transfers on whatever memory
+ * the input's DMA_MAPs offered (memfds: copies; no fd: DMA_READ/WRITE
+ * requests, whose replies come from the input too).
  *
  * Each input is one client session: connect, send the input, close.  The
  * stream is cut at the header's size fields and each message is sent in two
@@ -50,6 +53,10 @@ static const struct stm32l4_periph_info rcc_info = {
     .name = "rcc", .model = STM32L4_MODEL_RCC, .base = STM32L4_RCC_BASE,
     .size = STM32L4_PERIPH_SIZE, .irq = STM32L4_RCC_IRQ,
 };
+static const struct stm32l4_periph_info dma1_info = {
+    .name = "dma1", .model = STM32L4_MODEL_DMA, .base = STM32L4_DMA1_BASE,
+    .size = STM32L4_PERIPH_SIZE, .irq = STM32L4_DMA1_IRQ,
+};
 
 static vup_dev *dev;
 static char dir[64], path[96];
@@ -92,6 +99,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     dev = vup_dev_new("stm32l4");
     u = dev ? stm32l4_usart_create(dev, &usart1_info, &opts) : NULL;
     if (!u || !stm32l4_rcc_create(dev, &rcc_info, &opts) ||
+        !stm32l4_dma_create(dev, &dma1_info, &opts) ||
         vup_dev_add_memory(dev, VUP_CR_MEMORY_RAM, STM32L4_SRAM1_BASE,
                            STM32L4_SRAM1_SIZE, "sram1") < 0 ||
         vup_dev_set_cpu(dev, STM32L4_CPU_TYPE, STM32L4_NUM_IRQ) < 0 ||

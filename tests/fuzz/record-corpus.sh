@@ -66,6 +66,18 @@ qemu_session() {
     wait "$q" || true
 }
 
+# QEMU runs firmware/dma.c (DMA1 mem2mem by DMA_READ/WRITE messages, and a
+# transfer to an address outside RAM) to its end.
+qemu_dma_session() {
+    local name=$1 sock=$2
+    "$QEMU" -M "vfio-user-mcu,sockets=$sock" -kernel "$BUILD/firmware/dma.elf" \
+        -nographic -serial null -monitor none >/dev/null 2>&1 &
+    local q=$!
+    wait_for "$tmp/$name.out" "done"
+    kill "$q"
+    wait "$q" || true
+}
+
 vup_info_session() {
     "$BUILD/bin/vup-info" "$1" >/dev/null
 }
@@ -74,6 +86,8 @@ record qemu-hello "--periph rcc,usart1" qemu_session qemu-hello
 record qemu-posted "--periph usart1,usart2,usart3,rcc --posted-writes" \
     qemu_session qemu-posted
 record vup-info "--periph usart2,rcc" vup_info_session
+# usart1, rcc, dma1: the regions of fuzz_server's device, in its order.
+record qemu-dma "--periph usart1,rcc,dma1" qemu_dma_session qemu-dma
 
 python3 - "$crd" <<'PY'
 import sys
