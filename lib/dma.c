@@ -146,7 +146,7 @@ int vupi_dma_check(const struct vupi_conn *c, uint64_t gpa, uint64_t len,
             describe_maps(c, maps, sizeof(maps));
             snprintf(why, VUPI_DMA_WHY_LEN, "DMA %s of 0x%" PRIx64 " bytes at 0x%"
                      PRIx64 ": 0x%" PRIx64 " is not in guest memory the "
-                     "client mapped (mapped: %s)", what, len, gpa, at, maps);
+                     "client mapped (mapped: %.200s)", what, len, gpa, at, maps);
             return EFAULT;
         }
         if (!(m->flags & perm)) {
