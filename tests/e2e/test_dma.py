@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """DMA by a backend (issue 10, item 2): vup-stm32l4's DMA1 copies guest
 SRAM1 to SRAM1 (firmware/dma.c checks every word), once with the board's
-RAM shared (aux-ram-share=on: DMA_MAP carries fds, the backend copies
-with memcpy and sends no DMA_READ/WRITE) and once without (anonymous RAM:
-the backend asks QEMU with DMA_READ/DMA_WRITE).  A destination outside
+RAM shared (its default, aux-ram-share=on: DMA_MAP carries fds, the
+backend copies with memcpy and sends no DMA_READ/WRITE) and once without
+(aux-ram-share=off, anonymous RAM: the backend asks QEMU with
+DMA_READ/DMA_WRITE).  A destination outside
 the board's RAM is refused with an error naming the address, the
 firmware sees TEIF with EN cleared, and QEMU keeps running."""
 
@@ -35,7 +36,7 @@ def run_dma(stack, machine_opts=""):
 
 @pytest.mark.parametrize("shared", [True, False], ids=["memcpy", "messages"])
 def test_dma_mem2mem(stack, shared):
-    err = run_dma(stack, "aux-ram-share=on" if shared else "")
+    err = run_dma(stack, "" if shared else "aux-ram-share=off")
     maps = re.findall(r"DMA_MAP iova (0x[0-9a-f]+) size (0x[0-9a-f]+) (\w+), "
                       r"(.*)", err)
     sram1 = [m for m in maps if m[0] == "0x20000000"]

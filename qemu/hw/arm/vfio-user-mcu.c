@@ -737,6 +737,12 @@ static void vfio_user_mcu_instance_init(Object *obj)
     for (i = 0; i < VUM_NUM_PROPS; i++) {
         s->val[i] = vum_props[i].def;
     }
+    /*
+     * Flash and SRAM memfd-backed: the DMA_MAPs to the backends carry fds,
+     * so their DMA is a copy, not a DMA_READ/WRITE round trip through the
+     * main loop (aux-ram-share=off to compare).
+     */
+    MACHINE(obj)->aux_ram_share = true;
 }
 
 static void vfio_user_mcu_instance_finalize(Object *obj)
