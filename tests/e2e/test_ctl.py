@@ -227,6 +227,8 @@ def test_vup_ctl_usage_and_errors(stack):
                       (["inject", "-e", "usart1", "\\q"], "a bad escape")):
         rc, out, err = ctl(c, *args)
         assert rc == 2 and msg in err, (args, rc, err)
+    # The firmware drives PA5 to 1 once it runs: wait for that first.
+    ctl_ok(c, "wait-serial", "-t", "5s", "usart1", "ready")
     for args, msg in ((["get-pin", "gpioz.1"], 'no pin "gpioz.1"'),
                       (["read-reg", "gpioa", "NOPE"], 'no register "NOPE"'),
                       (["inject", "usart9", "x"], 'no serial line "usart9"'),
