@@ -49,7 +49,7 @@ const char *vup_cr_entry_type_name(uint32_t type)
         [VUP_CR_ENTRY_MMIO] = "mmio", [VUP_CR_ENTRY_IRQ] = "irq",
         [VUP_CR_ENTRY_CLOCK] = "clock", [VUP_CR_ENTRY_MEMORY] = "memory",
         [VUP_CR_ENTRY_CPU] = "cpu", [VUP_CR_ENTRY_CAP] = "cap",
-        [VUP_CR_ENTRY_DIRECT] = "direct",
+        [VUP_CR_ENTRY_DIRECT] = "direct", [VUP_CR_ENTRY_SIGNAL] = "signal",
     };
 
     return type < ARRAY_LEN(names) && names[type] ? names[type] : "unknown";
@@ -116,7 +116,22 @@ bool vup_cr_lines_in_live(const struct vup_cr_view *v)
 bool vup_cr_predicts_lines(const struct vup_cr_view *v)
 {
     return v->cap_vtime && v->hdr->version_minor >= 4 &&
-           v->hdr->live_size >= sizeof(struct vup_cr_live);
+           v->hdr->live_size >= VUP_CR_LIVE_SIZE_1_4;
+}
+
+size_t vup_cr_live_used(const struct vup_cr_view *v)
+{
+    if (!v->hdr->live_offset) {
+        return 0;
+    }
+    if (v->num_signal) {
+        return sizeof(struct vup_cr_live);
+    }
+    if (vup_cr_predicts_lines(v)) {
+        return VUP_CR_LIVE_SIZE_1_4;
+    }
+    return vup_cr_lines_in_live(v) ? VUP_CR_LIVE_SIZE_1_3
+                                   : VUP_CR_LIVE_SIZE_MIN;
 }
 
 /* The entry number of @e in the descriptor (for messages only). */
@@ -331,6 +346,70 @@ static int check_clock(struct ctx *c, const struct vup_cr_clock *k,
     return 0;
 }
 
+static int check_signal(struct ctx *c, const struct vup_cr_signal *g,
+                        struct vup_cr_view *v)
+{
+    const uint32_t dir = g->flags & (VUP_CR_SIGNAL_OUT | VUP_CR_SIGNAL_IN);
+    int ret = check_name(c, "name", g->name, false);
+
+    if (ret < 0) {
+        return ret;
+    }
+    for (const char *n = g->name; *n; n++) {
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                    "0123456789_.-", *n)) {
+            return fail(c, "name: '%c' is not a letter, digit, '_', '.' or "
+                        "'-' (it names QEMU GPIO lines)", *n);
+        }
+    }
+    if (!strncmp(g->name, "sysbus-", 7)) {
+        return fail(c, "name: \"sysbus-\" names are QEMU's own");
+    }
+    if (g->flags & ~VUP_CR_SIGNAL_FLAGS_KNOWN) {
+        return fail(c, "unknown flags 0x%x",
+                    g->flags & ~VUP_CR_SIGNAL_FLAGS_KNOWN);
+    }
+    if (dir != VUP_CR_SIGNAL_OUT && dir != VUP_CR_SIGNAL_IN) {
+        return fail(c, "flags 0x%x must have exactly one of OUT, IN",
+                    g->flags);
+    }
+    if (v->hdr->version_minor < 5 || !v->hdr->live_offset ||
+        v->hdr->live_size < sizeof(struct vup_cr_live)) {
+        return fail(c, "a signal needs a 1.5 live part of %zu bytes, but the "
+                    "header says version 1.%u, live_size %u",
+                    sizeof(struct vup_cr_live), v->hdr->version_minor,
+                    v->hdr->live_size);
+    }
+    if (!g->width || g->width > VUP_CR_MAX_SIGNAL_WIDTH) {
+        return fail(c, "width %u is not in [1, %u]", g->width,
+                    VUP_CR_MAX_SIGNAL_WIDTH);
+    }
+    if ((uint32_t)g->first + g->width > VUP_CR_MAX_SIGNAL_LINES) {
+        return fail(c, "lines %u..%u are not below %u", g->first,
+                    g->first + g->width - 1, VUP_CR_MAX_SIGNAL_LINES);
+    }
+    if (v->num_signal == VUP_CR_MAX_SIGNALS) {
+        return fail(c, "more than %u signal entries", VUP_CR_MAX_SIGNALS);
+    }
+    for (size_t i = 0; i < v->num_signal; i++) {
+        const struct vup_cr_signal *o = v->signal[i];
+
+        if (!strcmp(o->name, g->name)) {
+            return fail(c, "name also used by entry %u (signal)",
+                        vup_cr_entry_number(v, o));
+        }
+        if ((o->flags & dir) &&
+            overlaps(o->first, o->width, g->first, g->width)) {
+            return fail(c, "lines %u..%u overlap those of \"%s\" (entry %u, "
+                        "lines %u..%u)", g->first, g->first + g->width - 1,
+                        o->name, vup_cr_entry_number(v, o), o->first,
+                        o->first + o->width - 1);
+        }
+    }
+    v->signal[v->num_signal++] = g;
+    return 0;
+}
+
 static int check_memory(struct ctx *c, const struct vup_cr_memory *m,
                         struct vup_cr_view *v)
 {
@@ -514,6 +593,7 @@ static const size_t type_size[] = {
     [VUP_CR_ENTRY_CPU] = sizeof(struct vup_cr_cpu),
     [VUP_CR_ENTRY_CAP] = sizeof(struct vup_cr_cap),
     [VUP_CR_ENTRY_DIRECT] = sizeof(struct vup_cr_direct),
+    [VUP_CR_ENTRY_SIGNAL] = sizeof(struct vup_cr_signal),
 };
 
 static bool known_type(uint16_t type)
@@ -543,6 +623,9 @@ static const char *entry_name(const struct vup_cr_entry_hdr *e,
         break;
     case VUP_CR_ENTRY_MEMORY:
         name = ((const struct vup_cr_memory *)e)->name;
+        break;
+    case VUP_CR_ENTRY_SIGNAL:
+        name = ((const struct vup_cr_signal *)e)->name;
         break;
     }
     return name && terminated(name) && name[0] && printable(name) ? name
@@ -685,6 +768,8 @@ static int check_entry(struct ctx *c, const struct vup_cr_entry_hdr *e,
         return check_cpu(c, (const struct vup_cr_cpu *)e, v);
     case VUP_CR_ENTRY_DIRECT:
         return check_direct(c, (const struct vup_cr_direct *)e, v);
+    case VUP_CR_ENTRY_SIGNAL:
+        return check_signal(c, (const struct vup_cr_signal *)e, v);
     default:
         return check_cap(c, (const struct vup_cr_cap *)e, v);
     }

@@ -34,8 +34,8 @@
 
 #define VUP_CR_MAGIC            0x43505556u /* "VUPC" read as bytes */
 #define VUP_CR_VERSION_MAJOR    1u
-#define VUP_CR_VERSION_MINOR    4u  /* 1.1: mailbox; 1.2: DIRECT; 1.3: pulses;
-                                       1.4: predicted lines */
+#define VUP_CR_VERSION_MINOR    5u  /* 1.1: mailbox; 1.2: DIRECT; 1.3: pulses;
+                                       1.4: predicted lines; 1.5: signals */
 
 /* Bounds every reader enforces before trusting anything. */
 #define VUP_CR_MAX_DESC_SIZE    65536u
@@ -44,6 +44,9 @@
 #define VUP_CR_MAX_CLOCKS       16u
 #define VUP_CR_MAX_DIRECT       64u   /* DIRECT entries per device */
 #define VUP_CR_MAX_NVIC_LINES   496u  /* ARMv7-M: external interrupts */
+#define VUP_CR_MAX_SIGNALS      64u   /* SIGNAL entries per device */
+#define VUP_CR_MAX_SIGNAL_LINES 256u  /* per direction: live bits */
+#define VUP_CR_MAX_SIGNAL_WIDTH 32u   /* lines in one SIGNAL group */
 #define VUP_CR_NAME_LEN         32u   /* names are NUL-terminated in this */
 #define VUP_CR_LIVE_ALIGN       4096u
 
@@ -69,6 +72,7 @@ enum vup_cr_entry_type {
     VUP_CR_ENTRY_CPU    = 5,  /* struct vup_cr_cpu */
     VUP_CR_ENTRY_CAP    = 6,  /* struct vup_cr_cap */
     VUP_CR_ENTRY_DIRECT = 7,  /* struct vup_cr_direct (1.2) */
+    VUP_CR_ENTRY_SIGNAL = 8,  /* struct vup_cr_signal (1.5) */
 };
 
 /* Entry flags. */
@@ -145,6 +149,30 @@ struct vup_cr_clock {
     char     name[VUP_CR_NAME_LEN];
 };
 
+/*
+ * Signal group (1.5): @width lines between peripherals, named as a whole
+ * (a GPIO bank's pins "gpioa", a timer's trigger output "tim2.trgo").
+ * Line i of an OUT group is bit @first + i of sig_out (and, for PULSE,
+ * sig_out_pulses[@first + i]) in the live part, which the backend writes;
+ * an IN group's lines are the same places in sig_in and sig_in_pulses,
+ * which QEMU writes.  QEMU exposes the group as named GPIO lines of that
+ * name; a board connects an OUT group to the IN groups of the same name.
+ * Names are unique among a device's signals (whatever the direction).
+ */
+#define VUP_CR_SIGNAL_OUT        (1u << 0) /* the backend drives it */
+#define VUP_CR_SIGNAL_IN         (1u << 1) /* QEMU drives it */
+#define VUP_CR_SIGNAL_PULSE      (1u << 2) /* pulses, not levels */
+#define VUP_CR_SIGNAL_FLAGS_KNOWN (VUP_CR_SIGNAL_OUT | VUP_CR_SIGNAL_IN | \
+                                   VUP_CR_SIGNAL_PULSE)
+
+struct vup_cr_signal {
+    struct vup_cr_entry_hdr hdr;
+    uint32_t flags;          /* exactly one of OUT, IN; PULSE optional */
+    uint16_t first;          /* first live bit; groups of a direction are */
+    uint16_t width;          /* disjoint; 1..VUP_CR_MAX_SIGNAL_WIDTH */
+    char     name[VUP_CR_NAME_LEN];
+};
+
 /* Memory the generic board should create (flash, SRAM). */
 enum vup_cr_memory_kind {
     VUP_CR_MEMORY_FLASH = 1, /* read-only to the guest, holds -kernel */
@@ -201,12 +229,21 @@ struct vup_cr_live {
     /* 1.4, where live_size covers it: */
     uint32_t deadline_raise[VUP_CR_MAX_IRQS / 32]; /* B: LEVEL lines that the
                                                       deadline sets to 1 */
+    /* 1.5, where live_size covers it (required by SIGNAL entries): */
+    uint32_t sig_out[VUP_CR_MAX_SIGNAL_LINES / 32];  /* B: OUT line levels */
+    uint8_t  sig_out_pulses[VUP_CR_MAX_SIGNAL_LINES]; /* B: PULSE, mod 256 */
+    uint32_t sig_in[VUP_CR_MAX_SIGNAL_LINES / 32];   /* Q: IN line levels */
+    uint8_t  sig_in_pulses[VUP_CR_MAX_SIGNAL_LINES];  /* Q: PULSE, mod 256 */
 };
 
 /* The live part of a 1.0 to 1.2 backend; 1.3 fields exist if they fit. */
 #define VUP_CR_LIVE_SIZE_MIN    offsetof(struct vup_cr_live, irq_pulses)
 /* The live part of a 1.3 backend; 1.4 fields exist if they fit. */
 #define VUP_CR_LIVE_SIZE_1_3    offsetof(struct vup_cr_live, deadline_raise)
+/* The live part of a 1.4 backend; 1.5 fields exist if they fit. */
+#define VUP_CR_LIVE_SIZE_1_4    offsetof(struct vup_cr_live, sig_out)
+/* QEMU's inputs, written in one message: sig_in to the end of the part. */
+#define VUP_CR_LIVE_SIG_IN_OFF  offsetof(struct vup_cr_live, sig_in)
 
 /*
  * Memory ordering of the mapped live part (docs/control-region.md): the
@@ -282,7 +319,9 @@ _Static_assert(sizeof(struct vup_cr_clock) == 56, "vup_cr_clock");
 _Static_assert(sizeof(struct vup_cr_memory) == 64, "vup_cr_memory");
 _Static_assert(sizeof(struct vup_cr_cpu) == 48, "vup_cr_cpu");
 _Static_assert(sizeof(struct vup_cr_cap) == 24, "vup_cr_cap");
-_Static_assert(sizeof(struct vup_cr_live) == 312, "vup_cr_live");
+_Static_assert(sizeof(struct vup_cr_signal) == 48, "vup_cr_signal");
+_Static_assert(sizeof(struct vup_cr_live) == 888, "vup_cr_live");
+_Static_assert(VUP_CR_LIVE_SIZE_1_4 == 312, "vup_cr_live 1.4");
 _Static_assert(VUP_CR_LIVE_SIZE_MIN == 168, "vup_cr_live 1.0");
 _Static_assert(VUP_CR_LIVE_SIZE_1_3 == 296, "vup_cr_live 1.3");
 _Static_assert(sizeof(struct vup_cr_mbox_req) == 32, "vup_cr_mbox_req");

@@ -58,7 +58,9 @@ struct vup_cr_view {
     const struct vup_cr_cap *cap[VUP_CR_MAX_ENTRIES];
     const struct vup_cr_cpu *cpu;          /* NULL if none */
     const struct vup_cr_direct *direct[VUP_CR_MAX_DIRECT];
+    const struct vup_cr_signal *signal[VUP_CR_MAX_SIGNALS];
     size_t num_mmio, num_irq, num_clock, num_memory, num_cap, num_direct;
+    size_t num_signal;
     size_t num_skipped;                    /* unknown optional entries */
     /* Capabilities, found in cap[]: NULL if not published. */
     const struct vup_cr_cap *cap_vtime, *cap_fast_path, *cap_doorbell;
@@ -86,6 +88,13 @@ bool vup_cr_lines_in_live(const struct vup_cr_view *view);
  * the deadline is reached, without waiting for the backend's answer.
  */
 bool vup_cr_predicts_lines(const struct vup_cr_view *view);
+
+/*
+ * How much of the live part the features in @view use, which a client
+ * reads: VUP_CR_LIVE_SIZE_MIN, _1_3, _1_4 or (1.5, with signals) all of
+ * struct vup_cr_live.  0 without a live part.
+ */
+size_t vup_cr_live_used(const struct vup_cr_view *view);
 
 /* "mmio", "irq", ... or "unknown". */
 const char *vup_cr_entry_type_name(uint32_t type);
