@@ -481,6 +481,48 @@ vup_chardev *vup_chardev_open(vup_dev *d, const char *spec,
 void vup_chardev_write(vup_chardev *c, const uint8_t *buf, size_t len);
 void vup_chardev_close(vup_chardev *c);
 
+/* ---- signal lines between peripherals (docs/libvup.md, "Signals") --- */
+
+/*
+ * A signal group is @width (1..32) lines a peripheral drives (OUT) or is
+ * driven by (IN), named as a whole: a GPIO bank's pins "gpioa", a timer's
+ * trigger "tim2.trgo".  Levels, or with VUP_SIGNAL_PULSE pulses (a
+ * trigger: each counts, none is a level).
+ *
+ * Connection is by name, at vup_dev_listen(): an IN group named as an OUT
+ * group of the same device is connected to it inside the backend (no
+ * socket; width and PULSE must agree) and is not published.  Every OUT
+ * group, and every IN group left, is published in the control region
+ * (SIGNAL entries, 1.5): QEMU exposes each as named GPIO lines, and a
+ * board connects an OUT group to the IN groups of the same name in other
+ * backends or to its own devices.  A name is at most 31 characters of
+ * letters, digits, '_', '.' and '-'.  Register groups before
+ * vup_dev_listen(); NULL on failure (see vup_dev_error()).
+ */
+#define VUP_SIGNAL_OUT    0x1u
+#define VUP_SIGNAL_IN     0x2u
+#define VUP_SIGNAL_PULSE  0x4u
+
+typedef struct vup_signal vup_signal;
+/*
+ * Line @line of an IN group changed to @level, or (PULSE) pulsed, @level
+ * true.  Called from the device loop: for a connected OUT group at once,
+ * inside the vup_signal_set() that changed it; for a published group when
+ * QEMU's write of its inputs arrives, before anything that follows it.
+ */
+typedef void (*vup_signal_fn)(void *opaque, unsigned line, bool level);
+vup_signal *vup_periph_add_signal(vup_periph *p, const char *name,
+                                  unsigned width, unsigned flags,
+                                  vup_signal_fn input, void *opaque);
+/* OUT groups: drive line @line / the lines in @mask; free when unchanged. */
+void vup_signal_set(vup_signal *s, unsigned line, bool level);
+void vup_signal_set_lines(vup_signal *s, uint32_t mask, uint32_t levels);
+/* OUT PULSE groups: one pulse on @line. */
+void vup_signal_pulse(vup_signal *s, unsigned line);
+/* The levels of the group's lines now (bit i: line i), either direction. */
+uint32_t vup_signal_levels(const vup_signal *s);
+const char *vup_signal_name(const vup_signal *s);
+
 /* ---- what a model shows the outside world (docs/control-channel.md) --- */
 
 /*

@@ -32,10 +32,17 @@ void vupi_request_end(vup_dev *d)
 
 /* ---- region 0: the descriptor, then the live part ----------------------- */
 
-/* QEMU owns vtime_ns and the slots of input clocks; nothing else. */
+/*
+ * QEMU owns vtime_ns, the slots of input clocks and (with published input
+ * signals) the input block; nothing else.
+ */
 static bool live_byte_writable(const vup_dev *d, uint64_t rel)
 {
     const uint64_t clk = offsetof(struct vup_cr_live, clock_hz);
+
+    if (rel >= VUP_CR_LIVE_SIG_IN_OFF && rel < sizeof(struct vup_cr_live)) {
+        return d->wires.has_inputs;
+    }
 
     if (rel >= offsetof(struct vup_cr_live, vtime_ns) &&
         rel < offsetof(struct vup_cr_live, vtime_ns) + sizeof(uint64_t)) {
@@ -118,6 +125,15 @@ static void cr_write(vup_dev *d, uint64_t off, const void *buf,
     if (rel < vt + sizeof(uint64_t) && rel + count > vt) {
         vupi_live_put_vtime(&d->live, cur.vtime_ns);
         vupi_time_set(d, cur.vtime_ns);
+    }
+    /* Input signals after the time: they happen at QEMU's time. */
+    if (rel + count > VUP_CR_LIVE_SIG_IN_OFF) {
+        struct vup_cr_live *part = d->live.part;
+
+        memcpy(part->sig_in, cur.sig_in, sizeof(part->sig_in));
+        memcpy(part->sig_in_pulses, cur.sig_in_pulses,
+               sizeof(part->sig_in_pulses));
+        vupi_wires_input(d);
     }
 }
 

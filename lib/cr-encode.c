@@ -68,6 +68,12 @@ int vupi_cr_encode(vup_dev *d)
             d->cr.has_doorbell = true;
         }
     }
+    for (size_t i = 0; i < d->wires.num; i++) {
+        if (d->wires.group[i]->published &&
+            (d->wires.group[i]->flags & VUP_SIGNAL_OUT)) {
+            d->cr.has_doorbell = true;
+        }
+    }
     /* The mailbox, in the page after the live part, unless disabled. */
     d->cr.mbox_offset = 0;
     num_caps = (d->timers.virtual_time ? 1 : 0) +
@@ -77,7 +83,8 @@ int vupi_cr_encode(vup_dev *d)
         num_direct += d->periphs[i]->num_direct;
     }
     entries = d->num_periphs + d->irqs.num + d->clocks.num +
-              d->num_memories + (d->has_cpu ? 1 : 0) + num_caps + num_direct;
+              d->num_memories + (d->has_cpu ? 1 : 0) + num_caps + num_direct +
+              d->wires.num_published;
     size = sizeof(struct vup_cr_header) +
            d->num_periphs * sizeof(struct vup_cr_mmio) +
            d->irqs.num * sizeof(struct vup_cr_irq) +
@@ -85,7 +92,8 @@ int vupi_cr_encode(vup_dev *d)
            d->num_memories * sizeof(struct vup_cr_memory) +
            (d->has_cpu ? sizeof(struct vup_cr_cpu) : 0) +
            num_caps * sizeof(struct vup_cr_cap) +
-           num_direct * sizeof(struct vup_cr_direct);
+           num_direct * sizeof(struct vup_cr_direct) +
+           d->wires.num_published * sizeof(struct vup_cr_signal);
     if (entries > VUP_CR_MAX_ENTRIES || size > VUP_CR_MAX_DESC_SIZE) {
         return vupi_fail(d, E2BIG, "control region: %zu entries in %zu "
                          "bytes exceed the limits", entries, size);
@@ -158,6 +166,21 @@ int vupi_cr_encode(vup_dev *d)
         c->live_index = (uint32_t)i;
         c->freq_hz = d->clocks.clock[i].reset_hz;
         strcpy(c->name, d->clocks.clock[i].name);
+    }
+    for (size_t i = 0; i < d->wires.num; i++) {
+        const vup_signal *g = d->wires.group[i];
+        struct vup_cr_signal *e;
+
+        if (!g->published) {
+            continue;
+        }
+        e = put_entry(buf, &off, VUP_CR_ENTRY_SIGNAL, sizeof(*e));
+        e->flags = (g->flags & VUP_SIGNAL_OUT ? VUP_CR_SIGNAL_OUT
+                                              : VUP_CR_SIGNAL_IN) |
+                   (g->flags & VUP_SIGNAL_PULSE ? VUP_CR_SIGNAL_PULSE : 0);
+        e->first = (uint16_t)g->first;
+        e->width = (uint16_t)g->width;
+        strcpy(e->name, g->name);
     }
     for (size_t i = 0; i < d->num_memories; i++) {
         struct vup_cr_memory *m = put_entry(buf, &off, VUP_CR_ENTRY_MEMORY,

@@ -65,6 +65,7 @@ void vup_dev_free(vup_dev *d)
     vupi_loop_fini(d);
     vupi_timers_free(d);
     vupi_signals_fini(d);
+    vupi_wires_fini(d);
     vupi_shm_fini(d);
     vupi_mirror_fini(d);
     for (size_t i = 0; i < d->num_periphs; i++) {
@@ -240,6 +241,11 @@ static int freeze(vup_dev *d)
 
     if (d->cr.desc) {
         return 0;
+    }
+    /* Signals connected inside the backend are not published. */
+    ret = vupi_wires_connect(d);
+    if (ret < 0) {
+        return ret;
     }
     /* The mirror first: the descriptor lists only what it could map. */
     ret = vupi_mirror_init(d);

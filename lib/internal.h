@@ -77,6 +77,33 @@ struct vupi_live {
     bool in_request;               /* a reply follows: no doorbell */
 };
 
+/* wire.c: signal groups between peripherals, and to QEMU. */
+#define VUPI_MAX_SIGNAL_GROUPS 128u
+
+struct vup_signal {
+    vup_periph *periph;
+    char name[VUP_CR_NAME_LEN];
+    unsigned width, flags;         /* VUP_SIGNAL_* */
+    vup_signal_fn input;           /* IN groups */
+    void *opaque;
+    uint32_t levels;               /* bit i: line i */
+    vup_signal *driver;            /* IN: the OUT it is connected to */
+    vup_signal **sinks;            /* OUT: the INs connected to it */
+    size_t num_sinks;
+    bool published;                /* a SIGNAL entry: QEMU sees it */
+    unsigned first;                /* then: its first live bit */
+    uint8_t pulses_seen[VUP_CR_MAX_SIGNAL_WIDTH]; /* IN PULSE: applied */
+};
+
+struct vupi_wires {
+    vup_signal *group[VUPI_MAX_SIGNAL_GROUPS];
+    size_t num;
+    size_t num_published;
+    bool has_inputs;               /* QEMU may write the input block */
+    unsigned depth;                /* nested deliveries, against loops */
+    bool loop_reported;
+};
+
 /* irq.c: the IRQ lines the peripherals declared, in vfio index order. */
 struct vupi_irq {
     vup_periph *periph;
@@ -444,6 +471,7 @@ struct vup_dev {
     struct vupi_dma dma;           /* dma.c */
     struct vupi_chardevs chardevs; /* chardev.c */
     struct vupi_signals signals;   /* signal.c */
+    struct vupi_wires wires;       /* wire.c */
     struct vupi_ctl ctl;           /* ctl.c, ctl-cmds.c */
 };
 
@@ -486,7 +514,8 @@ static inline uint64_t vupi_mono_ns(void)
  *   mailbox.c                  shared memory, the FAST_PATH mailbox
  *   access.c                   every region access, whoever carries it
  *   signal.c                   pins, serial lines, values; waits on them
- *   clock.c timer.c irq.c      clocks, timers, IRQ lines (on live.c)
+ *   clock.c timer.c irq.c      clocks, timers, IRQ lines, signal
+ *   wire.c                     groups between peripherals (on live.c)
  *   cr-encode.c regs.c         descriptor; registers (on mirror.c)
  *   chardev.c live.c           serial streams; the live part (on loop.c)
  *   mirror.c loop.c            window mirrors; epoll, eventfds
@@ -496,6 +525,16 @@ static inline uint64_t vupi_mono_ns(void)
  * client.c (include/vup/client.h) stands apart on socket.c, cr-decode.c
  * (include/vup/cr.h) on nothing.
  */
+
+/*
+ * wire.c: at the freeze, connects IN groups to the OUT group of their name
+ * and places the rest in the live part (before the descriptor is built);
+ * vupi_wires_input() applies what QEMU wrote in the input block.
+ */
+int vupi_wires_connect(vup_dev *d);
+void vupi_wires_input(vup_dev *d);
+void vupi_wires_client_gone(vup_dev *d);
+void vupi_wires_fini(vup_dev *d);
 
 /* spin.c */
 void vupi_spin_init(struct vupi_spin *s, unsigned max_us, bool adaptive);
@@ -681,6 +720,10 @@ static inline void vupi_live_set_in_request(struct vupi_live *l,
 }
 bool vupi_live_set_irq(struct vupi_live *l, unsigned index, bool level);
 void vupi_live_pulse(struct vupi_live *l, unsigned index);
+/* sig_out lines @first.. (@width of them) to @lines; one seq bump. */
+void vupi_live_set_lines(struct vupi_live *l, unsigned first, unsigned width,
+                         uint32_t lines);
+void vupi_live_pulse_line(struct vupi_live *l, unsigned line);
 bool vupi_live_set_clock(struct vupi_live *l, unsigned i, uint64_t hz);
 void vupi_live_put_clock(struct vupi_live *l, unsigned i, uint64_t hz);
 bool vupi_live_set_deadline(struct vupi_live *l, uint64_t deadline_ns,

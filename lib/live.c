@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The control region's live part (struct vup_cr_live): IRQ levels and
- * pulse counts, clock frequencies, the timer deadline, and QEMU's
+ * pulse counts, signal lines, clock frequencies, the timer deadline, and QEMU's
  * vtime_ns.  Every store into
  * it is made here, so the ordering rules of include/vup/control-region.h
  * hold in one place: a backend field is stored (aligned, untorn), then seq
@@ -86,6 +86,25 @@ void vupi_live_pulse(struct vupi_live *l, unsigned index)
     changed(l);
 }
 
+void vupi_live_set_lines(struct vupi_live *l, unsigned first, unsigned width,
+                         uint32_t lines)
+{
+    for (unsigned i = 0; i < width; i++) {
+        uint32_t bit = 1u << ((first + i) % 32);
+        uint32_t *w = &l->part->sig_out[(first + i) / 32];
+
+        *w = (lines >> i) & 1 ? *w | bit : *w & ~bit;
+    }
+    changed(l);
+}
+
+/* One more pulse of signal line @line (1.5: a count modulo 256). */
+void vupi_live_pulse_line(struct vupi_live *l, unsigned line)
+{
+    l->part->sig_out_pulses[line]++;
+    changed(l);
+}
+
 bool vupi_live_set_clock(struct vupi_live *l, unsigned i, uint64_t hz)
 {
     if (l->part->clock_hz[i] == hz) {
@@ -143,4 +162,6 @@ void vupi_live_client_gone(struct vupi_live *l)
     vupi_live_set_doorbell(l, l->doorbell_index, -1);
     l->part->vtime_ns = 0;
     memset(l->part->irq_pulses, 0, sizeof(l->part->irq_pulses));
+    memset(l->part->sig_out_pulses, 0, sizeof(l->part->sig_out_pulses));
+    memset(l->part->sig_in_pulses, 0, sizeof(l->part->sig_in_pulses));
 }

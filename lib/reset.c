@@ -31,6 +31,7 @@ void vupi_client_gone(vup_dev *d)
     /* Before the time goes: waits counted in it end first. */
     vupi_signals_client_gone(d);
     vupi_irqs_client_gone(d);
+    vupi_wires_client_gone(d);
     vupi_live_client_gone(&d->live);
     vupi_time_client_gone(d);
     vupi_clocks_client_gone(d);

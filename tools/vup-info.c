@@ -44,7 +44,7 @@ static void usage(FILE *f)
             "\n"
             "Connects to the vfio-user backend listening on SOCKET and shows\n"
             "the device, its regions and IRQs, and its decoded control region\n"
-            "(MMIO windows, IRQ lines, memories, CPU, clocks, capabilities).\n"
+            "(MMIO windows, IRQ lines, memories, CPU, clocks, signals, capabilities).\n"
             "Every field is validated: the exit status is 0 if the backend\n"
             "conforms, 1 if it does not or cannot be reached, 2 on bad usage.\n"
             "\n"
@@ -187,6 +187,32 @@ static int probe(vup_client *c, struct info *in)
     return check_eventfds(in);
 }
 
+/* The levels of @g's lines now (bit i: line i), from the live part. */
+static uint32_t signal_levels(const struct vup_cr_view *v,
+                              const struct vup_cr_signal *g)
+{
+    const uint32_t *words = g->flags & VUP_CR_SIGNAL_OUT ? v->live->sig_out
+                                                         : v->live->sig_in;
+    uint32_t levels = 0;
+
+    for (unsigned i = 0; i < g->width; i++) {
+        unsigned bit = g->first + i;
+
+        levels |= ((words[bit / 32] >> (bit % 32)) & 1u) << i;
+    }
+    return levels;
+}
+
+static bool live_has_signals(const struct vup_cr_view *v)
+{
+    return v->live && vup_cr_live_used(v) == sizeof(struct vup_cr_live);
+}
+
+static const char *signal_kind(uint32_t f)
+{
+    return f & VUP_CR_SIGNAL_PULSE ? "pulse" : "level";
+}
+
 static const char *clock_dir(uint32_t f)
 {
     return f & VUP_CR_CLOCK_OUTPUT ? "output" : "input";
@@ -315,6 +341,18 @@ static void print_table(vup_client *c, const struct info *in)
         if (v->live) {
             printf(", now %" PRIu64 " Hz\n", v->live->clock_hz[k->live_index]);
         }
+    }
+    for (size_t i = 0; i < v->num_signal; i++) {
+        const struct vup_cr_signal *g = v->signal[i];
+
+        printf("\t\tSignal %-10s %s, %u %s line%s (live bits %u..%u)",
+               g->name, g->flags & VUP_CR_SIGNAL_OUT ? "out" : "in",
+               g->width, signal_kind(g->flags), g->width > 1 ? "s" : "",
+               g->first, g->first + g->width - 1);
+        if (live_has_signals(v) && !(g->flags & VUP_CR_SIGNAL_PULSE)) {
+            printf(", now 0x%x", signal_levels(v, g));
+        }
+        printf("\n");
     }
     for (size_t i = 0; i < v->num_cap; i++) {
         printf("\t\tCapability %s (id %u) version %u, offset 0x%x size 0x%x\n",
@@ -473,6 +511,20 @@ static void print_json(vup_client *c, const struct info *in)
         if (v->live) {
             jadd_int(k, "hz",
                      (int64_t)v->live->clock_hz[v->clock[i]->live_index]);
+        }
+    }
+    arr = jadd_array(cr, "signals");
+    for (size_t i = 0; i < v->num_signal; i++) {
+        const struct vup_cr_signal *g = v->signal[i];
+        json_object *k = jappend_object(arr);
+
+        jadd_str(k, "name", g->name);
+        jadd_str(k, "direction", g->flags & VUP_CR_SIGNAL_OUT ? "out" : "in");
+        jadd_str(k, "kind", signal_kind(g->flags));
+        jadd_int(k, "width", g->width);
+        jadd_int(k, "first", g->first);
+        if (live_has_signals(v) && !(g->flags & VUP_CR_SIGNAL_PULSE)) {
+            jadd_int(k, "levels", signal_levels(v, g));
         }
     }
     arr = jadd_array(cr, "caps");
