@@ -24,7 +24,7 @@
 #include "internal.h"
 
 #define PROTOCOL_MAJOR 1
-#define PROTOCOL_MINOR 0
+#define PROTOCOL_MINOR 1
 #define JSON_DEPTH     8          /* requests are flat: plenty */
 #define SEEN_MAX       256u       /* output quoted in a timeout's error */
 #define ERR_LEN        512u
@@ -535,6 +535,7 @@ static json_object *list_periph(vup_dev *d, vup_periph *p)
     json_object *pins = json_object_new_array();
     json_object *serials = json_object_new_array();
     json_object *values = json_object_new_array();
+    json_object *groups = json_object_new_array();
 
     add_str(o, "name", p->name);
     add_u64(o, "base", p->desc.base);
@@ -576,7 +577,27 @@ static json_object *list_periph(vup_dev *d, vup_periph *p)
             json_object_array_add(values, q);
         }
     }
+    for (size_t i = 0; i < d->wires.num; i++) {
+        const vup_signal *g = d->wires.group[i];
+
+        if (g->periph == p) {
+            json_object *q = json_object_new_object();
+
+            add_str(q, "signal", g->name);
+            add_str(q, "direction", g->flags & VUP_SIGNAL_OUT ? "out" : "in");
+            add_str(q, "kind", g->flags & VUP_SIGNAL_PULSE ? "pulse"
+                                                           : "level");
+            add_u64(q, "width", g->width);
+            add_u64(q, "levels", g->levels);
+            /* In the backend, to QEMU (a board connects it), or neither. */
+            add_str(q, "connected", g->driver ? g->driver->periph->name :
+                                    g->num_sinks ? "inside" :
+                                    g->published ? "qemu" : "none");
+            json_object_array_add(groups, q);
+        }
+    }
     json_object_object_add(o, "registers", regs);
+    json_object_object_add(o, "signals", groups);
     json_object_object_add(o, "pins", pins);
     json_object_object_add(o, "serial", serials);
     json_object_object_add(o, "values", values);

@@ -600,6 +600,19 @@ static void print_list(json_object *r)
                    json_object_get_boolean(member(g, "read_hook"))
                    ? "  (read hook: a guest read may differ)" : "");
         }
+        /* Absent from a protocol 1.0 backend. */
+        json_object *sigs = NULL;
+
+        json_object_object_get_ex(p, "signals", &sigs);
+        for (size_t j = 0; sigs && j < json_object_array_length(sigs); j++) {
+            json_object *q = json_object_array_get_idx(sigs, j);
+
+            printf("  signal %-10s %-3s %2" PRIu64 " %s lines = 0x%" PRIx64
+                   ", connected %s\n", member_str(q, "signal"),
+                   member_str(q, "direction"), member_u64(q, "width"),
+                   member_str(q, "kind"), member_u64(q, "levels"),
+                   member_str(q, "connected"));
+        }
         for (size_t j = 0; j < json_object_array_length(pins); j++) {
             printf("  pin ");
             print_pin(json_object_array_get_idx(pins, j));

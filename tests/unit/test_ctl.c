@@ -232,7 +232,7 @@ static void test_hello(void **state)
     assert_string_equal(str(r, "id"), "x1");
     assert_string_equal(str(r, "protocol"), "vup-ctl");
     assert_int_equal(num(r, "major"), 1);
-    assert_int_equal(num(r, "minor"), 0);
+    assert_int_equal(num(r, "minor"), 1);
     assert_string_equal(str(r, "device"), "ctldev");
     assert_true(json_object_get_boolean(get(r, "qemu_connected")));
     cmds = get(r, "commands");
