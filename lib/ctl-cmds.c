@@ -21,281 +21,12 @@
 
 #include <json-c/json.h>
 
+#include "ctl-json.h"
 #include "internal.h"
 
 #define PROTOCOL_MAJOR 1
 #define PROTOCOL_MINOR 1
-#define JSON_DEPTH     8          /* requests are flat: plenty */
 #define SEEN_MAX       256u       /* output quoted in a timeout's error */
-#define ERR_LEN        512u
-
-/* What a handler did. */
-enum outcome { DONE, FAILED, WAITING };
-
-/* An error being built: its code and message. */
-struct ctl_err {
-    const char *code;
-    char msg[ERR_LEN];
-};
-
-static enum outcome fail(struct ctl_err *e, const char *code,
-                         const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static enum outcome fail(struct ctl_err *e, const char *code,
-                         const char *fmt, ...)
-{
-    va_list ap;
-
-    e->code = code;
-    va_start(ap, fmt);
-    vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-    va_end(ap);
-    return FAILED;
-}
-
-/* ---- argument types ---------------------------------------------------- */
-
-enum arg_type {
-    ARG_STRING,               /* a string */
-    ARG_UINT,                 /* a whole number >= 0 */
-    ARG_LEVEL,                /* 0, 1, true, false (null too for set-pin) */
-    ARG_NUMBER,               /* any finite number */
-    ARG_FROM,                 /* "start", "now", "mark" or a whole number */
-};
-
-static const char *const arg_type_name[] = {
-    [ARG_STRING] = "a string",
-    [ARG_UINT] = "a whole number >= 0",
-    [ARG_LEVEL] = "0 or 1",
-    [ARG_NUMBER] = "a number",
-    [ARG_FROM] = "\"start\", \"now\", \"mark\" or a byte offset",
-};
-
-struct arg {
-    const char *name;
-    enum arg_type type;
-    bool required;
-    bool nullable;            /* null is allowed too */
-};
-
-/* A whole number >= 0 that fits 64 bits (json-c keeps those exactly). */
-static bool get_uint(json_object *o, uint64_t *out)
-{
-    if (json_object_is_type(o, json_type_int)) {
-        if (json_object_get_int64(o) < 0) {
-            return false;
-        }
-        *out = json_object_get_uint64(o);
-        return true;
-    }
-    if (json_object_is_type(o, json_type_double)) {
-        /* 1e9 for a timeout is a whole number too (exact up to 2^53). */
-        double v = json_object_get_double(o);
-
-        if (isfinite(v) && v >= 0 && v <= 9007199254740992.0 &&
-            (double)(uint64_t)v == v) {
-            *out = (uint64_t)v;
-            return true;
-        }
-    }
-    return false;
-}
-
-static bool get_level(json_object *o, int *out)
-{
-    uint64_t v;
-
-    if (json_object_is_type(o, json_type_boolean)) {
-        *out = json_object_get_boolean(o);
-        return true;
-    }
-    if (get_uint(o, &v) && v <= 1) {
-        *out = (int)v;
-        return true;
-    }
-    return false;
-}
-
-static bool type_ok(const struct arg *a, json_object *o)
-{
-    uint64_t u;
-    int l;
-
-    if (!o) {
-        return a->nullable;
-    }
-    switch (a->type) {
-    case ARG_STRING:
-        return json_object_is_type(o, json_type_string);
-    case ARG_UINT:
-        return get_uint(o, &u);
-    case ARG_LEVEL:
-        return get_level(o, &l);
-    case ARG_NUMBER:
-        return (json_object_is_type(o, json_type_int) ||
-                json_object_is_type(o, json_type_double)) &&
-               isfinite(json_object_get_double(o));
-    case ARG_FROM:
-        if (json_object_is_type(o, json_type_string)) {
-            const char *s = json_object_get_string(o);
-
-            return !strcmp(s, "start") || !strcmp(s, "now") ||
-                   !strcmp(s, "mark");
-        }
-        return get_uint(o, &u);
-    }
-    return false;
-}
-
-/*
- * Text from a request quoted in a message: at most @len - 4 bytes, anything
- * but printable ASCII as '?', so a cut never splits a UTF-8 sequence.
- */
-static const char *quoted(const char *s, char *buf, size_t len)
-{
-    size_t n = 0;
-
-    for (; s && *s && n + 4 < len; s++) {
-        buf[n++] = *s >= 0x20 && *s < 0x7f ? *s : '?';
-    }
-    strcpy(buf + n, s && *s ? "..." : "");
-    return buf;
-}
-
-/* A member's value in an error message, as JSON, shortened. */
-static const char *shown(json_object *o, char *buf, size_t len)
-{
-    return quoted(o ? json_object_to_json_string_ext(
-                          o, JSON_C_TO_STRING_PLAIN |
-                             JSON_C_TO_STRING_NOSLASHESCAPE)
-                    : "null", buf, len);
-}
-
-/* ---- bytes in JSON strings --------------------------------------------- */
-
-/*
- * Serial data travels as JSON strings whose characters U+0000..U+00FF are
- * the bytes 0x00..0xff (Latin-1), so any byte goes both ways.  @s is valid
- * UTF-8 (the parser checks); 0 and *@n bytes in @out, or -1 with @e set.
- */
-static int latin1_decode(const char *what, const char *s, size_t len,
-                         uint8_t *out, size_t max, size_t *n,
-                         struct ctl_err *e)
-{
-    size_t chars = 0;
-
-    *n = 0;
-    for (size_t i = 0; i < len; chars++) {
-        uint8_t b = (uint8_t)s[i];
-
-        if (b >= 0x80 && (b < 0xc2 || i + 1 == len ||
-                          ((uint8_t)s[i + 1] & 0xc0) != 0x80)) {
-            fail(e, "bad-argument", "%s: not valid UTF-8 at byte %zu", what,
-                 i);
-            return -1;
-        }
-        if (b >= 0xc4) {
-            fail(e, "bad-argument", "%s: character %zu is beyond U+00FF: "
-                 "characters stand for bytes 0x00..0xff (use \"hex\" for "
-                 "others)", what, chars);
-            return -1;
-        }
-        if (*n == max) {
-            fail(e, "bad-argument", "%s: more than %zu bytes", what, max);
-            return -1;
-        }
-        if (b < 0x80) {
-            out[(*n)++] = b;
-            i++;
-        } else {
-            /* 0xc2 and 0xc3 lead U+0080..U+00FF. */
-            out[(*n)++] = (uint8_t)(((b & 0x03) << 6) |
-                                    ((uint8_t)s[i + 1] & 0x3f));
-            i += 2;
-        }
-    }
-    return 0;
-}
-
-static int hex_digit(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0'
-         : c >= 'a' && c <= 'f' ? c - 'a' + 10
-         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-static int hex_decode(const char *what, const char *s, size_t len,
-                      uint8_t *out, size_t max, size_t *n, struct ctl_err *e)
-{
-    *n = 0;
-    if (len % 2) {
-        fail(e, "bad-argument", "%s: an odd number of hex digits (%zu)",
-             what, len);
-        return -1;
-    }
-    for (size_t i = 0; i < len; i += 2) {
-        int hi = hex_digit(s[i]), lo = hex_digit(s[i + 1]);
-
-        if (hi < 0 || lo < 0) {
-            fail(e, "bad-argument", "%s: character %zu is not a hex digit",
-                 what, hi < 0 ? i : i + 1);
-            return -1;
-        }
-        if (*n == max) {
-            fail(e, "bad-argument", "%s: more than %zu bytes", what, max);
-            return -1;
-        }
-        out[(*n)++] = (uint8_t)(hi << 4 | lo);
-    }
-    return 0;
-}
-
-/* Bytes as a JSON string of the same-numbered characters (see above). */
-static json_object *latin1_string(const uint8_t *buf, size_t len)
-{
-    char *s = malloc(2 * len + 1);
-    size_t n = 0;
-    json_object *o;
-
-    if (!s) {
-        return NULL;
-    }
-    for (size_t i = 0; i < len; i++) {
-        if (buf[i] < 0x80) {
-            s[n++] = (char)buf[i];
-        } else {
-            s[n++] = (char)(0xc0 | (buf[i] >> 6));
-            s[n++] = (char)(0x80 | (buf[i] & 0x3f));
-        }
-    }
-    o = json_object_new_string_len(s, (int)n);
-    free(s);
-    return o;
-}
-
-/* The bytes of "data" / "pattern" (Latin-1) or "hex", exactly one. */
-static int get_bytes(json_object *req, const char *text_name,
-                     uint8_t *out, size_t max, size_t *n, struct ctl_err *e)
-{
-    json_object *text = NULL, *hex = NULL;
-    bool has_text = json_object_object_get_ex(req, text_name, &text);
-    bool has_hex = json_object_object_get_ex(req, "hex", &hex);
-
-    if (has_text == has_hex) {
-        fail(e, "bad-argument", "give exactly one of '%s' (a string) and "
-             "'hex' (hex digits)", text_name);
-        return -1;
-    }
-    if (has_text) {
-        return latin1_decode(text_name, json_object_get_string(text),
-                             (size_t)json_object_get_string_len(text), out,
-                             max, n, e);
-    }
-    return hex_decode("hex", json_object_get_string(hex),
-                      (size_t)json_object_get_string_len(hex), out, max, n,
-                      e);
-}
 
 /* ---- looking things up --------------------------------------------------- */
 
@@ -330,7 +61,8 @@ static enum outcome no_periph(vup_dev *d, const char *name,
     char q[52];
 
     return fail(e, "not-found", "no peripheral \"%s\" (this device has: "
-                "%s)", quoted(name, q, sizeof(q)), names[0] ? names : "none");
+                "%s)", vupi_ctl_quoted(name, q, sizeof(q)),
+                names[0] ? names : "none");
 }
 
 static vup_pin *find_pin(vup_dev *d, json_object *req, struct ctl_err *e)
@@ -342,7 +74,8 @@ static vup_pin *find_pin(vup_dev *d, json_object *req, struct ctl_err *e)
         char q[52];
 
         fail(e, "not-found", "no pin \"%s\" (%zu pins here%s%s%s; `list` "
-             "shows them)", quoted(name, q, sizeof(q)), d->signals.num_pins,
+             "shows them)", vupi_ctl_quoted(name, q, sizeof(q)),
+             d->signals.num_pins,
              d->signals.num_pins ? ", e.g. \"" : "",
              d->signals.num_pins ? d->signals.pins[0]->name : "",
              d->signals.num_pins ? "\"" : "");
@@ -369,7 +102,7 @@ static vup_serial *find_serial(vup_dev *d, json_object *req,
         char q[52];
 
         fail(e, "not-found", "no serial line \"%s\" (serial lines: %s)",
-             quoted(name, q, sizeof(q)), names[0] ? names : "none");
+             vupi_ctl_quoted(name, q, sizeof(q)), names[0] ? names : "none");
     }
     return s;
 }
@@ -393,36 +126,9 @@ static vup_value *find_value(vup_dev *d, json_object *req,
         char q[52];
 
         fail(e, "not-found", "no value \"%s\" (values: %s)",
-             quoted(name, q, sizeof(q)), names[0] ? names : "none");
+             vupi_ctl_quoted(name, q, sizeof(q)), names[0] ? names : "none");
     }
     return v;
-}
-
-/* ---- reply pieces --------------------------------------------------------- */
-
-static void add_u64(json_object *o, const char *key, uint64_t v)
-{
-    json_object_object_add(o, key, json_object_new_uint64(v));
-}
-
-static void add_str(json_object *o, const char *key, const char *v)
-{
-    json_object_object_add(o, key, v ? json_object_new_string(v) : NULL);
-}
-
-static void add_bool(json_object *o, const char *key, bool v)
-{
-    json_object_object_add(o, key, json_object_new_boolean(v));
-}
-
-/* A whole number as an integer, anything else as a double. */
-static json_object *number(double v)
-{
-    if (v >= -9007199254740992.0 && v <= 9007199254740992.0 &&
-        (double)(int64_t)v == v) {
-        return json_object_new_int64((int64_t)v);
-    }
-    return json_object_new_double(v);
 }
 
 static json_object *driven_json(int driven)
@@ -432,22 +138,22 @@ static json_object *driven_json(int driven)
 
 static void add_pin(json_object *o, const vup_pin *pin)
 {
-    add_str(o, "pin", pin->name);
+    vupi_ctl_add_str(o, "pin", pin->name);
     json_object_object_add(o, "level", json_object_new_int(pin->level));
     json_object_object_add(o, "driven", driven_json(pin->driven));
-    add_str(o, "mode", pin->mode);
-    add_bool(o, "in", pin->flags & VUP_PIN_IN);
-    add_bool(o, "out", pin->flags & VUP_PIN_OUT);
+    vupi_ctl_add_str(o, "mode", pin->mode);
+    vupi_ctl_add_bool(o, "in", pin->flags & VUP_PIN_IN);
+    vupi_ctl_add_bool(o, "out", pin->flags & VUP_PIN_OUT);
 }
 
 static void add_value(json_object *o, const vup_value *v)
 {
-    add_str(o, "name", v->name);
-    json_object_object_add(o, "value", number(v->value));
-    add_str(o, "unit", v->unit[0] ? v->unit : NULL);
-    json_object_object_add(o, "min", number(v->min));
-    json_object_object_add(o, "max", number(v->max));
-    add_bool(o, "integer", v->integer);
+    vupi_ctl_add_str(o, "name", v->name);
+    json_object_object_add(o, "value", vupi_ctl_number(v->value));
+    vupi_ctl_add_str(o, "unit", v->unit[0] ? v->unit : NULL);
+    json_object_object_add(o, "min", vupi_ctl_number(v->min));
+    json_object_object_add(o, "max", vupi_ctl_number(v->max));
+    vupi_ctl_add_bool(o, "integer", v->integer);
 }
 
 /* ---- the commands ---------------------------------------------------------- */
@@ -511,20 +217,20 @@ static enum outcome h_hello(vup_dev *d, struct vupi_ctl_client *c,
                     json_object_get_uint64(major), PROTOCOL_MAJOR,
                     PROTOCOL_MINOR);
     }
-    add_str(reply, "protocol", "vup-ctl");
+    vupi_ctl_add_str(reply, "protocol", "vup-ctl");
     json_object_object_add(reply, "major", json_object_new_int(
                                PROTOCOL_MAJOR));
     json_object_object_add(reply, "minor", json_object_new_int(
                                PROTOCOL_MINOR));
-    add_str(reply, "device", d->name);
-    add_str(reply, "library", VUP_VERSION_STRING);
+    vupi_ctl_add_str(reply, "device", d->name);
+    vupi_ctl_add_str(reply, "library", VUP_VERSION_STRING);
     names = json_object_new_array();
     for (size_t i = 0; i < VUPI_ARRAY_SIZE(cmds); i++) {
         json_object_array_add(names, json_object_new_string(cmds[i].name));
     }
     json_object_object_add(reply, "commands", names);
-    add_bool(reply, "qemu_connected", d->server.conn.fd >= 0);
-    add_u64(reply, "vtime_ns", vup_dev_now_ns(d));
+    vupi_ctl_add_bool(reply, "qemu_connected", d->server.conn.fd >= 0);
+    vupi_ctl_add_u64(reply, "vtime_ns", vup_dev_now_ns(d));
     return DONE;
 }
 
@@ -537,16 +243,16 @@ static json_object *list_periph(vup_dev *d, vup_periph *p)
     json_object *values = json_object_new_array();
     json_object *groups = json_object_new_array();
 
-    add_str(o, "name", p->name);
-    add_u64(o, "base", p->desc.base);
-    add_u64(o, "size", p->desc.size);
+    vupi_ctl_add_str(o, "name", p->name);
+    vupi_ctl_add_u64(o, "base", p->desc.base);
+    vupi_ctl_add_u64(o, "size", p->desc.size);
     for (size_t i = 0; i < p->desc.num_regs; i++) {
         json_object *r = json_object_new_object();
 
-        add_str(r, "name", p->sorted[i]->name);
-        add_u64(r, "offset", p->sorted[i]->offset);
-        add_u64(r, "value", p->values[i]);
-        add_bool(r, "read_hook", p->sorted[i]->read != NULL);
+        vupi_ctl_add_str(r, "name", p->sorted[i]->name);
+        vupi_ctl_add_u64(r, "offset", p->sorted[i]->offset);
+        vupi_ctl_add_u64(r, "value", p->values[i]);
+        vupi_ctl_add_bool(r, "read_hook", p->sorted[i]->read != NULL);
         json_object_array_add(regs, r);
     }
     for (size_t i = 0; i < d->signals.num_pins; i++) {
@@ -563,9 +269,9 @@ static json_object *list_periph(vup_dev *d, vup_periph *p)
         if (s->periph == p) {
             json_object *q = json_object_new_object();
 
-            add_str(q, "line", s->name);
-            add_u64(q, "bytes", s->total);
-            add_u64(q, "mark", s->mark);
+            vupi_ctl_add_str(q, "line", s->name);
+            vupi_ctl_add_u64(q, "bytes", s->total);
+            vupi_ctl_add_u64(q, "mark", s->mark);
             json_object_array_add(serials, q);
         }
     }
@@ -583,16 +289,18 @@ static json_object *list_periph(vup_dev *d, vup_periph *p)
         if (g->periph == p) {
             json_object *q = json_object_new_object();
 
-            add_str(q, "signal", g->name);
-            add_str(q, "direction", g->flags & VUP_SIGNAL_OUT ? "out" : "in");
-            add_str(q, "kind", g->flags & VUP_SIGNAL_PULSE ? "pulse"
-                                                           : "level");
-            add_u64(q, "width", g->width);
-            add_u64(q, "levels", g->levels);
+            vupi_ctl_add_str(q, "signal", g->name);
+            vupi_ctl_add_str(q, "direction",
+                             g->flags & VUP_SIGNAL_OUT ? "out" : "in");
+            vupi_ctl_add_str(q, "kind",
+                             g->flags & VUP_SIGNAL_PULSE ? "pulse" : "level");
+            vupi_ctl_add_u64(q, "width", g->width);
+            vupi_ctl_add_u64(q, "levels", g->levels);
             /* In the backend, to QEMU (a board connects it), or neither. */
-            add_str(q, "connected", g->driver ? g->driver->periph->name :
-                                    g->num_sinks ? "inside" :
-                                    g->published ? "qemu" : "none");
+            vupi_ctl_add_str(q, "connected",
+                             g->driver ? g->driver->periph->name :
+                             g->num_sinks ? "inside" :
+                             g->published ? "qemu" : "none");
             json_object_array_add(groups, q);
         }
     }
@@ -615,9 +323,9 @@ static enum outcome h_list(vup_dev *d, struct vupi_ctl_client *c,
     if (only && !find_periph(d, only)) {
         return no_periph(d, only, e);
     }
-    add_str(reply, "device", d->name);
-    add_bool(reply, "qemu_connected", d->server.conn.fd >= 0);
-    add_u64(reply, "vtime_ns", vup_dev_now_ns(d));
+    vupi_ctl_add_str(reply, "device", d->name);
+    vupi_ctl_add_bool(reply, "qemu_connected", d->server.conn.fd >= 0);
+    vupi_ctl_add_u64(reply, "vtime_ns", vup_dev_now_ns(d));
     list = json_object_new_array();
     for (size_t i = 0; i < d->num_periphs; i++) {
         if (!only || !strcmp(only, d->periphs[i]->name)) {
@@ -648,18 +356,18 @@ static enum outcome h_read_reg(vup_dev *d, struct vupi_ctl_client *c,
                     "'register' (a name) and 'offset' (a byte offset)");
     }
     if (has_off) {
-        get_uint(off_obj, &off);
+        vupi_ctl_get_uint(off_obj, &off);
     }
     for (size_t i = 0; i < p->desc.num_regs; i++) {
         const struct vup_reg *r = p->sorted[i];
 
         if (rname ? !strcasecmp(r->name, rname) : r->offset == off) {
-            add_str(reply, "peripheral", p->name);
-            add_str(reply, "register", r->name);
-            add_u64(reply, "offset", r->offset);
+            vupi_ctl_add_str(reply, "peripheral", p->name);
+            vupi_ctl_add_str(reply, "register", r->name);
+            vupi_ctl_add_u64(reply, "offset", r->offset);
             /* What a read would see before any hook: no side effects. */
-            add_u64(reply, "value", p->values[i]);
-            add_bool(reply, "read_hook", r->read != NULL);
+            vupi_ctl_add_u64(reply, "value", p->values[i]);
+            vupi_ctl_add_bool(reply, "read_hook", r->read != NULL);
             return DONE;
         }
     }
@@ -668,7 +376,7 @@ static enum outcome h_read_reg(vup_dev *d, struct vupi_ctl_client *c,
 
         return fail(e, "not-found", "%s has no register \"%s\" (`list "
                     "%s` shows its registers)", p->name,
-                    quoted(rname, q, sizeof(q)), p->name);
+                    vupi_ctl_quoted(rname, q, sizeof(q)), p->name);
     }
     return fail(e, "not-found", "%s has no register at offset 0x%" PRIx64,
                 p->name, off);
@@ -692,7 +400,7 @@ static enum outcome h_set_pin(vup_dev *d, struct vupi_ctl_client *c,
     }
     json_object_object_get_ex(req, "level", &lv);
     if (lv) {
-        get_level(lv, &level);
+        vupi_ctl_get_level(lv, &level);
     }
     vupi_pin_drive(pin, level);
     add_pin(reply, pin);
@@ -701,7 +409,7 @@ static enum outcome h_set_pin(vup_dev *d, struct vupi_ctl_client *c,
 
         snprintf(note, sizeof(note), "%s stays %d: it is %s", pin->name,
                  pin->level, pin->mode ? pin->mode : "driven by its model");
-        add_str(reply, "note", note);
+        vupi_ctl_add_str(reply, "note", note);
     }
     return DONE;
 }
@@ -717,7 +425,7 @@ static enum outcome h_get_pin(vup_dev *d, struct vupi_ctl_client *c,
         return FAILED;
     }
     add_pin(reply, pin);
-    add_u64(reply, "vtime_ns", vup_dev_now_ns(d));
+    vupi_ctl_add_u64(reply, "vtime_ns", vup_dev_now_ns(d));
     return DONE;
 }
 
@@ -738,14 +446,14 @@ static enum outcome h_inject(vup_dev *d, struct vupi_ctl_client *c,
     if (!buf) {
         return fail(e, "internal", "out of memory");
     }
-    if (get_bytes(req, "data", buf, VUPI_CTL_LINE_MAX, &n, e) < 0) {
+    if (vupi_ctl_get_bytes(req, "data", buf, VUPI_CTL_LINE_MAX, &n, e) < 0) {
         free(buf);
         return FAILED;
     }
     vupi_serial_inject(s, buf, n);
     free(buf);
-    add_str(reply, "line", s->name);
-    add_u64(reply, "bytes", n);
+    vupi_ctl_add_str(reply, "line", s->name);
+    vupi_ctl_add_u64(reply, "bytes", n);
     return DONE;
 }
 
@@ -790,7 +498,7 @@ static void get_timeout(json_object *req, struct vupi_wait *w)
 
     w->has_timeout = json_object_object_get_ex(req, "timeout_ns", &t);
     if (w->has_timeout) {
-        get_uint(t, &w->timeout_ns);
+        vupi_ctl_get_uint(t, &w->timeout_ns);
     }
 }
 
@@ -807,7 +515,7 @@ static enum outcome h_wait_pin(vup_dev *d, struct vupi_ctl_client *c,
         return FAILED;
     }
     json_object_object_get_ex(req, "level", &lv);
-    get_level(lv, &level);
+    vupi_ctl_get_level(lv, &level);
     c->wait.kind = VUPI_WAIT_PIN;
     c->wait.pin = pin;
     c->wait.level = level;
@@ -824,7 +532,7 @@ static int get_from(json_object *req, const vup_serial *s, uint64_t *from,
 
     if (json_object_object_get_ex(req, "from", &o) &&
         !json_object_is_type(o, json_type_string)) {
-        get_uint(o, from);
+        vupi_ctl_get_uint(o, from);
         if (*from > s->total) {
             fail(e, "bad-argument", "from %" PRIu64 " is beyond the %"
                  PRIu64 " bytes %s has sent", *from, s->total, s->name);
@@ -851,8 +559,8 @@ static enum outcome h_wait_serial(vup_dev *d, struct vupi_ctl_client *c,
     if (!s) {
         return FAILED;
     }
-    if (get_bytes(req, "pattern", w->pattern, sizeof(w->pattern),
-                  &w->pattern_len, e) < 0) {
+    if (vupi_ctl_get_bytes(req, "pattern", w->pattern, sizeof(w->pattern),
+                           &w->pattern_len, e) < 0) {
         return FAILED;
     }
     if (!w->pattern_len) {
@@ -882,7 +590,7 @@ static enum outcome h_read_serial(vup_dev *d, struct vupi_ctl_client *c,
         return FAILED;
     }
     if (json_object_object_get_ex(req, "max", &m)) {
-        get_uint(m, &max);
+        vupi_ctl_get_uint(m, &max);
     }
     buf = vupi_serial_at(s, from, &len);
     if (from < vupi_serial_oldest(s)) {
@@ -891,176 +599,24 @@ static enum outcome h_read_serial(vup_dev *d, struct vupi_ctl_client *c,
     if (len > max) {
         len = (size_t)max;
     }
-    data = latin1_string(buf, len);
+    data = vupi_ctl_latin1_string(buf, len);
     if (!data) {
         return fail(e, "internal", "out of memory");
     }
-    add_str(reply, "line", s->name);
-    add_u64(reply, "start", from);
-    add_u64(reply, "end", from + len);
-    add_u64(reply, "total", s->total);
-    add_u64(reply, "mark", s->mark);
+    vupi_ctl_add_str(reply, "line", s->name);
+    vupi_ctl_add_u64(reply, "start", from);
+    vupi_ctl_add_u64(reply, "end", from + len);
+    vupi_ctl_add_u64(reply, "total", s->total);
+    vupi_ctl_add_u64(reply, "mark", s->mark);
     json_object_object_add(reply, "data", data);
     return DONE;
-}
-
-/* ---- framing a reply ------------------------------------------------------- */
-
-/* The reply line of @o, with "id" (JSON text, or NULL) first after "ok". */
-static char *finish(json_object *o)
-{
-    const char *s = json_object_to_json_string_ext(
-        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-    size_t len = s ? strlen(s) : 0;
-    char *line = NULL;
-
-    if (s && len + 1 <= VUPI_CTL_REPLY_MAX) {
-        line = malloc(len + 2);
-        if (line) {
-            memcpy(line, s, len);
-            memcpy(line + len, "\n", 2);
-        }
-    } else if (s) {
-        line = vupi_ctl_error_line("too-large", "the reply would have %zu "
-                                   "bytes, more than the %u allowed", len,
-                                   VUPI_CTL_REPLY_MAX);
-    }
-    json_object_put(o);
-    return line;
-}
-
-/* {"ok": ok, "id": id} (id: JSON text or NULL). */
-static json_object *reply_head(bool ok, const char *id)
-{
-    json_object *o = json_object_new_object();
-
-    add_bool(o, "ok", ok);
-    if (id) {
-        json_object_object_add(o, "id", json_tokener_parse(id));
-    }
-    return o;
-}
-
-static char *error_reply(const char *id, const struct ctl_err *e)
-{
-    json_object *o = reply_head(false, id);
-
-    add_str(o, "code", e->code);
-    add_str(o, "error", e->msg);
-    return finish(o);
-}
-
-char *vupi_ctl_error_line(const char *code, const char *fmt, ...)
-{
-    struct ctl_err e = { .code = code };
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(e.msg, sizeof(e.msg), fmt, ap);
-    va_end(ap);
-    return error_reply(NULL, &e);
-}
-
-/* ---- a request ---------------------------------------------------------- */
-
-/* Checks @req's members against @cmd's arguments. */
-static enum outcome check_args(const struct cmd *cmd, json_object *req,
-                               struct ctl_err *e)
-{
-    char buf[80];
-
-    json_object_object_foreach(req, key, val) {
-        const struct arg *a = cmd->args;
-
-        if (!strcmp(key, "cmd") || !strcmp(key, "id")) {
-            continue;
-        }
-        while (a->name && strcmp(a->name, key)) {
-            a++;
-        }
-        if (!a->name) {
-            char names[160] = "";
-            size_t len = 0;
-
-            for (a = cmd->args; a->name; a++) {
-                len += (size_t)snprintf(names + len, sizeof(names) - len,
-                                        "%s'%s'", len ? ", " : "", a->name);
-            }
-            return fail(e, "bad-argument", "%s: unknown member '%s' "
-                        "(%s takes %s)", cmd->name,
-                        quoted(key, buf, sizeof(buf)), cmd->name,
-                        names[0] ? names : "none");
-        }
-        if (!type_ok(a, val)) {
-            return fail(e, "bad-argument", "%s: '%s' must be %s%s (got %s)",
-                        cmd->name, key, arg_type_name[a->type],
-                        a->nullable ? ", or null" : "",
-                        shown(val, buf, sizeof(buf)));
-        }
-    }
-    for (const struct arg *a = cmd->args; a->name; a++) {
-        if (a->required && !json_object_object_get_ex(req, a->name, NULL)) {
-            return fail(e, "bad-argument", "%s: missing '%s' (%s%s)",
-                        cmd->name, a->name, arg_type_name[a->type],
-                        a->nullable ? ", or null" : "");
-        }
-    }
-    return DONE;
-}
-
-/* Parses @line into one object, or fails saying why. */
-static json_object *parse(const char *line, size_t len, struct ctl_err *e)
-{
-    json_tokener *tok = json_tokener_new_ex(JSON_DEPTH);
-    json_object *o = NULL;
-    enum json_tokener_error err;
-
-    /* Trailing blanks (a \r before the newline) are not content. */
-    while (len && (line[len - 1] == ' ' || line[len - 1] == '\t' ||
-                   line[len - 1] == '\r')) {
-        len--;
-    }
-    if (!tok) {
-        fail(e, "internal", "out of memory");
-        return NULL;
-    }
-    /* Strings must be UTF-8: replies quote them. */
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-                                JSON_TOKENER_VALIDATE_UTF8);
-    o = json_tokener_parse_ex(tok, line, (int)len);
-    err = json_tokener_get_error(tok);
-    if (!o && err == json_tokener_continue) {
-        /* A NUL ends a number or literal the line ends with ("42"). */
-        o = json_tokener_parse_ex(tok, "", 1);
-        if (!o) {
-            fail(e, "parse", "not JSON: the line ends inside a value");
-        }
-    } else if (!o || err != json_tokener_success) {
-        fail(e, "parse", "not JSON: %s at byte %zu",
-             json_tokener_error_desc(err), json_tokener_get_parse_end(tok));
-        json_object_put(o);
-        o = NULL;
-    } else if (json_tokener_get_parse_end(tok) != len) {
-        fail(e, "parse", "not JSON: something after the object at byte %zu "
-             "(one request per line)", json_tokener_get_parse_end(tok));
-        json_object_put(o);
-        o = NULL;
-    }
-    if (o && !json_object_is_type(o, json_type_object)) {
-        fail(e, "bad-request", "a request is a JSON object, not %s",
-             json_type_to_name(json_object_get_type(o)));
-        json_object_put(o);
-        o = NULL;
-    }
-    json_tokener_free(tok);
-    return o;
 }
 
 char *vupi_ctl_handle(vup_dev *d, struct vupi_ctl_client *c,
                       const char *line, size_t len)
 {
     struct ctl_err e = { .code = NULL };
-    json_object *req = parse(line, len, &e);
+    json_object *req = vupi_ctl_parse(line, len, &e);
     json_object *id = NULL, *name, *reply;
     const char *id_text = NULL;
     const struct cmd *cmd = NULL;
@@ -1069,7 +625,7 @@ char *vupi_ctl_handle(vup_dev *d, struct vupi_ctl_client *c,
 
     c->waiting = false;
     if (!req) {
-        return error_reply(NULL, &e);
+        return vupi_ctl_error_reply(NULL, &e);
     }
     /* The id is echoed as given: a string, a number or null. */
     if (json_object_object_get_ex(req, "id", &id)) {
@@ -1079,7 +635,7 @@ char *vupi_ctl_handle(vup_dev *d, struct vupi_ctl_client *c,
             fail(&e, "bad-request", "'id' must be a string, a number or "
                  "null");
             json_object_put(req);
-            return error_reply(NULL, &e);
+            return vupi_ctl_error_reply(NULL, &e);
         }
         id_text = json_object_to_json_string_ext(id, JSON_C_TO_STRING_PLAIN);
     }
@@ -1098,15 +654,16 @@ char *vupi_ctl_handle(vup_dev *d, struct vupi_ctl_client *c,
             char buf[80];
 
             fail(&e, "unknown-command", "unknown command %s (`hello` "
-                 "lists the commands)", shown(name, buf, sizeof(buf)));
+                 "lists the commands)",
+                 vupi_ctl_shown(name, buf, sizeof(buf)));
         }
     }
-    if (!cmd || check_args(cmd, req, &e) == FAILED) {
-        out = error_reply(id_text, &e);
+    if (!cmd || vupi_ctl_check_args(cmd->name, cmd->args, req, &e) == FAILED) {
+        out = vupi_ctl_error_reply(id_text, &e);
         json_object_put(req);
         return out;
     }
-    reply = reply_head(true, id_text);
+    reply = vupi_ctl_reply_head(true, id_text);
     how = cmd->fn(d, c, req, reply, &e);
     if (how == WAITING && vupi_wait_start(d, &c->wait)) {
         how = DONE;                /* over at once */
@@ -1126,7 +683,7 @@ char *vupi_ctl_handle(vup_dev *d, struct vupi_ctl_client *c,
     }
     if (how == FAILED) {
         json_object_put(reply);
-        out = error_reply(id_text, &e);
+        out = vupi_ctl_error_reply(id_text, &e);
     } else if (cmd->fn == h_wait_pin || cmd->fn == h_wait_serial) {
         json_object_put(reply);
         c->wait_id = id_text ? strdup(id_text) : NULL;
@@ -1134,7 +691,7 @@ char *vupi_ctl_handle(vup_dev *d, struct vupi_ctl_client *c,
         free(c->wait_id);
         c->wait_id = NULL;
     } else {
-        out = finish(reply);
+        out = vupi_ctl_finish(reply);
     }
     json_object_put(req);
     return out;
@@ -1152,22 +709,22 @@ char *vupi_ctl_wait_reply(vup_dev *d, struct vupi_ctl_client *c)
 
     (void)d;
     if (w->status == VUPI_WAIT_MET) {
-        o = reply_head(true, c->wait_id);
+        o = vupi_ctl_reply_head(true, c->wait_id);
         if (w->kind == VUPI_WAIT_PIN) {
             add_pin(o, w->pin);
         } else {
-            add_str(o, "line", w->serial->name);
-            add_u64(o, "match_start", w->match_start);
-            add_u64(o, "match_end", w->match_end);
+            vupi_ctl_add_str(o, "line", w->serial->name);
+            vupi_ctl_add_u64(o, "match_start", w->match_start);
+            vupi_ctl_add_u64(o, "match_end", w->match_end);
         }
-        add_u64(o, "vtime_ns", w->at_ns);
-        return finish(o);
+        vupi_ctl_add_u64(o, "vtime_ns", w->at_ns);
+        return vupi_ctl_finish(o);
     }
     if (w->status == VUPI_WAIT_GONE) {
         fail(&e, "gone", "%s: QEMU disconnected while waiting (at %" PRIu64
              " ns of its virtual time): the timeout no longer counts",
              what, w->at_ns);
-        return error_reply(c->wait_id, &e);
+        return vupi_ctl_error_reply(c->wait_id, &e);
     }
     /* Timed out. */
     if (w->kind == VUPI_WAIT_PIN) {
@@ -1175,9 +732,9 @@ char *vupi_ctl_wait_reply(vup_dev *d, struct vupi_ctl_client *c)
              " ns of virtual time (%" PRIu64 " to %" PRIu64 " ns)",
              what, w->pin->level, w->level, w->timeout_ns, w->start_ns,
              w->at_ns);
-        o = reply_head(false, c->wait_id);
-        add_str(o, "code", e.code);
-        add_str(o, "error", e.msg);
+        o = vupi_ctl_reply_head(false, c->wait_id);
+        vupi_ctl_add_str(o, "code", e.code);
+        vupi_ctl_add_str(o, "error", e.msg);
         add_pin(o, w->pin);
     } else {
         size_t len;
@@ -1192,14 +749,14 @@ char *vupi_ctl_wait_reply(vup_dev *d, struct vupi_ctl_client *c)
              "of virtual time (%" PRIu64 " to %" PRIu64 " ns); %zu bytes "
              "came since offset %" PRIu64, what, w->timeout_ns, w->start_ns,
              w->at_ns, (size_t)(w->serial->total - w->from), w->from);
-        o = reply_head(false, c->wait_id);
-        add_str(o, "code", e.code);
-        add_str(o, "error", e.msg);
-        add_str(o, "line", what);
-        tail = latin1_string(seen, len);
+        o = vupi_ctl_reply_head(false, c->wait_id);
+        vupi_ctl_add_str(o, "code", e.code);
+        vupi_ctl_add_str(o, "error", e.msg);
+        vupi_ctl_add_str(o, "line", what);
+        tail = vupi_ctl_latin1_string(seen, len);
         json_object_object_add(o, "seen", tail);
     }
-    add_u64(o, "start_ns", w->start_ns);
-    add_u64(o, "vtime_ns", w->at_ns);
-    return finish(o);
+    vupi_ctl_add_u64(o, "start_ns", w->start_ns);
+    vupi_ctl_add_u64(o, "vtime_ns", w->at_ns);
+    return vupi_ctl_finish(o);
 }

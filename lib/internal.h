@@ -508,7 +508,7 @@ static inline uint64_t vupi_mono_ns(void)
  *   dev.c                      public vup_dev_*: build, freeze, serve
  *   server.c server-cmds.c     the vfio-user protocol on the socket;
  *                              a handler per command (lib/server.h)
- *   ctl.c ctl-cmds.c           the control channel: its socket and
+ *   ctl.c ctl-cmds.c ctl-json.c the control channel: its socket and
  *                              clients; its JSON commands
  *   reset.c                    device reset; a client's going
  *   mailbox.c                  shared memory, the FAST_PATH mailbox
