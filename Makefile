@@ -129,7 +129,9 @@ $(BUILD)/bin/vup-info: $(BUILD)/obj/tools/vup-info.o $(LIBVUP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(JSONC_LIBS)
 
-$(BUILD)/bin/vup-ctl: $(BUILD)/obj/tools/vup-ctl.o $(LIBVUP)
+$(BUILD)/bin/vup-ctl: $(BUILD)/obj/tools/vup-ctl.o \
+                      $(BUILD)/obj/tools/vup-ctl-io.o \
+                      $(BUILD)/obj/tools/vup-ctl-print.o $(LIBVUP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(JSONC_LIBS)
 
