@@ -3,8 +3,9 @@
  * vup_dma_read/write (lib/dma.c, lib/dma-rw.c) against a fake client: the
  * memcpy path through mmap'd maps (spanning two, bounds, permission,
  * size), the message path (DMA_READ/WRITE requests sent from a register
- * hook without blocking, QEMU's layout, replies matched by id), and a
- * client that goes with a request pending.
+ * hook without blocking, QEMU's layout, replies matched by id), the bound
+ * on requests in flight, no client, a client that does not read while
+ * requests pile up, and a client that goes with a request pending.
  */
 #include <errno.h>
 #include <poll.h>
@@ -29,7 +30,7 @@ enum { ADDR = 0x0, LEN = 0x4, GO = 0x8, RET = 0xc };
 enum { GO_READ = 1, GO_WRITE = 2 };
 
 struct model {
-    uint8_t buf[64];
+    uint8_t buf[VUP_DMA_MAX_LEN];   /* the largest transfer */
     atomic_int done_calls, done_status;
 };
 
@@ -272,6 +273,102 @@ static void test_message_path(void **state)
     assert_int_equal(recv_msg(s, msg, sizeof(msg)), -1);
 }
 
+/* 16 requests wait for replies: the 17th is refused until one comes. */
+static void test_requests_in_flight_bounded(void **state)
+{
+    struct fixture *f = *state;
+    int s = vup_client_fd(f->h.c);
+    uint8_t msg[256];
+    uint16_t first = 0;
+
+    assert_int_equal(vup_client_dma_map(f->h.c, 0x20000000, 0x10000,
+                                        VFIO_DMA_MAP_FLAG_WRITE, -1, 0), 0);
+    for (unsigned i = 0; i < VUP_DMA_MAX_PENDING; i++) {
+        struct vupi_msg_hdr req = go_raw(f, GO_WRITE, 0x20000000 + 16 * i, 4,
+                                         msg, sizeof(msg));
+
+        first = i ? first : req.id;
+        assert_int_equal(harness_rd(f->h.c, 1, RET, 4), VUP_DMA_PENDING);
+    }
+    assert_int_equal(go(f, GO_WRITE, 0x20000400, 4), -EBUSY);
+    assert_non_null(strstr(vup_dev_error(f->h.dev), "16 requests already "
+                                                    "wait for their replies"));
+    harness_send_msg(s, first, VUPI_CMD_DMA_WRITE, VUPI_MSG_REPLY, NULL, 0,
+                     NULL, 0);
+    (void)harness_rd(f->h.c, 1, RET, 4);     /* the reply was handled */
+    assert_int_equal(atomic_load(&f->m.done_calls), 1);
+    (void)go_raw(f, GO_WRITE, 0x20000400, 4, msg, sizeof(msg));
+    assert_int_equal(harness_rd(f->h.c, 1, RET, 4), VUP_DMA_PENDING);
+}
+
+/* Without a client nothing is sent, and the error says so. */
+static void test_no_client(void **state)
+{
+    vup_dev *d = vup_dev_new("dma");
+    struct model *m = calloc(1, sizeof(*m));
+    vup_periph *p = vup_dev_add_periph(d, &desc, m);
+
+    (void)state;
+    assert_non_null(p);
+    assert_int_equal(vup_dma_write(p, 0x20000000, m->buf, 4, dma_done, m),
+                     -ENOTCONN);
+    assert_non_null(strstr(vup_dev_error(d), "no client connected"));
+    assert_int_equal(vup_dma_read(p, 0x20000000, m->buf, 4, dma_done, m),
+                     -ENOTCONN);
+    assert_int_equal(atomic_load(&m->done_calls), 0);
+    vup_dev_free(d);
+    free(m);
+}
+
+/*
+ * A client that does not read while 16 requests of 1 MiB are sent (far
+ * more than a socket holds): nothing blocks, nothing is lost, every
+ * request arrives whole and in order once it reads.
+ */
+static void test_requests_queue_while_client_does_not_read(void **state)
+{
+    struct fixture *f = *state;
+    int s = vup_client_fd(f->h.c);
+    size_t cap = sizeof(struct vupi_msg_hdr) + VUPI_DMA_RW_SIZE(VUP_DMA_MAX_LEN);
+    uint8_t *msg = malloc(cap);
+    struct {
+        struct vupi_msg_region_rw rw;
+        uint32_t v;
+    } w = { { GO, 1, 4 }, GO_WRITE };
+    unsigned requests = 0, replies = 0;
+
+    assert_int_equal(vup_client_dma_map(f->h.c, 0x20000000, 0x1000000,
+                                        VFIO_DMA_MAP_FLAG_WRITE, -1, 0), 0);
+    for (size_t i = 0; i < VUP_DMA_MAX_LEN; i++) {
+        f->m.buf[i] = (uint8_t)(i * 7);
+    }
+    harness_wr(f->h.c, 1, ADDR, 0x20000000, 4);
+    harness_wr(f->h.c, 1, LEN, VUP_DMA_MAX_LEN, 4);
+    for (unsigned i = 0; i < VUP_DMA_MAX_PENDING; i++) {
+        harness_send_msg(s, (uint16_t)(900 + i), VUPI_CMD_REGION_WRITE, 0, &w,
+                         sizeof(w.rw) + sizeof(w.v), NULL, 0);
+    }
+    while (replies < VUP_DMA_MAX_PENDING) {
+        struct vupi_msg_hdr h;
+
+        assert_int_equal(recv_msg(s, msg, cap), 0);
+        memcpy(&h, msg, sizeof(h));
+        if ((h.flags & VUPI_MSG_TYPE_MASK) == VUPI_MSG_REQUEST) {
+            assert_int_equal(h.command, VUPI_CMD_DMA_WRITE);
+            assert_int_equal(h.size, VUPI_DMA_RW_SIZE(VUP_DMA_MAX_LEN));
+            assert_memory_equal(msg + sizeof(h) + VUPI_DMA_RW_DATA, f->m.buf,
+                                VUP_DMA_MAX_LEN);
+            requests++;
+        } else {
+            /* Each GO's reply comes after the request it sent. */
+            assert_int_equal(h.id, 900 + replies);
+            replies++;
+            assert_int_equal(requests, replies);
+        }
+    }
+    free(msg);
+}
+
 static void test_client_goes(void **state)
 {
     struct fixture *f = *state;
@@ -298,6 +395,9 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, harness_teardown)
         T(test_memcpy_path),
         T(test_message_path),
+        T(test_requests_in_flight_bounded),
+        cmocka_unit_test(test_no_client),
+        T(test_requests_queue_while_client_does_not_read),
         T(test_client_goes),
     };
 
