@@ -271,7 +271,7 @@ $(BENCH_DIR)/libvfio-user/samples/gpio-pci-idio-16:
 install: lib tools backends
 	install -d $(DESTDIR)$(PREFIX)/include/vup $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 include/vup.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 include/vup/control-region.h include/vup/cr.h include/vup/client.h include/vup/registerfields.h $(DESTDIR)$(PREFIX)/include/vup/
+	install -m 644 include/vup/control-region.h include/vup/cr.h include/vup/client.h include/vup/registerfields.h include/vup/latin1.h $(DESTDIR)$(PREFIX)/include/vup/
 	install -m 644 $(LIBVUP) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 $(BUILD)/lib/pkgconfig/vup.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/

@@ -48,21 +48,45 @@ static vup_periph *find_periph(vup_dev *d, const char *name)
     return NULL;
 }
 
+/* What a not-found error lists: "a, b, c" (as many as fit) or "none". */
+#define NAMES_LEN 256u
+
+static const char *joined(char names[NAMES_LEN], const vup_dev *d, size_t n,
+                          const char *(*nth)(const vup_dev *d, size_t i))
+{
+    size_t len = 0;
+
+    names[0] = '\0';
+    for (size_t i = 0; i < n && len < NAMES_LEN - 60; i++) {
+        len += (size_t)snprintf(names + len, NAMES_LEN - len, "%s%s",
+                                i ? ", " : "", nth(d, i));
+    }
+    return names[0] ? names : "none";
+}
+
+static const char *nth_periph(const vup_dev *d, size_t i)
+{
+    return d->periphs[i]->name;
+}
+
+static const char *nth_serial(const vup_dev *d, size_t i)
+{
+    return d->signals.serials[i]->name;
+}
+
+static const char *nth_value(const vup_dev *d, size_t i)
+{
+    return d->signals.values[i]->name;
+}
+
 static enum outcome no_periph(vup_dev *d, const char *name,
                               struct ctl_err *e)
 {
-    char names[256] = "";
-    size_t len = 0;
-
-    for (size_t i = 0; i < d->num_periphs && len < sizeof(names) - 40; i++) {
-        len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s",
-                                i ? ", " : "", d->periphs[i]->name);
-    }
-    char q[52];
+    char names[NAMES_LEN], q[52];
 
     return fail(e, "not-found", "no peripheral \"%s\" (this device has: "
                 "%s)", vupi_ctl_quoted(name, q, sizeof(q)),
-                names[0] ? names : "none");
+                joined(names, d, d->num_periphs, nth_periph));
 }
 
 static vup_pin *find_pin(vup_dev *d, json_object *req, struct ctl_err *e)
@@ -90,19 +114,11 @@ static vup_serial *find_serial(vup_dev *d, json_object *req,
     vup_serial *s = vupi_serial_find(d, name);
 
     if (!s) {
-        char names[256] = "";
-        size_t len = 0;
-
-        for (size_t i = 0; i < d->signals.num_serials &&
-             len < sizeof(names) - 60; i++) {
-            len += (size_t)snprintf(names + len, sizeof(names) - len,
-                                    "%s%s", i ? ", " : "",
-                                    d->signals.serials[i]->name);
-        }
-        char q[52];
+        char names[NAMES_LEN], q[52];
 
         fail(e, "not-found", "no serial line \"%s\" (serial lines: %s)",
-             vupi_ctl_quoted(name, q, sizeof(q)), names[0] ? names : "none");
+             vupi_ctl_quoted(name, q, sizeof(q)),
+             joined(names, d, d->signals.num_serials, nth_serial));
     }
     return s;
 }
@@ -114,19 +130,11 @@ static vup_value *find_value(vup_dev *d, json_object *req,
     vup_value *v = vupi_value_find(d, name);
 
     if (!v) {
-        char names[256] = "";
-        size_t len = 0;
-
-        for (size_t i = 0; i < d->signals.num_values &&
-             len < sizeof(names) - 60; i++) {
-            len += (size_t)snprintf(names + len, sizeof(names) - len,
-                                    "%s%s", i ? ", " : "",
-                                    d->signals.values[i]->name);
-        }
-        char q[52];
+        char names[NAMES_LEN], q[52];
 
         fail(e, "not-found", "no value \"%s\" (values: %s)",
-             vupi_ctl_quoted(name, q, sizeof(q)), names[0] ? names : "none");
+             vupi_ctl_quoted(name, q, sizeof(q)),
+             joined(names, d, d->signals.num_values, nth_value));
     }
     return v;
 }

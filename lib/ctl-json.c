@@ -13,6 +13,8 @@
 
 #include <json-c/json.h>
 
+#include "vup/latin1.h"
+
 #include "ctl-json.h"
 #include "internal.h"
 
@@ -211,21 +213,12 @@ static int hex_decode(const char *what, const char *s, size_t len,
 json_object *vupi_ctl_latin1_string(const uint8_t *buf, size_t len)
 {
     char *s = malloc(2 * len + 1);
-    size_t n = 0;
     json_object *o;
 
     if (!s) {
         return NULL;
     }
-    for (size_t i = 0; i < len; i++) {
-        if (buf[i] < 0x80) {
-            s[n++] = (char)buf[i];
-        } else {
-            s[n++] = (char)(0xc0 | (buf[i] >> 6));
-            s[n++] = (char)(0x80 | (buf[i] & 0x3f));
-        }
-    }
-    o = json_object_new_string_len(s, (int)n);
+    o = json_object_new_string_len(s, (int)vup_latin1_encode(buf, len, s));
     free(s);
     return o;
 }

@@ -26,6 +26,7 @@
 #include <json-c/json.h>
 
 #include "vup.h"
+#include "vup/latin1.h"
 #include "vup-ctl.h"
 
 #define PROTOCOL_MAJOR  1
@@ -170,21 +171,12 @@ static int usage_error(const char *fmt, ...)
 static json_object *bytes_string(const uint8_t *b, size_t len)
 {
     char *s = malloc(2 * len + 1);
-    size_t n = 0;
     json_object *o;
 
     if (!s) {
         return NULL;
     }
-    for (size_t i = 0; i < len; i++) {
-        if (b[i] < 0x80) {
-            s[n++] = (char)b[i];
-        } else {
-            s[n++] = (char)(0xc0 | (b[i] >> 6));
-            s[n++] = (char)(0x80 | (b[i] & 0x3f));
-        }
-    }
-    o = json_object_new_string_len(s, (int)n);
+    o = json_object_new_string_len(s, (int)vup_latin1_encode(b, len, s));
     free(s);
     return o;
 }

@@ -209,7 +209,7 @@ def test_list_read_reg_values(stack):
     rc, out, err = ctl(c, "set-value", "rcc.hse_hz", "1000")
     assert rc == 1 and "1000 is outside 4000000..48000000 Hz" in err, err
     out = ctl_ok(c, "hello")
-    assert "stm32l4: protocol vup-ctl 1.0" in out and "QEMU connected" in out
+    assert "stm32l4: protocol vup-ctl 1.1" in out and "QEMU connected" in out
 
 
 def test_vup_ctl_usage_and_errors(stack):
