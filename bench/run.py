@@ -566,11 +566,11 @@ def echo_rtt(stream, proc, samples):
     return out
 
 
-def irq_ext(args, mode):
+def irq_ext(args, mode, qemu_extra=(), echo=True):
     """TIM6 virtual-time latencies (ns) and RX echo times (s) of one mode."""
     with Procs() as ps:
         b, q = ext_start(ps, mode, FW / "bench_irq.elf", periph="rcc,usart1,tim6",
-                         stdin=True)
+                         stdin=True, qemu_extra=qemu_extra)
         if not wait_ext(ps, b.stream, q, lambda s: s.has_line(b"ready"), 60):
             raise RuntimeError("bench_irq: no 'ready'")
         v = [int(line[2:]) * TICK_NS for _, line in b.stream.lines
@@ -578,7 +578,13 @@ def irq_ext(args, mode):
         # The core's own SysTick in the same QEMU: the in-process reference.
         s = [int(line[2:]) * TICK_NS for _, line in b.stream.lines
              if re.match(rb"^S -?\d+$", line)]
-        return (v, s), echo_rtt(b.stream, b, args.irq_samples)
+        return (v, s), echo_rtt(b.stream, b, args.irq_samples) if echo else []
+
+
+# Under -icount a guest instruction takes 2^8 ns: about one SysTick tick
+# (250 ns), so the latencies count instructions, and runs must repeat.
+ICOUNT = "shift=8,sleep=off"
+ICOUNT_RUNS = 2
 
 
 def bench_irq(args, R):
@@ -594,6 +600,18 @@ def bench_irq(args, R):
         if not q.stream.wait(lambda s: s.has_line(b"ready"), 60):
             raise RuntimeError("bench_irq in-process: no 'ready'")
         res["inproc_rx_s"] = echo_rtt(q.stream, q, args.irq_samples)
+    if "std" in args.modes:
+        mode = (f"external, {MODES['std'][0]}",) + MODES["std"][1:]
+        runs = []
+        for rep in range(ICOUNT_RUNS):
+            log(f"irq: {mode[0]}, -icount {ICOUNT} (run {rep + 1}/{ICOUNT_RUNS})")
+            got = attempt(R, "irq", "icount", mode[0], irq_ext, args, mode,
+                          qemu_extra=["-icount", ICOUNT], echo=False)
+            if got:
+                runs.append(got[0])
+        res["icount"] = {"option": ICOUNT, "label": mode[0],
+                         "virtual_ns": [v for v, _ in runs],
+                         "systick_ns": [s for _, s in runs]}
     R["irq"] = res
 
 
