@@ -92,6 +92,38 @@ static void test_connected_inside(void **state)
     vup_dev_free(d);
 }
 
+/* An input that drives the output it is connected to: a loop, bounded. */
+static vup_signal *loop_out;
+static unsigned loop_calls;
+
+static void on_loop(void *opaque, unsigned line, bool level)
+{
+    (void)opaque;
+    loop_calls++;
+    vup_signal_set(loop_out, line, !level);
+}
+
+static void test_loop_bounded(void **state)
+{
+    vup_dev *d = vup_dev_new("wires");
+    vup_periph *a = vup_dev_add_periph(d, &desc_a, NULL);
+    size_t size;
+
+    (void)state;
+    loop_out = vup_periph_add_signal(a, "ring", 1, VUP_SIGNAL_OUT, NULL,
+                                     NULL);
+    assert_non_null(vup_periph_add_signal(a, "ring", 1, VUP_SIGNAL_IN,
+                                          on_loop, NULL));
+    assert_non_null(vup_dev_descriptor(d, &size));
+    loop_calls = 0;
+    vup_signal_set(loop_out, 0, true);      /* returns: nothing hangs */
+    assert_int_equal(loop_calls, 16);
+    /* The next change is delivered again, as deep. */
+    vup_signal_set(loop_out, 0, !(vup_signal_levels(loop_out) & 1));
+    assert_int_equal(loop_calls, 32);
+    vup_dev_free(d);
+}
+
 static void test_published_entries(void **state)
 {
     vup_dev *d = vup_dev_new("wires");
@@ -400,6 +432,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_connected_inside),
+        cmocka_unit_test(test_loop_bounded),
         cmocka_unit_test(test_published_entries),
         cmocka_unit_test(test_bad_groups),
         cmocka_unit_test(test_entry_rules),
