@@ -20,10 +20,14 @@
  *     configuration (MODER, OTYPER, OSPEEDR, PUPDR, AFRL, AFRH) of the
  *     pins set in LCK[15:0] until reset; LCKK then reads 1 and LCKR stays
  *     as it is.  Any other write in the sequence aborts it.
+ *   - the pins' levels are also the OUT signal group named as the port
+ *     ("gpioa", 16 lines, line i = pin i), updated once per change of any
+ *     of them: SYSCFG's EXTI multiplexer takes it inside the backend, and
+ *     QEMU routes it to IN groups of that name elsewhere.
  * Not modelled: alternate functions (AFRL/AFRH are stored; a pin in
  * alternate-function mode behaves as an input, no peripheral drives it),
  * the analog switches (ASCR is stored), output speed (OSPEEDR is stored),
- * EXTI and wake-up, the 32-bit-access check of the lock sequence.  As the
+ * wake-up, the 32-bit-access check of the lock sequence.  As the
  * other models, the port answers whatever its RCC AHB2ENR bit says.
  */
 #include <stdio.h>
@@ -65,6 +69,7 @@ struct stm32l4_gpio {
     struct vup_reg regs[12];       /* gpio_regs with this port's resets */
     vup_periph *p;
     vup_pin *pin[NUM_PINS];
+    vup_signal *levels;            /* OUT "<port>": the pins' levels */
     enum lock_step lock;
     uint32_t lock_key;             /* LCK[15:0] of the sequence */
 };
@@ -155,11 +160,14 @@ static void gpio_update(vup_periph *p)
 {
     struct stm32l4_gpio *g = gpio_of(p);
     uint32_t moder = vup_reg_get(p, A_MODER);
-    uint32_t idr = 0;
+    uint32_t idr = 0, levels = 0;
 
     for (unsigned i = 0; i < NUM_PINS; i++) {
         bool level = pin_level(p, i, vup_pin_driven(g->pin[i]));
 
+        if (level) {
+            levels |= 1u << i;
+        }
         /* The input buffer is off in analog mode: IDR reads 0. */
         if (level && field2(moder, i) != MODE_ANALOG) {
             idr |= 1u << i;
@@ -168,6 +176,8 @@ static void gpio_update(vup_periph *p)
         vup_pin_set_level(g->pin[i], level);
     }
     vup_reg_set(p, A_IDR, idr);
+    /* IDR first: a model the signal reaches may read it. */
+    vup_signal_set_lines(g->levels, (1u << NUM_PINS) - 1, levels);
 }
 
 /* The set-pin of the control channel. */
@@ -407,11 +417,17 @@ struct stm32l4_gpio *stm32l4_gpio_create(vup_dev *d,
             g->regs[i].reset = port_reset[info->variant].pupdr;
         }
     }
-    /* EXTI is not modelled: the port has no interrupt line of its own. */
+    /* Pins interrupt through SYSCFG and EXTI: the port has no line. */
     stm32l4_periph_desc(&g->desc, &no_irq, info, opts, g->regs,
                         sizeof(g->regs) / sizeof(g->regs[0]), gpio_reset);
     g->p = vup_dev_add_periph(d, &g->desc, g);
     if (!g->p) {
+        free(g);
+        return NULL;
+    }
+    g->levels = vup_periph_add_signal(g->p, info->name, NUM_PINS,
+                                      VUP_SIGNAL_OUT, NULL, NULL);
+    if (!g->levels) {
         free(g);
         return NULL;
     }

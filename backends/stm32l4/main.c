@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * vup-stm32l4: STM32L4x5 peripherals (USART1-3, RCC, TIM2/6/7, DMA1/2, GPIOA-H) for
- * QEMU's generic vfio-user MCU board, served on one vfio-user socket, and
- * optionally a control channel (--ctl) for the outside world.
+ * vup-stm32l4: STM32L4x5 peripherals (USART1-3, RCC, TIM2/6/7, DMA1/2,
+ * GPIOA-H, SYSCFG, EXTI) for QEMU's generic vfio-user MCU board, served on
+ * one vfio-user socket, and optionally a control channel (--ctl) for the
+ * outside world.  Each window sits at its STM32L475 address unless
+ * --periph NAME@ADDR places it elsewhere (another STM32's memory map, in
+ * QEMU's attach mode).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -38,6 +41,10 @@ static const struct stm32l4_periph_info stm32l4_periphs[] = {
       STM32L4_DMA1_IRQ, 0 },
     { "dma2",   STM32L4_MODEL_DMA,   STM32L4_DMA2_BASE,   STM32L4_PERIPH_SIZE,
       STM32L4_DMA2_IRQ, 0 },
+    { "syscfg", STM32L4_MODEL_SYSCFG, STM32L4_SYSCFG_BASE, STM32L4_PERIPH_SIZE,
+      STM32L4_NO_IRQ, 0 },
+    { "exti",   STM32L4_MODEL_EXTI,  STM32L4_EXTI_BASE,   STM32L4_PERIPH_SIZE,
+      STM32L4_EXTI0_IRQ, 0 },
 #define GPIO_PORT(name, i) \
     { name, STM32L4_MODEL_GPIO, STM32L4_GPIOA_BASE + (i) * STM32L4_PERIPH_SIZE, \
       STM32L4_PERIPH_SIZE, STM32L4_NO_IRQ, i }
@@ -49,12 +56,15 @@ static const struct stm32l4_periph_info stm32l4_periphs[] = {
 #define MAX_SERIALS 8
 
 struct instance {
-    const struct stm32l4_periph_info *info;
+    const struct stm32l4_periph_info *info;   /* &placed */
+    struct stm32l4_periph_info placed;        /* the row, at its address */
     struct stm32l4_usart *usart;
     struct stm32l4_rcc *rcc;
     struct stm32l4_tim *tim;
     struct stm32l4_gpio *gpio;
     struct stm32l4_dma *dma;
+    struct stm32l4_syscfg *syscfg;
+    struct stm32l4_exti *exti;
 };
 
 struct serial_opt {
@@ -78,7 +88,14 @@ static void usage(FILE *f)
 "                           the others on null\n"
 "  -p, --periph LIST        comma-separated peripherals (default usart1,rcc)\n"
 "                           from: usart1, usart2, usart3, rcc, tim2, tim6,\n"
-"                           tim7, dma1, dma2, gpioa .. gpioh\n"
+"                           tim7, dma1, dma2, gpioa .. gpioh, syscfg, exti.\n"
+"                           NAME@ADDR places NAME's window at ADDR instead\n"
+"                           of its STM32L475 address (gpioa@0x40020000: the\n"
+"                           GPIOA of an STM32F4 board in QEMU's attach\n"
+"                           mode); ADDR is a multiple of the window size\n"
+"                           (0x400), and no window may overlap another one,\n"
+"                           the flash, the SRAM or the Cortex-M private\n"
+"                           peripheral bus (0xe0000000-0xe00fffff)\n"
 "  -c, --ctl PATH           open the control channel on the Unix socket PATH:\n"
 "                           newline-delimited JSON to list the peripherals,\n"
 "                           set and read pins, inject serial input, set\n"
@@ -121,7 +138,69 @@ static void list_periphs(FILE *f)
     fprintf(f, "\n");
 }
 
-/* Parses LIST into @out (in the order given); returns the count or -1. */
+/* What no window may overlap: the memories the device describes, the PPB. */
+static const struct {
+    const char *name;
+    uint64_t base, size;
+} reserved_ranges[] = {
+    { "flash", STM32L4_FLASH_BASE, STM32L4_FLASH_SIZE },
+    { "sram1", STM32L4_SRAM1_BASE, STM32L4_SRAM1_SIZE },
+    { "sram2", STM32L4_SRAM2_BASE, STM32L4_SRAM2_SIZE },
+    { "the Cortex-M private peripheral bus", 0xe0000000u, 0x100000u },
+};
+
+static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b,
+                           uint64_t blen)
+{
+    return a < b + blen && b < a + alen;
+}
+
+/*
+ * ADDR of NAME@ADDR (@len bytes at @s): C syntax (0x..., decimal), a
+ * multiple of @size, the window inside the 32-bit address space.  Returns
+ * false after saying why.
+ */
+static bool parse_addr(const char *item, size_t item_len, const char *s,
+                       size_t len, uint32_t size, uint32_t *out)
+{
+    char buf[32], *end;
+    unsigned long long v;
+
+    if (len == 0 || len >= sizeof(buf) || s[0] == '-' || s[0] == '+') {
+        fprintf(stderr, PROG ": --periph %.*s: '%.*s' is not an address "
+                "(0x40020000 or 1073872896)\n", (int)item_len, item,
+                (int)len, s);
+        return false;
+    }
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    errno = 0;
+    v = strtoull(buf, &end, 0);
+    if (errno || *end || end == buf) {
+        fprintf(stderr, PROG ": --periph %.*s: '%s' is not an address "
+                "(0x40020000 or 1073872896)\n", (int)item_len, item, buf);
+        return false;
+    }
+    if (v % size) {
+        fprintf(stderr, PROG ": --periph %.*s: 0x%llx is not aligned: the "
+                "window (0x%x bytes) must start at a multiple of 0x%x\n",
+                (int)item_len, item, v, (unsigned)size, (unsigned)size);
+        return false;
+    }
+    if (v > 0x100000000ull - size) {
+        fprintf(stderr, PROG ": --periph %.*s: 0x%llx + 0x%x is beyond the "
+                "32-bit address space\n", (int)item_len, item, v,
+                (unsigned)size);
+        return false;
+    }
+    *out = (uint32_t)v;
+    return true;
+}
+
+/*
+ * Parses LIST (NAME or NAME@ADDR, comma-separated) into @out (in the order
+ * given); returns the count or -1 after saying why.
+ */
 static int parse_periphs(const char *list, struct instance *out)
 {
     int n = 0;
@@ -129,26 +208,67 @@ static int parse_periphs(const char *list, struct instance *out)
 
     for (;;) {
         size_t len = strcspn(s, ",");
-        const struct stm32l4_periph_info *info = find_periph(s, len);
+        const char *at = memchr(s, '@', len);
+        size_t name_len = at ? (size_t)(at - s) : len;
+        const struct stm32l4_periph_info *info = find_periph(s, name_len);
+        struct instance *inst = &out[n];
 
         if (!info) {
             fprintf(stderr, PROG ": --periph: unknown peripheral '%.*s'\n",
-                    (int)len, s);
+                    (int)name_len, s);
             list_periphs(stderr);
             return -1;
         }
         for (int i = 0; i < n; i++) {
-            if (out[i].info == info) {
+            if (strcmp(out[i].info->name, info->name) == 0) {
                 fprintf(stderr, PROG ": --periph: '%s' given twice\n",
                         info->name);
                 return -1;
             }
         }
-        out[n++].info = info;
+        inst->placed = *info;
+        inst->info = &inst->placed;
+        if (at && !parse_addr(s, len, at + 1, len - name_len - 1,
+                              info->size, &inst->placed.base)) {
+            return -1;
+        }
+        n++;
         if (s[len] == '\0') {
             break;
         }
         s += len + 1;
+    }
+
+    /* Where they are now, no two windows may share an address. */
+    for (int i = 0; i < n; i++) {
+        const struct stm32l4_periph_info *a = out[i].info;
+
+        for (int j = 0; j < i; j++) {
+            const struct stm32l4_periph_info *b = out[j].info;
+
+            if (ranges_overlap(a->base, a->size, b->base, b->size)) {
+                fprintf(stderr, PROG ": --periph: %s at 0x%08x-0x%08x "
+                        "overlaps %s at 0x%08x-0x%08x\n", a->name,
+                        (unsigned)a->base, (unsigned)(a->base + a->size - 1),
+                        b->name, (unsigned)b->base,
+                        (unsigned)(b->base + b->size - 1));
+                return -1;
+            }
+        }
+        for (size_t r = 0; r < sizeof(reserved_ranges) /
+                               sizeof(reserved_ranges[0]); r++) {
+            if (ranges_overlap(a->base, a->size, reserved_ranges[r].base,
+                               reserved_ranges[r].size)) {
+                fprintf(stderr, PROG ": --periph: %s at 0x%08x-0x%08x "
+                        "overlaps %s at 0x%08llx-0x%08llx\n", a->name,
+                        (unsigned)a->base, (unsigned)(a->base + a->size - 1),
+                        reserved_ranges[r].name,
+                        (unsigned long long)reserved_ranges[r].base,
+                        (unsigned long long)(reserved_ranges[r].base +
+                                             reserved_ranges[r].size - 1));
+                return -1;
+            }
+        }
     }
     return n;
 }
@@ -384,6 +504,12 @@ int main(int argc, char **argv)
         } else if (info->model == STM32L4_MODEL_GPIO) {
             inst[j].gpio = stm32l4_gpio_create(d, info, &opts);
             ok = inst[j].gpio != NULL;
+        } else if (info->model == STM32L4_MODEL_SYSCFG) {
+            inst[j].syscfg = stm32l4_syscfg_create(d, info, &opts);
+            ok = inst[j].syscfg != NULL;
+        } else if (info->model == STM32L4_MODEL_EXTI) {
+            inst[j].exti = stm32l4_exti_create(d, info, &opts);
+            ok = inst[j].exti != NULL;
         } else {
             inst[j].rcc = stm32l4_rcc_create(d, info, &opts);
             ok = inst[j].rcc != NULL;
@@ -485,6 +611,8 @@ out:
         stm32l4_tim_free(inst[j].tim);
         stm32l4_gpio_free(inst[j].gpio);
         stm32l4_dma_free(inst[j].dma);
+        stm32l4_syscfg_free(inst[j].syscfg);
+        stm32l4_exti_free(inst[j].exti);
     }
     if (sfd >= 0) {
         close(sfd);

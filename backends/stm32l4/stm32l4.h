@@ -50,6 +50,12 @@
 /* GPIOA..GPIOH on AHB2, 0x400 apart (RM0351 2.2.2). */
 #define STM32L4_GPIOA_BASE      0x48000000u
 #define STM32L4_NUM_GPIO_PORTS  8u
+/* SYSCFG and EXTI on APB2 (RM0351 2.2.2); EXTI drives its own lines. */
+#define STM32L4_SYSCFG_BASE     0x40010000u
+#define STM32L4_EXTI_BASE       0x40010400u
+#define STM32L4_EXTI0_IRQ       6u        /* the first of EXTI's lines */
+/* The signal group SYSCFG's EXTI multiplexer drives and EXTI takes. */
+#define STM32L4_SYSCFG_EXTI_SIGNAL "syscfg.exti"
 /* A peripheral without an interrupt line of its own (GPIO: EXTI's). */
 #define STM32L4_NO_IRQ          UINT32_MAX
 
@@ -59,6 +65,8 @@ enum stm32l4_model {
     STM32L4_MODEL_TIM,
     STM32L4_MODEL_GPIO,
     STM32L4_MODEL_DMA,
+    STM32L4_MODEL_SYSCFG,
+    STM32L4_MODEL_EXTI,
 };
 
 /* Timer kinds (tim.c). */
@@ -142,7 +150,10 @@ struct stm32l4_tim *stm32l4_tim_create(vup_dev *d,
 /* Frees the instance: call after vup_dev_free(). */
 void stm32l4_tim_free(struct stm32l4_tim *t);
 
-/* gpio.c: pins "<name>.0" .. "<name>.15" on the control channel. */
+/*
+ * gpio.c: pins "<name>.0" .. "<name>.15" on the control channel, and their
+ * levels as the OUT signal group "<name>" (16 lines).
+ */
 struct stm32l4_gpio;
 struct stm32l4_gpio *stm32l4_gpio_create(vup_dev *d,
                                          const struct stm32l4_periph_info *info,
@@ -157,6 +168,29 @@ struct stm32l4_dma *stm32l4_dma_create(vup_dev *d,
                                        const struct stm32l4_opts *opts);
 /* Frees the instance: call after vup_dev_free(). */
 void stm32l4_dma_free(struct stm32l4_dma *m);
+
+/*
+ * syscfg.c: the EXTI multiplexer, IN signal groups "gpioa" .. "gpioh" to
+ * the OUT group STM32L4_SYSCFG_EXTI_SIGNAL (16 lines), and SRAM2 erase.
+ */
+struct stm32l4_syscfg;
+struct stm32l4_syscfg *stm32l4_syscfg_create(vup_dev *d,
+                                             const struct stm32l4_periph_info *info,
+                                             const struct stm32l4_opts *opts);
+/* Frees the instance: call after vup_dev_free(). */
+void stm32l4_syscfg_free(struct stm32l4_syscfg *s);
+
+/*
+ * exti.c: EXTI lines 0..15 from the IN group STM32L4_SYSCFG_EXTI_SIGNAL,
+ * the other configurable lines from their own IN groups; its own table of
+ * NVIC lines (@info's irq is STM32L4_EXTI0_IRQ, the first, for listings).
+ */
+struct stm32l4_exti;
+struct stm32l4_exti *stm32l4_exti_create(vup_dev *d,
+                                         const struct stm32l4_periph_info *info,
+                                         const struct stm32l4_opts *opts);
+/* Frees the instance: call after vup_dev_free(). */
+void stm32l4_exti_free(struct stm32l4_exti *e);
 
 /* The NVIC line of channel @ch (0-based) of the DMA controller @info. */
 static inline uint32_t stm32l4_dma_irq(const struct stm32l4_periph_info *info,

@@ -29,8 +29,10 @@ void Default_Handler(void);
     X(NMI_Handler, 2)               X(SVC_Handler, 11) \
     X(DebugMon_Handler, 12)         X(PendSV_Handler, 14) \
     X(SysTick_Handler, 15)          X(RCC_IRQHandler, 16 + 5) \
+    X(EXTI0_IRQHandler, 16 + 6) \
     X(USART1_IRQHandler, 16 + 37)   X(USART2_IRQHandler, 16 + 38) \
     X(USART3_IRQHandler, 16 + 39)   X(TIM2_IRQHandler, 16 + 28) \
+    X(EXTI15_10_IRQHandler, 16 + 40) \
     X(TIM6_DAC_IRQHandler, 16 + 54) X(TIM7_IRQHandler, 16 + 55) \
     X(DMA1_Channel1_IRQHandler, 16 + 11) \
     X(DMA1_Channel2_IRQHandler, 16 + 12)
