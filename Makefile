@@ -68,7 +68,8 @@ FUZZ_SECONDS  ?= 600
 FUZZ_SMOKE_SECONDS ?= 60
 FUZZ_DEPS     := $(LIB_SRCS) $(wildcard lib/*.h include/*.h include/vup/*.h)
 STM32L4_MODELS := backends/stm32l4/usart.c backends/stm32l4/rcc.c \
-                  backends/stm32l4/dma.c
+                  backends/stm32l4/dma.c backends/stm32l4/syscfg.c \
+                  backends/stm32l4/exti.c
 
 # Valgrind soak and the concurrent-stacks load run.
 SOAK_ACCESSES ?= 1000000

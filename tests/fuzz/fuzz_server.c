@@ -57,6 +57,17 @@ static const struct stm32l4_periph_info dma1_info = {
     .name = "dma1", .model = STM32L4_MODEL_DMA, .base = STM32L4_DMA1_BASE,
     .size = STM32L4_PERIPH_SIZE, .irq = STM32L4_DMA1_IRQ,
 };
+/* After the others, so the recorded sessions' region indices still hold;
+ * with no GPIO here SYSCFG's inputs are published: QEMU's input block. */
+static const struct stm32l4_periph_info syscfg_info = {
+    .name = "syscfg", .model = STM32L4_MODEL_SYSCFG,
+    .base = STM32L4_SYSCFG_BASE, .size = STM32L4_PERIPH_SIZE,
+    .irq = STM32L4_NO_IRQ,
+};
+static const struct stm32l4_periph_info exti_info = {
+    .name = "exti", .model = STM32L4_MODEL_EXTI, .base = STM32L4_EXTI_BASE,
+    .size = STM32L4_PERIPH_SIZE, .irq = STM32L4_EXTI0_IRQ,
+};
 
 static vup_dev *dev;
 static char dir[64], path[96];
@@ -100,6 +111,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     u = dev ? stm32l4_usart_create(dev, &usart1_info, &opts) : NULL;
     if (!u || !stm32l4_rcc_create(dev, &rcc_info, &opts) ||
         !stm32l4_dma_create(dev, &dma1_info, &opts) ||
+        !stm32l4_syscfg_create(dev, &syscfg_info, &opts) ||
+        !stm32l4_exti_create(dev, &exti_info, &opts) ||
         vup_dev_add_memory(dev, VUP_CR_MEMORY_RAM, STM32L4_SRAM1_BASE,
                            STM32L4_SRAM1_SIZE, "sram1") < 0 ||
         vup_dev_set_cpu(dev, STM32L4_CPU_TYPE, STM32L4_NUM_IRQ) < 0 ||
