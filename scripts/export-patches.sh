@@ -115,8 +115,8 @@ capability (type 0x56555043, subtype 1) whose layout is defined in
 include/hw/vfio-user/vup-control-region.h.  It lists MMIO windows (vfio
 region, guest physical base, size, access sizes, whether writes may be
 posted), interrupt lines (vfio IRQ index, NVIC line, level or edge),
-clocks, and hints for the board.  The message set of vfio-user is
-unchanged.
+clocks, signal groups between peripherals, and hints for the board.
+The message set of vfio-user is unchanged.
 
 The control region is validated by the decoder of the server library
 (hw/vfio-user/vup-cr-decode.c.inc, BSD-3-Clause, built unchanged), so the
@@ -124,7 +124,9 @@ device and the servers apply one set of rules, the ones the servers'
 fuzzer covers; errors name the socket and the entry.  The device creates
 one MemoryRegion per window that forwards accesses with the vfio-user
 region helpers (posted writes where allowed), and one qemu_irq output
-per line, fed from the region's live part.  Guest RAM is offered for DMA
+per line, fed from the region's live part; each signal group is a named
+GPIO group of the device, outputs fed from the live part, inputs sent to
+the server in one write per guest instant.  Guest RAM is offered for DMA
 through the vfio-user container; DMA_READ/DMA_WRITE requests are served
 too.  A server that dies or stops answering stops QEMU (on-failure=stop)
 or makes its windows give bus errors (on-failure=bus-error, optionally
@@ -139,9 +141,11 @@ reads are served without a message.
 The code is split as hw/vfio-user is: platform.c (QOM, properties,
 realize/reset, failure policy), platform-cr.c (the control region),
 platform-io.c (window accesses, server requests), platform-shm.c (shared
-memory), platform-sync.c (IRQ lines, clocks, virtual time); boards use
-the functions of include/hw/vfio-user/platform.h only, including one
-that gives a board the device's options as its own properties.
+memory), platform-sync.c (IRQ lines, clocks, virtual time),
+platform-signal.c (signal groups); boards use the functions of
+include/hw/vfio-user/platform.h only, including one that gives a board
+the device's options as its own properties and one that connects the
+signal groups of its devices by name.
 
 The control-region header and decoder are BSD-3-Clause on purpose: they
 are shared verbatim (but for include paths) with server libraries that
@@ -162,8 +166,9 @@ regions replace the defaults, and properties set by the user replace
 both.  The devices' options (fast-path, on-failure, msg-timeout...) are
 board properties too.  The board refuses overlapping windows (within
 and across servers), windows over memory, the PPB or bit-band aliases,
-lines at or above num-irq and NVIC lines driven twice.  Firmware is
-loaded with -kernel."
+lines at or above num-irq and NVIC lines driven twice.  Signal groups
+are connected by name across servers (an OUT group to the IN groups of
+its name; widths must agree).  Firmware is loaded with -kernel."
 
 # 5. the attach helper, and the boards that use it
 add_file qemu/include/hw/arm/vfio-user-attach.h include/hw/arm/vfio-user-attach.h
@@ -180,7 +185,9 @@ where the CPU would see anything else there (a modelled device, memory,
 another server's window); its interrupt lines are wired to the SoC's
 NVIC, and refused at or above its num-irq or where a device's GPIO
 output already drives the line; its input clocks come from a function
-of the board.  vfio_user_attach_class_init() gives the board the
+of the board, and its signal groups connect by name to the other
+servers' and to the board's own lines that another function of the
+board gives.  vfio_user_attach_class_init() gives the board the
 \"vfio-user\" property (socket paths separated by ':') and the
 vfio-user-platform options.  Without VFIO_USER_ATTACH a stub adds
 nothing, so boards call it unconditionally.

@@ -13,6 +13,8 @@ misbehaves in one named way (--mutate):
 * run-time mutations (reply-*, stall, die-*, error-reply, live-*) serve a
   valid device and misbehave on the first guest read of the window (or,
   for live-*, on the first read of the live part);
+* signal modes (signals-*) serve a valid 1.5 device with signal groups
+  whose lines follow window registers (see SIGNAL_MODES);
 * mirror mutations (mirror-*) serve a valid device whose window is
   DIRECT_MAPPED with one DIRECT range over all of it, and offer its
   read-only mirror (a memfd whose words all read MIRROR_WORD, while
@@ -22,7 +24,10 @@ misbehaves in one named way (--mutate):
 The layout below mirrors include/vup/control-region.h (whose _Static_asserts
 pin the sizes used here); it exists only to produce *wrong* bytes on purpose.
 
-  rogue_backend.py --socket PATH [--mutate NAME] [--list]
+  rogue_backend.py --socket PATH [--mutate NAME] [--base ADDR] [--line N]
+                   [--list]
+
+--base and --line move the window and its NVIC line (to fit a board).
 """
 
 import argparse
@@ -55,7 +60,13 @@ ENTRY_MMIO = struct.Struct("<HHIIIQQBB6x32s")        # 72
 ENTRY_IRQ = struct.Struct("<HHIIIII32s")            # 56
 ENTRY_CLOCK = struct.Struct("<HHIIIQ32s")           # 56
 ENTRY_DIRECT = struct.Struct("<HHIIIQQ")            # 32
-MMIO, IRQ, CLOCK, DIRECT = 1, 2, 3, 7
+ENTRY_SIGNAL = struct.Struct("<HHIIHH32s")          # 48
+MMIO, IRQ, CLOCK, DIRECT, SIGNAL = 1, 2, 3, 7, 8
+SIG_OUT, SIG_IN, SIG_PULSE = 1 << 0, 1 << 1, 1 << 2
+# struct vup_cr_live of 1.5: its size and the signal fields' offsets
+LIVE_SIZE_1_5 = 888
+LIVE_SIG_OUT, LIVE_SIG_OUT_PULSES = 312, 344
+LIVE_SIG_IN, LIVE_SIG_IN_PULSES = 600, 632      # QEMU's: one block
 MMIO_DIRECT_MAPPED = 1 << 1
 MAX_DIRECT = 64
 CLOCK_OUTPUT = 1 << 0
@@ -87,6 +98,21 @@ def clock_entry(live_index, hz, name):
 def direct_entry(region, offset, size, flags=0):
     return ENTRY_DIRECT.pack(DIRECT, 0, ENTRY_DIRECT.size, region, flags,
                              offset, size)
+
+
+def signal_entry(flags, first, width, name):
+    return ENTRY_SIGNAL.pack(SIGNAL, 0, ENTRY_SIGNAL.size, flags, first,
+                             width, name)
+
+
+def signals(*entries, **hdr):
+    """A 1.5 device (live part of 888 bytes) with signal @entries."""
+    return dict(hdr={"minor": 5, "live_size": LIVE_SIZE_1_5, **hdr},
+                add=list(entries))
+
+
+GPIOA_OUT = signal_entry(SIG_OUT, 0, 16, b"gpioa")
+GPIOA_IN = signal_entry(SIG_IN, 0, 16, b"gpioa")
 
 
 def direct(*entries, **mmio):
@@ -162,6 +188,51 @@ CR_CHANGES = {
     "attach-line-taken": dict(mmio=dict(base=0x40001000)),
     "attach-line-beyond-nvic": dict(mmio=dict(base=0x40001000),
                                     irq=dict(line=200)),
+    # signal groups (1.5) broken in one way each
+    "signal-bad-flags": signals(signal_entry(SIG_OUT | 8, 0, 16, b"gpioa")),
+    "signal-no-direction": signals(signal_entry(SIG_PULSE, 0, 1, b"trig")),
+    "signal-both-directions":
+        signals(signal_entry(SIG_OUT | SIG_IN, 0, 16, b"gpioa")),
+    "signal-width-0": signals(signal_entry(SIG_OUT, 0, 0, b"gpioa")),
+    "signal-width-33": signals(signal_entry(SIG_IN, 0, 33, b"gpioa")),
+    "signal-lines-beyond": signals(signal_entry(SIG_OUT, 250, 16, b"gpioa")),
+    "signal-overlap": signals(GPIOA_OUT,
+                              signal_entry(SIG_OUT, 8, 16, b"gpiob")),
+    "signal-duplicate-name": signals(GPIOA_OUT,
+                                     signal_entry(SIG_IN, 0, 16, b"gpioa")),
+    "signal-bad-name": signals(signal_entry(SIG_OUT, 0, 16, b"gpio/a")),
+    "signal-sysbus-name": signals(signal_entry(SIG_OUT, 0, 1, b"sysbus-irq")),
+    "signal-no-1.5-live": signals(GPIOA_OUT, minor=4, live_size=312),
+    # valid: an IN group and an OUT group may share lines (two directions)
+    "signal-in-and-out-same-lines":
+        signals(GPIOA_OUT, signal_entry(SIG_IN, 0, 16, b"gpiob")),
+}
+
+# Valid 1.5 devices whose signal groups follow their window's registers
+# (Conn.signal_access): "out" drives OUT groups "gpioa" (16 lines: the
+# value written at +0x14, like an ODR) and "trig" (2 PULSE lines: a write
+# of N << 8 | line at +0x20 pulses that line N times); "in" takes IN groups
+# "gpioa" and "trig" and shows them at +0x10 (the levels, like an IDR),
+# +0x18 (the input-block writes QEMU sent) and +0x1c (trig's two pulse
+# counts).  "in" sits one window further on and drives NVIC line 38, so
+# both fit on one board; "in-8" and "in-pulse" are "in" with a gpioa of 8
+# lines or of pulses, which no "out" can drive; "in-die" is "in" that dies
+# when QEMU writes it a line at 1; "out-8" drives a gpioa of 8 lines.
+SIG_IN_BASE = WIN_BASE + 0x1000
+SIGNAL_MODES = {
+    "signals-out": signals(GPIOA_OUT, signal_entry(SIG_OUT | SIG_PULSE, 16,
+                                                   2, b"trig")),
+    "signals-in": dict(signals(GPIOA_IN, signal_entry(SIG_IN | SIG_PULSE, 16,
+                                                      2, b"trig")),
+                       mmio=dict(base=SIG_IN_BASE), irq=dict(line=38)),
+    "signals-out-8": signals(signal_entry(SIG_OUT, 0, 8, b"gpioa")),
+    "signals-in-die": dict(signals(GPIOA_IN),
+                           mmio=dict(base=SIG_IN_BASE), irq=dict(line=38)),
+    "signals-in-8": dict(signals(signal_entry(SIG_IN, 0, 8, b"gpioa")),
+                         mmio=dict(base=SIG_IN_BASE), irq=dict(line=38)),
+    "signals-in-pulse": dict(signals(signal_entry(SIG_IN | SIG_PULSE, 0, 16,
+                                                  b"gpioa")),
+                             mmio=dict(base=SIG_IN_BASE), irq=dict(line=38)),
 }
 
 
@@ -171,6 +242,8 @@ def cr_changes(mutate):
     window; live-*: with a clock output)."""
     if mutate in CR_CHANGES:
         return CR_CHANGES[mutate]
+    if mutate in SIGNAL_MODES:
+        return SIGNAL_MODES[mutate]
     if mutate in MIRROR_MUTATIONS:
         return DIRECT_WINDOW
     if mutate in ("live-absurd-clock", "live-clock-ok"):
@@ -180,11 +253,15 @@ def cr_changes(mutate):
     raise SystemExit(f"rogue_backend: unknown mutation {mutate!r}")
 
 
-def build_cr(mutate):
+def build_cr(mutate, base=None, line=None):
     """A valid control region (one window, one IRQ), then broken as asked."""
     ch = cr_changes(mutate)
     mmio = {**VALID_MMIO, **ch.get("mmio", {})}
     irq = {**VALID_IRQ, **ch.get("irq", {})}
+    if base is not None:
+        mmio["base"] = base
+    if line is not None:
+        irq["line"] = line
     prefix, extra = b"".join(ch.get("before", [])), b"".join(ch.get("add", []))
     hdr = {**VALID_HDR,
            "nent": 2 + len(ch.get("before", [])) + len(ch.get("add", [])),
@@ -223,7 +300,7 @@ MIRROR_MUTATIONS = ["mirror-ok", "mirror-no-mmap", "mirror-small-area",
                     "mirror-area-offset", "mirror-no-fd", "mirror-short-fd",
                     "mirror-unaligned-offset"]
 MUTATIONS = CR_MUTATIONS + NEGOTIATION_MUTATIONS + RUNTIME_MUTATIONS + \
-    MIRROR_MUTATIONS
+    MIRROR_MUTATIONS + list(SIGNAL_MODES)
 
 
 def mirror_fd(mutate):
@@ -268,6 +345,7 @@ class Conn:
         self.cr_faulted = False
         self.window_read = False
         self.triggered = False
+        self.sig_writes = 0         # input-block writes (signals-in*)
 
     def hang(self):
         """Never answer again, but keep the connection open."""
@@ -310,6 +388,36 @@ class Conn:
             self.reply(mid, cmd, error=5)   # EIO, every time
             return False
         return True
+
+    def bump_seq(self):
+        seq = struct.unpack_from("<I", self.cr, LIVE_OFFSET)[0]
+        struct.pack_into("<I", self.cr, LIVE_OFFSET, (seq + 1) & 0xffffffff)
+
+    def signal_access(self, cmd, region, off, count, body):
+        """Signal modes: the window registers behind the groups.  Returns
+        the value read, or None for a write (stored as usual)."""
+        live = LIVE_OFFSET
+        if cmd == REGION_WRITE and region == 1 and count == 4:
+            val = struct.unpack("<I", body[16:20])[0]
+            if off == 0x14:
+                word = struct.unpack_from("<I", self.cr, live + LIVE_SIG_OUT)[0]
+                word = (word & ~0xffff) | (val & 0xffff)
+                struct.pack_into("<I", self.cr, live + LIVE_SIG_OUT, word)
+                self.bump_seq()
+            elif off == 0x20:
+                at = live + LIVE_SIG_OUT_PULSES + 16 + (val & 1)
+                self.cr[at] = (self.cr[at] + (val >> 8)) & 0xff
+                self.bump_seq()
+            return None
+        if cmd == REGION_READ and region == 1 and count == 4:
+            if off == 0x10:
+                return struct.unpack_from("<I", self.cr, live + LIVE_SIG_IN)[0] & 0xffff
+            if off == 0x18:
+                return self.sig_writes
+            if off == 0x1c:
+                at = live + LIVE_SIG_IN_PULSES + 16
+                return self.cr[at] | self.cr[at + 1] << 8
+        return None
 
     def recv_exact(self, n):
         buf, fds = b"", []
@@ -439,6 +547,20 @@ class Conn:
                     self.log(f"live part: clock {hz} Hz")
             if region in (1, 2) and cmd == REGION_READ:
                 self.window_read = True
+            if m in SIGNAL_MODES:
+                val = self.signal_access(cmd, region, off, count, body)
+                if val is not None:
+                    self.reply(mid, cmd, body[:16] + struct.pack("<I", val))
+                    return
+                if region == 0 and cmd == REGION_WRITE and off >= LIVE_OFFSET \
+                        and off + count <= LIVE_OFFSET + LIVE_SIZE_1_5:
+                    mem[off:off + count] = body[16:16 + count]
+                    if off <= LIVE_OFFSET + LIVE_SIG_IN < off + count:
+                        self.sig_writes += 1
+                        if m == "signals-in-die" and struct.unpack_from(
+                                "<I", mem, LIVE_OFFSET + LIVE_SIG_IN)[0]:
+                            self.die()
+                        self.log(f"input block {bytes(mem[off:off + 8]).hex()}")
             if region in (1, 2) and cmd == REGION_READ and m in RUNTIME_MUTATIONS \
                     and not m.startswith("live-") and m != "die-at-live-read" \
                     and (m == "error-reply" or not self.triggered):
@@ -466,6 +588,9 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--socket", help="Unix socket path to listen on")
     ap.add_argument("--mutate", default="none", choices=MUTATIONS)
+    ap.add_argument("--base", type=lambda v: int(v, 0),
+                    help="guest address of the window")
+    ap.add_argument("--line", type=int, help="NVIC line of its IRQ")
     ap.add_argument("--list", action="store_true", help="list mutations and exit")
     ap.add_argument("--verbose", action="store_true")
     a = ap.parse_args()
@@ -474,7 +599,7 @@ def main():
         return 0
     if not a.socket:
         ap.error("--socket is required")
-    cr = build_cr(a.mutate)
+    cr = build_cr(a.mutate, a.base, a.line)
 
     def log(msg):
         if a.verbose:

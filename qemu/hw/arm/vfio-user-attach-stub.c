@@ -18,7 +18,8 @@ void vfio_user_attach_class_init(ObjectClass *oc, ptrdiff_t offset)
 }
 
 bool vfio_user_attach(MachineState *ms, VFIOUserAttach *a, ARMv7MState *cpu,
-                      VFIOUserAttachClockFn clock_for, void *opaque,
+                      VFIOUserAttachClockFn clock_for,
+                      VFIOUserBoardSignalFn signal_for, void *opaque,
                       Error **errp)
 {
     return true;

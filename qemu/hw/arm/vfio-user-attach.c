@@ -278,7 +278,8 @@ static void vua_route_clocks(VFIOUserAttach *a,
 }
 
 bool vfio_user_attach(MachineState *ms, VFIOUserAttach *a, ARMv7MState *cpu,
-                      VFIOUserAttachClockFn clock_for, void *opaque,
+                      VFIOUserAttachClockFn clock_for,
+                      VFIOUserBoardSignalFn signal_for, void *opaque,
                       Error **errp)
 {
     if (!a->sockets || !a->sockets[0]) {
@@ -294,5 +295,7 @@ bool vfio_user_attach(MachineState *ms, VFIOUserAttach *a, ARMv7MState *cpu,
         return false;
     }
     vua_route_clocks(a, clock_for, opaque);
-    return true;
+    return vfio_user_platform_route_signals(OBJECT(ms), a->backends,
+                                            a->num_backends, signal_for,
+                                            opaque, errp);
 }

@@ -612,6 +612,7 @@ static void vfio_user_mcu_init(MachineState *machine)
     VfioUserMcuMachineState *s = VFIO_USER_MCU_MACHINE(machine);
     Clock *cpuclk, *refclk;
     DeviceState *armv7m;
+    Error *err = NULL;
     const char *cpu_type;
     uint32_t num_irq;
     VumMemory *flash;
@@ -663,6 +664,13 @@ static void vfio_user_mcu_init(MachineState *machine)
     }
     vum_map_windows(s);
     vum_wire_irqs(s, num_irq);
+    if (!vfio_user_platform_route_signals(OBJECT(s), s->backends,
+                                          s->num_backends, NULL, NULL,
+                                          &err)) {
+        error_prepend(&err, "vfio-user-mcu: ");
+        error_report_err(err);
+        exit(EXIT_FAILURE);
+    }
 
     flash = vum_flash(s);
     armv7m_load_kernel(s->armv7m.cpu, machine->kernel_filename, flash->base,

@@ -225,6 +225,12 @@ static bool vfio_user_platform_build(VFIOUserPlatform *vdev,
         vdev->clocks[i].e = v->clock[i];
     }
     vdev->num_clocks = v->num_clock;
+    vdev->signals = g_new0(VFIOUserPlatformSignal, v->num_signal);
+    for (i = 0; i < v->num_signal; i++) {
+        vdev->signals[i].dev = vdev;
+        vdev->signals[i].e = v->signal[i];
+    }
+    vdev->num_signals = v->num_signal;
     return true;
 }
 
@@ -295,6 +301,10 @@ void vfio_user_platform_free_cr(VFIOUserPlatform *vdev)
     g_free(vdev->irqs);
     g_free(vdev->irq_out);
     g_free(vdev->clocks);
+    for (i = 0; i < vdev->num_signals; i++) {
+        g_free(vdev->signals[i].out);
+    }
+    g_free(vdev->signals);
     g_free(vdev->view);
     g_free(vdev->desc);
 }

@@ -7,6 +7,7 @@
  * platform-shm.c   shared memory: live part, mailbox, register mirrors
  * platform-sync.c  synchronisation points: IRQ lines, doorbell, clocks,
  *                  virtual time and deadlines
+ * platform-signal.c signal groups (named GPIO lines) and their routing
  *
  * Copyright (c) 2025 vfio-user-mcu developers
  *
@@ -67,6 +68,16 @@ typedef struct VFIOUserPlatformClock {
     Clock *clk;
 } VFIOUserPlatformClock;
 
+/*
+ * A signal group (1.5): named GPIO outputs of the device (OUT, the
+ * backend drives them) or inputs (IN, the board's devices drive them).
+ */
+typedef struct VFIOUserPlatformSignal {
+    VFIOUserPlatform *dev;
+    const struct vup_cr_signal *e;
+    qemu_irq *out;               /* OUT: e->width GPIO outputs */
+} VFIOUserPlatformSignal;
+
 /* The guest access being forwarded, for failure reports. */
 typedef struct VFIOUserPlatformAccess {
     const VFIOUserPlatformWindow *win;   /* NULL: none */
@@ -125,6 +136,20 @@ struct VFIOUserPlatform {
     uint8_t irq_pulses[VUP_CR_MAX_IRQS];
     unsigned int num_clocks;
     VFIOUserPlatformClock *clocks;
+    /*
+     * Signal groups, and the live part's signal state: OUT lines as last
+     * applied (and the group of each OUT line), IN lines as they are now,
+     * sent in one message per instant by the flush timer.
+     */
+    unsigned int num_signals;
+    VFIOUserPlatformSignal *signals;
+    VFIOUserPlatformSignal *sig_by_out_line[VUP_CR_MAX_SIGNAL_LINES];
+    uint32_t sig_out[VUP_CR_MAX_SIGNAL_LINES / 32];
+    uint8_t sig_out_pulses[VUP_CR_MAX_SIGNAL_LINES];
+    uint32_t sig_in[VUP_CR_MAX_SIGNAL_LINES / 32];
+    uint8_t sig_in_pulses[VUP_CR_MAX_SIGNAL_LINES];
+    bool sig_flush_pending;
+    QEMUTimer *sig_flush_timer;  /* QEMU_CLOCK_VIRTUAL, IN groups only */
 
     /* Capabilities the backend published. */
     bool has_vtime;              /* VUP_CR_CAP_VIRTUAL_TIME */
@@ -223,5 +248,15 @@ bool vfio_user_platform_irqs_rearm(VFIOUserPlatform *vdev, Error **errp);
 void vfio_user_platform_irqs_exit(VFIOUserPlatform *vdev);
 bool vfio_user_platform_clocks_init(VFIOUserPlatform *vdev, Error **errp);
 void vfio_user_platform_push_inputs(VFIOUserPlatform *vdev);
+
+/* platform-signal.c */
+bool vfio_user_platform_signals_init(VFIOUserPlatform *vdev, Error **errp);
+void vfio_user_platform_signals_exit(VFIOUserPlatform *vdev);
+void vfio_user_platform_signals_apply(VFIOUserPlatform *vdev,
+                                      const struct vup_cr_live *live);
+void vfio_user_platform_signals_flush(VFIOUserPlatform *vdev);
+void vfio_user_platform_signals_push(VFIOUserPlatform *vdev);
+void vfio_user_platform_signals_drop(VFIOUserPlatform *vdev);
+void vfio_user_platform_signals_rearm(VFIOUserPlatform *vdev);
 
 #endif /* HW_VFIO_USER_PLATFORM_INTERNAL_H */

@@ -172,6 +172,8 @@ static MemTxResult vfio_user_platform_window_access(VFIOUserPlatformWindow *win,
     Error *err = NULL;
     VUPIOResult ret;
 
+    /* Input signals of this instant first: the access sees them. */
+    vfio_user_platform_signals_flush(vdev);
     if (vdev->failed) {
         return vfio_user_platform_failed_access(vdev);
     }
@@ -224,6 +226,7 @@ static MemTxResult vfio_user_platform_window_read(void *opaque, hwaddr addr,
     VFIOUserPlatformWindow *win = opaque;
 
     *data = 0;
+    vfio_user_platform_signals_flush(win->dev);
     if (!win->dev->failed &&
         vfio_user_platform_read_mirror(win, addr, size, data)) {
         trace_vfio_user_platform_read_direct(win->e->name, addr, *data, size);

@@ -434,6 +434,15 @@ void vfio_user_platform_live_load(VFIOUserPlatform *vdev,
             live->deadline_raise[i] = qatomic_read(&l->deadline_raise[i]);
         }
     }
+    if (vdev->num_signals) {
+        for (i = 0; i < ARRAY_SIZE(live->sig_out); i++) {
+            live->sig_out[i] = qatomic_read(&l->sig_out[i]);
+        }
+        for (i = 0; i < ARRAY_SIZE(live->sig_out_pulses); i += 8) {
+            stq_he_p(&live->sig_out_pulses[i],
+                     qatomic_read((uint64_t *)&l->sig_out_pulses[i]));
+        }
+    }
 }
 
 /*

@@ -6,10 +6,10 @@
  * re-reads the live part after every non-posted reply, when the doorbell
  * (or, from backends before 1.3, an IRQ eventfd) rings, and when a
  * deadline fires; it then applies output clocks, IRQ levels and pulses,
- * and the next deadline, in that order.  So whatever a guest access or a
- * backend timer changes takes effect before the guest's next instruction,
- * independently of when the main loop sees the eventfds: runs are
- * deterministic under -icount.
+ * signal lines (platform-signal.c) and the next deadline, in that order.
+ * So whatever a guest access or a backend timer changes takes effect
+ * before the guest's next instruction, independently of when the main
+ * loop sees the eventfds: runs are deterministic under -icount.
  *
  * The guest's virtual time travels one way per request: in the mailbox
  * request itself, as a store in the mapped live part before a socket
@@ -232,11 +232,8 @@ static void vfio_user_platform_sync_once(VFIOUserPlatform *vdev)
         vfio_user_platform_live_load(vdev, &live);
     } else if (vfio_user_platform_region_read(vdev, vdev->cr_index,
                                               vdev->live_offset, &live,
-                                              vdev->predicts ? sizeof(live) :
-                                              vdev->lines_in_live ?
-                                              VUP_CR_LIVE_SIZE_1_3 :
-                                              VUP_CR_LIVE_SIZE_MIN, &err) !=
-               VUP_IO_OK) {
+                                              vup_cr_live_used(vdev->view),
+                                              &err) != VUP_IO_OK) {
         vfio_user_platform_fail(vdev, err, "reading the live part");
         return;
     }
@@ -267,6 +264,9 @@ static void vfio_user_platform_sync_once(VFIOUserPlatform *vdev)
 
     if (!vdev->failed) {
         vfio_user_platform_apply_lines(vdev, &live);
+    }
+    if (!vdev->failed) {
+        vfio_user_platform_signals_apply(vdev, &live);
     }
 
     if (vdev->has_vtime && !vdev->failed) {
@@ -475,8 +475,9 @@ static void vfio_user_platform_doorbell_handler(EventNotifier *n)
     }
 }
 
-static bool vfio_user_platform_signal(VFIOUserPlatform *vdev, uint32_t index,
-                                      EventNotifier *n, Error **errp)
+static bool vfio_user_platform_set_eventfd(VFIOUserPlatform *vdev,
+                                           uint32_t index,
+                                           EventNotifier *n, Error **errp)
 {
     return vfio_device_irq_set_signaling(&vdev->vbasedev, index, 0,
                                          VFIO_IRQ_SET_ACTION_TRIGGER,
@@ -506,8 +507,8 @@ bool vfio_user_platform_irqs_init(VFIOUserPlatform *vdev, Error **errp)
         irq->notifier_active = true;
         event_notifier_set_handler(&irq->notifier,
                                    vfio_user_platform_irq_handler);
-        if (!vfio_user_platform_signal(vdev, irq->e->irq_index,
-                                       &irq->notifier, errp)) {
+        if (!vfio_user_platform_set_eventfd(vdev, irq->e->irq_index,
+                                            &irq->notifier, errp)) {
             error_prepend(errp, "irq %s: ", irq->e->name);
             return false;
         }
@@ -521,8 +522,8 @@ bool vfio_user_platform_irqs_init(VFIOUserPlatform *vdev, Error **errp)
         vdev->doorbell_active = true;
         event_notifier_set_handler(&vdev->doorbell,
                                    vfio_user_platform_doorbell_handler);
-        if (!vfio_user_platform_signal(vdev, vdev->doorbell_index,
-                                       &vdev->doorbell, errp)) {
+        if (!vfio_user_platform_set_eventfd(vdev, vdev->doorbell_index,
+                                            &vdev->doorbell, errp)) {
             error_prepend(errp, "doorbell (irq index %u): ",
                           vdev->doorbell_index);
             return false;
@@ -539,6 +540,7 @@ bool vfio_user_platform_irqs_rearm(VFIOUserPlatform *vdev, Error **errp)
     /* The new backend starts with all lines low and counts from 0. */
     memset(vdev->irq_level, 0, sizeof(vdev->irq_level));
     memset(vdev->irq_pulses, 0, sizeof(vdev->irq_pulses));
+    vfio_user_platform_signals_rearm(vdev);
     for (i = 0; i < vdev->num_irqs; i++) {
         VFIOUserPlatformIRQ *irq = &vdev->irqs[i];
 
@@ -546,15 +548,15 @@ bool vfio_user_platform_irqs_rearm(VFIOUserPlatform *vdev, Error **errp)
             continue;
         }
         event_notifier_test_and_clear(&irq->notifier);
-        if (!vfio_user_platform_signal(vdev, irq->e->irq_index,
-                                       &irq->notifier, errp)) {
+        if (!vfio_user_platform_set_eventfd(vdev, irq->e->irq_index,
+                                            &irq->notifier, errp)) {
             error_prepend(errp, "irq %s: ", irq->e->name);
             return false;
         }
     }
     if (vdev->doorbell_active &&
-        !vfio_user_platform_signal(vdev, vdev->doorbell_index,
-                                   &vdev->doorbell, errp)) {
+        !vfio_user_platform_set_eventfd(vdev, vdev->doorbell_index,
+                                        &vdev->doorbell, errp)) {
         error_prepend(errp, "doorbell: ");
         return false;
     }

@@ -7,7 +7,8 @@
  * hints for the board.  This device validates that description
  * (platform-cr.c), forwards window accesses (platform-io.c, with the shared
  * memory of platform-shm.c) and turns the backend's live state into
- * qemu_irq outputs, Clocks and deadlines (platform-sync.c).  Boards (e.g.
+ * qemu_irq outputs, Clocks and deadlines (platform-sync.c), and its
+ * signal groups into named GPIO lines (platform-signal.c).  Boards (e.g.
  * vfio-user-mcu) map the windows and wire the outputs.
  *
  * This file: the QOM type, its properties, realize and reset, and what
@@ -386,6 +387,7 @@ static void vfio_user_platform_put(VFIOUserPlatform *vdev)
 
     vfio_user_platform_unmap_shared(vdev);
     vfio_user_platform_irqs_exit(vdev);
+    vfio_user_platform_signals_exit(vdev);
     g_clear_pointer(&vdev->deadline_timer, timer_free);
     g_clear_pointer(&vdev->sync_bh, qemu_bh_delete);
     g_clear_pointer(&vdev->confirm_bh, qemu_bh_delete);
@@ -479,6 +481,7 @@ static void vfio_user_platform_drop_bh(void *opaque)
             vfio_user_platform_set_irq(vdev, &vdev->irqs[i], false);
         }
     }
+    vfio_user_platform_signals_drop(vdev);
     if (vdev->deadline_timer) {
         timer_del(vdev->deadline_timer);
     }
@@ -601,7 +604,8 @@ static void vfio_user_platform_realize(DeviceState *dev, Error **errp)
 
     vfio_user_platform_windows_init(vdev);
     if (!vfio_user_platform_irqs_init(vdev, errp) ||
-        !vfio_user_platform_clocks_init(vdev, errp)) {
+        !vfio_user_platform_clocks_init(vdev, errp) ||
+        !vfio_user_platform_signals_init(vdev, errp)) {
         goto error;
     }
     vfio_user_platform_map_shared(vdev);
@@ -660,8 +664,9 @@ static void vfio_user_platform_reset_hold(Object *obj, ResetType type)
     }
 
     /*
-     * After reset: the backend's clocks, levels and deadline, whatever
-     * they are now; and our input clocks, which the backend keeps.
+     * After reset: the backend's clocks, levels, signals and deadline,
+     * whatever they are now; and our input clocks and signals, which the
+     * backend keeps.
      */
     vdev->live_valid = false;
     if (vdev->has_vtime && !vfio_user_platform_send_vtime(vdev)) {
@@ -669,6 +674,7 @@ static void vfio_user_platform_reset_hold(Object *obj, ResetType type)
     }
     vfio_user_platform_sync(vdev);
     vfio_user_platform_push_inputs(vdev);
+    vfio_user_platform_signals_push(vdev);
 }
 
 static void vfio_user_platform_instance_init(Object *obj)

@@ -10,8 +10,9 @@
  * Each backend window is mapped over the placeholder at its address (an
  * overlap with anything else the CPU sees is refused, naming both), its
  * interrupt lines go to the SoC's NVIC (a line an in-process device
- * already drives is refused) and its input clocks come from the board.
- * The board's own devices stay as they are.
+ * already drives is refused), its input clocks come from the board and
+ * its signal groups connect by name to the other backends' and to the
+ * board's devices.  The board's own devices stay as they are.
  *
  * A board gets it in three steps: embed a VFIOUserAttach in its machine
  * state, call vfio_user_attach_class_init() from its class_init and
@@ -28,8 +29,7 @@
 #include "hw/arm/armv7m.h"
 #include "hw/boards.h"
 #include "hw/clock.h"
-
-typedef struct VFIOUserPlatform VFIOUserPlatform;
+#include "hw/vfio-user/platform.h"
 
 /* What a board embeds in its machine state; zero-initialized. */
 typedef struct VFIOUserAttach {
@@ -56,11 +56,16 @@ void vfio_user_attach_class_init(ObjectClass *oc, ptrdiff_t offset);
 /*
  * Creates the backends the user listed (nothing if none), maps their
  * windows in the address space of @cpu, wires their interrupt lines to
- * its NVIC and their input clocks from @clock_for.  Call it after the SoC
- * is realized, so that its devices and placeholders are mapped.
+ * its NVIC, their input clocks from @clock_for and their signal groups
+ * to each other and to the board's groups that @signal_for gives (see
+ * vfio_user_platform_route_signals(); NULL: none).  Call it after the
+ * SoC is realized and the board's own wiring is done, so that its
+ * devices and placeholders are mapped and the GPIO lines it fans out to
+ * backends keep their in-process sinks.
  */
 bool vfio_user_attach(MachineState *ms, VFIOUserAttach *a, ARMv7MState *cpu,
-                      VFIOUserAttachClockFn clock_for, void *opaque,
+                      VFIOUserAttachClockFn clock_for,
+                      VFIOUserBoardSignalFn signal_for, void *opaque,
                       Error **errp);
 
 /* Frees what vfio_user_attach_class_init()'s properties hold. */

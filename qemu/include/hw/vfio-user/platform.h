@@ -55,6 +55,55 @@ const struct vup_cr_clock *vfio_user_platform_clock(VFIOUserPlatform *dev,
                                                     unsigned int n);
 Clock *vfio_user_platform_clock_obj(VFIOUserPlatform *dev, unsigned int n);
 
+/*
+ * Signal groups (control region 1.5): entry @n is the device's named GPIO
+ * group of the entry's name and width, outputs for an OUT group (the
+ * backend drives them), inputs for an IN group.
+ */
+unsigned int vfio_user_platform_num_signals(VFIOUserPlatform *dev);
+const struct vup_cr_signal *vfio_user_platform_signal(VFIOUserPlatform *dev,
+                                                      unsigned int n);
+
+/*
+ * A group of lines of the board's own devices, which backend signal
+ * groups of the same name connect to (vfio_user_platform_route_signals()).
+ */
+typedef struct VFIOUserBoardSignal {
+    unsigned int width;
+    /* For a backend OUT group: the board's inputs its lines drive. */
+    qemu_irq in[VUP_CR_MAX_SIGNAL_WIDTH];
+    /*
+     * For a backend IN group: the board device whose GPIO outputs
+     * @out_name (NULL: unnamed) 0..width-1 drive it.  Whatever they are
+     * connected to stays connected.
+     */
+    DeviceState *out_dev;
+    const char *out_name;
+} VFIOUserBoardSignal;
+
+/*
+ * Fills @sig with the board's group named @name that a backend's OUT
+ * group (@backend_out) or IN group drives or is driven by; false if the
+ * board has none.
+ */
+typedef bool (*VFIOUserBoardSignalFn)(void *opaque, const char *name,
+                                      bool backend_out,
+                                      VFIOUserBoardSignal *sig);
+
+/*
+ * Connects the signal groups of @devs by name: an OUT group drives the IN
+ * groups of the same name in the other devices and the board's inputs of
+ * that name (@board, may be NULL); an IN group that no backend drives is
+ * driven by the board's outputs of that name, if any.  Several sinks get
+ * the line through a TYPE_SPLIT_IRQ child of @parent.  Widths and PULSE
+ * must agree, and a name has one driver: else false with @errp naming
+ * both sides.  Groups left without a peer stay unconnected (traced).
+ */
+bool vfio_user_platform_route_signals(Object *parent, VFIOUserPlatform **devs,
+                                      unsigned int num,
+                                      VFIOUserBoardSignalFn board,
+                                      void *opaque, Error **errp);
+
 /* The CPU hint, or NULL if the backend gave none. */
 const struct vup_cr_cpu *vfio_user_platform_cpu_hint(VFIOUserPlatform *dev);
 
