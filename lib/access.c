@@ -221,11 +221,17 @@ int vupi_access_entry(vup_dev *d, const struct vup_cr_mbox_req *r,
     if (err) {
         return err;
     }
+    /*
+     * A posted write has no response: its changes ring the doorbell.  The
+     * request starts before the time moves, so that what the timers due by
+     * then change goes with the reply rather than by a doorbell that a
+     * main-loop synchronisation would answer at a moment of the host's
+     * choosing.
+     */
+    vupi_request_begin(d, r->flags & VUP_CR_MBOX_POSTED);
     if ((r->flags & VUP_CR_MBOX_VTIME) && r->vtime_ns != d->timers.vtime) {
         vupi_time_set(d, r->vtime_ns);
     }
-    /* A posted write has no response: its changes ring the doorbell. */
-    vupi_request_begin(d, r->flags & VUP_CR_MBOX_POSTED);
     v = window(d, r->region, (uint32_t)r->offset, r->size,
                (uint32_t)r->data, write);
     if (!write) {

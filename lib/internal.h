@@ -588,9 +588,10 @@ void vupi_shm_init(vup_dev *d);          /* at vup_dev_new() */
 int vupi_shm_create(vup_dev *d);         /* at freeze: memfd, mailbox */
 void vupi_shm_fini(vup_dev *d);
 void vupi_shm_client_gone(vup_dev *d);
-/* Before a socket request: the mailbox's earlier requests, and for a
- * non-posted request QEMU's vtime_ns from the shared page. */
-void vupi_shm_before_request(vup_dev *d, bool posted);
+/* Before a socket request: the mailbox's earlier requests. */
+void vupi_shm_before_request(vup_dev *d);
+/* Inside a non-posted socket request: QEMU's vtime_ns from the shared page. */
+void vupi_shm_take_vtime(vup_dev *d, bool posted);
 /* Serves the mailbox; true if it did anything. */
 bool vupi_mbox_serve(vup_dev *d);
 /* After the loop's handlers: spin on the mailbox, then arm the kick. */

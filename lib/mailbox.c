@@ -124,14 +124,20 @@ void vupi_shm_client_gone(vup_dev *d)
     }
 }
 
-void vupi_shm_before_request(vup_dev *d, bool posted)
+void vupi_shm_before_request(vup_dev *d)
+{
+    if (d->shm.map) {
+        vupi_mbox_serve(d);
+    }
+}
+
+void vupi_shm_take_vtime(vup_dev *d, bool posted)
 {
     uint64_t v;
 
     if (!d->shm.map) {
         return;
     }
-    vupi_mbox_serve(d);
     /*
      * QEMU, when it maps the live part, stores vtime_ns before every
      * request it waits for (and 0 means it never did).  A posted request

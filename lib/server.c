@@ -210,8 +210,13 @@ static int handle_msg(vup_dev *d)
         err = vupi_reject(h, EINVAL, "%zu unexpected fds", c->rx.nfds);
     } else {
         /* Mailbox requests QEMU posted before this go first. */
-        vupi_shm_before_request(d, h->flags & VUPI_MSG_NO_REPLY);
+        vupi_shm_before_request(d);
+        /*
+         * Then the time QEMU stored, inside the request: what the timers
+         * due by then change goes with the reply, not by the doorbell.
+         */
         vupi_request_begin(d, h->flags & VUPI_MSG_NO_REPLY);
+        vupi_shm_take_vtime(d, h->flags & VUPI_MSG_NO_REPLY);
         err = fn(d, h, c->rx.body, len, &r);
         vupi_request_end(d);
     }
