@@ -55,17 +55,58 @@ static const struct stm32l4_periph_info stm32l4_periphs[] = {
 #define NUM_PERIPHS (sizeof(stm32l4_periphs) / sizeof(stm32l4_periphs[0]))
 #define MAX_SERIALS 8
 
+/*
+ * The models, by kind: how main.c creates and frees an instance, whatever
+ * its type.  A new model is one MODEL() line and one row below.
+ */
+struct model_ops {
+    void *(*create)(vup_dev *d, const struct stm32l4_periph_info *info,
+                    const struct stm32l4_opts *opts);
+    void (*free)(void *m);
+};
+
+#define MODEL(type)                                                         \
+    static void *create_##type(vup_dev *d,                                  \
+                               const struct stm32l4_periph_info *info,      \
+                               const struct stm32l4_opts *opts)             \
+    {                                                                       \
+        return stm32l4_##type##_create(d, info, opts);                      \
+    }                                                                       \
+    static void free_##type(void *m)                                        \
+    {                                                                       \
+        stm32l4_##type##_free(m);                                           \
+    }
+MODEL(usart)
+MODEL(rcc)
+MODEL(tim)
+MODEL(gpio)
+MODEL(dma)
+MODEL(syscfg)
+MODEL(exti)
+#undef MODEL
+
+static const struct model_ops model_ops[] = {
+    [STM32L4_MODEL_USART]  = { create_usart,  free_usart },
+    [STM32L4_MODEL_RCC]    = { create_rcc,    free_rcc },
+    [STM32L4_MODEL_TIM]    = { create_tim,    free_tim },
+    [STM32L4_MODEL_GPIO]   = { create_gpio,   free_gpio },
+    [STM32L4_MODEL_DMA]    = { create_dma,    free_dma },
+    [STM32L4_MODEL_SYSCFG] = { create_syscfg, free_syscfg },
+    [STM32L4_MODEL_EXTI]   = { create_exti,   free_exti },
+};
+
 struct instance {
     const struct stm32l4_periph_info *info;   /* &placed */
     struct stm32l4_periph_info placed;        /* the row, at its address */
-    struct stm32l4_usart *usart;
-    struct stm32l4_rcc *rcc;
-    struct stm32l4_tim *tim;
-    struct stm32l4_gpio *gpio;
-    struct stm32l4_dma *dma;
-    struct stm32l4_syscfg *syscfg;
-    struct stm32l4_exti *exti;
+    void *model;                              /* from model_ops[].create */
 };
+
+/* The USART behind @in, or NULL: serial streams attach to those. */
+static struct stm32l4_usart *instance_usart(const struct instance *in)
+{
+    return in->info && in->info->model == STM32L4_MODEL_USART ? in->model
+                                                               : NULL;
+}
 
 struct serial_opt {
     const char *arg;         /* as given */
@@ -490,31 +531,9 @@ int main(int argc, char **argv)
 
     for (int j = 0; j < num_inst; j++) {
         const struct stm32l4_periph_info *info = inst[j].info;
-        bool ok;
 
-        if (info->model == STM32L4_MODEL_USART) {
-            inst[j].usart = stm32l4_usart_create(d, info, &opts);
-            ok = inst[j].usart != NULL;
-        } else if (info->model == STM32L4_MODEL_TIM) {
-            inst[j].tim = stm32l4_tim_create(d, info, &opts);
-            ok = inst[j].tim != NULL;
-        } else if (info->model == STM32L4_MODEL_DMA) {
-            inst[j].dma = stm32l4_dma_create(d, info, &opts);
-            ok = inst[j].dma != NULL;
-        } else if (info->model == STM32L4_MODEL_GPIO) {
-            inst[j].gpio = stm32l4_gpio_create(d, info, &opts);
-            ok = inst[j].gpio != NULL;
-        } else if (info->model == STM32L4_MODEL_SYSCFG) {
-            inst[j].syscfg = stm32l4_syscfg_create(d, info, &opts);
-            ok = inst[j].syscfg != NULL;
-        } else if (info->model == STM32L4_MODEL_EXTI) {
-            inst[j].exti = stm32l4_exti_create(d, info, &opts);
-            ok = inst[j].exti != NULL;
-        } else {
-            inst[j].rcc = stm32l4_rcc_create(d, info, &opts);
-            ok = inst[j].rcc != NULL;
-        }
-        if (!ok) {
+        inst[j].model = model_ops[info->model].create(d, info, &opts);
+        if (!inst[j].model) {
             fprintf(stderr, PROG ": --periph %s: %s\n", info->name,
                     vup_dev_error(d));
             goto out;
@@ -555,8 +574,9 @@ int main(int argc, char **argv)
     }
 
     for (int j = 0; j < num_inst; j++) {
-        if (inst[j].usart && stm32l4_usart_attach(inst[j].usart,
-                                                  serial_spec[j]) < 0) {
+        if (instance_usart(&inst[j]) &&
+            stm32l4_usart_attach(instance_usart(&inst[j]),
+                                 serial_spec[j]) < 0) {
             fprintf(stderr, PROG ": --serial %s (%s): %s\n", serial_spec[j],
                     inst[j].info->name, vup_dev_error(d));
             goto out_unlink;
@@ -597,7 +617,7 @@ out_unlink:
     unlink(socket_path);
 out:
     for (int j = 0; j < num_inst; j++) {
-        stm32l4_usart_detach(inst[j].usart);
+        stm32l4_usart_detach(instance_usart(&inst[j]));
     }
     if (d && sfd >= 0) {
         vup_dev_unwatch_fd(d, sfd);
@@ -606,13 +626,9 @@ out:
         vup_dev_free(d);
     }
     for (int j = 0; j < num_inst; j++) {
-        stm32l4_usart_free(inst[j].usart);
-        stm32l4_rcc_free(inst[j].rcc);
-        stm32l4_tim_free(inst[j].tim);
-        stm32l4_gpio_free(inst[j].gpio);
-        stm32l4_dma_free(inst[j].dma);
-        stm32l4_syscfg_free(inst[j].syscfg);
-        stm32l4_exti_free(inst[j].exti);
+        if (inst[j].model) {
+            model_ops[inst[j].info->model].free(inst[j].model);
+        }
     }
     if (sfd >= 0) {
         close(sfd);
