@@ -354,6 +354,13 @@ void vfio_user_platform_confirm_bh(void *opaque)
 void vfio_user_platform_deadline_cb(void *opaque)
 {
     VFIOUserPlatform *vdev = opaque;
+    /*
+     * The time is taken before any line is raised: once one is, the vCPU
+     * may run the handler's first instructions without the BQL while this
+     * callback still runs in the main loop, and under -icount a clock read
+     * after that would count a host-dependent number of them.
+     */
+    uint64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
 
     if (vdev->failed) {
         return;
@@ -373,7 +380,7 @@ void vfio_user_platform_deadline_cb(void *opaque)
         qemu_bh_schedule(vdev->confirm_bh);
         return;
     }
-    if (vfio_user_platform_send_vtime(vdev)) {
+    if (vfio_user_platform_tell_vtime(vdev, now, false)) {
         vfio_user_platform_sync(vdev);
     }
 }
